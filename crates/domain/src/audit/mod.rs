@@ -1,0 +1,246 @@
+//! The audit trail (NEN 7513): who, on whose behalf, did what, to which patient's data, when,
+//! from where, with what outcome. Records are append-only and hash-chained: each record's hash
+//! covers the previous hash and this record's canonical bytes, so changing, removing or
+//! reordering a row breaks the chain at that row (`spreekuur admin audit verify` names it).
+//!
+//! A record is written in the same transaction as the change it describes, never via `tracing`.
+
+use crate::{Timestamp, UserId};
+
+/// What happened. Stored as its `as_str` name; new actions are appended, never renamed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    PracticeSetUp,
+    StaffCreated,
+    StaffUpdated,
+    PasswordLinkIssued,
+    PasswordSet,
+    InvitationCreated,
+    InvitationSent,
+    InvitationResent,
+    InvitationOpened,
+    InvitationAccepted,
+    InvitationDeclined,
+    InvitationWithdrawn,
+    Registered,
+    LoginSucceeded,
+    LoginFailed,
+    Logout,
+    ConversationRead,
+    MessageSent,
+    DevMailboxRead,
+    PracticeUpdated,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::PracticeSetUp => "practice.set_up",
+            Action::StaffCreated => "staff.created",
+            Action::StaffUpdated => "staff.updated",
+            Action::PasswordLinkIssued => "password.link_issued",
+            Action::PasswordSet => "password.set",
+            Action::InvitationCreated => "invitation.created",
+            Action::InvitationSent => "invitation.sent",
+            Action::InvitationResent => "invitation.resent",
+            Action::InvitationOpened => "invitation.opened",
+            Action::InvitationAccepted => "invitation.accepted",
+            Action::InvitationDeclined => "invitation.declined",
+            Action::InvitationWithdrawn => "invitation.withdrawn",
+            Action::Registered => "account.registered",
+            Action::LoginSucceeded => "login.succeeded",
+            Action::LoginFailed => "login.failed",
+            Action::Logout => "logout",
+            Action::ConversationRead => "conversation.read",
+            Action::MessageSent => "message.sent",
+            Action::DevMailboxRead => "dev_mailbox.read",
+            Action::PracticeUpdated => "practice.updated",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Success,
+    Failure,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Failure => "failure",
+        }
+    }
+}
+
+/// One audit record before it is chained. No names, addresses or content: ids only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    pub at: Timestamp,
+    /// The account that acted; `None` for an anonymous visitor (a link) or the system.
+    pub actor: Option<UserId>,
+    /// Whom the actor acted for (an assistant for a provider, a system for a user).
+    pub on_behalf_of: Option<UserId>,
+    pub action: Action,
+    /// The patient whose data this touched, when there is one.
+    pub patient: Option<UserId>,
+    /// The object acted on (an invitation or conversation id), when there is one.
+    pub object: Option<String>,
+    /// The client's network address, or `cli` for the shell.
+    pub source: String,
+    pub outcome: Outcome,
+}
+
+impl AuditRecord {
+    pub fn new(at: Timestamp, action: Action, source: &str) -> Self {
+        Self {
+            at,
+            actor: None,
+            on_behalf_of: None,
+            action,
+            patient: None,
+            object: None,
+            source: source.to_string(),
+            outcome: Outcome::Success,
+        }
+    }
+    pub fn actor(mut self, id: &UserId) -> Self {
+        self.actor = Some(id.clone());
+        self
+    }
+    pub fn patient(mut self, id: &UserId) -> Self {
+        self.patient = Some(id.clone());
+        self
+    }
+    pub fn object(mut self, id: impl ToString) -> Self {
+        self.object = Some(id.to_string());
+        self
+    }
+    pub fn failed(mut self) -> Self {
+        self.outcome = Outcome::Failure;
+        self
+    }
+}
+
+/// A record as stored, with its place in the chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAuditRecord {
+    pub seq: i64,
+    pub at: Timestamp,
+    pub actor: Option<String>,
+    pub on_behalf_of: Option<String>,
+    pub action: String,
+    pub patient: Option<String>,
+    pub object: Option<String>,
+    pub source: String,
+    pub outcome: String,
+    pub prev_hash: Vec<u8>,
+    pub hash: Vec<u8>,
+}
+
+/// The bytes a record's hash covers: every field, length-prefixed so that no two different
+/// records encode alike, preceded by the sequence number and the previous hash.
+pub fn canonical_bytes(
+    seq: i64,
+    prev_hash: &[u8],
+    at: Timestamp,
+    fields: [Option<&str>; 7],
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(256);
+    out.extend_from_slice(b"spreekuur-audit-v1");
+    out.extend_from_slice(&seq.to_be_bytes());
+    out.extend_from_slice(&(prev_hash.len() as u32).to_be_bytes());
+    out.extend_from_slice(prev_hash);
+    out.extend_from_slice(&at.millis().to_be_bytes());
+    for f in fields {
+        match f {
+            None => out.push(0),
+            Some(s) => {
+                out.push(1);
+                out.extend_from_slice(&(s.len() as u32).to_be_bytes());
+                out.extend_from_slice(s.as_bytes());
+            }
+        }
+    }
+    out
+}
+
+impl StoredAuditRecord {
+    /// The canonical bytes of this stored row (for verification).
+    pub fn canonical(&self) -> Vec<u8> {
+        canonical_bytes(
+            self.seq,
+            &self.prev_hash,
+            self.at,
+            [
+                self.actor.as_deref(),
+                self.on_behalf_of.as_deref(),
+                Some(&self.action),
+                self.patient.as_deref(),
+                self.object.as_deref(),
+                Some(&self.source),
+                Some(&self.outcome),
+            ],
+        )
+    }
+}
+
+impl AuditRecord {
+    pub fn canonical(&self, seq: i64, prev_hash: &[u8]) -> Vec<u8> {
+        canonical_bytes(
+            seq,
+            prev_hash,
+            self.at,
+            [
+                self.actor.as_ref().map(|u| u.as_str()),
+                self.on_behalf_of.as_ref().map(|u| u.as_str()),
+                Some(self.action.as_str()),
+                self.patient.as_ref().map(|u| u.as_str()),
+                self.object.as_deref(),
+                Some(&self.source),
+                Some(self.outcome.as_str()),
+            ],
+        )
+    }
+}
+
+/// The result of checking the chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainReport {
+    pub records: i64,
+    /// The sequence number of the first record whose link is broken.
+    pub first_broken: Option<i64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_and_new_records_encode_alike() {
+        let actor = UserId::new();
+        let rec = AuditRecord::new(Timestamp(5), Action::LoginFailed, "127.0.0.1").actor(&actor).failed();
+        let stored = StoredAuditRecord {
+            seq: 3,
+            at: Timestamp(5),
+            actor: Some(actor.to_string()),
+            on_behalf_of: None,
+            action: "login.failed".into(),
+            patient: None,
+            object: None,
+            source: "127.0.0.1".into(),
+            outcome: "failure".into(),
+            prev_hash: vec![9; 32],
+            hash: vec![],
+        };
+        assert_eq!(rec.canonical(3, &[9; 32]), stored.canonical());
+    }
+
+    #[test]
+    fn field_boundaries_are_unambiguous() {
+        let a = canonical_bytes(1, &[], Timestamp(0), [Some("ab"), Some("c"), None, None, None, None, None]);
+        let b = canonical_bytes(1, &[], Timestamp(0), [Some("a"), Some("bc"), None, None, None, None, None]);
+        assert_ne!(a, b);
+    }
+}

@@ -1,0 +1,21 @@
+//! Spreekuur's domain: the journeys of `../shared/DESIGN.md` as plain Rust.
+//!
+//! Nothing here speaks HTTP or SQL. Rules are functions of their inputs, including the current
+//! time ([`Timestamp`]), so they are tested by passing a later `now` instead of sleeping. Storage,
+//! mail and the web are adapters that implement or call the [`ports`].
+
+pub mod account;
+pub mod audit;
+pub mod conversation;
+pub mod error;
+pub mod ids;
+pub mod invitation;
+pub mod mail;
+pub mod ports;
+pub mod registration;
+pub mod time;
+pub mod validate;
+
+pub use error::{Error, StoreError};
+pub use ids::*;
+pub use time::Timestamp;

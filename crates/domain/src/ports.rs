@@ -1,0 +1,198 @@
+//! The ports: what the domain needs from storage. One adapter (`spreekuur-store`) implements
+//! them for SQLite and PostgreSQL. A write in a journey is one call and one transaction,
+//! including the e-mail it causes (outbox) and its audit record, so "committed" means "the mail
+//! will go out and the access is on record".
+
+use async_trait::async_trait;
+
+use crate::account::{Account, NewAccount, Practice};
+use crate::audit::{AuditRecord, ChainReport};
+use crate::conversation::{ConversationSummary, Message};
+use crate::invitation::{Invitation, NewInvitation};
+use crate::mail::{OutboxItem, Outgoing};
+use crate::{ConversationId, Error, InvitationId, OutboxId, StoreError, Timestamp, UserId};
+
+/// What a single-use link is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkPurpose {
+    /// Creates the practice and its first administrator (printed at first start).
+    Setup,
+    /// Lets a staff member (or anyone, later) set a password.
+    SetPassword,
+}
+
+impl LinkPurpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkPurpose::Setup => "setup",
+            LinkPurpose::SetPassword => "set_password",
+        }
+    }
+}
+
+/// A single-use link token, stored only as its keyed hash.
+#[derive(Debug, Clone)]
+pub struct NewLinkToken {
+    pub hash: Vec<u8>,
+    pub purpose: LinkPurpose,
+    pub user: Option<UserId>,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// Accounts, the practice and single-use links.
+#[async_trait]
+pub trait AccountStore: Send + Sync {
+    async fn practice(&self) -> Result<Option<Practice>, StoreError>;
+    async fn update_practice(&self, practice: &Practice, audit: &AuditRecord) -> Result<(), StoreError>;
+    async fn staff_count(&self) -> Result<i64, StoreError>;
+    async fn account(&self, id: &UserId) -> Result<Option<Account>, StoreError>;
+    /// Finds an account by e-mail address or username (both compared lower-case), with its
+    /// password hash.
+    async fn account_for_login(&self, login: &str) -> Result<Option<(Account, Option<String>)>, StoreError>;
+    async fn list_staff(&self) -> Result<Vec<Account>, StoreError>;
+    /// Creates an account with an optional set-password link (and its e-mail). `Conflict` when
+    /// the e-mail address or username is taken.
+    async fn create_account(
+        &self,
+        account: &NewAccount,
+        link: Option<&NewLinkToken>,
+        mail: Option<&Outgoing>,
+        audit: &AuditRecord,
+    ) -> Result<(), Error>;
+    async fn set_active(&self, id: &UserId, active: bool, audit: &AuditRecord) -> Result<(), Error>;
+    /// Stores a link token; a new one voids every unused older one of the same purpose and user.
+    async fn issue_link(&self, link: &NewLinkToken, mail: Option<&Outgoing>, audit: &AuditRecord) -> Result<(), StoreError>;
+    /// Checks a link without using it (to show the page): `Expired`, `Used` or `NotFound`.
+    async fn check_link(&self, hash: &[u8], purpose: LinkPurpose, now: Timestamp) -> Result<Option<UserId>, Error>;
+    /// Uses the setup link and creates the practice and its first administrator, atomically.
+    async fn redeem_setup(
+        &self,
+        hash: &[u8],
+        now: Timestamp,
+        practice: &Practice,
+        admin: &NewAccount,
+        audit: &[AuditRecord],
+    ) -> Result<(), Error>;
+    /// Uses a set-password link: sets the hash and returns whose password it was.
+    async fn redeem_password_link(
+        &self,
+        hash: &[u8],
+        now: Timestamp,
+        password_hash: &str,
+        audit: AuditRecord,
+    ) -> Result<UserId, Error>;
+}
+
+/// Browser sessions (the cookie holds a random id; the store keeps its hash).
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    async fn create_session(&self, id_hash: &[u8], user: &UserId, now: Timestamp, expires_at: Timestamp) -> Result<(), StoreError>;
+    /// The signed-in account, if the session is live at `now`; refreshes its last-seen time.
+    async fn session_account(&self, id_hash: &[u8], now: Timestamp) -> Result<Option<Account>, StoreError>;
+    async fn delete_session(&self, id_hash: &[u8]) -> Result<(), StoreError>;
+}
+
+/// Invitations and their answers.
+#[async_trait]
+pub trait InvitationStore: Send + Sync {
+    /// Stores the invitation, its e-mail and the audit records in one transaction.
+    async fn create_invitation(&self, new: &NewInvitation, mail: &Outgoing, audit: &[AuditRecord]) -> Result<(), Error>;
+    async fn invitation_by_token(&self, hash: &[u8]) -> Result<Option<Invitation>, StoreError>;
+    async fn invitation(&self, id: &InvitationId) -> Result<Option<Invitation>, StoreError>;
+    /// Every invitation of the practice, newest first.
+    async fn list_invitations(&self) -> Result<Vec<Invitation>, StoreError>;
+    /// Marks a `Sent` invitation `Opened` (the landing page was shown). No-op otherwise.
+    async fn mark_opened(&self, id: &InvitationId, now: Timestamp, audit: &AuditRecord) -> Result<(), StoreError>;
+    /// Replaces the link (the old one stops working), extends the validity and queues the mail.
+    async fn resend_invitation(
+        &self,
+        id: &InvitationId,
+        new_hash: &[u8],
+        now: Timestamp,
+        expires_at: Timestamp,
+        mail: &Outgoing,
+        audit: &AuditRecord,
+    ) -> Result<(), Error>;
+    async fn withdraw_invitation(&self, id: &InvitationId, now: Timestamp, audit: &AuditRecord) -> Result<(), Error>;
+    async fn decline_invitation(&self, hash: &[u8], now: Timestamp, audit: &AuditRecord) -> Result<(), Error>;
+    /// Accepts with a new account: uses the link (exactly once), creates the account with the
+    /// invitation's e-mail address, opens the conversation with the inviter and posts the
+    /// personal note as its first message. Returns the new account and the conversation.
+    async fn accept_with_new_account(
+        &self,
+        hash: &[u8],
+        now: Timestamp,
+        account: &NewAccount,
+        client: &str,
+    ) -> Result<(UserId, ConversationId), Error>;
+    /// Accepts for an existing (signed-in) patient account.
+    async fn accept_with_existing_account(
+        &self,
+        hash: &[u8],
+        now: Timestamp,
+        account: &UserId,
+        client: &str,
+    ) -> Result<ConversationId, Error>;
+}
+
+/// Conversations and messages (minimal here; the messenger issue extends it).
+#[async_trait]
+pub trait ConversationStore: Send + Sync {
+    async fn conversations_for(&self, user: &UserId) -> Result<Vec<ConversationSummary>, StoreError>;
+    /// The messages of a conversation the user is a member of; `NotFound` otherwise (also for
+    /// ids that do not exist, so nobody learns which ids do). Staff reads are audited.
+    async fn read_conversation(
+        &self,
+        id: &ConversationId,
+        reader: &Account,
+        client: &str,
+        now: Timestamp,
+    ) -> Result<(ConversationSummary, Vec<Message>), Error>;
+    async fn post_message(
+        &self,
+        id: &ConversationId,
+        sender: &Account,
+        body: &str,
+        now: Timestamp,
+        client: &str,
+    ) -> Result<Message, Error>;
+}
+
+/// The transactional outbox of e-mail.
+#[async_trait]
+pub trait OutboxStore: Send + Sync {
+    /// Takes the oldest due item under a lease of `lease_ms`, so that one worker (on any node)
+    /// sends it; an expired lease makes it due again (the worker died mid-send).
+    async fn claim_outbox(&self, now: Timestamp, lease_ms: i64) -> Result<Option<OutboxItem>, StoreError>;
+    /// Records delivery and wipes the body (it carries single-use links).
+    async fn outbox_sent(&self, id: &OutboxId, now: Timestamp) -> Result<(), StoreError>;
+    /// Records a failed attempt; `retry_at = None` gives up for good.
+    async fn outbox_failed(&self, id: &OutboxId, retry_at: Option<Timestamp>, reason: &str) -> Result<(), StoreError>;
+    /// Items not yet delivered.
+    async fn outbox_depth(&self) -> Result<i64, StoreError>;
+    /// The newest items, for the development mailbox.
+    async fn outbox_recent(&self, limit: i64) -> Result<Vec<OutboxItem>, StoreError>;
+}
+
+/// The audit trail.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    /// Appends a record on its own (an event that changes nothing else, like a failed login).
+    async fn audit(&self, record: &AuditRecord) -> Result<(), StoreError>;
+    /// Checks every link of the chain.
+    async fn verify_audit_chain(&self) -> Result<ChainReport, StoreError>;
+}
+
+/// Health of the store itself.
+#[async_trait]
+pub trait HealthStore: Send + Sync {
+    /// The database answers and every migration the binary knows is applied.
+    async fn ready(&self) -> Result<(), StoreError>;
+}
+
+/// Everything the web adapter needs, as one object.
+pub trait Store: AccountStore + SessionStore + InvitationStore + ConversationStore + OutboxStore + AuditStore + HealthStore {}
+
+impl<T> Store for T where T: AccountStore + SessionStore + InvitationStore + ConversationStore + OutboxStore + AuditStore + HealthStore {}
+
