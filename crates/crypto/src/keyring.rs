@@ -69,35 +69,59 @@ impl MasterKey {
 
     /// The key file's text: one line, `spreekuur-master-key-v1:` and 64 hex digits.
     pub fn to_file_text(&self) -> Zeroizing<String> {
-        Zeroizing::new(format!("spreekuur-master-key-v1:{}\n", hex::encode(*self.0)))
+        Zeroizing::new(format!(
+            "spreekuur-master-key-v1:{}\n",
+            hex::encode(*self.0)
+        ))
     }
 
     pub fn from_file_text(text: &str) -> Result<Self, CryptoError> {
-        let hex_part = text
-            .trim()
-            .strip_prefix("spreekuur-master-key-v1:")
-            .ok_or(CryptoError::Malformed("master key file must start with spreekuur-master-key-v1:"))?;
-        let raw = Zeroizing::new(hex::decode(hex_part).map_err(|_| CryptoError::Malformed("master key is not hex"))?);
-        let arr: [u8; 32] = raw.as_slice().try_into().map_err(|_| CryptoError::Malformed("master key must be 32 bytes"))?;
+        let hex_part =
+            text.trim()
+                .strip_prefix("spreekuur-master-key-v1:")
+                .ok_or(CryptoError::Malformed(
+                    "master key file must start with spreekuur-master-key-v1:",
+                ))?;
+        let raw = Zeroizing::new(
+            hex::decode(hex_part).map_err(|_| CryptoError::Malformed("master key is not hex"))?,
+        );
+        let arr: [u8; 32] = raw
+            .as_slice()
+            .try_into()
+            .map_err(|_| CryptoError::Malformed("master key must be 32 bytes"))?;
         Ok(Self::from_bytes(arr))
     }
 
     /// Wraps a data key for storage, bound to its id.
     pub fn wrap(&self, key_id: u32, key: &DataKey) -> Result<Vec<u8>, CryptoError> {
-        seal_with(&self.0, key_id, Aad::new("data_keys", "wrapped", &key_id.to_string()), &key.0[..])
+        seal_with(
+            &self.0,
+            key_id,
+            Aad::new("data_keys", "wrapped", &key_id.to_string()),
+            &key.0[..],
+        )
     }
 
     /// Unwraps a stored data key; fails if the master key is not the one that wrapped it.
     pub fn unwrap_key(&self, key_id: u32, wrapped: &[u8]) -> Result<DataKey, CryptoError> {
-        let raw = Zeroizing::new(open_with(&self.0, key_id, Aad::new("data_keys", "wrapped", &key_id.to_string()), wrapped)?);
-        let arr: [u8; 32] = raw.as_slice().try_into().map_err(|_| CryptoError::Malformed("data key must be 32 bytes"))?;
+        let raw = Zeroizing::new(open_with(
+            &self.0,
+            key_id,
+            Aad::new("data_keys", "wrapped", &key_id.to_string()),
+            wrapped,
+        )?);
+        let arr: [u8; 32] = raw
+            .as_slice()
+            .try_into()
+            .map_err(|_| CryptoError::Malformed("data key must be 32 bytes"))?;
         Ok(DataKey(Zeroizing::new(arr)))
     }
 
     /// A key derived for another purpose (the token hash key), so one secret file is enough.
     pub fn derive(&self, purpose: &str) -> Zeroizing<[u8; 32]> {
         use hmac::{Hmac, Mac};
-        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.0[..]).unwrap_or_else(|_| unreachable_hmac());
+        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.0[..])
+            .unwrap_or_else(|_| unreachable_hmac());
         mac.update(b"spreekuur-derive:");
         mac.update(purpose.as_bytes());
         Zeroizing::new(mac.finalize().into_bytes().into())
@@ -164,7 +188,10 @@ pub struct KeyRing {
 
 impl fmt::Debug for KeyRing {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("KeyRing").field("keys", &self.keys.len()).field("active", &self.active).finish()
+        f.debug_struct("KeyRing")
+            .field("keys", &self.keys.len())
+            .field("active", &self.active)
+            .finish()
     }
 }
 
@@ -192,7 +219,10 @@ impl KeyRing {
 
     /// Seals `plaintext` for its place `aad` with the active key.
     pub fn seal(&self, aad: Aad<'_>, plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        let (key, _) = self.keys.get(&self.active).ok_or(CryptoError::Key(self.active))?;
+        let (key, _) = self
+            .keys
+            .get(&self.active)
+            .ok_or(CryptoError::Key(self.active))?;
         seal_with(&key.0, self.active, aad, plaintext)
     }
 
@@ -200,7 +230,9 @@ impl KeyRing {
     pub fn open(&self, aad: Aad<'_>, sealed: &[u8]) -> Result<Vec<u8>, CryptoError> {
         let key_id = header_key_id(sealed)?;
         match self.keys.get(&key_id) {
-            Some((key, KeyStatus::Active | KeyStatus::Retained)) => open_with(&key.0, key_id, aad, sealed),
+            Some((key, KeyStatus::Active | KeyStatus::Retained)) => {
+                open_with(&key.0, key_id, aad, sealed)
+            }
             _ => Err(CryptoError::Key(key_id)),
         }
     }
@@ -218,18 +250,37 @@ fn header_key_id(sealed: &[u8]) -> Result<u32, CryptoError> {
     if sealed[0] != VERSION {
         return Err(CryptoError::Malformed("unknown ciphertext version"));
     }
-    Ok(u32::from_be_bytes([sealed[1], sealed[2], sealed[3], sealed[4]]))
+    Ok(u32::from_be_bytes([
+        sealed[1], sealed[2], sealed[3], sealed[4],
+    ]))
 }
 
-fn seal_with(key: &[u8; 32], key_id: u32, aad: Aad<'_>, plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
+fn seal_with(
+    key: &[u8; 32],
+    key_id: u32,
+    aad: Aad<'_>,
+    plaintext: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
     seal_with_nonce(key, key_id, aad, plaintext, random_bytes::<24>()?)
 }
 
-fn seal_with_nonce(key: &[u8; 32], key_id: u32, aad: Aad<'_>, plaintext: &[u8], nonce: [u8; 24]) -> Result<Vec<u8>, CryptoError> {
+fn seal_with_nonce(
+    key: &[u8; 32],
+    key_id: u32,
+    aad: Aad<'_>,
+    plaintext: &[u8],
+    nonce: [u8; 24],
+) -> Result<Vec<u8>, CryptoError> {
     let cipher = XChaCha20Poly1305::new(key.into());
     let ad = aad.bytes(key_id);
     let ct = cipher
-        .encrypt(XNonce::from_slice(&nonce), Payload { msg: plaintext, aad: &ad })
+        .encrypt(
+            XNonce::from_slice(&nonce),
+            Payload {
+                msg: plaintext,
+                aad: &ad,
+            },
+        )
         .map_err(|_| CryptoError::Open)?;
     let mut out = Vec::with_capacity(HEADER + ct.len());
     out.push(VERSION);
@@ -239,14 +290,25 @@ fn seal_with_nonce(key: &[u8; 32], key_id: u32, aad: Aad<'_>, plaintext: &[u8], 
     Ok(out)
 }
 
-fn open_with(key: &[u8; 32], key_id: u32, aad: Aad<'_>, sealed: &[u8]) -> Result<Vec<u8>, CryptoError> {
+fn open_with(
+    key: &[u8; 32],
+    key_id: u32,
+    aad: Aad<'_>,
+    sealed: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
     if header_key_id(sealed)? != key_id {
         return Err(CryptoError::Open);
     }
     let cipher = XChaCha20Poly1305::new(key.into());
     let ad = aad.bytes(key_id);
     cipher
-        .decrypt(XNonce::from_slice(&sealed[5..HEADER]), Payload { msg: &sealed[HEADER..], aad: &ad })
+        .decrypt(
+            XNonce::from_slice(&sealed[5..HEADER]),
+            Payload {
+                msg: &sealed[HEADER..],
+                aad: &ad,
+            },
+        )
         .map_err(|_| CryptoError::Open)
 }
 
@@ -255,35 +317,54 @@ mod tests {
     use super::*;
 
     fn ring() -> KeyRing {
-        KeyRing::new(vec![(7, DataKey::from_bytes([0x42; 32]), KeyStatus::Active)]).unwrap()
+        KeyRing::new(vec![(
+            7,
+            DataKey::from_bytes([0x42; 32]),
+            KeyStatus::Active,
+        )])
+        .unwrap()
     }
 
     /// Known answer: XChaCha20-Poly1305 test vector from draft-irtf-cfrg-xchacha-03, A.3.1,
     /// checks that the primitive under the format is the standard one.
     #[test]
     fn xchacha_known_answer() {
-        let key: [u8; 32] = hex::decode("808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f")
-            .unwrap()
-            .try_into()
-            .unwrap();
+        let key: [u8; 32] =
+            hex::decode("808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f")
+                .unwrap()
+                .try_into()
+                .unwrap();
         let nonce = hex::decode("404142434445464748494a4b4c4d4e4f5051525354555657").unwrap();
         let aad = hex::decode("50515253c0c1c2c3c4c5c6c7").unwrap();
         let msg = b"Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.";
         let cipher = XChaCha20Poly1305::new((&key).into());
-        let ct = cipher.encrypt(XNonce::from_slice(&nonce), Payload { msg, aad: &aad }).unwrap();
+        let ct = cipher
+            .encrypt(XNonce::from_slice(&nonce), Payload { msg, aad: &aad })
+            .unwrap();
         assert_eq!(
             hex::encode(&ct[..16]),
             "bd6d179d3e83d43b9576579493c0e939",
             "first ciphertext block of the draft's vector"
         );
-        assert_eq!(hex::encode(&ct[ct.len() - 16..]), "c0875924c1c7987947deafd8780acf49", "tag of the draft's vector");
+        assert_eq!(
+            hex::encode(&ct[ct.len() - 16..]),
+            "c0875924c1c7987947deafd8780acf49",
+            "tag of the draft's vector"
+        );
     }
 
     /// Known answer for our format: fixed key, nonce and place give fixed bytes, so a change
     /// to the format or the associated data cannot slip in unnoticed.
     #[test]
     fn sealed_format_known_answer() {
-        let sealed = seal_with_nonce(&[0x42; 32], 7, Aad::new("invitations", "note", "row-1"), b"hallo", [9; 24]).unwrap();
+        let sealed = seal_with_nonce(
+            &[0x42; 32],
+            7,
+            Aad::new("invitations", "note", "row-1"),
+            b"hallo",
+            [9; 24],
+        )
+        .unwrap();
         assert_eq!(&sealed[..5], &[1, 0, 0, 0, 7]);
         assert_eq!(&sealed[5..29], &[9; 24]);
         assert_eq!(sealed.len(), 29 + 5 + 16);
@@ -298,14 +379,24 @@ mod tests {
         let aad = Aad::new("messages", "body", "m1");
         let sealed = r.seal(aad, "Goedemorgen dokter".as_bytes()).unwrap();
         assert_eq!(r.open_text(aad, &sealed).unwrap(), "Goedemorgen dokter");
-        assert_ne!(r.seal(aad, b"x").unwrap(), r.seal(aad, b"x").unwrap(), "nonces are random");
+        assert_ne!(
+            r.seal(aad, b"x").unwrap(),
+            r.seal(aad, b"x").unwrap(),
+            "nonces are random"
+        );
     }
 
     #[test]
     fn a_ciphertext_moved_to_another_place_fails() {
         let r = ring();
-        let sealed = r.seal(Aad::new("messages", "body", "m1"), b"geheim").unwrap();
-        for other in [Aad::new("messages", "body", "m2"), Aad::new("messages", "title", "m1"), Aad::new("invitations", "body", "m1")] {
+        let sealed = r
+            .seal(Aad::new("messages", "body", "m1"), b"geheim")
+            .unwrap();
+        for other in [
+            Aad::new("messages", "body", "m2"),
+            Aad::new("messages", "title", "m1"),
+            Aad::new("invitations", "body", "m1"),
+        ] {
             assert_eq!(r.open(other, &sealed), Err(CryptoError::Open), "{other:?}");
         }
     }
@@ -337,7 +428,10 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(rotated.open(aad, &sealed).unwrap(), b"oud");
-        assert_eq!(header_key_id(&rotated.seal(aad, b"nieuw").unwrap()).unwrap(), 8);
+        assert_eq!(
+            header_key_id(&rotated.seal(aad, b"nieuw").unwrap()).unwrap(),
+            8
+        );
         let erased = KeyRing::new(vec![
             (7, DataKey::from_bytes([0x42; 32]), KeyStatus::Revoked),
             (8, DataKey::from_bytes([0x43; 32]), KeyStatus::Active),
@@ -353,7 +447,12 @@ mod tests {
         let wrapped = master.wrap(3, &dk).unwrap();
         assert_eq!(*master.unwrap_key(3, &wrapped).unwrap().0, [5; 32]);
         assert!(master.unwrap_key(4, &wrapped).is_err(), "bound to its id");
-        assert!(MasterKey::generate().unwrap().unwrap_key(3, &wrapped).is_err());
+        assert!(
+            MasterKey::generate()
+                .unwrap()
+                .unwrap_key(3, &wrapped)
+                .is_err()
+        );
     }
 
     #[test]
@@ -372,8 +471,11 @@ mod tests {
     fn ring_needs_exactly_one_active_key() {
         assert!(KeyRing::new(vec![]).is_err());
         assert!(
-            KeyRing::new(vec![(1, DataKey::from_bytes([1; 32]), KeyStatus::Active), (2, DataKey::from_bytes([2; 32]), KeyStatus::Active)])
-                .is_err()
+            KeyRing::new(vec![
+                (1, DataKey::from_bytes([1; 32]), KeyStatus::Active),
+                (2, DataKey::from_bytes([2; 32]), KeyStatus::Active)
+            ])
+            .is_err()
         );
     }
 }

@@ -27,7 +27,10 @@ impl PasswordHasher {
     }
 
     fn with_params(params: Params) -> Result<Self, CryptoError> {
-        let mut hasher = Self { params, dummy: String::new() };
+        let mut hasher = Self {
+            params,
+            dummy: String::new(),
+        };
         hasher.dummy = hasher.hash("spreekuur-dummy-password")?;
         Ok(hasher)
     }
@@ -39,13 +42,20 @@ impl PasswordHasher {
     /// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`).
     pub fn hash(&self, password: &str) -> Result<String, CryptoError> {
         let salt = SaltString::encode_b64(&random_bytes::<16>()?).map_err(|_| CryptoError::Hash)?;
-        Ok(self.argon().hash_password(password.as_bytes(), &salt).map_err(|_| CryptoError::Hash)?.to_string())
+        Ok(self
+            .argon()
+            .hash_password(password.as_bytes(), &salt)
+            .map_err(|_| CryptoError::Hash)?
+            .to_string())
     }
 
     /// True when `password` matches `phc`. A malformed stored hash never matches.
     pub fn verify(&self, password: &str, phc: &str) -> bool {
         match PasswordHash::new(phc) {
-            Ok(parsed) => self.argon().verify_password(password.as_bytes(), &parsed).is_ok(),
+            Ok(parsed) => self
+                .argon()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok(),
             Err(_) => false,
         }
     }

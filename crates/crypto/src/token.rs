@@ -13,7 +13,9 @@ use crate::{CryptoError, random_bytes};
 
 /// A fresh token from the OS RNG.
 pub fn generate_token() -> Result<Zeroizing<String>, CryptoError> {
-    Ok(Zeroizing::new(URL_SAFE_NO_PAD.encode(random_bytes::<32>()?)))
+    Ok(Zeroizing::new(
+        URL_SAFE_NO_PAD.encode(random_bytes::<32>()?),
+    ))
 }
 
 /// Computes the keyed hash under which a token is stored and looked up.
@@ -35,7 +37,8 @@ impl TokenHasher {
     /// The hash of a token as typed or clicked. Surrounding white space (a pasted link) is
     /// ignored; anything that is not a well-formed token still hashes, and simply matches nothing.
     pub fn hash(&self, purpose: &str, token: &str) -> Vec<u8> {
-        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.key[..]).unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.key[..])
+            .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
         mac.update(purpose.as_bytes());
         mac.update(b":");
         mac.update(token.trim().as_bytes());
@@ -64,7 +67,10 @@ mod tests {
         let b = generate_token().unwrap();
         assert_eq!(a.len(), 43);
         assert_ne!(*a, *b);
-        assert!(a.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+        assert!(
+            a.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        );
     }
 
     #[test]

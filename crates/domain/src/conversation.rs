@@ -31,6 +31,9 @@ pub struct Message {
 
 impl std::fmt::Debug for Message {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Message").field("id", &self.id).field("seq", &self.seq).finish_non_exhaustive()
+        f.debug_struct("Message")
+            .field("id", &self.id)
+            .field("seq", &self.seq)
+            .finish_non_exhaustive()
     }
 }

@@ -14,7 +14,10 @@ pub enum Error {
     Forbidden,
     /// Input that breaks a rule; `reason` is a catalogue key the page shows next to `field`.
     #[error("invalid {field}: {reason}")]
-    Invalid { field: &'static str, reason: &'static str },
+    Invalid {
+        field: &'static str,
+        reason: &'static str,
+    },
     /// A link or code that was valid once but has expired.
     #[error("expired")]
     Expired,

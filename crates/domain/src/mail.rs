@@ -15,7 +15,9 @@ pub struct Outgoing {
 /// Written by hand: addresses and bodies (which carry links with tokens) stay out of logs.
 impl std::fmt::Debug for Outgoing {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Outgoing").field("text_len", &self.text.len()).finish_non_exhaustive()
+        f.debug_struct("Outgoing")
+            .field("text_len", &self.text.len())
+            .finish_non_exhaustive()
     }
 }
 
@@ -31,6 +33,9 @@ pub struct OutboxItem {
 
 impl std::fmt::Debug for OutboxItem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OutboxItem").field("id", &self.id).field("attempts", &self.attempts).finish_non_exhaustive()
+        f.debug_struct("OutboxItem")
+            .field("id", &self.id)
+            .field("attempts", &self.attempts)
+            .finish_non_exhaustive()
     }
 }

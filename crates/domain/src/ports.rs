@@ -44,12 +44,19 @@ pub struct NewLinkToken {
 #[async_trait]
 pub trait AccountStore: Send + Sync {
     async fn practice(&self) -> Result<Option<Practice>, StoreError>;
-    async fn update_practice(&self, practice: &Practice, audit: &AuditRecord) -> Result<(), StoreError>;
+    async fn update_practice(
+        &self,
+        practice: &Practice,
+        audit: &AuditRecord,
+    ) -> Result<(), StoreError>;
     async fn staff_count(&self) -> Result<i64, StoreError>;
     async fn account(&self, id: &UserId) -> Result<Option<Account>, StoreError>;
     /// Finds an account by e-mail address or username (both compared lower-case), with its
     /// password hash.
-    async fn account_for_login(&self, login: &str) -> Result<Option<(Account, Option<String>)>, StoreError>;
+    async fn account_for_login(
+        &self,
+        login: &str,
+    ) -> Result<Option<(Account, Option<String>)>, StoreError>;
     async fn list_staff(&self) -> Result<Vec<Account>, StoreError>;
     /// Creates an account with an optional set-password link (and its e-mail). `Conflict` when
     /// the e-mail address or username is taken.
@@ -60,11 +67,22 @@ pub trait AccountStore: Send + Sync {
         mail: Option<&Outgoing>,
         audit: &AuditRecord,
     ) -> Result<(), Error>;
-    async fn set_active(&self, id: &UserId, active: bool, audit: &AuditRecord) -> Result<(), Error>;
+    async fn set_active(&self, id: &UserId, active: bool, audit: &AuditRecord)
+    -> Result<(), Error>;
     /// Stores a link token; a new one voids every unused older one of the same purpose and user.
-    async fn issue_link(&self, link: &NewLinkToken, mail: Option<&Outgoing>, audit: &AuditRecord) -> Result<(), StoreError>;
+    async fn issue_link(
+        &self,
+        link: &NewLinkToken,
+        mail: Option<&Outgoing>,
+        audit: &AuditRecord,
+    ) -> Result<(), StoreError>;
     /// Checks a link without using it (to show the page): `Expired`, `Used` or `NotFound`.
-    async fn check_link(&self, hash: &[u8], purpose: LinkPurpose, now: Timestamp) -> Result<Option<UserId>, Error>;
+    async fn check_link(
+        &self,
+        hash: &[u8],
+        purpose: LinkPurpose,
+        now: Timestamp,
+    ) -> Result<Option<UserId>, Error>;
     /// Uses the setup link and creates the practice and its first administrator, atomically.
     async fn redeem_setup(
         &self,
@@ -87,9 +105,19 @@ pub trait AccountStore: Send + Sync {
 /// Browser sessions (the cookie holds a random id; the store keeps its hash).
 #[async_trait]
 pub trait SessionStore: Send + Sync {
-    async fn create_session(&self, id_hash: &[u8], user: &UserId, now: Timestamp, expires_at: Timestamp) -> Result<(), StoreError>;
+    async fn create_session(
+        &self,
+        id_hash: &[u8],
+        user: &UserId,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<(), StoreError>;
     /// The signed-in account, if the session is live at `now`; refreshes its last-seen time.
-    async fn session_account(&self, id_hash: &[u8], now: Timestamp) -> Result<Option<Account>, StoreError>;
+    async fn session_account(
+        &self,
+        id_hash: &[u8],
+        now: Timestamp,
+    ) -> Result<Option<Account>, StoreError>;
     async fn delete_session(&self, id_hash: &[u8]) -> Result<(), StoreError>;
 }
 
@@ -97,13 +125,23 @@ pub trait SessionStore: Send + Sync {
 #[async_trait]
 pub trait InvitationStore: Send + Sync {
     /// Stores the invitation, its e-mail and the audit records in one transaction.
-    async fn create_invitation(&self, new: &NewInvitation, mail: &Outgoing, audit: &[AuditRecord]) -> Result<(), Error>;
+    async fn create_invitation(
+        &self,
+        new: &NewInvitation,
+        mail: &Outgoing,
+        audit: &[AuditRecord],
+    ) -> Result<(), Error>;
     async fn invitation_by_token(&self, hash: &[u8]) -> Result<Option<Invitation>, StoreError>;
     async fn invitation(&self, id: &InvitationId) -> Result<Option<Invitation>, StoreError>;
     /// Every invitation of the practice, newest first.
     async fn list_invitations(&self) -> Result<Vec<Invitation>, StoreError>;
     /// Marks a `Sent` invitation `Opened` (the landing page was shown). No-op otherwise.
-    async fn mark_opened(&self, id: &InvitationId, now: Timestamp, audit: &AuditRecord) -> Result<(), StoreError>;
+    async fn mark_opened(
+        &self,
+        id: &InvitationId,
+        now: Timestamp,
+        audit: &AuditRecord,
+    ) -> Result<(), StoreError>;
     /// Replaces the link (the old one stops working), extends the validity and queues the mail.
     async fn resend_invitation(
         &self,
@@ -114,8 +152,18 @@ pub trait InvitationStore: Send + Sync {
         mail: &Outgoing,
         audit: &AuditRecord,
     ) -> Result<(), Error>;
-    async fn withdraw_invitation(&self, id: &InvitationId, now: Timestamp, audit: &AuditRecord) -> Result<(), Error>;
-    async fn decline_invitation(&self, hash: &[u8], now: Timestamp, audit: &AuditRecord) -> Result<(), Error>;
+    async fn withdraw_invitation(
+        &self,
+        id: &InvitationId,
+        now: Timestamp,
+        audit: &AuditRecord,
+    ) -> Result<(), Error>;
+    async fn decline_invitation(
+        &self,
+        hash: &[u8],
+        now: Timestamp,
+        audit: &AuditRecord,
+    ) -> Result<(), Error>;
     /// Accepts with a new account: uses the link (exactly once), creates the account with the
     /// invitation's e-mail address, opens the conversation with the inviter and posts the
     /// personal note as its first message. Returns the new account and the conversation.
@@ -139,7 +187,10 @@ pub trait InvitationStore: Send + Sync {
 /// Conversations and messages (minimal here; the messenger issue extends it).
 #[async_trait]
 pub trait ConversationStore: Send + Sync {
-    async fn conversations_for(&self, user: &UserId) -> Result<Vec<ConversationSummary>, StoreError>;
+    async fn conversations_for(
+        &self,
+        user: &UserId,
+    ) -> Result<Vec<ConversationSummary>, StoreError>;
     /// The messages of a conversation the user is a member of; `NotFound` otherwise (also for
     /// ids that do not exist, so nobody learns which ids do). Staff reads are audited.
     async fn read_conversation(
@@ -164,11 +215,20 @@ pub trait ConversationStore: Send + Sync {
 pub trait OutboxStore: Send + Sync {
     /// Takes the oldest due item under a lease of `lease_ms`, so that one worker (on any node)
     /// sends it; an expired lease makes it due again (the worker died mid-send).
-    async fn claim_outbox(&self, now: Timestamp, lease_ms: i64) -> Result<Option<OutboxItem>, StoreError>;
+    async fn claim_outbox(
+        &self,
+        now: Timestamp,
+        lease_ms: i64,
+    ) -> Result<Option<OutboxItem>, StoreError>;
     /// Records delivery and wipes the body (it carries single-use links).
     async fn outbox_sent(&self, id: &OutboxId, now: Timestamp) -> Result<(), StoreError>;
     /// Records a failed attempt; `retry_at = None` gives up for good.
-    async fn outbox_failed(&self, id: &OutboxId, retry_at: Option<Timestamp>, reason: &str) -> Result<(), StoreError>;
+    async fn outbox_failed(
+        &self,
+        id: &OutboxId,
+        retry_at: Option<Timestamp>,
+        reason: &str,
+    ) -> Result<(), StoreError>;
     /// Items not yet delivered.
     async fn outbox_depth(&self) -> Result<i64, StoreError>;
     /// The newest items, for the development mailbox.
@@ -192,7 +252,24 @@ pub trait HealthStore: Send + Sync {
 }
 
 /// Everything the web adapter needs, as one object.
-pub trait Store: AccountStore + SessionStore + InvitationStore + ConversationStore + OutboxStore + AuditStore + HealthStore {}
+pub trait Store:
+    AccountStore
+    + SessionStore
+    + InvitationStore
+    + ConversationStore
+    + OutboxStore
+    + AuditStore
+    + HealthStore
+{
+}
 
-impl<T> Store for T where T: AccountStore + SessionStore + InvitationStore + ConversationStore + OutboxStore + AuditStore + HealthStore {}
-
+impl<T> Store for T where
+    T: AccountStore
+        + SessionStore
+        + InvitationStore
+        + ConversationStore
+        + OutboxStore
+        + AuditStore
+        + HealthStore
+{
+}

@@ -21,7 +21,12 @@ impl EmailAddress {
         let Some((local, domain)) = s.rsplit_once('@') else {
             return Err(Error::invalid("email", "email.invalid"));
         };
-        let bad_char = |c: char| matches!(c, '<' | '>' | '"' | ',' | ';' | '(' | ')' | '[' | ']' | '\\' | '@');
+        let bad_char = |c: char| {
+            matches!(
+                c,
+                '<' | '>' | '"' | ',' | ';' | '(' | ')' | '[' | ']' | '\\' | '@'
+            )
+        };
         if local.is_empty()
             || local.len() > 64
             || local.chars().any(bad_char)
@@ -30,7 +35,9 @@ impl EmailAddress {
             || domain.starts_with('.')
             || domain.ends_with('.')
             || domain.contains("..")
-            || !domain.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '.')
+            || !domain
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '-' || c == '.')
         {
             return Err(Error::invalid("email", "email.invalid"));
         }
@@ -79,7 +86,9 @@ pub fn parse_username(input: &str) -> Result<Option<String>, Error> {
     }
     let len = s.chars().count();
     if !(3..=40).contains(&len)
-        || !s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+        || !s
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
     {
         return Err(Error::invalid("username", "username.invalid"));
     }
@@ -123,13 +132,19 @@ mod tests {
             "jan@.nl",
             "",
         ] {
-            assert!(EmailAddress::parse(bad).is_err(), "{bad:?} should be refused");
+            assert!(
+                EmailAddress::parse(bad).is_err(),
+                "{bad:?} should be refused"
+            );
         }
     }
 
     #[test]
     fn names_refuse_line_breaks_but_keep_accents() {
-        assert_eq!(PersonName::parse("first_name", " Zoë ").unwrap().as_str(), "Zoë");
+        assert_eq!(
+            PersonName::parse("first_name", " Zoë ").unwrap().as_str(),
+            "Zoë"
+        );
         assert!(PersonName::parse("first_name", "Jan\r\nBcc: x@y.nl").is_err());
         assert!(PersonName::parse("first_name", "   ").is_err());
         assert!(PersonName::parse("first_name", &"a".repeat(101)).is_err());

@@ -1,1 +1,308 @@
-//! placeholder
+//! Spreekuur's storage adapter: one implementation of the domain's ports over sqlx's `Any`
+//! pool, the same SQL text for SQLite (default) and PostgreSQL (scale-out). What really differs
+//! between the two lives in [`backend`]. Content is sealed with the key ring before it reaches a
+//! row and opened after it leaves one; the associated data names the table, column and row.
+
+mod account;
+mod audit;
+pub mod backend;
+mod conversation;
+mod invitation;
+mod outbox;
+mod session;
+
+use std::borrow::Cow;
+use std::str::FromStr;
+
+use async_trait::async_trait;
+use spreekuur_crypto::{Aad, DataKey, KeyRing, KeyStatus, MasterKey};
+use spreekuur_domain::ports::HealthStore;
+use spreekuur_domain::{Error, StoreError};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::{AnyPool, Row};
+
+pub use backend::Backend;
+
+/// Why the store could not be opened. Shown to the operator at start-up.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error(
+        "unsupported database URL scheme {0:?}: use sqlite: (for example sqlite://spreekuur-data/spreekuur.db) or postgres: (for example postgres://user@host/db)"
+    )]
+    Scheme(String),
+    #[error("could not open the database: {0}")]
+    Open(String),
+    #[error("could not apply database migrations: {0}")]
+    Migrate(String),
+    #[error(
+        "could not load the data keys (is this the master key that created this database?): {0}"
+    )]
+    Keys(String),
+}
+
+/// The database, its backend and the key ring.
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+    keys: KeyRing,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+fn migrations(backend: Backend) -> Vec<Migration> {
+    let files: &[(i64, &str, &str)] = match backend {
+        Backend::Sqlite => &[(
+            1,
+            "foundation",
+            include_str!("../migrations/sqlite/0001_foundation.sql"),
+        )],
+        Backend::Postgres => &[(
+            1,
+            "foundation",
+            include_str!("../migrations/postgres/0001_foundation.sql"),
+        )],
+    };
+    files
+        .iter()
+        .map(|(v, d, sql)| {
+            Migration::new(
+                *v,
+                Cow::Borrowed(*d),
+                MigrationType::Simple,
+                sqlx::SqlSafeStr::into_sql_str(sqlx::AssertSqlSafe(*sql)),
+                false,
+            )
+        })
+        .collect()
+}
+
+/// The newest migration this binary knows.
+fn latest_migration(backend: Backend) -> i64 {
+    migrations(backend)
+        .iter()
+        .map(|m| m.version)
+        .max()
+        .unwrap_or(0)
+}
+
+impl Db {
+    /// Opens the database named by `url`, applies migrations and loads the key ring (creating
+    /// the first data key, wrapped by `master`, on a new database).
+    pub async fn connect(
+        url: &str,
+        master: &MasterKey,
+        max_connections: u32,
+    ) -> Result<Self, ConnectError> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::from_url(url)?;
+        let url = backend.normalise_url(url);
+        let options =
+            AnyConnectOptions::from_str(&url).map_err(|e| ConnectError::Open(e.to_string()))?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(max_connections)
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    for stmt in backend.connection_setup() {
+                        sqlx::query(*stmt).execute(&mut *conn).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await
+            .map_err(|e| ConnectError::Open(e.to_string()))?;
+        Migrator::with_migrations(migrations(backend))
+            .run(&pool)
+            .await
+            .map_err(|e| ConnectError::Migrate(e.to_string()))?;
+        let keys = load_keys(&pool, master)
+            .await
+            .map_err(|e| ConnectError::Keys(e.0))?;
+        Ok(Self {
+            pool,
+            backend,
+            keys,
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Closes every connection (before a test drops its database).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// A write transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`), so a
+    /// transaction that reads before it writes cannot fail on a lock upgrade under load.
+    pub(crate) async fn write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+        match self.backend {
+            Backend::Sqlite => self
+                .pool
+                .begin_with("BEGIN IMMEDIATE")
+                .await
+                .map_err(db_err),
+            Backend::Postgres => self.pool.begin().await.map_err(db_err),
+        }
+    }
+
+    pub(crate) fn seal(
+        &self,
+        table: &str,
+        column: &str,
+        row: &str,
+        plaintext: &str,
+    ) -> Result<Vec<u8>, StoreError> {
+        self.keys
+            .seal(Aad::new(table, column, row), plaintext.as_bytes())
+            .map_err(|e| StoreError(format!("seal {table}.{column}: {e}")))
+    }
+
+    pub(crate) fn open(
+        &self,
+        table: &str,
+        column: &str,
+        row: &str,
+        sealed: &[u8],
+    ) -> Result<String, StoreError> {
+        self.keys
+            .open_text(Aad::new(table, column, row), sealed)
+            .map_err(|e| StoreError(format!("open {table}.{column} of row {row}: {e}")))
+    }
+
+    /// Runs raw SQL; for tests that play an attacker with database access.
+    #[doc(hidden)]
+    pub async fn danger_execute(&self, sql: &str) -> Result<u64, StoreError> {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+            .execute(&self.pool)
+            .await
+            .map(|r| r.rows_affected())
+            .map_err(db_err)
+    }
+
+    /// Reads one BLOB column of one row; for tests that check what is stored.
+    #[doc(hidden)]
+    pub async fn danger_read_blob(
+        &self,
+        sql: &'static str,
+        id: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let row = sqlx::query(sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        row.map(|r| r.try_get::<Option<Vec<u8>>, _>(0))
+            .transpose()
+            .map_err(db_err)
+            .map(Option::flatten)
+    }
+}
+
+async fn load_keys(pool: &AnyPool, master: &MasterKey) -> Result<KeyRing, StoreError> {
+    let rows = sqlx::query("SELECT id, wrapped, status FROM data_keys")
+        .fetch_all(pool)
+        .await
+        .map_err(db_err)?;
+    if rows.is_empty() {
+        let key = DataKey::generate().map_err(|e| StoreError(e.to_string()))?;
+        let wrapped = master
+            .wrap(1, &key)
+            .map_err(|e| StoreError(e.to_string()))?;
+        // Another node may create the first key at the same moment; the first insert wins and
+        // everyone loads that one.
+        sqlx::query("INSERT INTO data_keys (id, wrapped, status, created_at) VALUES (1, $1, 'active', 0) ON CONFLICT (id) DO NOTHING")
+            .bind(wrapped)
+            .execute(pool)
+            .await
+            .map_err(db_err)?;
+        return Box::pin(load_keys(pool, master)).await;
+    }
+    let mut keys = Vec::with_capacity(rows.len());
+    for row in rows {
+        let id: i64 = row.try_get("id").map_err(db_err)?;
+        let wrapped: Vec<u8> = row.try_get("wrapped").map_err(db_err)?;
+        let status: String = row.try_get("status").map_err(db_err)?;
+        let status = KeyStatus::parse(&status)
+            .ok_or_else(|| StoreError(format!("data key {id} has unknown status")))?;
+        let id =
+            u32::try_from(id).map_err(|_| StoreError(format!("data key id {id} out of range")))?;
+        let key = master
+            .unwrap_key(id, &wrapped)
+            .map_err(|_| StoreError(format!("data key {id} does not open with this master key")))?;
+        keys.push((id, key, status));
+    }
+    KeyRing::new(keys).map_err(|e| StoreError(e.to_string()))
+}
+
+/// Wraps a database error for the log; the user only ever sees a generic message.
+pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
+    StoreError(e.to_string())
+}
+
+/// True for a unique-constraint violation (a taken e-mail address, a duplicate client id).
+pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+pub(crate) fn internal(e: sqlx::Error) -> Error {
+    Error::Internal(e.to_string())
+}
+
+#[async_trait]
+impl HealthStore for Db {
+    async fn ready(&self) -> Result<(), StoreError> {
+        let row = sqlx::query("SELECT MAX(version) AS v FROM _sqlx_migrations WHERE success = $1")
+            .bind(true)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_err)?;
+        let applied: Option<i64> = row.try_get("v").map_err(db_err)?;
+        let latest = latest_migration(self.backend);
+        if applied.unwrap_or(0) < latest {
+            return Err(StoreError(format!(
+                "migrations behind: applied {applied:?}, binary knows {latest}"
+            )));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_backends_have_the_same_migrations() {
+        let names = |dir: &str| {
+            let mut v: Vec<_> = std::fs::read_dir(dir)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().into_string().unwrap())
+                .collect();
+            v.sort();
+            v
+        };
+        let sqlite = names(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"));
+        assert_eq!(
+            sqlite,
+            names(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres"))
+        );
+        assert_eq!(
+            sqlite.len(),
+            migrations(Backend::Sqlite).len(),
+            "every migration file is embedded"
+        );
+        assert_eq!(
+            migrations(Backend::Sqlite).len(),
+            migrations(Backend::Postgres).len()
+        );
+    }
+}

@@ -220,7 +220,9 @@ mod tests {
     #[test]
     fn stored_and_new_records_encode_alike() {
         let actor = UserId::new();
-        let rec = AuditRecord::new(Timestamp(5), Action::LoginFailed, "127.0.0.1").actor(&actor).failed();
+        let rec = AuditRecord::new(Timestamp(5), Action::LoginFailed, "127.0.0.1")
+            .actor(&actor)
+            .failed();
         let stored = StoredAuditRecord {
             seq: 3,
             at: Timestamp(5),
@@ -239,8 +241,18 @@ mod tests {
 
     #[test]
     fn field_boundaries_are_unambiguous() {
-        let a = canonical_bytes(1, &[], Timestamp(0), [Some("ab"), Some("c"), None, None, None, None, None]);
-        let b = canonical_bytes(1, &[], Timestamp(0), [Some("a"), Some("bc"), None, None, None, None, None]);
+        let a = canonical_bytes(
+            1,
+            &[],
+            Timestamp(0),
+            [Some("ab"), Some("c"), None, None, None, None, None],
+        );
+        let b = canonical_bytes(
+            1,
+            &[],
+            Timestamp(0),
+            [Some("a"), Some("bc"), None, None, None, None, None],
+        );
         assert_ne!(a, b);
     }
 }

@@ -151,25 +151,35 @@ impl NewInvitation {
         valid_days: i64,
     ) -> Result<Self, Vec<Error>> {
         let mut errors = Vec::new();
-        let first = PersonName::parse("first_name", first_name).map_err(|e| errors.push(e)).ok();
-        let last = PersonName::parse("last_name", last_name).map_err(|e| errors.push(e)).ok();
+        let first = PersonName::parse("first_name", first_name)
+            .map_err(|e| errors.push(e))
+            .ok();
+        let last = PersonName::parse("last_name", last_name)
+            .map_err(|e| errors.push(e))
+            .ok();
         let email = EmailAddress::parse(email).map_err(|e| errors.push(e)).ok();
         let note = crate::validate::parse_text("note", note, NOTE_MAX_CHARS)
             .map_err(|e| errors.push(e))
             .ok();
         match (first, last, email, note) {
-            (Some(first_name), Some(last_name), Some(email), Some(note)) if errors.is_empty() => Ok(Self {
-                id: InvitationId::new(),
-                inviter,
-                first_name,
-                last_name,
-                email,
-                note: (!note.is_empty()).then_some(note),
-                lang: if lang == "en" { "en".into() } else { "nl".into() },
-                token_hash,
-                created_at: now,
-                expires_at: now.plus_days(valid_days),
-            }),
+            (Some(first_name), Some(last_name), Some(email), Some(note)) if errors.is_empty() => {
+                Ok(Self {
+                    id: InvitationId::new(),
+                    inviter,
+                    first_name,
+                    last_name,
+                    email,
+                    note: (!note.is_empty()).then_some(note),
+                    lang: if lang == "en" {
+                        "en".into()
+                    } else {
+                        "nl".into()
+                    },
+                    token_hash,
+                    created_at: now,
+                    expires_at: now.plus_days(valid_days),
+                })
+            }
             _ => Err(errors),
         }
     }
@@ -203,7 +213,10 @@ mod tests {
         let inv = invitation(State::Sent, 1000);
         assert_eq!(inv.state(Timestamp(999)), State::Sent);
         assert_eq!(inv.state(Timestamp(1000)), State::Expired);
-        assert!(matches!(inv.check_answerable(Timestamp(1000)), Err(Error::Expired)));
+        assert!(matches!(
+            inv.check_answerable(Timestamp(1000)),
+            Err(Error::Expired)
+        ));
         assert!(inv.check_resendable(Timestamp(1000)).is_ok());
         assert!(inv.check_withdrawable(Timestamp(1000)).is_err());
     }
@@ -213,7 +226,10 @@ mod tests {
         for s in [State::Accepted, State::Declined, State::Withdrawn] {
             let inv = invitation(s, 1000);
             assert_eq!(inv.state(Timestamp(5000)), s);
-            assert!(matches!(inv.check_answerable(Timestamp(10)), Err(Error::Used)));
+            assert!(matches!(
+                inv.check_answerable(Timestamp(10)),
+                Err(Error::Used)
+            ));
             assert!(inv.check_resendable(Timestamp(10)).is_err());
             assert!(inv.check_withdrawable(Timestamp(10)).is_err());
         }
@@ -229,13 +245,34 @@ mod tests {
     #[test]
     fn the_form_is_validated_and_validity_is_fourteen_days_by_default() {
         let now = Timestamp(1_000_000);
-        let inv = NewInvitation::parse(UserId::new(), "Jan", "Janssen", "JAN@example.nl", "  ", "xx", vec![1], now, DEFAULT_VALID_DAYS)
-            .unwrap();
+        let inv = NewInvitation::parse(
+            UserId::new(),
+            "Jan",
+            "Janssen",
+            "JAN@example.nl",
+            "  ",
+            "xx",
+            vec![1],
+            now,
+            DEFAULT_VALID_DAYS,
+        )
+        .unwrap();
         assert_eq!(inv.email.as_str(), "jan@example.nl");
         assert_eq!(inv.note, None);
         assert_eq!(inv.lang, "nl");
         assert_eq!(inv.expires_at, Timestamp(1_000_000 + 14 * 86_400_000));
-        let errs = NewInvitation::parse(UserId::new(), "", "J", "x\r\n@y.nl", "", "nl", vec![], now, 14).unwrap_err();
+        let errs = NewInvitation::parse(
+            UserId::new(),
+            "",
+            "J",
+            "x\r\n@y.nl",
+            "",
+            "nl",
+            vec![],
+            now,
+            14,
+        )
+        .unwrap_err();
         assert_eq!(errs.len(), 2);
     }
 }

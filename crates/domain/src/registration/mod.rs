@@ -6,8 +6,8 @@
 
 pub mod password_rules;
 
-use crate::validate::{PersonName, parse_username};
 use crate::Error;
+use crate::validate::{PersonName, parse_username};
 
 /// What the patient typed on "Persoonsgegevens", validated.
 #[derive(Debug, Clone)]
@@ -26,8 +26,12 @@ pub fn check_personal_details(
     confirmation: &str,
 ) -> Result<PersonalDetails, Vec<Error>> {
     let mut errors = Vec::new();
-    let first = PersonName::parse("first_name", first_name).map_err(|e| errors.push(e)).ok();
-    let last = PersonName::parse("last_name", last_name).map_err(|e| errors.push(e)).ok();
+    let first = PersonName::parse("first_name", first_name)
+        .map_err(|e| errors.push(e))
+        .ok();
+    let last = PersonName::parse("last_name", last_name)
+        .map_err(|e| errors.push(e))
+        .ok();
     let user = parse_username(username).map_err(|e| errors.push(e)).ok();
     if let Err(e) = password_rules::check(password) {
         errors.push(e);
@@ -36,7 +40,11 @@ pub fn check_personal_details(
     }
     match (first, last, user) {
         (Some(first_name), Some(last_name), Some(username)) if errors.is_empty() => {
-            Ok(PersonalDetails { first_name, last_name, username })
+            Ok(PersonalDetails {
+                first_name,
+                last_name,
+                username,
+            })
         }
         _ => Err(errors),
     }
@@ -71,7 +79,10 @@ mod tests {
         let errs = check_personal_details("Jan", "J", "", "Woordje1!", "Woordje2!").unwrap_err();
         assert!(matches!(
             errs[0],
-            Error::Invalid { field: "password_confirmation", reason: "password.mismatch" }
+            Error::Invalid {
+                field: "password_confirmation",
+                reason: "password.mismatch"
+            }
         ));
     }
 }

@@ -17,7 +17,13 @@ pub enum Rule {
 }
 
 impl Rule {
-    pub const ALL: [Rule; 5] = [Rule::MinLength, Rule::Lowercase, Rule::Uppercase, Rule::Digit, Rule::Special];
+    pub const ALL: [Rule; 5] = [
+        Rule::MinLength,
+        Rule::Lowercase,
+        Rule::Uppercase,
+        Rule::Digit,
+        Rule::Special,
+    ];
 
     /// The catalogue key of the rule's line.
     pub fn key(self) -> &'static str {
@@ -52,7 +58,10 @@ fn is_special(c: char) -> bool {
 
 /// The rules a password does not meet yet.
 pub fn unmet(password: &str) -> Vec<Rule> {
-    Rule::ALL.into_iter().filter(|r| !r.is_met(password)).collect()
+    Rule::ALL
+        .into_iter()
+        .filter(|r| !r.is_met(password))
+        .collect()
 }
 
 /// Checks a new password. The error's reason is a catalogue key: the first unmet rule, or
@@ -119,7 +128,10 @@ mod tests {
         ];
         for (pw, key) in cases {
             match check(pw) {
-                Err(Error::Invalid { field: "password", reason }) => assert_eq!(reason, key, "{pw}"),
+                Err(Error::Invalid {
+                    field: "password",
+                    reason,
+                }) => assert_eq!(reason, key, "{pw}"),
                 other => panic!("{pw}: {other:?}"),
             }
         }
@@ -128,15 +140,32 @@ mod tests {
     #[test]
     fn rules_tick_one_by_one() {
         assert_eq!(unmet(""), Rule::ALL.to_vec());
-        assert_eq!(unmet("a"), vec![Rule::MinLength, Rule::Uppercase, Rule::Digit, Rule::Special]);
+        assert_eq!(
+            unmet("a"),
+            vec![Rule::MinLength, Rule::Uppercase, Rule::Digit, Rule::Special]
+        );
         assert_eq!(unmet("aA1€aaaa"), vec![]);
     }
 
     #[test]
     fn common_passwords_are_refused_however_decorated() {
-        for pw in ["Welkom01!", "Wachtwoord1!", "Password123!", "P@ssw0rd!", "!Qwerty2024", "Zomer2025!", "Voetbal1!"] {
+        for pw in [
+            "Welkom01!",
+            "Wachtwoord1!",
+            "Password123!",
+            "P@ssw0rd!",
+            "!Qwerty2024",
+            "Zomer2025!",
+            "Voetbal1!",
+        ] {
             assert!(
-                matches!(check(pw), Err(Error::Invalid { reason: "password.too_common", .. })),
+                matches!(
+                    check(pw),
+                    Err(Error::Invalid {
+                        reason: "password.too_common",
+                        ..
+                    })
+                ),
                 "{pw} should be too common"
             );
         }
@@ -152,6 +181,12 @@ mod tests {
     #[test]
     fn very_long_passwords_are_refused() {
         let pw = format!("Aa1!{}", "x".repeat(300));
-        assert!(matches!(check(&pw), Err(Error::Invalid { reason: "password.too_long", .. })));
+        assert!(matches!(
+            check(&pw),
+            Err(Error::Invalid {
+                reason: "password.too_long",
+                ..
+            })
+        ));
     }
 }

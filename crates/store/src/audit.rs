@@ -1,0 +1,141 @@
+//! The hash-chained audit trail. Appends serialise on the single `audit_head` row: the first
+//! statement of an append is an UPDATE of that row, which takes its lock (PostgreSQL) or the
+//! write lock (SQLite), so two transactions can never chain onto the same predecessor.
+
+use async_trait::async_trait;
+use spreekuur_crypto::sha256;
+use spreekuur_domain::audit::{AuditRecord, ChainReport, StoredAuditRecord};
+use spreekuur_domain::ports::AuditStore;
+use spreekuur_domain::{StoreError, Timestamp};
+use sqlx::{AnyConnection, Row};
+
+use crate::{Db, db_err};
+
+/// Appends `rec` inside the caller's transaction.
+pub(crate) async fn append(conn: &mut AnyConnection, rec: &AuditRecord) -> Result<(), StoreError> {
+    let head = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    let seq: i64 = head.try_get("seq").map_err(db_err)?;
+    let prev: Vec<u8> = head.try_get("hash").map_err(db_err)?;
+    let hash = sha256(&rec.canonical(seq, &prev)).to_vec();
+    sqlx::query(
+        "INSERT INTO audit_log (seq, at, actor_id, on_behalf_of, action, patient_id, object_id, source, outcome, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(seq)
+    .bind(rec.at.millis())
+    .bind(rec.actor.as_ref().map(|u| u.to_string()))
+    .bind(rec.on_behalf_of.as_ref().map(|u| u.to_string()))
+    .bind(rec.action.as_str())
+    .bind(rec.patient.as_ref().map(|u| u.to_string()))
+    .bind(rec.object.clone())
+    .bind(rec.source.clone())
+    .bind(rec.outcome.as_str())
+    .bind(prev)
+    .bind(hash.clone())
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+        .bind(hash)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
+pub(crate) async fn append_all(
+    conn: &mut AnyConnection,
+    recs: &[AuditRecord],
+) -> Result<(), StoreError> {
+    for r in recs {
+        append(conn, r).await?;
+    }
+    Ok(())
+}
+
+fn stored(row: &sqlx::any::AnyRow) -> Result<StoredAuditRecord, sqlx::Error> {
+    Ok(StoredAuditRecord {
+        seq: row.try_get("seq")?,
+        at: Timestamp(row.try_get("at")?),
+        actor: row.try_get("actor_id")?,
+        on_behalf_of: row.try_get("on_behalf_of")?,
+        action: row.try_get("action")?,
+        patient: row.try_get("patient_id")?,
+        object: row.try_get("object_id")?,
+        source: row.try_get("source")?,
+        outcome: row.try_get("outcome")?,
+        prev_hash: row.try_get("prev_hash")?,
+        hash: row.try_get("hash")?,
+    })
+}
+
+impl Db {
+    /// The newest `limit` records, newest first (for administrators and tests).
+    pub async fn audit_recent(&self, limit: i64) -> Result<Vec<StoredAuditRecord>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM audit_log ORDER BY seq DESC LIMIT $1")
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        rows.iter()
+            .map(stored)
+            .collect::<Result<_, _>>()
+            .map_err(db_err)
+    }
+}
+
+#[async_trait]
+impl AuditStore for Db {
+    async fn audit(&self, record: &AuditRecord) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        append(&mut tx, record).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn verify_audit_chain(&self) -> Result<ChainReport, StoreError> {
+        const PAGE: i64 = 1000;
+        let mut expected_seq = 1;
+        let mut prev: Vec<u8> = Vec::new();
+        let mut first_broken = None;
+        loop {
+            let rows = sqlx::query("SELECT * FROM audit_log WHERE seq >= $1 ORDER BY seq LIMIT $2")
+                .bind(expected_seq)
+                .bind(PAGE)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+            let n = rows.len() as i64;
+            for row in &rows {
+                let rec = stored(row).map_err(db_err)?;
+                let intact = rec.seq == expected_seq
+                    && rec.prev_hash == prev
+                    && sha256(&rec.canonical()).as_slice() == rec.hash.as_slice();
+                if !intact && first_broken.is_none() {
+                    first_broken = Some(expected_seq.min(rec.seq));
+                }
+                prev = rec.hash;
+                expected_seq = rec.seq + 1;
+            }
+            if n < PAGE {
+                break;
+            }
+        }
+        // A removed tail leaves the head pointing past the last row.
+        let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_err)?;
+        let head_seq: i64 = head.try_get("seq").map_err(db_err)?;
+        let head_hash: Vec<u8> = head.try_get("hash").map_err(db_err)?;
+        if first_broken.is_none() && (head_seq != expected_seq - 1 || head_hash != prev) {
+            first_broken = Some(expected_seq);
+        }
+        Ok(ChainReport {
+            records: head_seq,
+            first_broken,
+        })
+    }
+}

@@ -1,0 +1,112 @@
+//! What differs between SQLite and PostgreSQL, in one place.
+
+use crate::ConnectError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// Picks the backend from the URL's scheme; anything else is refused with the accepted ones.
+    pub fn from_url(url: &str) -> Result<Self, ConnectError> {
+        let scheme = url
+            .split(':')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        match scheme.as_str() {
+            "sqlite" => Ok(Backend::Sqlite),
+            "postgres" | "postgresql" => Ok(Backend::Postgres),
+            _ => Err(ConnectError::Scheme(scheme)),
+        }
+    }
+
+    /// SQLite files are created when missing; nothing to add for PostgreSQL.
+    pub(crate) fn normalise_url(self, url: &str) -> String {
+        match self {
+            Backend::Sqlite if !url.contains("mode=") && !url.contains(":memory:") => {
+                format!("{url}{}mode=rwc", if url.contains('?') { '&' } else { '?' })
+            }
+            _ => url.to_string(),
+        }
+    }
+
+    /// Statements run on every new connection: WAL so readers never block the writer, a busy
+    /// timeout so writers queue instead of failing, and foreign keys enforced.
+    pub(crate) fn connection_setup(self) -> &'static [&'static str] {
+        match self {
+            Backend::Sqlite => &[
+                "PRAGMA journal_mode = WAL",
+                "PRAGMA busy_timeout = 10000",
+                "PRAGMA foreign_keys = ON",
+                "PRAGMA synchronous = NORMAL",
+            ],
+            Backend::Postgres => &[],
+        }
+    }
+
+    /// The outbox claim's row selection: PostgreSQL skips rows another node is claiming right
+    /// now; SQLite has a single writer, so no lock clause is needed (or accepted).
+    pub(crate) fn claim_outbox_sql(self) -> &'static str {
+        match self {
+            Backend::Sqlite => CLAIM_SQLITE,
+            Backend::Postgres => CLAIM_POSTGRES,
+        }
+    }
+}
+
+const CLAIM_SQLITE: &str = "UPDATE outbox SET lease_until = $2, attempts = attempts + 1
+    WHERE id = (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1
+                AND (lease_until IS NULL OR lease_until <= $1) ORDER BY created_at LIMIT 1)
+      AND status = 'pending' AND (lease_until IS NULL OR lease_until <= $1)
+    RETURNING id, to_addr, from_name, subject, body_text, body_html, created_at, attempts, status";
+
+const CLAIM_POSTGRES: &str = "UPDATE outbox SET lease_until = $2, attempts = attempts + 1
+    WHERE id = (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1
+                AND (lease_until IS NULL OR lease_until <= $1) ORDER BY created_at LIMIT 1
+                FOR UPDATE SKIP LOCKED)
+      AND status = 'pending' AND (lease_until IS NULL OR lease_until <= $1)
+    RETURNING id, to_addr, from_name, subject, body_text, body_html, created_at, attempts, status";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_scheme_picks_the_backend() {
+        assert_eq!(Backend::from_url("sqlite://x.db").unwrap(), Backend::Sqlite);
+        assert_eq!(
+            Backend::from_url("sqlite::memory:").unwrap(),
+            Backend::Sqlite
+        );
+        assert_eq!(
+            Backend::from_url("postgres://localhost/db").unwrap(),
+            Backend::Postgres
+        );
+        assert_eq!(
+            Backend::from_url("postgresql://localhost/db").unwrap(),
+            Backend::Postgres
+        );
+        let err = Backend::from_url("mysql://localhost/db")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("\"mysql\"") && err.contains("sqlite:") && err.contains("postgres:"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn sqlite_files_are_created_when_missing() {
+        assert_eq!(
+            Backend::Sqlite.normalise_url("sqlite://a.db"),
+            "sqlite://a.db?mode=rwc"
+        );
+        assert_eq!(
+            Backend::Sqlite.normalise_url("sqlite://a.db?mode=ro"),
+            "sqlite://a.db?mode=ro"
+        );
+    }
+}

@@ -1,0 +1,229 @@
+use std::sync::Arc;
+
+use spreekuur_domain::Error;
+use spreekuur_domain::account::{Practice, Role};
+use spreekuur_domain::audit::{Action, AuditRecord};
+use spreekuur_domain::ports::*;
+use spreekuur_domain::validate::EmailAddress;
+
+use crate::contract;
+use crate::support::*;
+
+contract!(
+    setup_link_creates_the_practice_exactly_once,
+    |db: &TestDb| {
+        let db = db.db.clone();
+        async move {
+            assert!(db.practice().await.unwrap().is_none());
+            let hash = vec![1u8; 32];
+            let link = NewLinkToken {
+                hash: hash.clone(),
+                purpose: LinkPurpose::Setup,
+                user: None,
+                created_at: NOW,
+                expires_at: NOW.plus_seconds(3600),
+            };
+            db.issue_link(
+                &link,
+                None,
+                &AuditRecord::new(NOW, Action::PasswordLinkIssued, "cli"),
+            )
+            .await
+            .unwrap();
+            let practice = Practice {
+                name: "Praktijk".into(),
+                email: EmailAddress::parse("p@example.nl").unwrap(),
+                terms_text: String::new(),
+                privacy_text: String::new(),
+            };
+            // Two simultaneous submissions of the same link: exactly one practice and one admin.
+            let tasks: Vec<_> = (0..2)
+                .map(|i| {
+                    let db = Arc::clone(&db);
+                    let practice = practice.clone();
+                    let hash = hash.clone();
+                    tokio::spawn(async move {
+                        let admin = new_account(Role::Admin, &format!("admin{i}@example.nl"), "Ad");
+                        db.redeem_setup(&hash, NOW, &practice, &admin, &[]).await
+                    })
+                })
+                .collect();
+            let mut ok = 0;
+            for t in tasks {
+                match t.await.unwrap() {
+                    Ok(()) => ok += 1,
+                    Err(Error::Used) => {}
+                    Err(e) => panic!("unexpected {e:?}"),
+                }
+            }
+            assert_eq!(ok, 1);
+            assert_eq!(db.staff_count().await.unwrap(), 1);
+            assert_eq!(db.practice().await.unwrap().unwrap().name, "Praktijk");
+            assert!(matches!(
+                db.check_link(&hash, LinkPurpose::Setup, NOW).await,
+                Err(Error::Used)
+            ));
+        }
+    }
+);
+
+contract!(
+    links_expire_and_newer_links_void_older_ones,
+    |db: &TestDb| {
+        let db = db.db.clone();
+        async move {
+            let provider = practice_with_provider(&db).await;
+            let link = |b: u8, at| NewLinkToken {
+                hash: vec![b; 32],
+                purpose: LinkPurpose::SetPassword,
+                user: Some(provider.clone()),
+                created_at: at,
+                expires_at: at.plus_seconds(3600),
+            };
+            let rec = AuditRecord::new(NOW, Action::PasswordLinkIssued, "cli");
+            db.issue_link(&link(2, NOW), None, &rec).await.unwrap();
+            assert_eq!(
+                db.check_link(&[2; 32], LinkPurpose::SetPassword, NOW)
+                    .await
+                    .unwrap(),
+                Some(provider.clone())
+            );
+            assert!(matches!(
+                db.check_link(&[2; 32], LinkPurpose::SetPassword, NOW.plus_seconds(3600))
+                    .await,
+                Err(Error::Expired)
+            ));
+            assert!(
+                matches!(
+                    db.check_link(&[2; 32], LinkPurpose::Setup, NOW).await,
+                    Err(Error::NotFound)
+                ),
+                "purpose is part of the key"
+            );
+            db.issue_link(&link(3, NOW.plus_seconds(10)), None, &rec)
+                .await
+                .unwrap();
+            assert!(matches!(
+                db.check_link(&[2; 32], LinkPurpose::SetPassword, NOW.plus_seconds(11))
+                    .await,
+                Err(Error::Used)
+            ));
+            let who = db
+                .redeem_password_link(
+                    &[3; 32],
+                    NOW.plus_seconds(12),
+                    "$argon2id$new",
+                    AuditRecord::new(NOW, Action::PasswordSet, "t"),
+                )
+                .await
+                .unwrap();
+            assert_eq!(who, provider);
+            let (_, hash) = db
+                .account_for_login("DOKTER@delinde.nl ")
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(hash.as_deref(), Some("$argon2id$new"));
+            assert!(matches!(
+                db.redeem_password_link(
+                    &[3; 32],
+                    NOW.plus_seconds(13),
+                    "x",
+                    AuditRecord::new(NOW, Action::PasswordSet, "t")
+                )
+                .await,
+                Err(Error::Used)
+            ));
+        }
+    }
+);
+
+contract!(
+    accounts_are_unique_by_address_and_username,
+    |db: &TestDb| {
+        let db = db.db.clone();
+        async move {
+            practice_with_provider(&db).await;
+            let rec = AuditRecord::new(NOW, Action::StaffCreated, "cli");
+            let dup = new_account(Role::Assistant, "Dokter@DeLinde.nl", "Bea");
+            assert!(matches!(
+                db.create_account(&dup, None, None, &rec).await,
+                Err(Error::Conflict(_))
+            ));
+            let mut a = new_account(Role::Assistant, "bea@delinde.nl", "Bea");
+            a.username = Some("bea".into());
+            db.create_account(&a, None, None, &rec).await.unwrap();
+            let mut b = new_account(Role::Assistant, "bea2@delinde.nl", "Bea");
+            b.username = Some("bea".into());
+            assert!(matches!(
+                db.create_account(&b, None, None, &rec).await,
+                Err(Error::Conflict(_))
+            ));
+            let (found, _) = db.account_for_login("BEA").await.unwrap().unwrap();
+            assert_eq!(found.id, a.id);
+            assert_eq!(db.list_staff().await.unwrap().len(), 2);
+            // A failed create wrote nothing, not even its audit record.
+            let report = db.verify_audit_chain().await.unwrap();
+            assert_eq!(report.first_broken, None);
+            assert_eq!(
+                db.audit_recent(100)
+                    .await
+                    .unwrap()
+                    .iter()
+                    .filter(|r| r.action == "staff.created")
+                    .count(),
+                1
+            );
+        }
+    }
+);
+
+contract!(
+    sessions_live_until_they_expire_or_the_account_is_deactivated,
+    |db: &TestDb| {
+        let db = db.db.clone();
+        async move {
+            let provider = practice_with_provider(&db).await;
+            db.create_session(&[9; 32], &provider, NOW, NOW.plus_seconds(100))
+                .await
+                .unwrap();
+            assert_eq!(
+                db.session_account(&[9; 32], NOW).await.unwrap().unwrap().id,
+                provider
+            );
+            assert!(db.session_account(&[8; 32], NOW).await.unwrap().is_none());
+            assert!(
+                db.session_account(&[9; 32], NOW.plus_seconds(100))
+                    .await
+                    .unwrap()
+                    .is_none()
+            );
+            db.set_active(
+                &provider,
+                false,
+                &AuditRecord::new(NOW, Action::StaffUpdated, "t"),
+            )
+            .await
+            .unwrap();
+            assert!(db.session_account(&[9; 32], NOW).await.unwrap().is_none());
+        }
+    }
+);
+
+mod scheme {
+    #[tokio::test]
+    async fn an_unknown_scheme_names_the_accepted_ones() {
+        let err = spreekuur_store::Db::connect(
+            "mysql://localhost/x",
+            &spreekuur_crypto::MasterKey::generate().unwrap(),
+            1,
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("sqlite:") && err.contains("postgres:"),
+            "{err}"
+        );
+    }
+}

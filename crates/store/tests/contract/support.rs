@@ -1,0 +1,179 @@
+use std::sync::Arc;
+
+use spreekuur_crypto::MasterKey;
+use spreekuur_domain::account::{NewAccount, Practice, Role};
+use spreekuur_domain::audit::{Action, AuditRecord};
+use spreekuur_domain::mail::Outgoing;
+use spreekuur_domain::ports::*;
+use spreekuur_domain::validate::{EmailAddress, PersonName};
+use spreekuur_domain::{Timestamp, UserId};
+use spreekuur_store::Db;
+use sqlx::Connection;
+
+/// A database for one test; dropped (PostgreSQL) or left in the temp dir (SQLite) afterwards.
+pub struct TestDb {
+    pub db: Arc<Db>,
+    drop_pg: Option<(String, String)>,
+}
+
+impl std::ops::Deref for TestDb {
+    type Target = Db;
+    fn deref(&self) -> &Db {
+        &self.db
+    }
+}
+
+impl TestDb {
+    pub async fn sqlite() -> Self {
+        let dir =
+            std::env::temp_dir().join(format!("spreekuur-test-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}/test.db", dir.display());
+        let db = Db::connect(&url, &MasterKey::generate().unwrap(), 5)
+            .await
+            .unwrap();
+        Self {
+            db: Arc::new(db),
+            drop_pg: None,
+        }
+    }
+
+    pub async fn postgres() -> Self {
+        sqlx::any::install_default_drivers();
+        let admin_url = std::env::var("SPREEKUUR_TEST_DATABASE_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+        let name = format!("spreekuur_t_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = sqlx::AnyConnection::connect(&admin_url)
+            .await
+            .unwrap_or_else(|e| {
+                panic!("PostgreSQL at SPREEKUUR_TEST_DATABASE_URL ({admin_url}) must answer: {e}")
+            });
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        admin.close().await.unwrap();
+        let url = with_database(&admin_url, &name);
+        let db = Db::connect(&url, &MasterKey::generate().unwrap(), 5)
+            .await
+            .unwrap();
+        Self {
+            db: Arc::new(db),
+            drop_pg: Some((admin_url, name)),
+        }
+    }
+
+    /// Drops the PostgreSQL database; call at the end of each test.
+    pub async fn finish(self) {
+        self.db.close().await;
+        if let Some((admin_url, name)) = self.drop_pg {
+            let mut admin = sqlx::AnyConnection::connect(&admin_url).await.unwrap();
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        }
+    }
+}
+
+/// Replaces the database name in a PostgreSQL URL.
+pub fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let host_part = match base[scheme_end..].find('/') {
+        Some(i) => &base[..scheme_end + i],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{host_part}/{name}?{q}"),
+        None => format!("{host_part}/{name}"),
+    }
+}
+
+/// Runs a test body against both backends.
+#[macro_export]
+macro_rules! contract {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let db = $crate::support::TestDb::sqlite().await;
+                ($body)(&db).await;
+                db.finish().await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let db = $crate::support::TestDb::postgres().await;
+                ($body)(&db).await;
+                db.finish().await;
+            }
+        }
+    };
+}
+
+pub const NOW: Timestamp = Timestamp(1_780_000_000_000);
+
+pub fn new_account(role: Role, email: &str, first: &str) -> NewAccount {
+    NewAccount {
+        id: UserId::new(),
+        role,
+        email: EmailAddress::parse(email).unwrap(),
+        username: None,
+        first_name: PersonName::parse("first_name", first).unwrap(),
+        last_name: PersonName::parse("last_name", "Tester").unwrap(),
+        password_hash: Some("$argon2id$not-a-real-hash".into()),
+        lang: "nl".into(),
+    }
+}
+
+pub fn mail(to: &str, text: &str) -> Outgoing {
+    Outgoing {
+        to: EmailAddress::parse(to).unwrap(),
+        from_name: "Huisartsenpraktijk De Linde".into(),
+        subject: "Uitnodiging".into(),
+        text: text.into(),
+        html: format!("<p>{text}</p>"),
+    }
+}
+
+/// A practice with one provider; returns the provider's id.
+pub async fn practice_with_provider(db: &Db) -> UserId {
+    let hash = vec![7u8; 32];
+    db.issue_link(
+        &NewLinkToken {
+            hash: hash.clone(),
+            purpose: LinkPurpose::Setup,
+            user: None,
+            created_at: NOW,
+            expires_at: NOW.plus_seconds(3600),
+        },
+        None,
+        &AuditRecord::new(NOW, Action::PasswordLinkIssued, "cli"),
+    )
+    .await
+    .unwrap();
+    let admin = new_account(Role::Provider, "dokter@delinde.nl", "Anna");
+    let practice = Practice {
+        name: "Huisartsenpraktijk De Linde".into(),
+        email: EmailAddress::parse("info@delinde.nl").unwrap(),
+        terms_text: "Voorwaarden".into(),
+        privacy_text: "Privacy".into(),
+    };
+    db.redeem_setup(
+        &hash,
+        NOW,
+        &practice,
+        &admin,
+        &[AuditRecord::new(NOW, Action::PracticeSetUp, "test").actor(&admin.id)],
+    )
+    .await
+    .unwrap();
+    admin.id
+}
