@@ -18,4 +18,4 @@ pub mod validate;
 
 pub use error::{Error, StoreError};
 pub use ids::*;
-pub use time::Timestamp;
+pub use time::{Clock, Timestamp};

@@ -18,3 +18,9 @@ impl Timestamp {
         self.plus_seconds(d * 86_400)
     }
 }
+
+/// Where "now" comes from. Only the binary implements it with the system clock; tests can hand
+/// in any time.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> Timestamp;
+}

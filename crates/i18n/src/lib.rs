@@ -1,1 +1,319 @@
-//! placeholder
+//! The translation catalogue: Dutch (default) and English.
+//!
+//! Every user-visible string is a field of [`Msgs`]; [`NL`] and [`EN`] fill it. A key missing
+//! from one language does not compile, and templates name fields, so a typo does not compile
+//! either. Keys are `page_element`; domain errors carry dotted keys (`password.rule_length`),
+//! which [`Msgs::get`] resolves. Texts with `{name}` placeholders are filled by [`fill`].
+
+mod en;
+mod nl;
+
+pub use en::EN;
+pub use nl::NL;
+
+/// A UI language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Nl,
+    En,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Nl => "nl",
+            Lang::En => "en",
+        }
+    }
+    /// Parses `nl` or `en` (or a longer tag such as `en-GB`); anything else is `None`.
+    pub fn parse(s: &str) -> Option<Self> {
+        let s = s.trim().to_ascii_lowercase();
+        if s == "nl" || s.starts_with("nl-") {
+            Some(Lang::Nl)
+        } else if s == "en" || s.starts_with("en-") {
+            Some(Lang::En)
+        } else {
+            None
+        }
+    }
+    pub fn msgs(self) -> &'static Msgs {
+        match self {
+            Lang::Nl => &NL,
+            Lang::En => &EN,
+        }
+    }
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::Nl => Lang::En,
+            Lang::En => Lang::Nl,
+        }
+    }
+}
+
+/// Replaces `{name}` placeholders. Values are inserted as they are: escaping is the template's
+/// job (askama escapes every `{{ }}` in HTML).
+pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out = template.to_string();
+    for (k, v) in values {
+        out = out.replace(&format!("{{{k}}}"), v);
+    }
+    out
+}
+
+macro_rules! catalogue {
+    ($($key:ident),* $(,)?) => {
+        /// One language's texts.
+        pub struct Msgs {
+            $(pub $key: &'static str,)*
+        }
+
+        impl Msgs {
+            /// Every key, in declaration order.
+            pub const KEYS: &'static [&'static str] = &[$(stringify!($key)),*];
+
+            /// Looks a text up by key; dots count as underscores (`password.rule_length`).
+            pub fn get(&self, key: &str) -> Option<&'static str> {
+                let key = key.replace('.', "_");
+                match key.as_str() {
+                    $(stringify!($key) => Some(self.$key),)*
+                    _ => None,
+                }
+            }
+
+            /// Like [`Msgs::get`], but falls back to the generic error text.
+            pub fn text(&self, key: &str) -> &'static str {
+                self.get(key).unwrap_or(self.error_generic)
+            }
+
+            /// (key, text) pairs, for the catalogue tests.
+            pub fn entries(&self) -> Vec<(&'static str, &'static str)> {
+                vec![$((stringify!($key), self.$key)),*]
+            }
+        }
+    };
+}
+
+catalogue! {
+    lang_code, app_name, lang_switch, lang_nl, lang_en, skip_to_content, logout, menu,
+    footer_secure,
+    // errors
+    error_title, error_generic, error_reference, error_not_found_title, error_not_found, error_forbidden,
+    error_csrf, error_too_large, error_back_home, error_rate_limited,
+    email_required, email_invalid, name_required, name_too_long, name_invalid, username_invalid,
+    text_too_long, account_exists, form_has_errors, required_mark,
+    // passwords
+    password_rules_title, password_rule_length, password_rule_lower, password_rule_upper, password_rule_digit,
+    password_rule_special, password_too_common, password_too_long, password_mismatch, password_rule_met,
+    password_rule_unmet, password_rules_status,
+    // setup
+    setup_title, setup_intro, setup_practice_name, setup_practice_email, setup_admin, setup_submit,
+    setup_done, setup_link_invalid, practice_name_required,
+    // login
+    login_title, login_intro, login_identifier, login_password, login_submit, login_failed,
+    login_for_invitation, login_patient_only,
+    // set password
+    set_password_title, set_password_intro, set_password_submit, set_password_done, link_expired,
+    link_used, link_unknown,
+    // navigation
+    nav_conversations, nav_contacts, nav_groups, nav_files, nav_settings, nav_invitations, nav_invite,
+    nav_staff, nav_dev_mailbox, nav_practice, coming_soon,
+    // invite
+    invite_title, invite_intro, invite_first_name, invite_last_name, invite_email, invite_note,
+    invite_note_help, invite_lang, invite_submit, invite_sent, invite_not_allowed,
+    // invitations list
+    invitations_title, invitations_empty, invitations_name, invitations_email, invitations_sent_at,
+    invitations_state, invitations_actions, invitations_inviter, invitations_resend, invitations_withdraw,
+    invitations_resent, invitations_withdrawn, invitations_not_open, invitations_valid_until,
+    invitation_state_sent, invitation_state_opened, invitation_state_accepted, invitation_state_declined,
+    invitation_state_withdrawn, invitation_state_expired, invitation_not_open,
+    // invitation e-mail
+    mail_invitation_subject, mail_greeting, mail_invitation_body, mail_invitation_note, mail_invitation_button,
+    mail_invitation_valid, mail_link_fallback, mail_footer, mail_set_password_subject, mail_set_password_body,
+    mail_set_password_button, mail_set_password_valid,
+    // landing page
+    landing_title, landing_hello, landing_welcome, landing_create, landing_have_account_intro,
+    landing_have_account, landing_decline_intro, landing_decline_link, landing_from,
+    invitation_expired, invitation_used, invitation_unknown, invitation_ask_new,
+    // registration
+    registration_title, step_details, step_summary, step_done, step_current, step_of,
+    details_title, details_first_name, details_last_name, details_username, details_username_help,
+    details_username_help_label, details_email, details_email_fixed, details_auth_title,
+    details_password, details_password_confirm, details_show_password, next, previous,
+    summary_title, summary_intro, summary_terms_before, summary_terms_link, summary_terms_middle,
+    summary_privacy_link, summary_terms_after, summary_terms_required, summary_no_username,
+    done_thanks, done_start, done_install_hint, done_countdown, done_open_now,
+    // decline
+    decline_title, decline_question, decline_confirm, decline_cancel, decline_done,
+    // terms
+    terms_title, privacy_title, terms_empty,
+    // messenger
+    messenger_title, conversations_empty, conversation_choose, message_placeholder, message_label,
+    message_send, message_empty, message_sent_at, message_you, conversation_with, conversation_messages,
+    conversations_list, message_too_long,
+    // staff administration
+    staff_title, staff_intro, staff_add, staff_first_name, staff_last_name, staff_email, staff_role,
+    staff_added, staff_active, staff_inactive, staff_deactivate, staff_activate, staff_status,
+    role_admin, role_provider, role_assistant, role_patient,
+    // practice settings
+    practice_title, practice_intro, practice_terms, practice_privacy, practice_save, practice_saved,
+    // development mailbox
+    dev_mailbox_title, dev_mailbox_intro, dev_mailbox_empty, dev_mailbox_to, dev_mailbox_subject,
+    dev_mailbox_date, dev_mailbox_text, dev_mailbox_html, dev_mailbox_status,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn placeholders(s: &str) -> Vec<String> {
+        let mut out: Vec<String> = s
+            .split('{')
+            .skip(1)
+            .filter_map(|rest| rest.split_once('}').map(|(name, _)| name.to_string()))
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// Both languages have the same keys (the struct guarantees it; this guards `entries`),
+    /// no text is empty, and each text's placeholders are the same in both languages.
+    #[test]
+    fn both_languages_have_the_same_keys_and_placeholders() {
+        let nl = NL.entries();
+        let en = EN.entries();
+        assert_eq!(
+            nl.iter().map(|(k, _)| *k).collect::<Vec<_>>(),
+            en.iter().map(|(k, _)| *k).collect::<Vec<_>>()
+        );
+        assert_eq!(nl.len(), Msgs::KEYS.len());
+        for ((key, n), (_, e)) in nl.iter().zip(en.iter()) {
+            assert!(
+                !n.trim().is_empty() && !e.trim().is_empty(),
+                "{key} is empty in a language"
+            );
+            assert_eq!(
+                placeholders(n),
+                placeholders(e),
+                "{key}: placeholders differ"
+            );
+        }
+        assert_eq!(NL.lang_code, "nl");
+        assert_eq!(EN.lang_code, "en");
+    }
+
+    #[test]
+    fn the_seed_labels_are_there() {
+        assert_eq!(NL.landing_create, "Maak je account aan");
+        assert_eq!(NL.landing_have_account, "Ik heb al een account");
+        assert_eq!(NL.landing_decline_link, "uitnodiging dan ook afwijzen");
+        assert_eq!(NL.mail_invitation_button, "Uitnodiging accepteren");
+        assert_eq!(NL.password_rule_length, "Gebruik tenminste 8 karakters");
+        assert_eq!(NL.message_send, "Stuur");
+        assert_eq!(NL.lang_switch, "Change language");
+    }
+
+    #[test]
+    fn dotted_keys_resolve_and_unknown_keys_fall_back() {
+        assert_eq!(
+            NL.get("password.rule_length"),
+            Some(NL.password_rule_length)
+        );
+        assert_eq!(EN.text("no.such.key"), EN.error_generic);
+    }
+
+    #[test]
+    fn fill_replaces_placeholders() {
+        assert_eq!(fill("Hallo {name},", &[("name", "Jan")]), "Hallo Jan,");
+    }
+
+    #[test]
+    fn languages_parse_from_tags() {
+        assert_eq!(Lang::parse("en-GB"), Some(Lang::En));
+        assert_eq!(Lang::parse("NL"), Some(Lang::Nl));
+        assert_eq!(Lang::parse("de"), None);
+    }
+}
+
+const MONTHS_NL: [&str; 12] = [
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
+];
+const MONTHS_EN: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// Local time of the practice (Europe/Amsterdam, with summer time); UTC if the system has no
+/// time zone database.
+fn local(ms: i64) -> Option<jiff::civil::DateTime> {
+    let ts = jiff::Timestamp::from_millisecond(ms).ok()?;
+    let tz = jiff::tz::TimeZone::get("Europe/Amsterdam").unwrap_or(jiff::tz::TimeZone::UTC);
+    Some(ts.to_zoned(tz).datetime())
+}
+
+/// "25 november 2026" / "25 November 2026".
+pub fn date(lang: Lang, ms: i64) -> String {
+    let Some(dt) = local(ms) else {
+        return String::new();
+    };
+    let months = if lang == Lang::Nl {
+        MONTHS_NL
+    } else {
+        MONTHS_EN
+    };
+    let month = months
+        .get(usize::try_from(dt.month() - 1).unwrap_or(0))
+        .copied()
+        .unwrap_or("");
+    format!("{} {} {}", dt.day(), month, dt.year())
+}
+
+/// "25 november 2026, 14:05".
+pub fn date_time(lang: Lang, ms: i64) -> String {
+    let Some(dt) = local(ms) else {
+        return String::new();
+    };
+    format!("{}, {:02}:{:02}", date(lang, ms), dt.hour(), dt.minute())
+}
+
+/// "14:05".
+pub fn time_of_day(ms: i64) -> String {
+    local(ms)
+        .map(|dt| format!("{:02}:{:02}", dt.hour(), dt.minute()))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod date_tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_local_to_the_practice() {
+        // 2026-07-01T22:30:00Z is 2 July, 00:30 in Amsterdam (summer time).
+        let ms = 1_782_945_000_000;
+        assert_eq!(date(Lang::Nl, ms), "2 juli 2026");
+        assert_eq!(date_time(Lang::En, ms), "2 July 2026, 00:30");
+        assert_eq!(time_of_day(ms), "00:30");
+    }
+}

@@ -1,1 +1,7 @@
-//! placeholder
+//! E-mail out: composing the journeys' e-mails (text and HTML, in the recipient's language) and
+//! the outbox worker that delivers them over SMTP with retries.
+
+pub mod compose;
+pub mod worker;
+
+pub use worker::{OutboxWorker, SmtpConfig, SmtpUrlError};

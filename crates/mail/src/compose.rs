@@ -1,0 +1,190 @@
+//! The e-mails of the journeys. Every text comes from the catalogue; every value inserted into
+//! the HTML part is escaped, so a name like `<script>` arrives as text.
+
+use spreekuur_domain::mail::Outgoing;
+use spreekuur_domain::validate::EmailAddress;
+use spreekuur_i18n::{Lang, fill};
+
+/// Escapes text for HTML content and attribute values.
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A simple, robust HTML layout: one column, large text, a green button that is a plain link.
+fn html_layout(
+    lang: Lang,
+    paragraphs_before: &[String],
+    button: (&str, &str),
+    paragraphs_after: &[String],
+    footer: &str,
+) -> String {
+    let p = |t: &String| format!("<p style=\"margin:0 0 16px 0\">{}</p>", escape_html(t));
+    let before: String = paragraphs_before.iter().map(p).collect();
+    let after: String = paragraphs_after.iter().map(p).collect();
+    let (label, href) = button;
+    format!(
+        "<!DOCTYPE html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"></head>\
+<body style=\"margin:0;padding:24px;background:#f4f6f5;font-family:Arial,Helvetica,sans-serif;font-size:18px;line-height:1.5;color:#1a1a1a\">\
+<div style=\"max-width:560px;margin:0 auto;background:#ffffff;padding:24px;border-radius:8px\">{before}\
+<p style=\"margin:24px 0\"><a href=\"{href}\" style=\"display:inline-block;background:#146c2e;color:#ffffff;text-decoration:none;font-weight:bold;padding:14px 24px;border-radius:6px\">{label}</a></p>\
+{after}</div><p style=\"max-width:560px;margin:16px auto 0;font-size:14px;color:#4a4a4a\">{footer}</p></body></html>",
+        lang = lang.code(),
+        href = escape_html(href),
+        label = escape_html(label),
+        footer = escape_html(footer),
+    )
+}
+
+/// The invitation: "Hallo {voornaam}," and the green button "Uitnodiging accepteren".
+pub struct InvitationMail<'a> {
+    pub lang: Lang,
+    pub practice: &'a str,
+    pub inviter: &'a str,
+    pub first_name: &'a str,
+    pub to: &'a EmailAddress,
+    pub link: &'a str,
+    pub valid_until: i64,
+    pub has_note: bool,
+}
+
+pub fn invitation(m: &InvitationMail<'_>) -> Outgoing {
+    let t = m.lang.msgs();
+    let greeting = fill(t.mail_greeting, &[("name", m.first_name)]);
+    let body = fill(
+        t.mail_invitation_body,
+        &[("inviter", m.inviter), ("practice", m.practice)],
+    );
+    let valid = fill(
+        t.mail_invitation_valid,
+        &[("date", &spreekuur_i18n::date(m.lang, m.valid_until))],
+    );
+    let footer = fill(t.mail_footer, &[("practice", m.practice)]);
+    let mut before = vec![greeting.clone(), body.clone()];
+    if m.has_note {
+        before.push(t.mail_invitation_note.to_string());
+    }
+    let after = vec![
+        valid.clone(),
+        t.mail_link_fallback.to_string(),
+        m.link.to_string(),
+    ];
+    let text = format!(
+        "{greeting}\n\n{body}\n\n{note}{button}:\n{link}\n\n{valid}\n\n-- \n{footer}\n",
+        note = if m.has_note {
+            format!("{}\n\n", t.mail_invitation_note)
+        } else {
+            String::new()
+        },
+        button = t.mail_invitation_button,
+        link = m.link,
+    );
+    Outgoing {
+        to: m.to.clone(),
+        from_name: m.practice.to_string(),
+        subject: fill(t.mail_invitation_subject, &[("practice", m.practice)]),
+        text,
+        html: html_layout(
+            m.lang,
+            &before,
+            (t.mail_invitation_button, m.link),
+            &after,
+            &footer,
+        ),
+    }
+}
+
+/// A link to set a password (new staff accounts).
+pub fn set_password(
+    lang: Lang,
+    practice: &str,
+    first_name: &str,
+    to: &EmailAddress,
+    link: &str,
+    valid_until: i64,
+) -> Outgoing {
+    let t = lang.msgs();
+    let greeting = fill(t.mail_greeting, &[("name", first_name)]);
+    let body = fill(t.mail_set_password_body, &[("practice", practice)]);
+    let valid = fill(
+        t.mail_set_password_valid,
+        &[("date", &spreekuur_i18n::date_time(lang, valid_until))],
+    );
+    let footer = fill(t.mail_footer, &[("practice", practice)]);
+    let text = format!(
+        "{greeting}\n\n{body}\n\n{}:\n{link}\n\n{valid}\n\n-- \n{footer}\n",
+        t.mail_set_password_button
+    );
+    Outgoing {
+        to: to.clone(),
+        from_name: practice.to_string(),
+        subject: fill(t.mail_set_password_subject, &[("practice", practice)]),
+        text,
+        html: html_layout(
+            lang,
+            &[greeting, body],
+            (t.mail_set_password_button, link),
+            &[valid, t.mail_link_fallback.to_string(), link.to_string()],
+            &footer,
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_escaped_in_html_and_kept_in_text() {
+        let to = EmailAddress::parse("jan@example.nl").unwrap();
+        let m = invitation(&InvitationMail {
+            lang: Lang::Nl,
+            practice: "Praktijk <b>",
+            inviter: "Dr. <script>alert(1)</script>",
+            first_name: "Jan\"",
+            to: &to,
+            link: "https://x.nl/i/abc?x=1&y=2",
+            valid_until: 1_782_945_000_000,
+            has_note: true,
+        });
+        assert!(!m.html.contains("<script>"));
+        assert!(m.html.contains("Dr. &lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(m.html.contains("href=\"https://x.nl/i/abc?x=1&amp;y=2\""));
+        assert!(m.html.contains(">Uitnodiging accepteren</a>"));
+        assert!(m.text.contains("Hallo Jan\","));
+        assert!(m.text.contains("https://x.nl/i/abc?x=1&y=2"));
+        assert!(m.text.contains("2 juli 2026"));
+        assert_eq!(
+            m.subject,
+            "Praktijk <b> nodigt je uit voor veilig berichtenverkeer"
+        );
+        assert_eq!(m.from_name, "Praktijk <b>");
+    }
+
+    #[test]
+    fn english_on_request() {
+        let to = EmailAddress::parse("jan@example.nl").unwrap();
+        let m = invitation(&InvitationMail {
+            lang: Lang::En,
+            practice: "P",
+            inviter: "I",
+            first_name: "Jan",
+            to: &to,
+            link: "l",
+            valid_until: 0,
+            has_note: false,
+        });
+        assert!(m.html.contains(">Accept invitation</a>"));
+        assert!(m.text.starts_with("Hello Jan,"));
+    }
+}
