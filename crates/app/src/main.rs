@@ -1,1 +1,90 @@
-fn main() {}
+//! `spreekuur`: parses the command line, sets up logging and runs the command.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use spreekuur::cli::{AdminCommand, AuditCommand, Cli, Command, ConfigCommand, admin, serve};
+use spreekuur::{Config, StartError};
+use tracing_subscriber::EnvFilter;
+
+fn init_logging(cfg: &Config) {
+    let filter = EnvFilter::try_new(&cfg.log_level).unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if cfg.log_format == "json" {
+        builder.json().with_current_span(true).init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), StartError> {
+    if let Command::Config {
+        command: ConfigCommand::Example,
+    } = cli.command
+    {
+        print!("{}", Config::example());
+        return Ok(());
+    }
+    let cfg = Config::load(cli.config.as_deref(), std::env::vars())?;
+    init_logging(&cfg);
+    match cli.command {
+        Command::Serve => serve::serve(cfg).await,
+        Command::Migrate => {
+            let core = spreekuur::Core::open(cfg, String::new()).await?;
+            core.db.close().await;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Admin {
+            command:
+                AdminCommand::CreateStaff {
+                    email,
+                    name,
+                    role,
+                    practice_name,
+                    practice_email,
+                },
+        } => {
+            let link =
+                admin::create_staff(cfg, &email, &name, &role, practice_name, practice_email)
+                    .await?;
+            println!(
+                "Staff account created. Link to set the password (single use, valid 24 hours):\n\n    {link}\n"
+            );
+            Ok(())
+        }
+        Command::Admin {
+            command:
+                AdminCommand::Audit {
+                    command: AuditCommand::Verify,
+                },
+        } => {
+            println!("{}", admin::audit_verify(cfg).await?);
+            Ok(())
+        }
+        Command::Config { .. } => Ok(()),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("spreekuur: could not start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("spreekuur: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

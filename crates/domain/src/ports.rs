@@ -49,6 +49,13 @@ pub trait AccountStore: Send + Sync {
         practice: &Practice,
         audit: &AuditRecord,
     ) -> Result<(), StoreError>;
+    /// Creates the practice (from the shell); `Conflict` if it exists.
+    async fn create_practice(
+        &self,
+        practice: &Practice,
+        now: Timestamp,
+        audit: &AuditRecord,
+    ) -> Result<(), Error>;
     async fn staff_count(&self) -> Result<i64, StoreError>;
     async fn account(&self, id: &UserId) -> Result<Option<Account>, StoreError>;
     /// Finds an account by e-mail address or username (both compared lower-case), with its

@@ -165,6 +165,7 @@ pub static EN: Msgs = Msgs {
     details_password: "Password",
     details_password_confirm: "Confirm password",
     details_show_password: "Show password",
+    details_password_kept: "Your password has been kept. Leave both password fields empty to keep it, or enter a new password.",
     next: "Next",
     previous: "Previous",
     summary_title: "Summary",
@@ -180,6 +181,7 @@ pub static EN: Msgs = Msgs {
     done_start: "You can now start exchanging messages securely.",
     done_install_hint: "Did you know you can also use the messenger on your mobile phone or tablet? Open this address in your phone's browser, log in and choose 'Add to Home Screen' in the browser's menu. There is nothing to download.",
     done_countdown: "The web version of the messenger will open for you automatically in {n}.",
+    done_stop: "Do not open automatically",
     done_open_now: "Open the messenger now",
 
     decline_title: "Decline invitation",

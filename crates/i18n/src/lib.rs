@@ -139,10 +139,10 @@ catalogue! {
     registration_title, step_details, step_summary, step_done, step_current, step_of,
     details_title, details_first_name, details_last_name, details_username, details_username_help,
     details_username_help_label, details_email, details_email_fixed, details_auth_title,
-    details_password, details_password_confirm, details_show_password, next, previous,
+    details_password, details_password_confirm, details_show_password, details_password_kept, next, previous,
     summary_title, summary_intro, summary_terms_before, summary_terms_link, summary_terms_middle,
     summary_privacy_link, summary_terms_after, summary_terms_required, summary_no_username,
-    done_thanks, done_start, done_install_hint, done_countdown, done_open_now,
+    done_thanks, done_start, done_install_hint, done_countdown, done_stop, done_open_now,
     // decline
     decline_title, decline_question, decline_confirm, decline_cancel, decline_done,
     // terms

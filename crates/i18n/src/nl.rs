@@ -165,6 +165,7 @@ pub static NL: Msgs = Msgs {
     details_password: "Wachtwoord",
     details_password_confirm: "Wachtwoord bevestigen",
     details_show_password: "Wachtwoord tonen",
+    details_password_kept: "Je wachtwoord is bewaard. Laat de twee wachtwoordvelden leeg om het te houden, of vul een nieuw wachtwoord in.",
     next: "Volgende",
     previous: "Vorige",
     summary_title: "Samenvatting",
@@ -180,6 +181,7 @@ pub static NL: Msgs = Msgs {
     done_start: "Je kunt nu starten met het veilig uitwisselen van berichten.",
     done_install_hint: "Wist je dat je de messenger ook op je mobiele telefoon of tablet kunt gebruiken? Open dit adres in de browser van je telefoon, log in en kies in het menu van de browser 'Zet op beginscherm'. Je hoeft niets te downloaden.",
     done_countdown: "De webversie van de messenger zal automatisch voor je geopend worden in {n}.",
+    done_stop: "Niet automatisch openen",
     done_open_now: "Open de messenger nu",
 
     decline_title: "Uitnodiging afwijzen",

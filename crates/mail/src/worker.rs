@@ -96,6 +96,7 @@ pub struct OutboxWorker {
     clock: Arc<dyn Clock>,
     smtp: SmtpConfig,
     wake: Arc<Notify>,
+    lease_ms: i64,
 }
 
 #[derive(Debug)]
@@ -116,7 +117,14 @@ impl OutboxWorker {
             clock,
             smtp,
             wake,
+            lease_ms: LEASE_MS,
         }
+    }
+
+    /// How long a claimed item stays reserved (default two minutes).
+    pub fn with_lease_ms(mut self, lease_ms: i64) -> Self {
+        self.lease_ms = lease_ms.max(1000);
+        self
     }
 
     /// Runs until `cancel` fires; an item in flight is finished first.
@@ -127,7 +135,7 @@ impl OutboxWorker {
                 break;
             }
             let now = self.clock.now();
-            match self.store.claim_outbox(now, LEASE_MS).await {
+            match self.store.claim_outbox(now, self.lease_ms).await {
                 Ok(Some(item)) => {
                     self.deliver(item).await;
                     continue;

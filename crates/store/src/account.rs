@@ -176,6 +176,26 @@ impl AccountStore for Db {
         tx.commit().await.map_err(db_err)
     }
 
+    async fn create_practice(
+        &self,
+        p: &Practice,
+        now: Timestamp,
+        audit_rec: &AuditRecord,
+    ) -> Result<(), Error> {
+        let mut tx = self.write().await?;
+        audit::append(&mut tx, audit_rec).await?;
+        sqlx::query("INSERT INTO practice (id, name, email, terms_text, privacy_text, created_at) VALUES (1, $1, $2, $3, $4, $5)")
+            .bind(p.name.clone())
+            .bind(p.email.as_str())
+            .bind(p.terms_text.clone())
+            .bind(p.privacy_text.clone())
+            .bind(now.millis())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| if is_unique_violation(&e) { Error::Conflict("practice.exists") } else { internal(e) })?;
+        tx.commit().await.map_err(internal)
+    }
+
     async fn staff_count(&self) -> Result<i64, StoreError> {
         let row = sqlx::query("SELECT COUNT(*) AS n FROM users WHERE role <> 'patient'")
             .fetch_one(&self.pool)

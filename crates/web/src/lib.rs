@@ -1,1 +1,113 @@
-//! placeholder
+//! The web adapter: an axum router serving the HTML pages of the journeys, health and metrics.
+//!
+//! Pages are rendered on the server (askama) and work without JavaScript; `static/app.js` only
+//! adds the live password checklist, the countdown and other conveniences. Every form carries a
+//! CSRF token, every response the security headers, and every error goes through one mapping
+//! (`error.rs`).
+
+mod csrf;
+mod error;
+mod extract;
+mod layout;
+mod middleware;
+mod pages;
+mod state;
+
+pub use pages::staff::create_staff;
+pub use state::{AppState, WebConfig};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+
+/// The whole router, with its middleware.
+pub fn router(state: AppState) -> Router {
+    let body_limit = state.cfg.max_body_bytes;
+    Router::new()
+        .route("/", get(pages::home::home_get))
+        .route("/healthz", get(pages::health::healthz))
+        .route("/readyz", get(pages::health::readyz))
+        .route("/metrics", get(pages::health::metrics))
+        .route("/static/{file}", get(pages::assets::asset))
+        .route("/lang/{code}", get(pages::lang::lang_get))
+        .route(
+            "/setup/{token}",
+            get(pages::setup::setup_get).post(pages::setup::setup_post),
+        )
+        .route(
+            "/login",
+            get(pages::login::login_get).post(pages::login::login_post),
+        )
+        .route("/logout", post(pages::login::logout_post))
+        .route(
+            "/password/{token}",
+            get(pages::set_password::set_password_get).post(pages::set_password::set_password_post),
+        )
+        .route(
+            "/invite",
+            get(pages::invite::invite_get).post(pages::invite::invite_post),
+        )
+        .route("/invitations", get(pages::invitations::invitations_get))
+        .route(
+            "/invitations/{id}/resend",
+            post(pages::invitations::resend_post),
+        )
+        .route(
+            "/invitations/{id}/withdraw",
+            post(pages::invitations::withdraw_post),
+        )
+        .route("/i/{token}", get(pages::invitation::landing_get))
+        .route(
+            "/i/{token}/register",
+            get(pages::registration::details_get).post(pages::registration::details_post),
+        )
+        .route("/i/{token}/back", post(pages::registration::back_post))
+        .route(
+            "/i/{token}/complete",
+            post(pages::registration::complete_post),
+        )
+        .route(
+            "/i/{token}/existing",
+            get(pages::invitation::existing_get).post(pages::invitation::existing_post),
+        )
+        .route(
+            "/i/{token}/decline",
+            get(pages::invitation::decline_get).post(pages::invitation::decline_post),
+        )
+        .route("/terms", get(pages::terms::terms_get))
+        .route("/privacy", get(pages::terms::privacy_get))
+        .route("/messenger", get(pages::messenger::messenger_get))
+        .route(
+            "/messenger/{id}",
+            get(pages::messenger::conversation_get).post(pages::messenger::conversation_post),
+        )
+        .route(
+            "/staff",
+            get(pages::staff::staff_get).post(pages::staff::staff_post),
+        )
+        .route("/staff/{id}/active", post(pages::staff::active_post))
+        .route(
+            "/practice",
+            get(pages::practice::practice_get).post(pages::practice::practice_post),
+        )
+        .route("/dev/mailbox", get(pages::dev_mailbox::mailbox_get))
+        .route(
+            "/dev/mailbox/{id}/html",
+            get(pages::dev_mailbox::mailbox_html_get),
+        )
+        .fallback(pages::home::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::errors::render_errors,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            csrf::ensure_cookie,
+        ))
+        .layer(axum::middleware::from_fn(
+            middleware::security_headers::security_headers,
+        ))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn(middleware::observe::observe))
+        .with_state(state)
+}

@@ -41,7 +41,7 @@ impl TestDb {
     pub async fn postgres() -> Self {
         sqlx::any::install_default_drivers();
         let admin_url = std::env::var("SPREEKUUR_TEST_DATABASE_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
         let name = format!("spreekuur_t_{}", uuid::Uuid::new_v4().simple());
         let mut admin = sqlx::AnyConnection::connect(&admin_url)
             .await

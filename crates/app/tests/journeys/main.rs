@@ -1,0 +1,9 @@
+//! Journeys through the real server: started in-process on port 0 with a fresh database, or as
+//! the real binary where a process must die. One test binary for the crate (see STYLE.md).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+mod config;
+mod outbox;

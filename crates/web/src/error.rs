@@ -1,0 +1,114 @@
+//! The one mapping from domain outcomes to HTTP. Handlers return `PageError`; the
+//! `render_errors` middleware turns its marker into a page in the visitor's language and logs
+//! internal causes once, with the request id.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use spreekuur_domain::{Error, StoreError};
+
+/// Why a page could not be shown.
+#[derive(Debug)]
+pub enum PageError {
+    Domain(Error),
+    /// A form without a valid CSRF token.
+    Csrf,
+    /// The page needs a signed-in user.
+    Login,
+}
+
+/// Attached to an error response; the middleware renders it.
+#[derive(Debug, Clone)]
+pub struct ErrorPage {
+    /// Catalogue key of the title and of the message.
+    pub title: &'static str,
+    pub message: &'static str,
+    /// An internal cause, for the log only.
+    pub internal: Option<String>,
+}
+
+impl From<Error> for PageError {
+    fn from(e: Error) -> Self {
+        PageError::Domain(e)
+    }
+}
+
+impl From<StoreError> for PageError {
+    fn from(e: StoreError) -> Self {
+        PageError::Domain(e.into())
+    }
+}
+
+/// The status for each outcome. Exhaustive on purpose: a new variant must be decided here.
+pub(crate) fn status(err: &Error) -> StatusCode {
+    match err {
+        Error::NotFound => StatusCode::NOT_FOUND,
+        Error::Forbidden => StatusCode::FORBIDDEN,
+        Error::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        Error::Expired | Error::Used => StatusCode::GONE,
+        Error::Conflict(_) => StatusCode::CONFLICT,
+        Error::BadCredentials => StatusCode::UNAUTHORIZED,
+        Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+fn page(err: &Error) -> ErrorPage {
+    let (title, message, internal) = match err {
+        Error::NotFound => ("error_not_found_title", "error_not_found", None),
+        Error::Forbidden => ("error_title", "error_forbidden", None),
+        Error::Invalid { reason, .. } => ("error_title", *reason, None),
+        Error::Expired => ("error_title", "link_expired", None),
+        Error::Used => ("error_title", "link_used", None),
+        Error::Conflict(reason) => ("error_title", *reason, None),
+        Error::BadCredentials => ("error_title", "login_failed", None),
+        Error::Internal(cause) => ("error_title", "error_generic", Some(cause.clone())),
+    };
+    ErrorPage {
+        title,
+        message,
+        internal,
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        match self {
+            PageError::Login => Redirect::to("/login").into_response(),
+            PageError::Csrf => {
+                let mut r = StatusCode::FORBIDDEN.into_response();
+                r.extensions_mut().insert(ErrorPage {
+                    title: "error_title",
+                    message: "error_csrf",
+                    internal: None,
+                });
+                r
+            }
+            PageError::Domain(e) => {
+                let mut r = status(&e).into_response();
+                r.extensions_mut().insert(page(&e));
+                r
+            }
+        }
+    }
+}
+
+pub type PageResult<T = Response> = Result<T, PageError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcomes_map_to_statuses() {
+        assert_eq!(status(&Error::NotFound), StatusCode::NOT_FOUND);
+        assert_eq!(status(&Error::Used), StatusCode::GONE);
+        assert_eq!(
+            status(&Error::invalid("f", "r")),
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+        let p = page(&Error::Internal("db down".into()));
+        assert_eq!(
+            (p.message, p.internal.as_deref()),
+            ("error_generic", Some("db down"))
+        );
+    }
+}

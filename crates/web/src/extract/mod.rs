@@ -1,0 +1,8 @@
+//! Extractors: the visitor's language, the signed-in account, the client address, cookies.
+
+pub mod cookies;
+pub mod lang;
+pub mod user;
+
+pub use lang::LangPref;
+pub use user::{Admin, Client, MaybeUser, Staff, User};

@@ -1,0 +1,130 @@
+//! The signed-in account, from the session cookie. Staff and administrator pages extract
+//! `Staff` or `Admin`; anyone else gets "not found", so a patient learns nothing about them.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use spreekuur_domain::Error;
+use spreekuur_domain::account::{Account, Role};
+
+use super::cookies;
+use crate::error::PageError;
+use crate::state::AppState;
+
+/// The account behind the session cookie, if any.
+pub struct MaybeUser(pub Option<Account>);
+
+impl FromRequestParts<AppState> for MaybeUser {
+    type Rejection = PageError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if let Some(cached) = parts.extensions.get::<CachedUser>() {
+            return Ok(MaybeUser(cached.0.clone()));
+        }
+        let account = match cookies::get(&parts.headers, cookies::SESSION) {
+            Some(token) => {
+                let hash = state.tokens.hash("session", &token);
+                state
+                    .store
+                    .session_account(&hash, state.clock.now())
+                    .await?
+            }
+            None => None,
+        };
+        parts.extensions.insert(CachedUser(account.clone()));
+        Ok(MaybeUser(account))
+    }
+}
+
+#[derive(Clone)]
+struct CachedUser(Option<Account>);
+
+/// A signed-in account; otherwise the visitor is sent to the login page.
+pub struct User(pub Account);
+
+impl FromRequestParts<AppState> for User {
+    type Rejection = PageError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        match MaybeUser::from_request_parts(parts, state).await?.0 {
+            Some(a) => Ok(User(a)),
+            None => Err(PageError::Login),
+        }
+    }
+}
+
+/// A signed-in staff member (administrator, provider or assistant).
+pub struct Staff(pub Account);
+
+impl FromRequestParts<AppState> for Staff {
+    type Rejection = PageError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let User(a) = User::from_request_parts(parts, state).await?;
+        if a.role.is_staff() {
+            Ok(Staff(a))
+        } else {
+            Err(Error::NotFound.into())
+        }
+    }
+}
+
+/// A signed-in administrator.
+pub struct Admin(pub Account);
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = PageError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let User(a) = User::from_request_parts(parts, state).await?;
+        if a.role == Role::Admin {
+            Ok(Admin(a))
+        } else {
+            Err(Error::NotFound.into())
+        }
+    }
+}
+
+/// The client's network address, for the audit trail.
+pub struct Client(pub String);
+
+impl FromRequestParts<AppState> for Client {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if state.cfg.trust_forwarded_for {
+            if let Some(first) = parts
+                .headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(',').next())
+                .map(str::trim)
+                .filter(|s| s.parse::<std::net::IpAddr>().is_ok())
+            {
+                return Ok(Client(first.to_string()));
+            }
+        }
+        let addr = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string())
+            .unwrap_or_else(|| "unknown".into());
+        Ok(Client(addr))
+    }
+}

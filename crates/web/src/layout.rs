@@ -1,0 +1,74 @@
+//! What every page's frame shows: language switch, practice name, menu for the signed-in user.
+
+use spreekuur_domain::account::{Account, Role};
+use spreekuur_i18n::Lang;
+
+use crate::state::AppState;
+
+pub struct NavUser {
+    pub name: String,
+    pub is_staff: bool,
+    pub is_admin: bool,
+}
+
+pub struct Layout {
+    pub lang: &'static str,
+    pub practice: String,
+    pub user: Option<NavUser>,
+    pub csrf: String,
+    /// Where "Change language" returns to.
+    pub here: String,
+    /// The menu entry to mark as current.
+    pub active: &'static str,
+    pub dev_mailbox: bool,
+}
+
+impl Layout {
+    pub async fn new(
+        lang: Lang,
+        path: &str,
+        csrf: String,
+        user: Option<&Account>,
+        state: &AppState,
+        active: &'static str,
+    ) -> Self {
+        let practice = state
+            .store
+            .practice()
+            .await
+            .ok()
+            .flatten()
+            .map(|p| p.name)
+            .unwrap_or_default();
+        Self {
+            lang: lang.code(),
+            practice,
+            user: user.map(|a| NavUser {
+                name: a.display_name(),
+                is_staff: a.role.is_staff(),
+                is_admin: a.role == Role::Admin,
+            }),
+            csrf,
+            here: urlencode(path),
+            active,
+            dev_mailbox: state.cfg.dev_mailbox,
+        }
+    }
+
+    pub fn is(&self, entry: &str) -> bool {
+        self.active == entry
+    }
+}
+
+/// Percent-encodes a path for use in a query value.
+pub fn urlencode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}

@@ -1,0 +1,131 @@
+//! Renders error responses as pages in the visitor's language, and logs internal causes once.
+//! Responses that are already HTML (a form shown again with its messages) pass unchanged.
+
+use askama::Template;
+use axum::extract::{Request, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::error::ErrorPage;
+use crate::extract::{LangPref, MaybeUser};
+use crate::layout::Layout;
+use crate::middleware::observe::RequestId;
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorTemplate {
+    layout: Layout,
+    t: &'static spreekuur_i18n::Msgs,
+    title: &'static str,
+    message: &'static str,
+    reference: Option<String>,
+}
+
+pub async fn render_errors(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let lang = LangPref::from_headers(req.headers()).lang;
+    let request_id = req
+        .extensions()
+        .get::<RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_default();
+    let path = req.uri().path().to_string();
+    let csrf = req.extensions().get::<crate::csrf::CsrfToken>().cloned();
+    let session = req.headers().clone();
+    let res = next.run(req).await;
+    let status = res.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
+    let is_html = res
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    let info = res.extensions().get::<ErrorPage>().cloned();
+    if is_html && info.is_none() {
+        return res;
+    }
+    if path == "/metrics" || path == "/readyz" || path == "/healthz" {
+        return res;
+    }
+    let info = info.unwrap_or(match status {
+        StatusCode::NOT_FOUND => ErrorPage {
+            title: "error_not_found_title",
+            message: "error_not_found",
+            internal: None,
+        },
+        StatusCode::PAYLOAD_TOO_LARGE => ErrorPage {
+            title: "error_title",
+            message: "error_too_large",
+            internal: None,
+        },
+        s if s.is_server_error() => ErrorPage {
+            title: "error_title",
+            message: "error_generic",
+            internal: None,
+        },
+        _ => ErrorPage {
+            title: "error_title",
+            message: "form_has_errors",
+            internal: None,
+        },
+    });
+    if let Some(cause) = &info.internal {
+        tracing::error!(request_id = %request_id, error = %cause, "internal error");
+    }
+    let t = lang.msgs();
+    // The signed-in account, for the page's menu; errors here must not cascade.
+    let user = {
+        let mut parts = axum::http::Request::builder()
+            .body(())
+            .map(|r| r.into_parts().0)
+            .ok();
+        match parts.as_mut() {
+            Some(p) => {
+                p.headers = session;
+                <MaybeUser as axum::extract::FromRequestParts<AppState>>::from_request_parts(
+                    p, &state,
+                )
+                .await
+                .map(|MaybeUser(u)| u)
+                .unwrap_or(None)
+            }
+            None => None,
+        }
+    };
+    let layout = Layout::new(
+        lang,
+        &path,
+        csrf.map(|c| c.0).unwrap_or_default(),
+        user.as_ref(),
+        &state,
+        "",
+    )
+    .await;
+    let page = ErrorTemplate {
+        title: t.text(info.title),
+        message: t.text(info.message),
+        reference: status
+            .is_server_error()
+            .then(|| spreekuur_i18n::fill(t.error_reference, &[("id", &request_id)])),
+        layout,
+        t,
+    };
+    let mut out = match page.render() {
+        Ok(html) => (status, axum::response::Html(html)).into_response(),
+        Err(_) => (status, t.error_generic).into_response(),
+    };
+    out.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    for (k, v) in res.headers() {
+        if k == axum::http::header::SET_COOKIE {
+            out.headers_mut().append(k, v.clone());
+        }
+    }
+    out
+}

@@ -1,0 +1,3 @@
+pub mod errors;
+pub mod observe;
+pub mod security_headers;

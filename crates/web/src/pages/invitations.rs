@@ -1,0 +1,175 @@
+//! The invitations page: what was sent, its state (verstuurd, geopend, geaccepteerd,
+//! afgewezen, verlopen, ingetrokken), and resend (the old link stops working) or withdraw.
+
+use askama::Template;
+use axum::Extension;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use spreekuur_domain::audit::{Action, AuditRecord};
+use spreekuur_domain::invitation::State as InvState;
+use spreekuur_domain::{Error, InvitationId};
+use spreekuur_i18n::{Msgs, date_time, fill};
+
+use super::invite::invitation_mail;
+use super::{render, see_other};
+use crate::csrf::{CsrfForm, CsrfToken};
+use crate::error::PageResult;
+use crate::extract::{Client, LangPref, Staff};
+use crate::layout::Layout;
+use crate::state::AppState;
+
+pub struct Row {
+    id: String,
+    name: String,
+    email: String,
+    sent_at: String,
+    valid_until: String,
+    state: &'static str,
+    state_code: &'static str,
+    inviter: String,
+    open: bool,
+    resendable: bool,
+}
+
+#[derive(Template)]
+#[template(path = "invitations.html")]
+struct InvitationsPage {
+    layout: Layout,
+    t: &'static Msgs,
+    notice: Option<String>,
+    rows: Vec<Row>,
+}
+
+#[derive(Deserialize)]
+pub struct Notice {
+    sent: Option<String>,
+    notice: Option<String>,
+}
+
+/// GET /invitations
+pub async fn invitations_get(
+    State(state): State<AppState>,
+    lang: LangPref,
+    Extension(csrf): Extension<CsrfToken>,
+    Staff(me): Staff,
+    Query(q): Query<Notice>,
+) -> PageResult {
+    let t = lang.lang.msgs();
+    let now = state.clock.now();
+    let list = state.store.list_invitations().await?;
+    let sent_to = q
+        .sent
+        .as_deref()
+        .and_then(|id| list.iter().find(|i| i.id.as_str() == id))
+        .map(|i| i.email.as_str().to_string());
+    let notice = match (sent_to, q.notice.as_deref()) {
+        (Some(email), _) => Some(fill(t.invite_sent, &[("email", &email)])),
+        (None, Some("resent")) => Some(t.invitations_resent.to_string()),
+        (None, Some("withdrawn")) => Some(t.invitations_withdrawn.to_string()),
+        (None, Some("not_open")) => Some(t.invitations_not_open.to_string()),
+        _ => None,
+    };
+    let rows = list
+        .iter()
+        .map(|i| {
+            let s = i.state(now);
+            Row {
+                id: i.id.to_string(),
+                name: format!("{} {}", i.first_name.as_str(), i.last_name.as_str()),
+                email: i.email.as_str().to_string(),
+                sent_at: date_time(lang.lang, i.sent_at.millis()),
+                valid_until: fill(
+                    t.invitations_valid_until,
+                    &[("date", &date_time(lang.lang, i.expires_at.millis()))],
+                ),
+                state: t.text(s.label_key()),
+                state_code: s.as_str(),
+                inviter: i.inviter_name.clone(),
+                open: matches!(s, InvState::Sent | InvState::Opened),
+                resendable: i.check_resendable(now).is_ok(),
+            }
+        })
+        .collect();
+    let page = InvitationsPage {
+        layout: Layout::new(
+            lang.lang,
+            "/invitations",
+            csrf.0,
+            Some(&me),
+            &state,
+            "invitations",
+        )
+        .await,
+        t,
+        notice,
+        rows,
+    };
+    render(StatusCode::OK, &page)
+}
+
+/// POST /invitations/{id}/resend
+pub async fn resend_post(
+    State(state): State<AppState>,
+    Client(client): Client,
+    Staff(me): Staff,
+    Path(id): Path<String>,
+    CsrfForm(_): CsrfForm<std::collections::HashMap<String, String>>,
+) -> PageResult {
+    let id = InvitationId::parse(&id).ok_or(Error::NotFound)?;
+    let inv = state.store.invitation(&id).await?.ok_or(Error::NotFound)?;
+    let now = state.clock.now();
+    if inv.check_resendable(now).is_err() {
+        return Ok(see_other("/invitations?notice=not_open", None));
+    }
+    let token = spreekuur_crypto::generate_token().map_err(|e| Error::Internal(e.to_string()))?;
+    let hash = state.tokens.hash("invitation", &token);
+    let expires = now.plus_days(state.cfg.invitation_valid_days);
+    let mail = invitation_mail(
+        &state,
+        &inv.inviter_name,
+        inv.first_name.as_str(),
+        &inv.email,
+        &inv.lang,
+        &token,
+        expires,
+        inv.note.is_some(),
+    )
+    .await?;
+    let rec = AuditRecord::new(now, Action::InvitationResent, &client)
+        .actor(&me.id)
+        .object(&id);
+    match state
+        .store
+        .resend_invitation(&id, &hash, now, expires, &mail, &rec)
+        .await
+    {
+        Ok(()) => {
+            state.mail_wake.notify_one();
+            Ok(see_other("/invitations?notice=resent", None))
+        }
+        Err(Error::Conflict(_)) => Ok(see_other("/invitations?notice=not_open", None)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// POST /invitations/{id}/withdraw
+pub async fn withdraw_post(
+    State(state): State<AppState>,
+    Client(client): Client,
+    Staff(me): Staff,
+    Path(id): Path<String>,
+    CsrfForm(_): CsrfForm<std::collections::HashMap<String, String>>,
+) -> PageResult {
+    let id = InvitationId::parse(&id).ok_or(Error::NotFound)?;
+    state.store.invitation(&id).await?.ok_or(Error::NotFound)?;
+    let now = state.clock.now();
+    let rec = AuditRecord::new(now, Action::InvitationWithdrawn, &client)
+        .actor(&me.id)
+        .object(&id);
+    match state.store.withdraw_invitation(&id, now, &rec).await {
+        Ok(()) => Ok(see_other("/invitations?notice=withdrawn", None)),
+        Err(Error::Conflict(_)) => Ok(see_other("/invitations?notice=not_open", None)),
+        Err(e) => Err(e.into()),
+    }
+}

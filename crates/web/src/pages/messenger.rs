@@ -1,0 +1,230 @@
+//! The messenger, minimal for now (the messenger issue builds the rest): the conversation list,
+//! a conversation's messages and "Stuur". The conversation an invitation opened is already there.
+
+use askama::Template;
+use axum::Extension;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use spreekuur_domain::account::Account;
+use spreekuur_domain::conversation::{ConversationSummary, Message};
+use spreekuur_domain::{ConversationId, Error};
+use spreekuur_i18n::{Lang, Msgs, date_time, fill};
+
+use super::{render, see_other};
+use crate::csrf::{CsrfForm, CsrfToken};
+use crate::error::PageResult;
+use crate::extract::{Client, LangPref, User};
+use crate::layout::Layout;
+use crate::state::AppState;
+
+pub struct ListItem {
+    id: String,
+    title: String,
+    when: String,
+    current: bool,
+}
+
+pub struct Current {
+    id: String,
+    title: String,
+    heading: String,
+}
+
+pub struct MessageView {
+    sender: String,
+    when: String,
+    lines: Vec<String>,
+    mine: bool,
+}
+
+#[derive(Template)]
+#[template(path = "messenger.html")]
+struct MessengerPage {
+    layout: Layout,
+    t: &'static Msgs,
+    list: Vec<ListItem>,
+    current: Option<Current>,
+    messages: Vec<MessageView>,
+    error: Option<&'static str>,
+    draft: String,
+}
+
+#[derive(Deserialize)]
+pub struct SendForm {
+    #[serde(default)]
+    body: String,
+}
+
+fn list_items(
+    lang: Lang,
+    list: &[ConversationSummary],
+    current: Option<&ConversationId>,
+) -> Vec<ListItem> {
+    list.iter()
+        .map(|c| ListItem {
+            id: c.id.to_string(),
+            title: c.title.clone(),
+            when: date_time(lang, c.last_activity.millis()),
+            current: Some(&c.id) == current,
+        })
+        .collect()
+}
+
+fn message_views(lang: Lang, me: &Account, msgs: &[Message]) -> Vec<MessageView> {
+    let t = lang.msgs();
+    msgs.iter()
+        .map(|m| MessageView {
+            sender: if m.sender == me.id {
+                t.message_you.to_string()
+            } else {
+                m.sender_name.clone()
+            },
+            when: date_time(lang, m.sent_at.millis()),
+            lines: m.body.lines().map(str::to_string).collect(),
+            mine: m.sender == me.id,
+        })
+        .collect()
+}
+
+/// GET /messenger
+pub async fn messenger_get(
+    State(state): State<AppState>,
+    lang: LangPref,
+    Extension(csrf): Extension<CsrfToken>,
+    User(me): User,
+) -> PageResult {
+    let list = state.store.conversations_for(&me.id).await?;
+    // With one conversation there is nothing to choose: open it.
+    if let [only] = list.as_slice() {
+        return Ok(see_other(&format!("/messenger/{}", only.id), None));
+    }
+    let page = MessengerPage {
+        layout: Layout::new(
+            lang.lang,
+            "/messenger",
+            csrf.0,
+            Some(&me),
+            &state,
+            "conversations",
+        )
+        .await,
+        t: lang.lang.msgs(),
+        list: list_items(lang.lang, &list, None),
+        current: None,
+        messages: Vec::new(),
+        error: None,
+        draft: String::new(),
+    };
+    render(StatusCode::OK, &page)
+}
+
+async fn conversation_page(
+    state: &AppState,
+    lang: Lang,
+    csrf: String,
+    me: &Account,
+    id: &ConversationId,
+    client: &str,
+    error: Option<&'static str>,
+    draft: String,
+) -> PageResult {
+    let (summary, messages) = state
+        .store
+        .read_conversation(id, me, client, state.clock.now())
+        .await?;
+    let list = state.store.conversations_for(&me.id).await?;
+    let t = lang.msgs();
+    let page = MessengerPage {
+        layout: Layout::new(
+            lang,
+            &format!("/messenger/{id}"),
+            csrf,
+            Some(me),
+            state,
+            "conversations",
+        )
+        .await,
+        t,
+        list: list_items(lang, &list, Some(id)),
+        current: Some(Current {
+            id: id.to_string(),
+            heading: fill(t.conversation_with, &[("name", &summary.title)]),
+            title: summary.title,
+        }),
+        messages: message_views(lang, me, &messages),
+        error,
+        draft,
+    };
+    render(
+        if error.is_some() {
+            StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            StatusCode::OK
+        },
+        &page,
+    )
+}
+
+/// GET /messenger/{id}: another user's or a made-up id is "not found".
+pub async fn conversation_get(
+    State(state): State<AppState>,
+    lang: LangPref,
+    Client(client): Client,
+    Extension(csrf): Extension<CsrfToken>,
+    User(me): User,
+    Path(id): Path<String>,
+) -> PageResult {
+    let id = ConversationId::parse(&id).ok_or(Error::NotFound)?;
+    conversation_page(
+        &state,
+        lang.lang,
+        csrf.0,
+        &me,
+        &id,
+        &client,
+        None,
+        String::new(),
+    )
+    .await
+}
+
+/// POST /messenger/{id}: "Stuur".
+pub async fn conversation_post(
+    State(state): State<AppState>,
+    lang: LangPref,
+    Client(client): Client,
+    Extension(csrf): Extension<CsrfToken>,
+    User(me): User,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<SendForm>,
+) -> PageResult {
+    let id = ConversationId::parse(&id).ok_or(Error::NotFound)?;
+    let t = lang.lang.msgs();
+    match state
+        .store
+        .post_message(&id, &me, &form.body, state.clock.now(), &client)
+        .await
+    {
+        Ok(_) => Ok(see_other(&format!("/messenger/{id}#composer"), None)),
+        Err(Error::Invalid { reason, .. }) => {
+            let msg = if reason == "message.empty" {
+                t.message_empty
+            } else {
+                t.message_too_long
+            };
+            conversation_page(
+                &state,
+                lang.lang,
+                csrf.0,
+                &me,
+                &id,
+                &client,
+                Some(msg),
+                form.body,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,165 @@
+//! One module per page or journey step; handlers are `<page>_get` / `<page>_post`.
+
+pub mod assets;
+pub mod dev_mailbox;
+pub mod health;
+pub mod home;
+pub mod invitation;
+pub mod invitations;
+pub mod invite;
+pub mod lang;
+pub mod login;
+pub mod messenger;
+pub mod practice;
+pub mod registration;
+pub mod set_password;
+pub mod setup;
+pub mod staff;
+pub mod terms;
+
+use askama::Template;
+use axum::http::header::SET_COOKIE;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use spreekuur_domain::registration::password_rules::Rule;
+use spreekuur_domain::{Error, Timestamp, UserId};
+use spreekuur_i18n::Msgs;
+
+use crate::error::{PageError, PageResult};
+use crate::extract::cookies;
+use crate::state::AppState;
+
+/// Renders a page with a status (200 for a page, 422 for a form shown again with messages).
+pub fn render(status: StatusCode, page: &impl Template) -> PageResult {
+    let html = page
+        .render()
+        .map_err(|e| PageError::Domain(Error::Internal(format!("template: {e}"))))?;
+    Ok((status, Html(html)).into_response())
+}
+
+/// Field messages of a form shown again.
+#[derive(Default)]
+pub struct FormErrors(Vec<(&'static str, &'static str)>);
+
+impl FormErrors {
+    /// Collects domain errors as (field, message in the visitor's language).
+    pub fn from_errors(t: &'static Msgs, errors: &[Error]) -> Self {
+        Self(
+            errors
+                .iter()
+                .map(|e| match e {
+                    Error::Invalid { field, reason } => (*field, t.text(reason)),
+                    Error::Conflict(reason) => ("form", t.text(reason)),
+                    _ => ("form", t.error_generic),
+                })
+                .collect(),
+        )
+    }
+    pub fn add(&mut self, field: &'static str, message: &'static str) {
+        self.0.push((field, message));
+    }
+    pub fn get(&self, field: &str) -> Option<&'static str> {
+        self.0.iter().find(|(f, _)| *f == field).map(|(_, m)| *m)
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// One line of the password checklist.
+pub struct RuleView {
+    pub id: &'static str,
+    pub text: &'static str,
+    pub met: bool,
+}
+
+/// The five rules, ticked for `password` (empty: none ticked).
+pub fn rules_view(t: &'static Msgs, password: &str) -> Vec<RuleView> {
+    Rule::ALL
+        .into_iter()
+        .map(|r| RuleView {
+            id: match r {
+                Rule::MinLength => "length",
+                Rule::Lowercase => "lower",
+                Rule::Uppercase => "upper",
+                Rule::Digit => "digit",
+                Rule::Special => "special",
+            },
+            text: t.text(r.key()),
+            met: !password.is_empty() && r.is_met(password),
+        })
+        .collect()
+}
+
+/// The password errors of a form: every unmet rule is named, not only the first.
+pub fn password_errors(
+    t: &'static Msgs,
+    password: &str,
+    confirmation: &str,
+    errors: &mut FormErrors,
+) {
+    if let Err(Error::Invalid { reason, .. }) =
+        spreekuur_domain::registration::password_rules::check(password)
+    {
+        errors.add("password", t.text(reason));
+    } else if password != confirmation {
+        errors.add("password_confirmation", t.password_mismatch);
+    }
+}
+
+/// Starts a session for `user` and returns the cookie to set.
+pub async fn start_session(
+    state: &AppState,
+    user: &UserId,
+    now: Timestamp,
+) -> Result<HeaderValue, PageError> {
+    let token = spreekuur_crypto::generate_token().map_err(|e| Error::Internal(e.to_string()))?;
+    let hash = state.tokens.hash("session", &token);
+    let hours = state.cfg.session_hours;
+    state
+        .store
+        .create_session(&hash, user, now, now.plus_seconds(hours * 3600))
+        .await?;
+    let cookie = cookies::set(
+        cookies::SESSION,
+        &token,
+        Some(hours * 3600),
+        state.cfg.secure_cookies(),
+        "Lax",
+        true,
+    );
+    HeaderValue::from_str(&cookie).map_err(|e| PageError::Domain(Error::Internal(e.to_string())))
+}
+
+/// A "303 See Other" to `to`, optionally setting a cookie.
+pub fn see_other(to: &str, cookie: Option<HeaderValue>) -> Response {
+    let mut r = (
+        StatusCode::SEE_OTHER,
+        [(axum::http::header::LOCATION, to.to_string())],
+    )
+        .into_response();
+    if let Some(c) = cookie {
+        r.headers_mut().append(SET_COOKIE, c);
+    }
+    r
+}
+
+/// Hashes a password on a blocking thread (Argon2id takes tens of milliseconds of CPU).
+pub async fn hash_password(state: &AppState, password: String) -> Result<String, PageError> {
+    let hasher = state.passwords.clone();
+    tokio::task::spawn_blocking(move || hasher.hash(&password))
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))?
+        .map_err(|e| PageError::Domain(Error::Internal(e.to_string())))
+}
+
+/// Verifies a password on a blocking thread; `None` spends the same time on a dummy hash.
+pub async fn verify_password(state: &AppState, password: String, phc: Option<String>) -> bool {
+    let hasher = state.passwords.clone();
+    tokio::task::spawn_blocking(move || match phc {
+        Some(phc) => hasher.verify(&password, &phc),
+        None => hasher.verify_dummy(&password),
+    })
+    .await
+    .unwrap_or(false)
+}

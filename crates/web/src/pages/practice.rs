@@ -1,0 +1,141 @@
+//! "Praktijkgegevens", for administrators: the practice's name and address (shown in e-mails)
+//! and the texts of the terms and the privacy statement (linked from registration).
+
+use askama::Template;
+use axum::Extension;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use spreekuur_domain::Error;
+use spreekuur_domain::account::Practice;
+use spreekuur_domain::audit::{Action, AuditRecord};
+use spreekuur_domain::validate::{EmailAddress, parse_text};
+use spreekuur_i18n::Msgs;
+
+use super::{FormErrors, render, see_other};
+use crate::csrf::{CsrfForm, CsrfToken};
+use crate::error::PageResult;
+use crate::extract::{Admin, Client, LangPref};
+use crate::layout::Layout;
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "practice.html")]
+struct PracticePage {
+    layout: Layout,
+    t: &'static Msgs,
+    saved: bool,
+    name: String,
+    email: String,
+    terms_text: String,
+    privacy_text: String,
+    errors: FormErrors,
+}
+
+#[derive(Deserialize)]
+pub struct PracticeForm {
+    name: String,
+    email: String,
+    #[serde(default)]
+    terms_text: String,
+    #[serde(default)]
+    privacy_text: String,
+}
+
+#[derive(Deserialize)]
+pub struct Saved {
+    saved: Option<String>,
+}
+
+/// GET /practice
+pub async fn practice_get(
+    State(state): State<AppState>,
+    lang: LangPref,
+    Extension(csrf): Extension<CsrfToken>,
+    Admin(me): Admin,
+    Query(q): Query<Saved>,
+) -> PageResult {
+    let p = state.store.practice().await?.ok_or(Error::NotFound)?;
+    let page = PracticePage {
+        layout: Layout::new(
+            lang.lang,
+            "/practice",
+            csrf.0,
+            Some(&me),
+            &state,
+            "practice",
+        )
+        .await,
+        t: lang.lang.msgs(),
+        saved: q.saved.is_some(),
+        name: p.name,
+        email: p.email.as_str().into(),
+        terms_text: p.terms_text,
+        privacy_text: p.privacy_text,
+        errors: FormErrors::default(),
+    };
+    render(StatusCode::OK, &page)
+}
+
+/// POST /practice
+pub async fn practice_post(
+    State(state): State<AppState>,
+    lang: LangPref,
+    Client(client): Client,
+    Extension(csrf): Extension<CsrfToken>,
+    Admin(me): Admin,
+    CsrfForm(form): CsrfForm<PracticeForm>,
+) -> PageResult {
+    let t = lang.lang.msgs();
+    let mut errs = Vec::new();
+    let name = form.name.trim().to_string();
+    if name.is_empty() || name.chars().any(char::is_control) || name.chars().count() > 120 {
+        errs.push(Error::invalid("practice_name", "practice_name_required"));
+    }
+    let email = EmailAddress::parse(&form.email)
+        .map_err(|e| errs.push(e))
+        .ok();
+    let terms = parse_text("terms_text", &form.terms_text, 50_000)
+        .map_err(|e| errs.push(e))
+        .ok();
+    let privacy = parse_text("privacy_text", &form.privacy_text, 50_000)
+        .map_err(|e| errs.push(e))
+        .ok();
+    let (Some(email), Some(terms_text), Some(privacy_text), true) =
+        (email, terms, privacy, errs.is_empty())
+    else {
+        let page = PracticePage {
+            layout: Layout::new(
+                lang.lang,
+                "/practice",
+                csrf.0,
+                Some(&me),
+                &state,
+                "practice",
+            )
+            .await,
+            t,
+            saved: false,
+            name: form.name,
+            email: form.email,
+            terms_text: form.terms_text,
+            privacy_text: form.privacy_text,
+            errors: FormErrors::from_errors(t, &errs),
+        };
+        return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    };
+    let rec = AuditRecord::new(state.clock.now(), Action::PracticeUpdated, &client).actor(&me.id);
+    state
+        .store
+        .update_practice(
+            &Practice {
+                name,
+                email,
+                terms_text,
+                privacy_text,
+            },
+            &rec,
+        )
+        .await?;
+    Ok(see_other("/practice?saved=1", None))
+}

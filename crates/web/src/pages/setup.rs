@@ -1,0 +1,190 @@
+//! The one-time setup link printed at first start: creates the practice and its first
+//! administrator, then signs that administrator in.
+
+use askama::Template;
+use axum::Extension;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use spreekuur_domain::account::{NewAccount, Practice, Role};
+use spreekuur_domain::audit::{Action, AuditRecord};
+use spreekuur_domain::ports::LinkPurpose;
+use spreekuur_domain::validate::{EmailAddress, PersonName};
+use spreekuur_domain::{Error, UserId};
+use spreekuur_i18n::Msgs;
+
+use super::{
+    FormErrors, RuleView, hash_password, password_errors, render, rules_view, see_other,
+    start_session,
+};
+use crate::csrf::{CsrfForm, CsrfToken};
+use crate::error::{PageError, PageResult};
+use crate::extract::{Client, LangPref};
+use crate::layout::Layout;
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "setup.html")]
+struct SetupPage {
+    layout: Layout,
+    t: &'static Msgs,
+    token: String,
+    practice_name: String,
+    practice_email: String,
+    first_name: String,
+    last_name: String,
+    email: String,
+    rules: Vec<RuleView>,
+    errors: FormErrors,
+}
+
+#[derive(Deserialize, Default)]
+pub struct SetupForm {
+    practice_name: String,
+    practice_email: String,
+    first_name: String,
+    last_name: String,
+    email: String,
+    password: String,
+    password_confirmation: String,
+}
+
+async fn check(state: &AppState, token: &str) -> Result<(), PageError> {
+    let hash = state.tokens.hash(LinkPurpose::Setup.as_str(), token);
+    state
+        .store
+        .check_link(&hash, LinkPurpose::Setup, state.clock.now())
+        .await
+        .map_err(|_| Error::invalid("token", "setup_link_invalid"))?;
+    Ok(())
+}
+
+async fn page(
+    state: &AppState,
+    lang: LangPref,
+    csrf: String,
+    token: String,
+    form: SetupForm,
+    errors: FormErrors,
+) -> SetupPage {
+    let t = lang.lang.msgs();
+    SetupPage {
+        layout: Layout::new(lang.lang, &format!("/setup/{token}"), csrf, None, state, "").await,
+        t,
+        token,
+        practice_name: form.practice_name,
+        practice_email: form.practice_email,
+        first_name: form.first_name,
+        last_name: form.last_name,
+        email: form.email,
+        rules: rules_view(t, &form.password),
+        errors,
+    }
+}
+
+/// GET /setup/{token}
+pub async fn setup_get(
+    State(state): State<AppState>,
+    lang: LangPref,
+    Extension(csrf): Extension<CsrfToken>,
+    Path(token): Path<String>,
+) -> PageResult {
+    check(&state, &token).await?;
+    render(
+        StatusCode::OK,
+        &page(
+            &state,
+            lang,
+            csrf.0,
+            token,
+            SetupForm::default(),
+            FormErrors::default(),
+        )
+        .await,
+    )
+}
+
+/// POST /setup/{token}
+pub async fn setup_post(
+    State(state): State<AppState>,
+    lang: LangPref,
+    Client(client): Client,
+    Extension(csrf): Extension<CsrfToken>,
+    Path(token): Path<String>,
+    CsrfForm(form): CsrfForm<SetupForm>,
+) -> PageResult {
+    check(&state, &token).await?;
+    let t = lang.lang.msgs();
+    let mut problems = Vec::new();
+    let name = form.practice_name.trim().to_string();
+    if name.is_empty() || name.chars().any(char::is_control) || name.chars().count() > 120 {
+        problems.push(Error::invalid("practice_name", "practice_name_required"));
+    }
+    let practice_email = EmailAddress::parse(&form.practice_email)
+        .map_err(|e| problems.push(relabel(e, "practice_email")))
+        .ok();
+    let first = PersonName::parse("first_name", &form.first_name)
+        .map_err(|e| problems.push(e))
+        .ok();
+    let last = PersonName::parse("last_name", &form.last_name)
+        .map_err(|e| problems.push(e))
+        .ok();
+    let email = EmailAddress::parse(&form.email)
+        .map_err(|e| problems.push(e))
+        .ok();
+    let mut errors = FormErrors::from_errors(t, &problems);
+    password_errors(t, &form.password, &form.password_confirmation, &mut errors);
+    let (Some(practice_email), Some(first_name), Some(last_name), Some(email), true) =
+        (practice_email, first, last, email, errors.is_empty())
+    else {
+        return render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &page(&state, lang, csrf.0, token, form, errors).await,
+        );
+    };
+    let password_hash = hash_password(&state, form.password.clone()).await?;
+    let now = state.clock.now();
+    let admin = NewAccount {
+        id: UserId::new(),
+        role: Role::Admin,
+        email,
+        username: None,
+        first_name,
+        last_name,
+        password_hash: Some(password_hash),
+        lang: lang.lang.code().into(),
+    };
+    let practice = Practice {
+        name,
+        email: practice_email,
+        terms_text: String::new(),
+        privacy_text: String::new(),
+    };
+    let hash = state.tokens.hash(LinkPurpose::Setup.as_str(), &token);
+    let audit = [AuditRecord::new(now, Action::PracticeSetUp, &client).actor(&admin.id)];
+    match state
+        .store
+        .redeem_setup(&hash, now, &practice, &admin, &audit)
+        .await
+    {
+        Ok(()) => {}
+        Err(Error::Conflict(_)) => {
+            let mut errors = FormErrors::default();
+            errors.add("email", t.account_exists);
+            return render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &page(&state, lang, csrf.0, token, form, errors).await,
+            );
+        }
+        Err(_) => return Err(Error::invalid("token", "setup_link_invalid").into()),
+    }
+    let cookie = start_session(&state, &admin.id, now).await?;
+    Ok(see_other("/invite?notice=setup_done", Some(cookie)))
+}
+
+fn relabel(e: Error, field: &'static str) -> Error {
+    match e {
+        Error::Invalid { reason, .. } => Error::Invalid { field, reason },
+        other => other,
+    }
+}

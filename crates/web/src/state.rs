@@ -1,0 +1,89 @@
+//! What every handler can reach: the store, the clock, the hashers and the configuration.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use metrics_exporter_prometheus::PrometheusHandle;
+use spreekuur_crypto::{KeyRing, PasswordHasher, TokenHasher};
+use spreekuur_domain::Clock;
+use spreekuur_domain::ports::Store;
+use tokio::sync::Notify;
+
+/// The web's part of the configuration.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// The address people use, without a trailing slash (links in e-mails start with it).
+    pub public_url: String,
+    /// Days an invitation link stays valid.
+    pub invitation_valid_days: i64,
+    /// Largest request body accepted, in bytes; larger ones get 413.
+    pub max_body_bytes: usize,
+    /// Hours a browser session lasts.
+    pub session_hours: i64,
+    /// True when no SMTP relay is configured: e-mail stays in the outbox and the development
+    /// mailbox shows it.
+    pub dev_mailbox: bool,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted reverse proxy).
+    pub trust_forwarded_for: bool,
+}
+
+impl WebConfig {
+    /// Cookies get `Secure` when the public address is https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub passwords: Arc<PasswordHasher>,
+    pub tokens: Arc<TokenHasher>,
+    /// Seals the registration draft that travels between the steps in a hidden field.
+    pub drafts: Arc<KeyRing>,
+    pub cfg: Arc<WebConfig>,
+    pub metrics: Option<PrometheusHandle>,
+    /// Wakes the outbox worker when a journey has queued an e-mail.
+    pub mail_wake: Arc<Notify>,
+    ready: Arc<AtomicBool>,
+}
+
+impl AppState {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        passwords: Arc<PasswordHasher>,
+        tokens: Arc<TokenHasher>,
+        drafts: Arc<KeyRing>,
+        cfg: WebConfig,
+        metrics: Option<PrometheusHandle>,
+        mail_wake: Arc<Notify>,
+    ) -> Self {
+        Self {
+            store,
+            clock,
+            passwords,
+            tokens,
+            drafts,
+            cfg: Arc::new(cfg),
+            metrics,
+            mail_wake,
+            ready: Arc::new(AtomicBool::new(true)),
+        }
+    }
+
+    /// Turns `/readyz` false (shutdown has begun), so a load balancer stops sending traffic.
+    pub fn set_not_ready(&self) {
+        self.ready.store(false, Ordering::SeqCst);
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::SeqCst)
+    }
+
+    pub fn link(&self, path: &str) -> String {
+        format!("{}{}", self.cfg.public_url, path)
+    }
+}
