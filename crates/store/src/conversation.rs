@@ -194,14 +194,14 @@ impl ConversationStore for Db {
             return Err(Error::NotFound);
         }
         // A staff member reading a patient's conversation is on record before anything is shown.
-        if reader.role.is_staff() {
-            if let Some(patient) = patient_of(&members) {
-                let rec = AuditRecord::new(now, Action::ConversationRead, client)
-                    .actor(&reader.id)
-                    .patient(patient)
-                    .object(id);
-                audit::append(&mut tx, &rec).await?;
-            }
+        if reader.role.is_staff()
+            && let Some(patient) = patient_of(&members)
+        {
+            let rec = AuditRecord::new(now, Action::ConversationRead, client)
+                .actor(&reader.id)
+                .patient(patient)
+                .object(id);
+            audit::append(&mut tx, &rec).await?;
         }
         let meta = sqlx::query("SELECT last_activity FROM conversations WHERE id = $1")
             .bind(id.as_str())

@@ -108,17 +108,16 @@ impl FromRequestParts<AppState> for Client {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        if state.cfg.trust_forwarded_for {
-            if let Some(first) = parts
+        if state.cfg.trust_forwarded_for
+            && let Some(first) = parts
                 .headers
                 .get("x-forwarded-for")
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.split(',').next())
                 .map(str::trim)
                 .filter(|s| s.parse::<std::net::IpAddr>().is_ok())
-            {
-                return Ok(Client(first.to_string()));
-            }
+        {
+            return Ok(Client(first.to_string()));
         }
         let addr = parts
             .extensions
