@@ -1,0 +1,81 @@
+// Starts the real `spreekuur serve` binary on a free port with a fresh data directory, and
+// (optionally) on a fresh PostgreSQL database.
+import { spawn, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+
+const BIN = process.env.SPREEKUUR_BIN || path.resolve(import.meta.dirname, '../../target/debug/spreekuur');
+
+async function freePort() {
+  const srv = net.createServer();
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address();
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+function pgAdminUrl() {
+  return process.env.SPREEKUUR_TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+}
+
+function withDatabase(url, name) {
+  const u = new URL(url);
+  u.pathname = '/' + name;
+  return u.toString();
+}
+
+export async function startServer({ smtpUrl = '', postgres = false, env = {} } = {}) {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'spreekuur-e2e-'));
+  const port = await freePort();
+  let dbName = null;
+  const extra = {};
+  if (postgres) {
+    dbName = 'spreekuur_e2e_' + randomUUID().replace(/-/g, '');
+    execFileSync('psql', [pgAdminUrl(), '-qc', `CREATE DATABASE ${dbName}`]);
+    extra.SPREEKUUR_DATABASE_URL = withDatabase(pgAdminUrl(), dbName);
+  }
+  const child = spawn(BIN, ['serve'], {
+    env: {
+      PATH: process.env.PATH,
+      SPREEKUUR_LISTEN: `127.0.0.1:${port}`,
+      SPREEKUUR_DATA_DIR: dataDir,
+      SPREEKUUR_SMTP_URL: smtpUrl,
+      SPREEKUUR_LOG_LEVEL: 'info',
+      ...extra,
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => { stdout += d; });
+  child.stderr.on('data', (d) => { stderr += d; });
+  const base = `http://localhost:${port}`;
+  const deadline = Date.now() + 60000;
+  for (;;) {
+    try {
+      const r = await fetch(base + '/readyz');
+      if (r.ok) break;
+    } catch { /* not yet */ }
+    if (child.exitCode !== null) throw new Error(`server exited: ${stderr}`);
+    if (Date.now() > deadline) throw new Error(`server did not become ready: ${stderr}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const setupLink = (stdout.match(/https?:\/\/\S+\/setup\/\S+/) || [null])[0];
+  return {
+    base,
+    port,
+    dataDir,
+    setupLink,
+    logs: () => stderr,
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
+      if (dbName) execFileSync('psql', [pgAdminUrl(), '-qc', `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`]);
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
