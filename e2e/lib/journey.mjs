@@ -1,6 +1,6 @@
 // The steps of the invitation journey, shared by the Dutch, English, PostgreSQL and keyboard runs.
 import assert from 'node:assert/strict';
-import { checkA11y, eventually, screenshots } from './browser.mjs';
+import { checkA11y, eventually, screenshots, DESKTOP } from './browser.mjs';
 
 export const ADMIN = { first: 'Anna', last: 'de Vries', email: 'anna@delinde.test', password: 'Stethoscoop-42!' };
 export const PRACTICE = { name: 'Huisartsenpraktijk De Linde', email: 'info@delinde.test' };
@@ -74,4 +74,99 @@ export async function typePasswordWatchingRules(page, password) {
   await eventually(async () => (await page.locator('#pw-rules li.met').count()) === 5, 'all five rules ticked');
   assert.ok(afterFirst < 5, 'rules tick one by one');
   await eventually(async () => /5 (van de|of the) 5/.test(await page.locator('#pw-status').innerText()), 'screen-reader status says 5 of 5');
+}
+
+/** The whole journey in Dutch: setup, invite, e-mail, landing, registration, messenger. */
+export async function dutchJourney({ browser, server, sink, shots = true }) {
+  const staffCtx = await browser.newContext({ viewport: DESKTOP });
+  const staff = await staffCtx.newPage();
+  await setUpPractice(staff, server, { shots });
+  const patient = { first: 'Jan', last: 'Janssen', email: 'jan@example.test', note: 'Hallo Jan, via dit gesprek kunt u mij veilig berichten sturen.' };
+  await invite(staff, patient, { shots });
+  assert.equal(await invitationState(staff, patient.email), 'verstuurd');
+  await checkA11y(staff, 'invitations');
+  if (shots) await screenshots(staff, '03-invitations');
+
+  const { mail, link } = await invitationMail(sink, patient.email);
+  assert.ok(mail.text.startsWith('Hallo Jan,'), 'greets the patient by first name');
+  assert.ok(!mail.text.includes(patient.note), 'the personal note is not in the e-mail');
+
+  const ctx = await browser.newContext({ viewport: DESKTOP });
+  const page = await ctx.newPage();
+  await page.goto(link);
+  await page.getByRole('heading', { name: 'Registratieproces' }).waitFor();
+  await page.getByRole('heading', { name: 'Hallo Jan,' }).waitFor();
+  await page.getByText('Welkom! Je bent slechts een paar stappen verwijderd van een veilig messaging account.').waitFor();
+  await page.getByRole('link', { name: 'Ik heb al een account' }).waitFor();
+  await page.getByRole('link', { name: 'uitnodiging dan ook afwijzen' }).waitFor();
+  await page.getByText('Change language').waitFor();
+  await checkA11y(page, 'landing');
+  if (shots) await screenshots(page, '04-landing');
+  assert.equal(await invitationState(staff, patient.email), 'geopend');
+
+  await page.getByRole('link', { name: 'Maak je account aan' }).click();
+  await page.getByRole('heading', { name: 'Persoonsgegevens', level: 2 }).waitFor();
+  const steps = await page.locator('ol.steps').innerText();
+  assert.match(steps, /Persoonsgegevens[\s\S]*Samenvatting[\s\S]*Registratie voltooid/);
+  assert.equal(await page.getByLabel('Voornaam').inputValue(), 'Jan');
+  assert.equal(await page.getByLabel('Achternaam').inputValue(), 'Janssen');
+  assert.equal(await page.getByLabel('E-mailadres').inputValue(), patient.email);
+  assert.equal(await page.getByLabel('E-mailadres').getAttribute('readonly'), '');
+  await typePasswordWatchingRules(page, 'Woordje1!');
+  await page.getByLabel(/^Wachtwoord bevestigen\*?$/).fill('Woordje1!');
+  await checkA11y(page, 'registration details');
+  if (shots) await screenshots(page, '05-details');
+  await page.getByRole('button', { name: 'Volgende' }).click();
+
+  await page.getByRole('heading', { name: 'Samenvatting' }).waitFor();
+  await page.getByText('Controleer even of alles correct is ingevuld:').waitFor();
+  assert.match(await page.locator('dl.summary').innerText(), /Jan[\s\S]*Janssen[\s\S]*jan@example\.test/);
+  await checkA11y(page, 'summary');
+  await page.getByRole('button', { name: 'Volgende' }).click();
+  await page.getByText('Zet het vinkje om akkoord te gaan').waitFor();
+  if (shots) await screenshots(page, '06-summary-refused');
+  await page.getByRole('button', { name: 'Vorige' }).click();
+  await page.getByRole('heading', { name: 'Persoonsgegevens', level: 2 }).waitFor();
+  assert.equal(await page.getByLabel('Voornaam').inputValue(), 'Jan', '"Vorige" keeps what was entered');
+  await page.getByText('Je wachtwoord is bewaard').waitFor();
+  await page.getByRole('button', { name: 'Volgende' }).click();
+  await page.getByRole('heading', { name: 'Samenvatting' }).waitFor();
+  const terms = page.getByRole('link', { name: 'algemene voorwaarden' });
+  assert.equal(await terms.getAttribute('href'), '/terms');
+  await page.getByLabel(/Ik ga akkoord met de/).check();
+  await page.getByRole('button', { name: 'Volgende' }).click();
+
+  await page.getByRole('heading', { name: 'Bedankt voor je registratie.' }).waitFor();
+  await page.getByText('Je kunt nu starten met het veilig uitwisselen van berichten.').waitFor();
+  await page.getByText(/De webversie van de messenger zal automatisch voor je geopend worden in \d\./).waitFor();
+  await page.getByRole('link', { name: 'Open de messenger nu' }).waitFor();
+  await checkA11y(page, 'registration done');
+  if (shots) await screenshots(page, '07-done');
+  // The countdown opens the messenger by itself.
+  await page.waitForURL(/\/messenger\//, { timeout: 20000 });
+  await page.getByRole('heading', { name: 'Gesprek met Anna de Vries' }).waitFor();
+  await page.getByText(patient.note).waitFor();
+  await checkA11y(page, 'messenger (patient)');
+  if (shots) await screenshots(page, '08-messenger-patient');
+  await page.getByRole('textbox', { name: 'Bericht' }).fill('Dank u wel, dokter!');
+  await page.getByRole('button', { name: 'Stuur' }).click();
+  await page.locator('.message.mine').filter({ hasText: 'Dank u wel, dokter!' }).waitFor();
+
+  // The provider sees the conversation, and the invitation as accepted.
+  assert.equal(await invitationState(staff, patient.email), 'geaccepteerd');
+  await staff.getByRole('link', { name: 'Gesprekken' }).click();
+  await staff.getByRole('heading', { name: 'Gesprek met Jan Janssen' }).waitFor();
+  await staff.getByText('Dank u wel, dokter!').waitFor();
+  await checkA11y(staff, 'messenger (provider)');
+  if (shots) await screenshots(staff, '09-messenger-provider');
+
+  // The link is used now.
+  const again = await ctx.newPage();
+  const res = await again.goto(link);
+  assert.equal(res.status(), 410);
+  await again.getByText('Deze uitnodiging is al gebruikt, afgewezen of ingetrokken.').waitFor();
+  await checkA11y(again, 'used link');
+  await ctx.close();
+  await staffCtx.close();
+  await eventually(async () => sink.count(patient.email) === 1, 'exactly one invitation e-mail');
 }
