@@ -1,0 +1,71 @@
+// The journey with the keyboard alone: Tab to move, Enter to follow links and press buttons,
+// Space to tick the box. No mouse clicks, no programmatic fills.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startSmtpSink } from '../lib/smtp-sink.mjs';
+import { startServer } from '../lib/server.mjs';
+import { launch, DESKTOP } from '../lib/browser.mjs';
+import { setUpPractice, invite, invitationMail } from '../lib/journey.mjs';
+
+let sink, server, browser;
+before(async () => {
+  sink = await startSmtpSink();
+  server = await startServer({ smtpUrl: sink.url });
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+  await sink?.close();
+});
+
+/** Presses Tab until the focused element's accessible text matches, then returns. */
+async function tabTo(page, pattern) {
+  for (let i = 0; i < 60; i++) {
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate(() => {
+      const el = document.activeElement;
+      if (!el) return '';
+      const label = el.id ? document.querySelector(`label[for="${el.id}"]`) : null;
+      return (label ? label.innerText : '') + '|' + (el.innerText || el.value || el.getAttribute('aria-label') || '');
+    });
+    if (pattern.test(focused)) return;
+  }
+  throw new Error(`Tab never reached ${pattern}`);
+}
+
+test('the whole registration with the keyboard alone', async () => {
+  const staff = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+  await setUpPractice(staff, server);
+  await invite(staff, { first: 'Toos', last: 'Toetsenbord', email: 'toos@example.test', note: 'Welkom Toos.' });
+  const { link } = await invitationMail(sink, 'toos@example.test');
+
+  const page = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+  await page.goto(link);
+  await tabTo(page, /Maak je account aan/);
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { name: 'Persoonsgegevens', level: 2 }).waitFor();
+  await tabTo(page, /^GEBRUIKERSNAAM|^Gebruikersnaam/i);
+  await page.keyboard.type('toos');
+  await tabTo(page, /^WACHTWOORD\*?\||^Wachtwoord\*?\|/i);
+  await page.keyboard.type('Woordje1!');
+  await page.keyboard.press('Tab');
+  await page.keyboard.type('Woordje1!');
+  await tabTo(page, /Volgende/);
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { name: 'Samenvatting' }).waitFor();
+  assert.match(await page.locator('dl.summary').innerText(), /toos/);
+  await tabTo(page, /Ik ga akkoord/);
+  await page.keyboard.press('Space');
+  assert.equal(await page.locator('#terms').isChecked(), true);
+  await tabTo(page, /^\|Volgende$/);
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { name: 'Bedankt voor je registratie.' }).waitFor();
+  await tabTo(page, /Open de messenger nu/);
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { name: 'Gesprek met Anna de Vries' }).waitFor();
+  await tabTo(page, /^Bericht/);
+  await page.keyboard.type('Met het toetsenbord verstuurd.');
+  await page.keyboard.press('Enter');
+  await page.locator('.message.mine').filter({ hasText: 'Met het toetsenbord verstuurd.' }).waitFor();
+});
