@@ -113,6 +113,10 @@ config! {
     mail_from: String = "noreply@localhost".into(), "noreply@localhost";
     /// Seconds an outbox item is reserved by the worker that claimed it; after that another may retry it.
     outbox_lease_secs: u64 = 120, "120";
+    /// PEM certificate chain for HTTPS. With tls_key_file set too, the server speaks TLS itself (rustls); empty: plain HTTP (for a reverse proxy in front).
+    tls_cert_file: PathBuf = PathBuf::new(), "";
+    /// PEM private key for tls_cert_file.
+    tls_key_file: PathBuf = PathBuf::new(), "";
     /// Log format: text or json.
     log_format: String = "text".into(), "text";
     /// Log filter (tracing's env-filter syntax), for example info or spreekuur=debug.

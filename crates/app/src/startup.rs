@@ -20,6 +20,7 @@ use spreekuur_domain::ports::{AccountStore, LinkPurpose, NewLinkToken};
 use spreekuur_domain::{Clock, Timestamp};
 use spreekuur_mail::{OutboxWorker, SmtpConfig};
 use spreekuur_store::Db;
+use spreekuur_web::tls::{PeerAddr, TlsListener};
 use spreekuur_web::{AppState, WebConfig};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
@@ -204,6 +205,7 @@ impl Core {
 pub struct App {
     core: Core,
     listener: TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     addr: SocketAddr,
     setup_link: Option<String>,
 }
@@ -220,8 +222,24 @@ impl App {
             addr: cfg.listen.clone(),
             reason: e.to_string(),
         })?;
+        let tls = match (
+            cfg.tls_cert_file.as_os_str().is_empty(),
+            cfg.tls_key_file.as_os_str().is_empty(),
+        ) {
+            (true, true) => None,
+            (false, false) => Some(
+                spreekuur_web::tls::acceptor(&cfg.tls_cert_file, &cfg.tls_key_file)
+                    .map_err(|e| StartError::Other(e.to_string()))?,
+            ),
+            _ => {
+                return Err(StartError::Other(
+                    "set both tls_cert_file and tls_key_file, or neither".into(),
+                ));
+            }
+        };
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let public_url = if cfg.public_url.is_empty() {
-            format!("http://localhost:{}", addr.port())
+            format!("{scheme}://localhost:{}", addr.port())
         } else {
             cfg.public_url.clone()
         };
@@ -235,6 +253,7 @@ impl App {
         Ok(Self {
             core,
             listener,
+            tls,
             addr,
             setup_link,
         })
@@ -265,6 +284,7 @@ impl App {
         let App {
             core,
             listener,
+            tls,
             addr,
             ..
         } = self;
@@ -293,15 +313,29 @@ impl App {
                 None
             }
         };
-        let router = spreekuur_web::router(state.clone())
-            .into_make_service_with_connect_info::<SocketAddr>();
-        let http_cancel = cancel.clone();
-        let mut http = tokio::spawn(async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(http_cancel.cancelled_owned())
-                .await
-        });
-        tracing::info!(%addr, backend = ?db.backend(), "spreekuur is listening");
+        let router =
+            spreekuur_web::router(state.clone()).into_make_service_with_connect_info::<PeerAddr>();
+        let http_cancel = cancel.clone().cancelled_owned();
+        let mut http = match tls {
+            Some(acceptor) => {
+                let listener =
+                    TlsListener::new(listener, acceptor).map_err(|e| StartError::Listen {
+                        addr: addr.to_string(),
+                        reason: e.to_string(),
+                    })?;
+                tokio::spawn(async move {
+                    axum::serve(listener, router)
+                        .with_graceful_shutdown(http_cancel)
+                        .await
+                })
+            }
+            None => tokio::spawn(async move {
+                axum::serve(listener, router)
+                    .with_graceful_shutdown(http_cancel)
+                    .await
+            }),
+        };
+        tracing::info!(%addr, tls = state.cfg.secure_cookies(), backend = ?db.backend(), "spreekuur is listening");
         let early_exit = tokio::select! {
             _ = shutdown => None,
             res = &mut http => Some(res),

@@ -12,6 +12,7 @@ mod layout;
 mod middleware;
 mod pages;
 mod state;
+pub mod tls;
 
 pub use pages::staff::create_staff;
 pub use state::{AppState, WebConfig};
@@ -104,7 +105,8 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             csrf::ensure_cookie,
         ))
-        .layer(axum::middleware::from_fn(
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             middleware::security_headers::security_headers,
         ))
         .layer(DefaultBodyLimit::max(body_limit))

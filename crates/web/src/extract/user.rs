@@ -1,8 +1,6 @@
 //! The signed-in account, from the session cookie. Staff and administrator pages extract
 //! `Staff` or `Admin`; anyone else gets "not found", so a patient learns nothing about them.
 
-use std::net::SocketAddr;
-
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use spreekuur_domain::Error;
@@ -121,8 +119,8 @@ impl FromRequestParts<AppState> for Client {
         }
         let addr = parts
             .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string())
+            .get::<ConnectInfo<crate::tls::PeerAddr>>()
+            .map(|c| c.0.0.ip().to_string())
             .unwrap_or_else(|| "unknown".into());
         Ok(Client(addr))
     }

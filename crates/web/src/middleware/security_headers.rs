@@ -2,7 +2,7 @@
 //! styles from this origin (`script-src 'self'`, no inline script), may not be framed, and send
 //! no Referer anywhere: invitation and password URLs carry tokens that must not leak.
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::HeaderValue;
 use axum::http::header::{
     CACHE_CONTROL, CONTENT_SECURITY_POLICY, REFERRER_POLICY, STRICT_TRANSPORT_SECURITY,
@@ -10,6 +10,8 @@ use axum::http::header::{
 };
 use axum::middleware::Next;
 use axum::response::Response;
+
+use crate::state::AppState;
 
 pub const PAGE_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; \
 font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
@@ -19,13 +21,9 @@ font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; ob
 #[derive(Clone, Copy)]
 pub struct OwnCsp;
 
-pub async fn security_headers(req: Request, next: Next) -> Response {
-    let https = req
-        .headers()
-        .get("x-forwarded-proto")
-        .map(|v| v.as_bytes() == b"https")
-        .unwrap_or(false)
-        || req.uri().scheme_str() == Some("https");
+pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    // HSTS when people reach us over https: our own TLS, or a proxy in front with an https public URL.
+    let https = state.cfg.secure_cookies();
     let is_static = req.uri().path().starts_with("/static/");
     let mut res = next.run(req).await;
     let own_csp = res.extensions().get::<OwnCsp>().is_some();
