@@ -18,7 +18,14 @@ pub struct Back {
 /// Only a path on this site: `//evil.example` or `https://…` would be an open redirect.
 fn safe_back(back: Option<&str>) -> &str {
     match back {
-        Some(b) if b.starts_with('/') && !b.starts_with("//") && !b.contains('\\') => b,
+        Some(b)
+            if b.starts_with('/')
+                && !b.starts_with("//")
+                && !b.contains('\\')
+                && !b.chars().any(char::is_control) =>
+        {
+            b
+        }
         _ => "/",
     }
 }
@@ -55,5 +62,6 @@ mod tests {
         assert_eq!(safe_back(Some("https://evil.example")), "/");
         assert_eq!(safe_back(Some("/\\evil.example")), "/");
         assert_eq!(safe_back(None), "/");
+        assert_eq!(safe_back(Some("/x\r\nSet-Cookie: a=b")), "/");
     }
 }

@@ -176,7 +176,10 @@ pub async fn setup_post(
                 &page(&state, lang, csrf.0, token, form, errors).await,
             );
         }
-        Err(_) => return Err(Error::invalid("token", "setup_link_invalid").into()),
+        Err(Error::Used | Error::Expired | Error::NotFound) => {
+            return Err(Error::invalid("token", "setup_link_invalid").into());
+        }
+        Err(e) => return Err(e.into()),
     }
     let cookie = start_session(&state, &admin.id, now).await?;
     Ok(see_other("/invite?notice=setup_done", Some(cookie)))
