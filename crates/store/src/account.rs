@@ -63,6 +63,32 @@ pub(crate) async fn insert_account(
     Ok(())
 }
 
+/// Inserts the practice (there is one per server); `Conflict` if it exists.
+async fn insert_practice(
+    conn: &mut AnyConnection,
+    p: &Practice,
+    now: Timestamp,
+) -> Result<(), Error> {
+    sqlx::query(
+        "INSERT INTO practice (id, name, email, terms_text, privacy_text, created_at) VALUES (1, $1, $2, $3, $4, $5)",
+    )
+    .bind(p.name.clone())
+    .bind(p.email.as_str())
+    .bind(p.terms_text.clone())
+    .bind(p.privacy_text.clone())
+    .bind(now.millis())
+    .execute(&mut *conn)
+    .await
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            Error::Conflict("practice.exists")
+        } else {
+            internal(e)
+        }
+    })?;
+    Ok(())
+}
+
 async fn insert_link(conn: &mut AnyConnection, link: &NewLinkToken) -> Result<(), StoreError> {
     // A new link voids every unused older one for the same purpose and person.
     sqlx::query("UPDATE link_tokens SET used_at = $1 WHERE purpose = $2 AND used_at IS NULL AND (user_id = $3 OR (user_id IS NULL AND $3 IS NULL))")
@@ -184,15 +210,7 @@ impl AccountStore for Db {
     ) -> Result<(), Error> {
         let mut tx = self.write().await?;
         audit::append(&mut tx, audit_rec).await?;
-        sqlx::query("INSERT INTO practice (id, name, email, terms_text, privacy_text, created_at) VALUES (1, $1, $2, $3, $4, $5)")
-            .bind(p.name.clone())
-            .bind(p.email.as_str())
-            .bind(p.terms_text.clone())
-            .bind(p.privacy_text.clone())
-            .bind(now.millis())
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| if is_unique_violation(&e) { Error::Conflict("practice.exists") } else { internal(e) })?;
+        insert_practice(&mut tx, p, now).await?;
         tx.commit().await.map_err(internal)
     }
 
@@ -344,15 +362,13 @@ impl AccountStore for Db {
     ) -> Result<(), Error> {
         let mut tx = self.write().await?;
         use_link(&mut tx, hash, LinkPurpose::Setup, now).await?;
-        sqlx::query("INSERT INTO practice (id, name, email, terms_text, privacy_text, created_at) VALUES (1, $1, $2, $3, $4, $5)")
-            .bind(practice.name.clone())
-            .bind(practice.email.as_str())
-            .bind(practice.terms_text.clone())
-            .bind(practice.privacy_text.clone())
-            .bind(now.millis())
-            .execute(&mut *tx)
+        insert_practice(&mut tx, practice, now)
             .await
-            .map_err(|e| if is_unique_violation(&e) { Error::Used } else { internal(e) })?;
+            .map_err(|e| match e {
+                // The practice exists: this server was set up already, so the link is spent.
+                Error::Conflict(_) => Error::Used,
+                other => other,
+            })?;
         insert_account(&mut tx, admin, now).await?;
         audit::append_all(&mut tx, audit_recs).await?;
         tx.commit().await.map_err(internal)

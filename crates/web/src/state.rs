@@ -83,6 +83,16 @@ impl AppState {
         self.ready.load(Ordering::SeqCst)
     }
 
+    /// The practice's name (shown in e-mails and on the invitation's pages).
+    pub async fn practice_name(&self) -> Result<String, spreekuur_domain::StoreError> {
+        Ok(self
+            .store
+            .practice()
+            .await?
+            .map(|p| p.name)
+            .unwrap_or_default())
+    }
+
     pub fn link(&self, path: &str) -> String {
         format!("{}{}", self.cfg.public_url, path)
     }

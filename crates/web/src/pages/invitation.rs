@@ -148,12 +148,7 @@ pub async fn landing_get(
         )
         .await?;
     let t = lang.msgs();
-    let practice = state
-        .store
-        .practice()
-        .await?
-        .map(|p| p.name)
-        .unwrap_or_default();
+    let practice = state.practice_name().await?;
     let page = LandingPage {
         layout: Layout::new(lang, &path, csrf.0, None, &state, "").await,
         t,
@@ -182,12 +177,7 @@ pub async fn existing_get(
         Found::Problem(page) => return Ok(page),
     };
     let t = lang.msgs();
-    let practice = state
-        .store
-        .practice()
-        .await?
-        .map(|p| p.name)
-        .unwrap_or_default();
+    let practice = state.practice_name().await?;
     let intro = fill(t.login_for_invitation, &[("practice", &practice)]);
     if let Some(u) = user.filter(|u| u.role == Role::Patient) {
         let page = LinkAccountPage {
@@ -240,12 +230,7 @@ pub async fn existing_post(
         Some(_) => None,
     };
     let Some(account) = account.filter(|_| error.is_none()) else {
-        let practice = state
-            .store
-            .practice()
-            .await?
-            .map(|p| p.name)
-            .unwrap_or_default();
+        let practice = state.practice_name().await?;
         let page = LoginPage {
             layout: Layout::new(lang, &path, csrf.0, None, &state, "").await,
             t,
@@ -291,12 +276,7 @@ pub async fn decline_get(
         Found::Problem(page) => return Ok(page),
     };
     let t = lang.msgs();
-    let practice = state
-        .store
-        .practice()
-        .await?
-        .map(|p| p.name)
-        .unwrap_or_default();
+    let practice = state.practice_name().await?;
     let page = DeclinePage {
         layout: Layout::new(lang, &path, csrf.0, None, &state, "").await,
         t,
@@ -335,12 +315,7 @@ pub async fn decline_post(
         return problem_page(&state, lang, &csrf.0, &path, &e, StatusCode::GONE).await;
     }
     let t = lang.msgs();
-    let practice = state
-        .store
-        .practice()
-        .await?
-        .map(|p| p.name)
-        .unwrap_or_default();
+    let practice = state.practice_name().await?;
     let page = DeclinePage {
         layout: Layout::new(lang, &path, csrf.0, None, &state, "").await,
         t,

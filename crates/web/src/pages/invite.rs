@@ -115,12 +115,7 @@ pub(crate) async fn invitation_mail(
     expires_at: Timestamp,
     has_note: bool,
 ) -> Result<spreekuur_domain::mail::Outgoing, PageError> {
-    let practice = state
-        .store
-        .practice()
-        .await?
-        .map(|p| p.name)
-        .unwrap_or_default();
+    let practice = state.practice_name().await?;
     let link = state.link(&format!("/i/{token}"));
     Ok(compose::invitation(&compose::InvitationMail {
         lang: Lang::parse(lang).unwrap_or_default(),
