@@ -170,3 +170,32 @@ export async function dutchJourney({ browser, server, sink, shots = true }) {
   await staffCtx.close();
   await eventually(async () => sink.count(patient.email) === 1, 'exactly one invitation e-mail');
 }
+
+/** Invites and registers a patient the quick way; returns the patient's page (signed in). */
+export async function registerPatient(browser, sink, staff, p) {
+  const after = sink.messages.length;
+  await invite(staff, p);
+  const { link } = await invitationMail(sink, p.email, { after });
+  const page = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+  await page.goto(link + '/register');
+  await page.getByLabel(/^Wachtwoord\*?$/).fill(p.password);
+  await page.getByLabel(/^Wachtwoord bevestigen\*?$/).fill(p.password);
+  await page.getByRole('button', { name: 'Volgende' }).click();
+  await page.getByLabel(/Ik ga akkoord met de/).check();
+  await page.getByRole('button', { name: 'Volgende' }).click();
+  await page.getByRole('link', { name: 'Open de messenger nu' }).click();
+  await page.getByRole('heading', { name: /^Gesprek met/ }).waitFor();
+  return page;
+}
+
+/** Submits the login form and returns the response status. */
+export async function logIn(page, base, login, password) {
+  await page.goto(base + '/login');
+  await page.getByLabel('E-mailadres of gebruikersnaam').fill(login);
+  await page.getByLabel('Wachtwoord').fill(password);
+  const [res] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/login')),
+    page.getByRole('button', { name: 'Inloggen' }).click(),
+  ]);
+  return res.status();
+}

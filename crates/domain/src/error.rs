@@ -27,6 +27,9 @@ pub enum Error {
     /// The action conflicts with the current state (a second account for one address, …).
     #[error("conflict: {0}")]
     Conflict(&'static str),
+    /// Too many attempts: the user may try again at `until`.
+    #[error("rate limited until {until:?}")]
+    RateLimited { until: crate::Timestamp },
     /// Wrong credentials; deliberately says nothing about which part was wrong.
     #[error("wrong credentials")]
     BadCredentials,

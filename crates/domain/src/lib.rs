@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod audit;
+pub mod auth;
 pub mod conversation;
 pub mod error;
 pub mod ids;

@@ -7,6 +7,7 @@ use async_trait::async_trait;
 
 use crate::account::{Account, NewAccount, Practice};
 use crate::audit::{AuditRecord, ChainReport};
+use crate::auth::throttle::Throttle;
 use crate::conversation::{ConversationSummary, Message};
 use crate::invitation::{Invitation, NewInvitation};
 use crate::mail::{OutboxItem, Outgoing};
@@ -19,6 +20,8 @@ pub enum LinkPurpose {
     Setup,
     /// Lets a staff member (or anyone, later) set a password.
     SetPassword,
+    /// "Wachtwoord vergeten": sets a new password.
+    PasswordReset,
 }
 
 impl LinkPurpose {
@@ -26,6 +29,7 @@ impl LinkPurpose {
         match self {
             LinkPurpose::Setup => "setup",
             LinkPurpose::SetPassword => "set_password",
+            LinkPurpose::PasswordReset => "password_reset",
         }
     }
 }
@@ -103,10 +107,33 @@ pub trait AccountStore: Send + Sync {
     async fn redeem_password_link(
         &self,
         hash: &[u8],
+        purpose: LinkPurpose,
         now: Timestamp,
         password_hash: &str,
+        mail: Option<&Outgoing>,
         audit: AuditRecord,
     ) -> Result<UserId, Error>;
+    /// When the newest link of this purpose for this account was made, if any is unused.
+    async fn latest_open_link(
+        &self,
+        user: &UserId,
+        purpose: LinkPurpose,
+        now: Timestamp,
+    ) -> Result<Option<Timestamp>, StoreError>;
+}
+
+/// Login throttling (see `auth::throttle`), shared by every node through the database.
+#[async_trait]
+pub trait ThrottleStore: Send + Sync {
+    async fn throttle(&self, key: &str) -> Result<Throttle, StoreError>;
+    /// Records one failure at `now` and returns the new state, atomically.
+    async fn record_failure(
+        &self,
+        key: &str,
+        now: Timestamp,
+        free: i64,
+    ) -> Result<Throttle, StoreError>;
+    async fn clear_throttle(&self, key: &str) -> Result<(), StoreError>;
 }
 
 /// Browser sessions (the cookie holds a random id; the store keeps its hash).
@@ -266,6 +293,7 @@ pub trait Store:
     + ConversationStore
     + OutboxStore
     + AuditStore
+    + ThrottleStore
     + HealthStore
 {
 }
@@ -277,6 +305,7 @@ impl<T> Store for T where
         + ConversationStore
         + OutboxStore
         + AuditStore
+        + ThrottleStore
         + HealthStore
 {
 }

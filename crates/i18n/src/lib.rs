@@ -112,6 +112,8 @@ catalogue! {
     // login
     login_title, login_intro, login_identifier, login_password, login_submit, login_failed,
     login_for_invitation, login_patient_only,
+    // password forgotten, throttling
+    login_forgot, login_blocked, forgot_title, forgot_intro, forgot_email, forgot_submit, forgot_sent, reset_title, reset_intro, reset_done, notice_continue, mail_reset_subject, mail_reset_body, mail_reset_button, mail_reset_valid, mail_changed_subject, mail_changed_body, mail_changed_not_you, mail_changed_button,
     // set password
     set_password_title, set_password_intro, set_password_submit, set_password_done, link_expired,
     link_used, link_unknown,

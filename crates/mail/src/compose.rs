@@ -140,6 +140,81 @@ pub fn set_password(
     }
 }
 
+/// "Wachtwoord vergeten": the link to set a new password (single use, valid 1 hour).
+pub fn password_reset(
+    lang: Lang,
+    practice: &str,
+    first_name: &str,
+    to: &EmailAddress,
+    link: &str,
+    valid_until: i64,
+) -> Outgoing {
+    let t = lang.msgs();
+    let greeting = fill(t.mail_greeting, &[("name", first_name)]);
+    let body = t.mail_reset_body.to_string();
+    let valid = fill(
+        t.mail_reset_valid,
+        &[("date", &spreekuur_i18n::date_time(lang, valid_until))],
+    );
+    let footer = fill(t.mail_footer, &[("practice", practice)]);
+    let text = format!(
+        "{greeting}\n\n{body}\n\n{}:\n{link}\n\n{valid}\n\n-- \n{footer}\n",
+        t.mail_reset_button
+    );
+    Outgoing {
+        to: to.clone(),
+        from_name: practice.to_string(),
+        subject: fill(t.mail_reset_subject, &[("practice", practice)]),
+        text,
+        html: html_layout(
+            lang,
+            &[greeting, body],
+            (t.mail_reset_button, link),
+            &[valid, t.mail_link_fallback.to_string(), link.to_string()],
+            &footer,
+        ),
+    }
+}
+
+/// The notice that a password was changed, with what to do if it was not you.
+pub fn password_changed(
+    lang: Lang,
+    practice: &str,
+    first_name: &str,
+    to: &EmailAddress,
+    forgot_link: &str,
+    at: i64,
+) -> Outgoing {
+    let t = lang.msgs();
+    let greeting = fill(t.mail_greeting, &[("name", first_name)]);
+    let body = fill(
+        t.mail_changed_body,
+        &[
+            ("practice", practice),
+            ("date", &spreekuur_i18n::date_time(lang, at)),
+        ],
+    );
+    let not_you = t.mail_changed_not_you.to_string();
+    let footer = fill(t.mail_footer, &[("practice", practice)]);
+    let text = format!(
+        "{greeting}\n\n{body}\n\n{not_you}\n{}: {forgot_link}\n\n-- \n{footer}\n",
+        t.mail_changed_button
+    );
+    Outgoing {
+        to: to.clone(),
+        from_name: practice.to_string(),
+        subject: fill(t.mail_changed_subject, &[("practice", practice)]),
+        text,
+        html: html_layout(
+            lang,
+            &[greeting, body, not_you],
+            (t.mail_changed_button, forgot_link),
+            &[],
+            &footer,
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

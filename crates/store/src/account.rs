@@ -377,12 +377,14 @@ impl AccountStore for Db {
     async fn redeem_password_link(
         &self,
         hash: &[u8],
+        purpose: LinkPurpose,
         now: Timestamp,
         password_hash: &str,
+        mail: Option<&Outgoing>,
         audit_rec: AuditRecord,
     ) -> Result<UserId, Error> {
         let mut tx = self.write().await?;
-        let user = use_link(&mut tx, hash, LinkPurpose::SetPassword, now)
+        let user = use_link(&mut tx, hash, purpose, now)
             .await?
             .ok_or(Error::NotFound)?;
         sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
@@ -397,8 +399,32 @@ impl AccountStore for Db {
             .execute(&mut *tx)
             .await
             .map_err(internal)?;
+        if let Some(mail) = mail {
+            outbox::enqueue(self, &mut tx, mail, now).await?;
+        }
         audit::append(&mut tx, &audit_rec.actor(&user)).await?;
         tx.commit().await.map_err(internal)?;
         Ok(user)
+    }
+
+    async fn latest_open_link(
+        &self,
+        user: &UserId,
+        purpose: LinkPurpose,
+        now: Timestamp,
+    ) -> Result<Option<Timestamp>, StoreError> {
+        let row = sqlx::query(
+            "SELECT MAX(created_at) AS at FROM link_tokens WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3",
+        )
+        .bind(user.as_str())
+        .bind(purpose.as_str())
+        .bind(now.millis())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(row
+            .try_get::<Option<i64>, _>("at")
+            .map_err(db_err)?
+            .map(Timestamp))
     }
 }

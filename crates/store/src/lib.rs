@@ -10,6 +10,7 @@ mod conversation;
 mod invitation;
 mod outbox;
 mod session;
+mod throttle;
 
 use std::borrow::Cow;
 use std::str::FromStr;
@@ -58,16 +59,30 @@ impl std::fmt::Debug for Db {
 
 fn migrations(backend: Backend) -> Vec<Migration> {
     let files: &[(i64, &str, &str)] = match backend {
-        Backend::Sqlite => &[(
-            1,
-            "foundation",
-            include_str!("../migrations/sqlite/0001_foundation.sql"),
-        )],
-        Backend::Postgres => &[(
-            1,
-            "foundation",
-            include_str!("../migrations/postgres/0001_foundation.sql"),
-        )],
+        Backend::Sqlite => &[
+            (
+                1,
+                "foundation",
+                include_str!("../migrations/sqlite/0001_foundation.sql"),
+            ),
+            (
+                2,
+                "login throttle",
+                include_str!("../migrations/sqlite/0002_login_throttle.sql"),
+            ),
+        ],
+        Backend::Postgres => &[
+            (
+                1,
+                "foundation",
+                include_str!("../migrations/postgres/0001_foundation.sql"),
+            ),
+            (
+                2,
+                "login throttle",
+                include_str!("../migrations/postgres/0002_login_throttle.sql"),
+            ),
+        ],
     };
     files
         .iter()

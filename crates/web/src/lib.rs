@@ -45,6 +45,14 @@ pub fn router(state: AppState) -> Router {
             get(pages::set_password::set_password_get).post(pages::set_password::set_password_post),
         )
         .route(
+            "/forgot-password",
+            get(pages::password_reset::forgot_get).post(pages::password_reset::forgot_post),
+        )
+        .route(
+            "/reset-password/{token}",
+            get(pages::set_password::reset_get).post(pages::set_password::reset_post),
+        )
+        .route(
             "/invite",
             get(pages::invite::invite_get).post(pages::invite::invite_post),
         )

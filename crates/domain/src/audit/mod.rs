@@ -30,6 +30,9 @@ pub enum Action {
     MessageSent,
     DevMailboxRead,
     PracticeUpdated,
+    LoginThrottled,
+    PasswordResetRequested,
+    PasswordReset,
 }
 
 impl Action {
@@ -55,6 +58,9 @@ impl Action {
             Action::MessageSent => "message.sent",
             Action::DevMailboxRead => "dev_mailbox.read",
             Action::PracticeUpdated => "practice.updated",
+            Action::LoginThrottled => "login.throttled",
+            Action::PasswordResetRequested => "password.reset_requested",
+            Action::PasswordReset => "password.reset",
         }
     }
 }

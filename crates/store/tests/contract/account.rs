@@ -111,8 +111,10 @@ contract!(
             let who = db
                 .redeem_password_link(
                     &[3; 32],
+                    LinkPurpose::SetPassword,
                     NOW.plus_seconds(12),
                     "$argon2id$new",
+                    None,
                     AuditRecord::new(NOW, Action::PasswordSet, "t"),
                 )
                 .await
@@ -127,8 +129,10 @@ contract!(
             assert!(matches!(
                 db.redeem_password_link(
                     &[3; 32],
+                    LinkPurpose::SetPassword,
                     NOW.plus_seconds(13),
                     "x",
+                    None,
                     AuditRecord::new(NOW, Action::PasswordSet, "t")
                 )
                 .await,
@@ -227,3 +231,103 @@ mod scheme {
         );
     }
 }
+
+contract!(
+    a_password_reset_signs_out_every_session_and_queues_the_notice,
+    |db: &TestDb| {
+        let db = db.db.clone();
+        async move {
+            let provider = practice_with_provider(&db).await;
+            db.create_session(&[4; 32], &provider, NOW, NOW.plus_seconds(3600))
+                .await
+                .unwrap();
+            let link = NewLinkToken {
+                hash: vec![5; 32],
+                purpose: LinkPurpose::PasswordReset,
+                user: Some(provider.clone()),
+                created_at: NOW,
+                expires_at: NOW.plus_seconds(3600),
+            };
+            let rec = AuditRecord::new(NOW, Action::PasswordResetRequested, "t");
+            db.issue_link(&link, Some(&mail("dokter@delinde.nl", "reset")), &rec)
+                .await
+                .unwrap();
+            assert_eq!(
+                db.latest_open_link(&provider, LinkPurpose::PasswordReset, NOW.plus_seconds(1))
+                    .await
+                    .unwrap(),
+                Some(NOW)
+            );
+            assert!(
+                matches!(
+                    db.check_link(&[5; 32], LinkPurpose::SetPassword, NOW).await,
+                    Err(Error::NotFound)
+                ),
+                "a reset link is not a set-password link"
+            );
+            let who = db
+                .redeem_password_link(
+                    &[5; 32],
+                    LinkPurpose::PasswordReset,
+                    NOW.plus_seconds(2),
+                    "$argon2id$reset",
+                    Some(&mail("dokter@delinde.nl", "gewijzigd")),
+                    AuditRecord::new(NOW, Action::PasswordReset, "t"),
+                )
+                .await
+                .unwrap();
+            assert_eq!(who, provider);
+            assert!(
+                db.session_account(&[4; 32], NOW.plus_seconds(3))
+                    .await
+                    .unwrap()
+                    .is_none()
+            );
+            assert_eq!(
+                db.outbox_depth().await.unwrap(),
+                2,
+                "the reset link and the notice"
+            );
+            assert_eq!(
+                db.latest_open_link(&provider, LinkPurpose::PasswordReset, NOW.plus_seconds(3))
+                    .await
+                    .unwrap(),
+                None
+            );
+        }
+    }
+);
+
+contract!(throttle_counts_failures_and_clears, |db: &TestDb| {
+    let db = db.db.clone();
+    async move {
+        use spreekuur_domain::ports::ThrottleStore;
+        for i in 0..5 {
+            let t = db
+                .record_failure("login:x", NOW.plus_seconds(i), 5)
+                .await
+                .unwrap();
+            assert_eq!((t.failures, t.blocked_until), (i + 1, None));
+        }
+        // Simultaneous failures all count.
+        let tasks: Vec<_> = (0..4)
+            .map(|_| {
+                let db = Arc::clone(&db);
+                tokio::spawn(async move {
+                    db.record_failure("login:x", NOW.plus_seconds(10), 5)
+                        .await
+                        .unwrap()
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let t = db.throttle("login:x").await.unwrap();
+        assert_eq!(t.failures, 9);
+        assert!(t.blocked(NOW.plus_seconds(10)).is_some());
+        assert_eq!(db.throttle("login:y").await.unwrap().failures, 0);
+        db.clear_throttle("login:x").await.unwrap();
+        assert_eq!(db.throttle("login:x").await.unwrap().failures, 0);
+    }
+});

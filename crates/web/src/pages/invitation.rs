@@ -12,7 +12,7 @@ use spreekuur_domain::audit::{Action, AuditRecord};
 use spreekuur_domain::invitation::Invitation;
 use spreekuur_i18n::{Lang, Msgs, fill};
 
-use super::login::{LoginForm, LoginPage, authenticate};
+use super::login::{LoginForm, LoginPage, Outcome, authenticate, failure_message};
 use super::{render, see_other, start_session};
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::PageResult;
@@ -217,30 +217,37 @@ pub async fn existing_post(
     };
     let t = lang.msgs();
     let signed_in_patient = user.filter(|u| u.role == Role::Patient);
-    let (account, new_session) = match signed_in_patient {
-        Some(u) if form.login.is_empty() => (Some(u), false),
+    let (outcome, new_session) = match signed_in_patient {
+        Some(u) if form.login.is_empty() => (Outcome::SignedIn(u), false),
         _ => (
             authenticate(&state, &form.login, &form.password, &client).await?,
             true,
         ),
     };
-    let error = match &account {
-        None => Some(t.login_failed),
-        Some(a) if a.role != Role::Patient => Some(t.login_patient_only),
-        Some(_) => None,
+    let failure = match &outcome {
+        Outcome::SignedIn(a) if a.role != Role::Patient => {
+            Some((StatusCode::FORBIDDEN, t.login_patient_only.to_string()))
+        }
+        Outcome::SignedIn(_) => None,
+        other => Some(failure_message(lang, other)),
     };
-    let Some(account) = account.filter(|_| error.is_none()) else {
-        let practice = state.practice_name().await?;
-        let page = LoginPage {
-            layout: Layout::new(lang, &path, csrf.0, None, &state, "").await,
-            t,
-            intro: fill(t.login_for_invitation, &[("practice", &practice)]),
-            action: path,
-            login: form.login,
-            error,
-            notice: None,
-        };
-        return render(StatusCode::UNAUTHORIZED, &page);
+    let account = match (outcome, failure) {
+        (Outcome::SignedIn(a), None) => a,
+        (_, failure) => {
+            let (status, error) =
+                failure.unwrap_or((StatusCode::UNAUTHORIZED, t.login_failed.to_string()));
+            let practice = state.practice_name().await?;
+            let page = LoginPage {
+                layout: Layout::new(lang, &path, csrf.0, None, &state, "").await,
+                t,
+                intro: fill(t.login_for_invitation, &[("practice", &practice)]),
+                action: path,
+                login: form.login,
+                error: Some(error),
+                notice: None,
+            };
+            return render(status, &page);
+        }
     };
     let now = state.clock.now();
     let hash = state.tokens.hash("invitation", &token);

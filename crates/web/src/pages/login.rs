@@ -9,9 +9,11 @@ use axum::Extension;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use serde::Deserialize;
+use spreekuur_domain::Timestamp;
 use spreekuur_domain::account::Account;
 use spreekuur_domain::audit::{Action, AuditRecord};
-use spreekuur_i18n::Msgs;
+use spreekuur_domain::auth::throttle;
+use spreekuur_i18n::{Lang, Msgs, fill};
 
 use super::{render, see_other, start_session, verify_password};
 use crate::csrf::{CsrfForm, CsrfToken};
@@ -28,7 +30,7 @@ pub struct LoginPage {
     pub intro: String,
     pub action: String,
     pub login: String,
-    pub error: Option<&'static str>,
+    pub error: Option<String>,
     pub notice: Option<&'static str>,
 }
 
@@ -71,14 +73,34 @@ pub async fn login_get(
     render(StatusCode::OK, &page)
 }
 
-/// Checks credentials and audits the attempt. `None` for any kind of failure.
+/// What a login attempt came to.
+pub enum Outcome {
+    SignedIn(Account),
+    Failed,
+    /// Too many failures: the next attempt is possible at this time.
+    Blocked(Timestamp),
+}
+
+/// Checks credentials, throttles guessing per login name and per client address (see
+/// `auth::throttle`), and audits the attempt.
 pub async fn authenticate(
     state: &AppState,
     login: &str,
     password: &str,
     client: &str,
-) -> Result<Option<Account>, PageError> {
+) -> Result<Outcome, PageError> {
     let now = state.clock.now();
+    let login_key = throttle::login_key(&login_key_hash(state, login));
+    let client_key = throttle::client_key(client);
+    let mut blocked = None;
+    for key in [&login_key, &client_key] {
+        blocked = blocked.max(state.store.throttle(key).await?.blocked(now));
+    }
+    if let Some(until) = blocked {
+        let rec = AuditRecord::new(now, Action::LoginThrottled, client).failed();
+        state.store.audit(&rec).await?;
+        return Ok(Outcome::Blocked(until));
+    }
     let found = state.store.account_for_login(login).await?;
     let (account, hash) = match found {
         Some((a, h)) if a.active => (Some(a), h),
@@ -101,7 +123,48 @@ pub async fn authenticate(
         rec = rec.failed();
     }
     state.store.audit(&rec).await?;
-    Ok(if ok { account } else { None })
+    match account.filter(|_| ok) {
+        Some(account) => {
+            state.store.clear_throttle(&login_key).await?;
+            Ok(Outcome::SignedIn(account))
+        }
+        None => {
+            let by_login = state
+                .store
+                .record_failure(&login_key, now, throttle::PER_LOGIN_FREE)
+                .await?;
+            let by_client = state
+                .store
+                .record_failure(&client_key, now, throttle::PER_CLIENT_FREE)
+                .await?;
+            Ok(match by_login.blocked(now).max(by_client.blocked(now)) {
+                Some(until) => Outcome::Blocked(until),
+                None => Outcome::Failed,
+            })
+        }
+    }
+}
+
+/// The throttle key of a typed login name: a keyed hash, so no address is stored in clear.
+pub fn login_key_hash(state: &AppState, login: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(state.tokens.hash("throttle", &login.trim().to_lowercase()))
+}
+
+/// The message for a failed or blocked attempt, and its status.
+pub fn failure_message(lang: Lang, outcome: &Outcome) -> (StatusCode, String) {
+    let t = lang.msgs();
+    match outcome {
+        Outcome::Blocked(until) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            fill(
+                t.login_blocked,
+                &[("time", &spreekuur_i18n::time_of_day(until.millis()))],
+            ),
+        ),
+        _ => (StatusCode::UNAUTHORIZED, t.login_failed.to_string()),
+    }
 }
 
 /// POST /login
@@ -112,25 +175,23 @@ pub async fn login_post(
     Extension(csrf): Extension<CsrfToken>,
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> PageResult {
-    match authenticate(&state, &form.login, &form.password, &client).await? {
-        Some(account) => {
-            let cookie = start_session(&state, &account.id, state.clock.now()).await?;
-            Ok(see_other("/messenger", Some(cookie)))
-        }
-        None => {
-            let t = lang.lang.msgs();
-            let page = LoginPage {
-                layout: Layout::new(lang.lang, "/login", csrf.0, None, &state, "").await,
-                t,
-                intro: t.login_intro.into(),
-                action: "/login".into(),
-                login: form.login,
-                error: Some(t.login_failed),
-                notice: None,
-            };
-            render(StatusCode::UNAUTHORIZED, &page)
-        }
+    let outcome = authenticate(&state, &form.login, &form.password, &client).await?;
+    if let Outcome::SignedIn(account) = outcome {
+        let cookie = start_session(&state, &account.id, state.clock.now()).await?;
+        return Ok(see_other("/messenger", Some(cookie)));
     }
+    let t = lang.lang.msgs();
+    let (status, error) = failure_message(lang.lang, &outcome);
+    let page = LoginPage {
+        layout: Layout::new(lang.lang, "/login", csrf.0, None, &state, "").await,
+        t,
+        intro: t.login_intro.into(),
+        action: "/login".into(),
+        login: form.login,
+        error: Some(error),
+        notice: None,
+    };
+    render(status, &page)
 }
 
 /// POST /logout

@@ -1,4 +1,7 @@
-//! A single-use link to set a password (new staff accounts): valid 1 hour by default.
+//! Single-use links that set a password: "Wachtwoord instellen" for new staff accounts (valid
+//! 24 hours) and "Nieuw wachtwoord instellen" after "Wachtwoord vergeten" (valid 1 hour). Both
+//! check the five rules, sign out every other session of the account and sign this browser in;
+//! a reset also sends a notice that the password was changed.
 
 use askama::Template;
 use axum::Extension;
@@ -7,9 +10,11 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use spreekuur_domain::Error;
 use spreekuur_domain::audit::{Action, AuditRecord};
+use spreekuur_domain::auth::throttle;
 use spreekuur_domain::ports::LinkPurpose;
-use spreekuur_i18n::Msgs;
+use spreekuur_i18n::{Lang, Msgs};
 
+use super::login::login_key_hash;
 use super::{
     FormErrors, RuleView, hash_password, password_errors, render, rules_view, see_other,
     start_session,
@@ -25,9 +30,23 @@ use crate::state::AppState;
 struct SetPasswordPage {
     layout: Layout,
     t: &'static Msgs,
-    token: String,
+    title: &'static str,
+    intro: &'static str,
+    submit: &'static str,
+    action: String,
     rules: Vec<RuleView>,
     errors: FormErrors,
+}
+
+#[derive(Template)]
+#[template(path = "notice.html")]
+struct NoticePage {
+    layout: Layout,
+    t: &'static Msgs,
+    title: &'static str,
+    message: &'static str,
+    href: &'static str,
+    button: &'static str,
 }
 
 #[derive(Deserialize)]
@@ -45,30 +64,160 @@ fn link_error(e: Error) -> Error {
     }
 }
 
+fn path(purpose: LinkPurpose, token: &str) -> String {
+    match purpose {
+        LinkPurpose::PasswordReset => format!("/reset-password/{token}"),
+        _ => format!("/password/{token}"),
+    }
+}
+
 async fn page(
     state: &AppState,
-    lang: LangPref,
+    lang: Lang,
     csrf: String,
-    token: String,
+    purpose: LinkPurpose,
+    token: &str,
     password: &str,
     errors: FormErrors,
 ) -> SetPasswordPage {
-    let t = lang.lang.msgs();
+    let t = lang.msgs();
+    let (title, intro, submit) = match purpose {
+        LinkPurpose::PasswordReset => (t.reset_title, t.reset_intro, t.set_password_submit),
+        _ => (
+            t.set_password_title,
+            t.set_password_intro,
+            t.set_password_submit,
+        ),
+    };
+    let action = path(purpose, token);
     SetPasswordPage {
-        layout: Layout::new(
-            lang.lang,
-            &format!("/password/{token}"),
-            csrf,
-            None,
-            state,
-            "",
-        )
-        .await,
+        layout: Layout::new(lang, &action, csrf, None, state, "").await,
         t,
-        token,
+        title,
+        intro,
+        submit,
+        action,
         rules: rules_view(t, password),
         errors,
     }
+}
+
+async fn show(
+    state: AppState,
+    lang: LangPref,
+    csrf: CsrfToken,
+    purpose: LinkPurpose,
+    token: String,
+) -> PageResult {
+    let hash = state.tokens.hash(purpose.as_str(), &token);
+    state
+        .store
+        .check_link(&hash, purpose, state.clock.now())
+        .await
+        .map_err(link_error)?;
+    render(
+        StatusCode::OK,
+        &page(
+            &state,
+            lang.lang,
+            csrf.0,
+            purpose,
+            &token,
+            "",
+            FormErrors::default(),
+        )
+        .await,
+    )
+}
+
+async fn save(
+    state: AppState,
+    lang: LangPref,
+    client: String,
+    csrf: CsrfToken,
+    purpose: LinkPurpose,
+    token: String,
+    form: PasswordForm,
+) -> PageResult {
+    let hash = state.tokens.hash(purpose.as_str(), &token);
+    let now = state.clock.now();
+    let user = state
+        .store
+        .check_link(&hash, purpose, now)
+        .await
+        .map_err(link_error)?
+        .ok_or(Error::NotFound)?;
+    let t = lang.lang.msgs();
+    let mut errors = FormErrors::default();
+    password_errors(t, &form.password, &form.password_confirmation, &mut errors);
+    if !errors.is_empty() {
+        return render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &page(
+                &state,
+                lang.lang,
+                csrf.0,
+                purpose,
+                &token,
+                &form.password,
+                errors,
+            )
+            .await,
+        );
+    }
+    let phc = hash_password(&state, form.password).await?;
+    let account = state.store.account(&user).await?.ok_or(Error::NotFound)?;
+    let (notice, action) = match purpose {
+        LinkPurpose::PasswordReset => {
+            let practice = state.practice_name().await?;
+            let mail = spreekuur_mail::compose::password_changed(
+                lang.lang,
+                &practice,
+                account.first_name.as_str(),
+                &account.email,
+                &state.link("/forgot-password"),
+                now.millis(),
+            );
+            (Some(mail), Action::PasswordReset)
+        }
+        _ => (None, Action::PasswordSet),
+    };
+    let user = state
+        .store
+        .redeem_password_link(
+            &hash,
+            purpose,
+            now,
+            &phc,
+            notice.as_ref(),
+            AuditRecord::new(now, action, &client),
+        )
+        .await
+        .map_err(link_error)?;
+    state.mail_wake.notify_one();
+    // A reset ends any wait that guessing caused (a reset always lets the patient back in).
+    for login in std::iter::once(account.email.as_str()).chain(account.username.as_deref()) {
+        state
+            .store
+            .clear_throttle(&throttle::login_key(&login_key_hash(&state, login)))
+            .await?;
+    }
+    let cookie = start_session(&state, &user, now).await?;
+    if purpose != LinkPurpose::PasswordReset {
+        return Ok(see_other("/messenger", Some(cookie)));
+    }
+    let done = NoticePage {
+        layout: Layout::new(lang.lang, "/messenger", csrf.0, Some(&account), &state, "").await,
+        t,
+        title: t.reset_title,
+        message: t.reset_done,
+        href: "/messenger",
+        button: t.notice_continue,
+    };
+    let mut res = render(StatusCode::OK, &done)?;
+    res.headers_mut()
+        .append(axum::http::header::SET_COOKIE, cookie);
+    Ok(res)
 }
 
 /// GET /password/{token}
@@ -78,16 +227,7 @@ pub async fn set_password_get(
     Extension(csrf): Extension<CsrfToken>,
     Path(token): Path<String>,
 ) -> PageResult {
-    let hash = state.tokens.hash(LinkPurpose::SetPassword.as_str(), &token);
-    state
-        .store
-        .check_link(&hash, LinkPurpose::SetPassword, state.clock.now())
-        .await
-        .map_err(link_error)?;
-    render(
-        StatusCode::OK,
-        &page(&state, lang, csrf.0, token, "", FormErrors::default()).await,
-    )
+    show(state, lang, csrf, LinkPurpose::SetPassword, token).await
 }
 
 /// POST /password/{token}
@@ -99,33 +239,45 @@ pub async fn set_password_post(
     Path(token): Path<String>,
     CsrfForm(form): CsrfForm<PasswordForm>,
 ) -> PageResult {
-    let hash = state.tokens.hash(LinkPurpose::SetPassword.as_str(), &token);
-    state
-        .store
-        .check_link(&hash, LinkPurpose::SetPassword, state.clock.now())
-        .await
-        .map_err(link_error)?;
-    let t = lang.lang.msgs();
-    let mut errors = FormErrors::default();
-    password_errors(t, &form.password, &form.password_confirmation, &mut errors);
-    if !errors.is_empty() {
-        return render(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &page(&state, lang, csrf.0, token, &form.password, errors).await,
-        );
-    }
-    let phc = hash_password(&state, form.password).await?;
-    let now = state.clock.now();
-    let user = state
-        .store
-        .redeem_password_link(
-            &hash,
-            now,
-            &phc,
-            AuditRecord::new(now, Action::PasswordSet, &client),
-        )
-        .await
-        .map_err(link_error)?;
-    let cookie = start_session(&state, &user, now).await?;
-    Ok(see_other("/messenger", Some(cookie)))
+    save(
+        state,
+        lang,
+        client,
+        csrf,
+        LinkPurpose::SetPassword,
+        token,
+        form,
+    )
+    .await
+}
+
+/// GET /reset-password/{token}
+pub async fn reset_get(
+    State(state): State<AppState>,
+    lang: LangPref,
+    Extension(csrf): Extension<CsrfToken>,
+    Path(token): Path<String>,
+) -> PageResult {
+    show(state, lang, csrf, LinkPurpose::PasswordReset, token).await
+}
+
+/// POST /reset-password/{token}
+pub async fn reset_post(
+    State(state): State<AppState>,
+    lang: LangPref,
+    Client(client): Client,
+    Extension(csrf): Extension<CsrfToken>,
+    Path(token): Path<String>,
+    CsrfForm(form): CsrfForm<PasswordForm>,
+) -> PageResult {
+    save(
+        state,
+        lang,
+        client,
+        csrf,
+        LinkPurpose::PasswordReset,
+        token,
+        form,
+    )
+    .await
 }

@@ -1,0 +1,120 @@
+//! Slowing down password guessing, per login name and per client address, without ever locking
+//! a patient out for good (a password reset always works and clears the count).
+//!
+//! ```text
+//!   failure ─┐                         success (login name) or password reset
+//!            v                          │
+//!   count += 1 (a failure more than an hour after the previous one starts again at 1)
+//!            │
+//!   count <= free? ── yes ──> free to try again
+//!            │ no
+//!            v
+//!   blocked until now + 30 s × 2^(count − free − 1), at most 15 minutes
+//! ```
+//! Five free failures per login name and twenty per client address (a practice's patients
+//! may share one network). The login name is the typed e-mail address or username, so an
+//! unknown account is throttled exactly like a known one and the answer reveals nothing.
+
+use crate::Timestamp;
+
+/// Free failures for one login name.
+pub const PER_LOGIN_FREE: i64 = 5;
+/// Free failures from one client address.
+pub const PER_CLIENT_FREE: i64 = 20;
+/// The first wait, doubled with each further failure.
+pub const FIRST_WAIT_SECS: i64 = 30;
+/// The longest wait.
+pub const MAX_WAIT_SECS: i64 = 15 * 60;
+/// Failures further apart than this are not counted together.
+pub const WINDOW_SECS: i64 = 3600;
+
+/// The failures recorded for one key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Throttle {
+    pub failures: i64,
+    pub last_failure: Option<Timestamp>,
+    pub blocked_until: Option<Timestamp>,
+}
+
+impl Throttle {
+    /// `Some(until)` while attempts must wait.
+    pub fn blocked(&self, now: Timestamp) -> Option<Timestamp> {
+        self.blocked_until.filter(|until| *until > now)
+    }
+
+    /// The record after one more failure at `now`, with `free` failures allowed.
+    pub fn after_failure(self, now: Timestamp, free: i64) -> Throttle {
+        let recent = self
+            .last_failure
+            .is_some_and(|t| now.millis() - t.millis() <= WINDOW_SECS * 1000);
+        let failures = if recent { self.failures + 1 } else { 1 };
+        let blocked_until = if failures > free {
+            let exp = (failures - free - 1).min(10);
+            Some(now.plus_seconds((FIRST_WAIT_SECS << exp).min(MAX_WAIT_SECS)))
+        } else {
+            None
+        };
+        Throttle {
+            failures,
+            last_failure: Some(now),
+            blocked_until,
+        }
+    }
+}
+
+/// The throttle key of a login name: lower-cased and hashed by the caller, so no address is
+/// stored in clear.
+pub fn login_key(login_hash_hex: &str) -> String {
+    format!("login:{login_hash_hex}")
+}
+
+pub fn client_key(address: &str) -> String {
+    format!("client:{address}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T0: Timestamp = Timestamp(1_000_000_000);
+
+    fn fail(n: i64, free: i64, every_secs: i64) -> Throttle {
+        (0..n).fold(Throttle::default(), |t, i| {
+            t.after_failure(T0.plus_seconds(i * every_secs), free)
+        })
+    }
+
+    #[test]
+    fn five_free_failures_then_waits_that_double() {
+        let t = fail(5, PER_LOGIN_FREE, 1);
+        assert_eq!(t.blocked(T0.plus_seconds(5)), None);
+        let t = t.after_failure(T0.plus_seconds(10), PER_LOGIN_FREE);
+        assert_eq!(t.blocked(T0.plus_seconds(10)), Some(T0.plus_seconds(40)));
+        assert_eq!(
+            t.blocked(T0.plus_seconds(40)),
+            None,
+            "free again when the wait is over"
+        );
+        let t = t.after_failure(T0.plus_seconds(41), PER_LOGIN_FREE);
+        assert_eq!(t.blocked_until, Some(T0.plus_seconds(41 + 60)));
+    }
+
+    #[test]
+    fn waits_never_exceed_fifteen_minutes() {
+        let t = fail(40, PER_LOGIN_FREE, 1);
+        assert_eq!(t.blocked_until, Some(T0.plus_seconds(39 + MAX_WAIT_SECS)));
+    }
+
+    #[test]
+    fn failures_an_hour_apart_start_again() {
+        let t = fail(5, PER_LOGIN_FREE, 1)
+            .after_failure(T0.plus_seconds(4 + WINDOW_SECS + 1), PER_LOGIN_FREE);
+        assert_eq!((t.failures, t.blocked_until), (1, None));
+    }
+
+    #[test]
+    fn a_client_address_gets_twenty() {
+        assert_eq!(fail(20, PER_CLIENT_FREE, 1).blocked_until, None);
+        assert!(fail(21, PER_CLIENT_FREE, 1).blocked_until.is_some());
+    }
+}

@@ -1,0 +1,77 @@
+//! Login throttling counters, one row per key, updated under the write lock so that
+//! simultaneous failures on several nodes all count.
+
+use async_trait::async_trait;
+use spreekuur_domain::auth::throttle::Throttle;
+use spreekuur_domain::ports::ThrottleStore;
+use spreekuur_domain::{StoreError, Timestamp};
+use sqlx::{AnyConnection, Row};
+
+use crate::{Db, db_err};
+
+async fn read(conn: &mut AnyConnection, key: &str) -> Result<Throttle, StoreError> {
+    let row = sqlx::query(
+        "SELECT failures, last_failure, blocked_until FROM login_throttle WHERE key = $1",
+    )
+    .bind(key)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    Ok(match row {
+        None => Throttle::default(),
+        Some(r) => Throttle {
+            failures: r.try_get("failures").map_err(db_err)?,
+            last_failure: r
+                .try_get::<Option<i64>, _>("last_failure")
+                .map_err(db_err)?
+                .map(Timestamp),
+            blocked_until: r
+                .try_get::<Option<i64>, _>("blocked_until")
+                .map_err(db_err)?
+                .map(Timestamp),
+        },
+    })
+}
+
+#[async_trait]
+impl ThrottleStore for Db {
+    async fn throttle(&self, key: &str) -> Result<Throttle, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        read(&mut conn, key).await
+    }
+
+    async fn record_failure(
+        &self,
+        key: &str,
+        now: Timestamp,
+        free: i64,
+    ) -> Result<Throttle, StoreError> {
+        let mut tx = self.write().await?;
+        // Lock the row first (PostgreSQL), so two nodes cannot both count from the same value.
+        sqlx::query("INSERT INTO login_throttle (key, failures) VALUES ($1, 0) ON CONFLICT (key) DO UPDATE SET failures = login_throttle.failures")
+            .bind(key)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        let next = read(&mut tx, key).await?.after_failure(now, free);
+        sqlx::query("UPDATE login_throttle SET failures = $1, last_failure = $2, blocked_until = $3 WHERE key = $4")
+            .bind(next.failures)
+            .bind(next.last_failure.map(Timestamp::millis))
+            .bind(next.blocked_until.map(Timestamp::millis))
+            .bind(key)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(next)
+    }
+
+    async fn clear_throttle(&self, key: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM login_throttle WHERE key = $1")
+            .bind(key)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+}

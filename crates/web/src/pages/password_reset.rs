@@ -1,0 +1,146 @@
+//! "Wachtwoord vergeten" (seed 002): the e-mail address goes in, and the answer is always the
+//! same, whether or not the address belongs to an account. For an account, an e-mail with a
+//! single-use link (valid 1 hour; the newest voids older ones) is queued, at most one a minute.
+
+use askama::Template;
+use axum::Extension;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use spreekuur_domain::Error;
+use spreekuur_domain::audit::{Action, AuditRecord};
+use spreekuur_domain::auth::password_reset::{LINK_VALID_SECS, MIN_SECS_BETWEEN_MAILS};
+use spreekuur_domain::ports::{LinkPurpose, NewLinkToken};
+use spreekuur_domain::validate::EmailAddress;
+use spreekuur_i18n::{Lang, Msgs};
+
+use super::{FormErrors, render};
+use crate::csrf::{CsrfForm, CsrfToken};
+use crate::error::PageResult;
+use crate::extract::{Client, LangPref};
+use crate::layout::Layout;
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "forgot_password.html")]
+struct ForgotPage {
+    layout: Layout,
+    t: &'static Msgs,
+    sent: bool,
+    email: String,
+    errors: FormErrors,
+}
+
+#[derive(Deserialize)]
+pub struct ForgotForm {
+    #[serde(default)]
+    email: String,
+}
+
+async fn page(
+    state: &AppState,
+    lang: Lang,
+    csrf: String,
+    sent: bool,
+    email: String,
+    errors: FormErrors,
+) -> ForgotPage {
+    ForgotPage {
+        layout: Layout::new(lang, "/forgot-password", csrf, None, state, "").await,
+        t: lang.msgs(),
+        sent,
+        email,
+        errors,
+    }
+}
+
+/// GET /forgot-password
+pub async fn forgot_get(
+    State(state): State<AppState>,
+    lang: LangPref,
+    Extension(csrf): Extension<CsrfToken>,
+) -> PageResult {
+    render(
+        StatusCode::OK,
+        &page(
+            &state,
+            lang.lang,
+            csrf.0,
+            false,
+            String::new(),
+            FormErrors::default(),
+        )
+        .await,
+    )
+}
+
+/// POST /forgot-password
+pub async fn forgot_post(
+    State(state): State<AppState>,
+    lang: LangPref,
+    Client(client): Client,
+    Extension(csrf): Extension<CsrfToken>,
+    CsrfForm(form): CsrfForm<ForgotForm>,
+) -> PageResult {
+    let email = match EmailAddress::parse(&form.email) {
+        Ok(e) => e,
+        Err(e) => {
+            let errors = FormErrors::from_errors(lang.lang.msgs(), &[e]);
+            return render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &page(&state, lang.lang, csrf.0, false, form.email, errors).await,
+            );
+        }
+    };
+    let now = state.clock.now();
+    if let Some((account, _)) = state
+        .store
+        .account_for_login(email.as_str())
+        .await?
+        .filter(|(a, _)| a.active && a.email == email)
+    {
+        let recent = state
+            .store
+            .latest_open_link(&account.id, LinkPurpose::PasswordReset, now)
+            .await?
+            .is_some_and(|at| now.millis() - at.millis() < MIN_SECS_BETWEEN_MAILS * 1000);
+        if !recent {
+            let token =
+                spreekuur_crypto::generate_token().map_err(|e| Error::Internal(e.to_string()))?;
+            let link = NewLinkToken {
+                hash: state
+                    .tokens
+                    .hash(LinkPurpose::PasswordReset.as_str(), &token),
+                purpose: LinkPurpose::PasswordReset,
+                user: Some(account.id.clone()),
+                created_at: now,
+                expires_at: now.plus_seconds(LINK_VALID_SECS),
+            };
+            let practice = state.practice_name().await?;
+            let mail = spreekuur_mail::compose::password_reset(
+                lang.lang,
+                &practice,
+                account.first_name.as_str(),
+                &account.email,
+                &state.link(&format!("/reset-password/{}", token.as_str())),
+                link.expires_at.millis(),
+            );
+            let rec =
+                AuditRecord::new(now, Action::PasswordResetRequested, &client).actor(&account.id);
+            state.store.issue_link(&link, Some(&mail), &rec).await?;
+            state.mail_wake.notify_one();
+        }
+    }
+    render(
+        StatusCode::OK,
+        &page(
+            &state,
+            lang.lang,
+            csrf.0,
+            true,
+            String::new(),
+            FormErrors::default(),
+        )
+        .await,
+    )
+}
