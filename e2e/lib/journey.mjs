@@ -199,3 +199,11 @@ export async function logIn(page, base, login, password) {
   ]);
   return res.status();
 }
+
+/** The session code from the newest code e-mail to `email` that arrived after message `after`. */
+export async function sessionCode(sink, email, after) {
+  const mail = await sink.waitFor(email, (m) => sink.messages.indexOf(m) >= after && /sessiecode|session code/i.test(m.headers.subject));
+  const code = /\b(\d{6})\b/.exec(mail.text);
+  if (!code) throw new Error('no code in the e-mail');
+  return { code: code[1], mail };
+}

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { startSmtpSink } from '../lib/smtp-sink.mjs';
 import { startServer } from '../lib/server.mjs';
 import { launch, checkA11y, screenshots, DESKTOP } from '../lib/browser.mjs';
-import { setUpPractice, invite, invitationMail, invitationState } from '../lib/journey.mjs';
+import { setUpPractice, invite, invitationMail, invitationState, sessionCode } from '../lib/journey.mjs';
 
 let sink, server, browser, staff;
 before(async () => {
@@ -78,8 +78,15 @@ test('"Ik heb al een account": the invitation is linked to the existing account'
   await page.getByLabel('Wachtwoord').fill('wrong-Password1!');
   await page.getByRole('button', { name: 'Inloggen' }).click();
   await page.getByText('Het e-mailadres, de gebruikersnaam of het wachtwoord klopt niet.').waitFor();
+  const beforeCode = sink.messages.length;
   await page.getByLabel('Wachtwoord').fill('Fietsband-Lantaarn7');
   await page.getByRole('button', { name: 'Inloggen' }).click();
+  // Patients confirm a sign-in with the e-mailed session code (the practice's default).
+  await page.getByRole('heading', { name: 'Sessiecode', exact: true }).waitFor();
+  const { code } = await sessionCode(sink, piet.email, beforeCode);
+  await page.getByLabel('Sessiecode (6 cijfers)').fill(code);
+  await page.getByRole('button', { name: 'Doorgaan' }).click();
+  await page.getByRole('button', { name: 'Ik heb al een account' }).click();
   await page.getByRole('heading', { name: 'Gesprek met Anna de Vries' }).waitFor();
   await page.getByText('Tweede uitnodiging, zelfde gesprek.').waitFor();
   await page.getByText('Welcome, Piet.').waitFor();

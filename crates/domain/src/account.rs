@@ -1,5 +1,6 @@
 //! Accounts: staff (administrator, provider, assistant) and patients.
 
+use crate::auth::session_code::SecondStep;
 use crate::validate::{EmailAddress, PersonName};
 use crate::{Timestamp, UserId};
 
@@ -83,4 +84,30 @@ pub struct Practice {
     pub email: EmailAddress,
     pub terms_text: String,
     pub privacy_text: String,
+    /// What patients do after their password (default: the e-mailed session code).
+    pub patient_second_step: SecondStep,
+    /// What staff do after their password.
+    pub staff_second_step: SecondStep,
+}
+
+impl Practice {
+    /// A new practice with the default settings.
+    pub fn new(name: String, email: EmailAddress) -> Self {
+        Self {
+            name,
+            email,
+            terms_text: String::new(),
+            privacy_text: String::new(),
+            patient_second_step: SecondStep::SessionCode,
+            staff_second_step: SecondStep::None,
+        }
+    }
+
+    pub fn second_step(&self, role: Role) -> SecondStep {
+        if role.is_staff() {
+            self.staff_second_step
+        } else {
+            self.patient_second_step
+        }
+    }
 }

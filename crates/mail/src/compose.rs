@@ -22,6 +22,12 @@ pub fn escape_html(s: &str) -> String {
 }
 
 /// A simple, robust HTML layout: one column, large text, a green button that is a plain link.
+/// What stands out in the middle of an e-mail: the green button, or a code in large type.
+enum Middle<'a> {
+    Button(&'a str, &'a str),
+    Code(&'a str),
+}
+
 fn html_layout(
     lang: Lang,
     paragraphs_before: &[String],
@@ -29,19 +35,42 @@ fn html_layout(
     paragraphs_after: &[String],
     footer: &str,
 ) -> String {
+    html_page(
+        lang,
+        paragraphs_before,
+        Middle::Button(button.0, button.1),
+        paragraphs_after,
+        footer,
+    )
+}
+
+fn html_page(
+    lang: Lang,
+    paragraphs_before: &[String],
+    middle: Middle<'_>,
+    paragraphs_after: &[String],
+    footer: &str,
+) -> String {
     let p = |t: &String| format!("<p style=\"margin:0 0 16px 0\">{}</p>", escape_html(t));
     let before: String = paragraphs_before.iter().map(p).collect();
     let after: String = paragraphs_after.iter().map(p).collect();
-    let (label, href) = button;
+    let middle = match middle {
+        Middle::Button(label, href) => format!(
+            "<p style=\"margin:24px 0\"><a href=\"{}\" style=\"display:inline-block;background:#146c2e;color:#ffffff;text-decoration:none;font-weight:bold;padding:14px 24px;border-radius:6px\">{}</a></p>",
+            escape_html(href),
+            escape_html(label)
+        ),
+        Middle::Code(code) => format!(
+            "<p style=\"margin:16px 0 24px;font-size:36px;font-weight:bold;letter-spacing:6px;font-family:Consolas,monospace\">{}</p>",
+            escape_html(code)
+        ),
+    };
     format!(
         "<!DOCTYPE html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"></head>\
 <body style=\"margin:0;padding:24px;background:#f4f6f5;font-family:Arial,Helvetica,sans-serif;font-size:18px;line-height:1.5;color:#1a1a1a\">\
-<div style=\"max-width:560px;margin:0 auto;background:#ffffff;padding:24px;border-radius:8px\">{before}\
-<p style=\"margin:24px 0\"><a href=\"{href}\" style=\"display:inline-block;background:#146c2e;color:#ffffff;text-decoration:none;font-weight:bold;padding:14px 24px;border-radius:6px\">{label}</a></p>\
-{after}</div><p style=\"max-width:560px;margin:16px auto 0;font-size:14px;color:#4a4a4a\">{footer}</p></body></html>",
+<div style=\"max-width:560px;margin:0 auto;background:#ffffff;padding:24px;border-radius:8px\">{before}{middle}{after}</div>\
+<p style=\"max-width:560px;margin:16px auto 0;font-size:14px;color:#4a4a4a\">{footer}</p></body></html>",
         lang = lang.code(),
-        href = escape_html(href),
-        label = escape_html(label),
         footer = escape_html(footer),
     )
 }
@@ -210,6 +239,43 @@ pub fn password_changed(
             &[greeting, body, not_you],
             (t.mail_changed_button, forgot_link),
             &[],
+            &footer,
+        ),
+    }
+}
+
+/// The session code, with the time it was requested in the subject and the text (seed 004,
+/// done better: the person can tell which of several e-mails is the newest).
+pub fn session_code(
+    lang: Lang,
+    practice: &str,
+    first_name: &str,
+    to: &EmailAddress,
+    code: &str,
+    requested_at: i64,
+) -> Outgoing {
+    let t = lang.msgs();
+    let time = spreekuur_i18n::time_of_day(requested_at);
+    let greeting = fill(t.mail_greeting, &[("name", first_name)]);
+    let valid = fill(t.mail_code_valid, &[("time", &time)]);
+    let footer = fill(t.mail_footer, &[("practice", practice)]);
+    let text = format!(
+        "{greeting}\n\n{}\n\n    {code}\n\n{valid}\n\n-- \n{footer}\n",
+        t.mail_code_body
+    );
+    Outgoing {
+        to: to.clone(),
+        from_name: practice.to_string(),
+        subject: fill(
+            t.mail_code_subject,
+            &[("practice", practice), ("time", &time)],
+        ),
+        text,
+        html: html_page(
+            lang,
+            &[greeting, t.mail_code_body.to_string()],
+            Middle::Code(code),
+            &[valid],
             &footer,
         ),
     }

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use spreekuur_domain::account::{Account, NewAccount, Practice, Role};
 use spreekuur_domain::audit::AuditRecord;
+use spreekuur_domain::auth::session_code::SecondStep;
 use spreekuur_domain::mail::Outgoing;
 use spreekuur_domain::ports::{AccountStore, LinkPurpose, NewLinkToken};
 use spreekuur_domain::validate::{EmailAddress, PersonName};
@@ -70,13 +71,16 @@ async fn insert_practice(
     now: Timestamp,
 ) -> Result<(), Error> {
     sqlx::query(
-        "INSERT INTO practice (id, name, email, terms_text, privacy_text, created_at) VALUES (1, $1, $2, $3, $4, $5)",
+        "INSERT INTO practice (id, name, email, terms_text, privacy_text, created_at, patient_second_step, staff_second_step)
+         VALUES (1, $1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(p.name.clone())
     .bind(p.email.as_str())
     .bind(p.terms_text.clone())
     .bind(p.privacy_text.clone())
     .bind(now.millis())
+    .bind(p.patient_second_step.as_str())
+    .bind(p.staff_second_step.as_str())
     .execute(&mut *conn)
     .await
     .map_err(|e| {
@@ -169,16 +173,23 @@ async fn link_problem(
 impl AccountStore for Db {
     async fn practice(&self) -> Result<Option<Practice>, StoreError> {
         let row =
-            sqlx::query("SELECT name, email, terms_text, privacy_text FROM practice WHERE id = 1")
+            sqlx::query("SELECT name, email, terms_text, privacy_text, patient_second_step, staff_second_step FROM practice WHERE id = 1")
                 .fetch_optional(&self.pool)
                 .await
                 .map_err(db_err)?;
         row.map(|r| {
+            let step = |col: &str| -> Result<SecondStep, StoreError> {
+                let v: String = r.try_get(col).map_err(db_err)?;
+                SecondStep::parse(&v)
+                    .ok_or_else(|| StoreError(format!("unknown second step {v:?}")))
+            };
             Ok(Practice {
                 name: r.try_get("name").map_err(db_err)?,
                 email: EmailAddress::from_stored(r.try_get("email").map_err(db_err)?),
                 terms_text: r.try_get("terms_text").map_err(db_err)?,
                 privacy_text: r.try_get("privacy_text").map_err(db_err)?,
+                patient_second_step: step("patient_second_step")?,
+                staff_second_step: step("staff_second_step")?,
             })
         })
         .transpose()
@@ -191,11 +202,13 @@ impl AccountStore for Db {
     ) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         audit::append(&mut tx, audit_rec).await?;
-        sqlx::query("UPDATE practice SET name = $1, email = $2, terms_text = $3, privacy_text = $4 WHERE id = 1")
+        sqlx::query("UPDATE practice SET name = $1, email = $2, terms_text = $3, privacy_text = $4, patient_second_step = $5, staff_second_step = $6 WHERE id = 1")
             .bind(p.name.clone())
             .bind(p.email.as_str())
             .bind(p.terms_text.clone())
             .bind(p.privacy_text.clone())
+            .bind(p.patient_second_step.as_str())
+            .bind(p.staff_second_step.as_str())
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;

@@ -10,6 +10,7 @@ mod conversation;
 mod invitation;
 mod outbox;
 mod session;
+mod session_code;
 mod throttle;
 
 use std::borrow::Cow;
@@ -70,6 +71,11 @@ fn migrations(backend: Backend) -> Vec<Migration> {
                 "login throttle",
                 include_str!("../migrations/sqlite/0002_login_throttle.sql"),
             ),
+            (
+                3,
+                "session codes",
+                include_str!("../migrations/sqlite/0003_session_codes.sql"),
+            ),
         ],
         Backend::Postgres => &[
             (
@@ -81,6 +87,11 @@ fn migrations(backend: Backend) -> Vec<Migration> {
                 2,
                 "login throttle",
                 include_str!("../migrations/postgres/0002_login_throttle.sql"),
+            ),
+            (
+                3,
+                "session codes",
+                include_str!("../migrations/postgres/0003_session_codes.sql"),
             ),
         ],
     };

@@ -35,7 +35,7 @@ impl SessionStore for Db {
     ) -> Result<Option<Account>, StoreError> {
         let sql = format!(
             "SELECT {ACCOUNT_COLUMNS}, s.last_seen_at FROM sessions s JOIN users u ON u.id = s.user_id
-             WHERE s.id_hash = $1 AND s.expires_at > $2 AND u.active = 1"
+             WHERE s.id_hash = $1 AND s.expires_at > $2 AND u.active = 1 AND s.stage = 'full'"
         );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(id_hash.to_vec())

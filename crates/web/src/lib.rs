@@ -45,6 +45,14 @@ pub fn router(state: AppState) -> Router {
             get(pages::set_password::set_password_get).post(pages::set_password::set_password_post),
         )
         .route(
+            "/session-code",
+            get(pages::session_code::session_code_get).post(pages::session_code::session_code_post),
+        )
+        .route(
+            "/session-code/new",
+            post(pages::session_code::session_code_new_post),
+        )
+        .route(
             "/forgot-password",
             get(pages::password_reset::forgot_get).post(pages::password_reset::forgot_post),
         )

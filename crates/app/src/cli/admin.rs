@@ -74,12 +74,7 @@ pub async fn create_staff(
                 "--practice-name must be a plain, non-empty name".into(),
             ));
         }
-        let practice = Practice {
-            name: pname,
-            email: pemail,
-            terms_text: String::new(),
-            privacy_text: String::new(),
-        };
+        let practice = Practice::new(pname, pemail);
         core.db
             .create_practice(
                 &practice,

@@ -33,6 +33,9 @@ pub enum Action {
     LoginThrottled,
     PasswordResetRequested,
     PasswordReset,
+    SessionCodeSent,
+    SessionCodeAccepted,
+    SessionCodeRefused,
 }
 
 impl Action {
@@ -61,6 +64,9 @@ impl Action {
             Action::LoginThrottled => "login.throttled",
             Action::PasswordResetRequested => "password.reset_requested",
             Action::PasswordReset => "password.reset",
+            Action::SessionCodeSent => "session_code.sent",
+            Action::SessionCodeAccepted => "session_code.accepted",
+            Action::SessionCodeRefused => "session_code.refused",
         }
     }
 }

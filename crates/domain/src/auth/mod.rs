@@ -2,4 +2,5 @@
 //! vergeten" so far; session codes, two-factor, passkeys and the app lock follow.
 
 pub mod password_reset;
+pub mod session_code;
 pub mod throttle;

@@ -30,12 +30,10 @@ contract!(
             )
             .await
             .unwrap();
-            let practice = Practice {
-                name: "Praktijk".into(),
-                email: EmailAddress::parse("p@example.nl").unwrap(),
-                terms_text: String::new(),
-                privacy_text: String::new(),
-            };
+            let practice = Practice::new(
+                "Praktijk".into(),
+                EmailAddress::parse("p@example.nl").unwrap(),
+            );
             // Two simultaneous submissions of the same link: exactly one practice and one admin.
             let tasks: Vec<_> = (0..2)
                 .map(|i| {

@@ -10,3 +10,4 @@ mod account;
 mod audit;
 mod invitation;
 mod outbox;
+mod session_code;

@@ -161,10 +161,12 @@ pub async fn practice_with_provider(db: &Db) -> UserId {
     .unwrap();
     let admin = new_account(Role::Provider, "dokter@delinde.nl", "Anna");
     let practice = Practice {
-        name: "Huisartsenpraktijk De Linde".into(),
-        email: EmailAddress::parse("info@delinde.nl").unwrap(),
         terms_text: "Voorwaarden".into(),
         privacy_text: "Privacy".into(),
+        ..Practice::new(
+            "Huisartsenpraktijk De Linde".into(),
+            EmailAddress::parse("info@delinde.nl").unwrap(),
+        )
     };
     db.redeem_setup(
         &hash,

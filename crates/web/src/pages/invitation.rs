@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use spreekuur_domain::Error;
 use spreekuur_domain::account::Role;
 use spreekuur_domain::audit::{Action, AuditRecord};
+use spreekuur_domain::auth::session_code::SecondStep;
 use spreekuur_domain::invitation::Invitation;
 use spreekuur_i18n::{Lang, Msgs, fill};
 
@@ -249,6 +250,18 @@ pub async fn existing_post(
             return render(status, &page);
         }
     };
+    // A fresh sign-in first completes the practice's second step; this page then shows the
+    // one-click confirmation for the signed-in patient.
+    if new_session
+        && state
+            .store
+            .practice()
+            .await?
+            .map(|p| p.second_step(account.role))
+            == Some(SecondStep::SessionCode)
+    {
+        return super::session_code::begin(&state, &account, lang, &client, &path).await;
+    }
     let now = state.clock.now();
     let hash = state.tokens.hash("invitation", &token);
     let conv = match state

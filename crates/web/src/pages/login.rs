@@ -12,6 +12,7 @@ use serde::Deserialize;
 use spreekuur_domain::Timestamp;
 use spreekuur_domain::account::Account;
 use spreekuur_domain::audit::{Action, AuditRecord};
+use spreekuur_domain::auth::session_code::SecondStep;
 use spreekuur_domain::auth::throttle;
 use spreekuur_i18n::{Lang, Msgs, fill};
 
@@ -145,6 +146,26 @@ pub async fn authenticate(
     }
 }
 
+/// Completes a correct password: straight in, or first the second step the practice asks.
+pub async fn sign_in(
+    state: &AppState,
+    account: &Account,
+    lang: Lang,
+    client: &str,
+    next_path: &str,
+) -> PageResult {
+    let practice = state.store.practice().await?;
+    match practice.map(|p| p.second_step(account.role)) {
+        Some(SecondStep::SessionCode) => {
+            super::session_code::begin(state, account, lang, client, next_path).await
+        }
+        _ => {
+            let cookie = start_session(state, &account.id, state.clock.now()).await?;
+            Ok(see_other(next_path, Some(cookie)))
+        }
+    }
+}
+
 /// The throttle key of a typed login name: a keyed hash, so no address is stored in clear.
 pub fn login_key_hash(state: &AppState, login: &str) -> String {
     use base64::Engine;
@@ -177,8 +198,7 @@ pub async fn login_post(
 ) -> PageResult {
     let outcome = authenticate(&state, &form.login, &form.password, &client).await?;
     if let Outcome::SignedIn(account) = outcome {
-        let cookie = start_session(&state, &account.id, state.clock.now()).await?;
-        return Ok(see_other("/messenger", Some(cookie)));
+        return sign_in(&state, &account, lang.lang, &client, "/messenger").await;
     }
     let t = lang.lang.msgs();
     let (status, error) = failure_message(lang.lang, &outcome);

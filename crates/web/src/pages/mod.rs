@@ -13,6 +13,7 @@ pub mod messenger;
 pub mod password_reset;
 pub mod practice;
 pub mod registration;
+pub mod session_code;
 pub mod set_password;
 pub mod setup;
 pub mod staff;

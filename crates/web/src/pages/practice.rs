@@ -9,6 +9,7 @@ use serde::Deserialize;
 use spreekuur_domain::Error;
 use spreekuur_domain::account::Practice;
 use spreekuur_domain::audit::{Action, AuditRecord};
+use spreekuur_domain::auth::session_code::SecondStep;
 use spreekuur_domain::validate::{EmailAddress, parse_text};
 use spreekuur_i18n::Msgs;
 
@@ -29,6 +30,8 @@ struct PracticePage {
     email: String,
     terms_text: String,
     privacy_text: String,
+    patient_step: String,
+    staff_step: String,
     errors: FormErrors,
 }
 
@@ -40,6 +43,10 @@ pub struct PracticeForm {
     terms_text: String,
     #[serde(default)]
     privacy_text: String,
+    #[serde(default)]
+    patient_second_step: String,
+    #[serde(default)]
+    staff_second_step: String,
 }
 
 #[derive(Deserialize)]
@@ -72,6 +79,8 @@ pub async fn practice_get(
         email: p.email.as_str().into(),
         terms_text: p.terms_text,
         privacy_text: p.privacy_text,
+        patient_step: p.patient_second_step.as_str().into(),
+        staff_step: p.staff_second_step.as_str().into(),
         errors: FormErrors::default(),
     };
     render(StatusCode::OK, &page)
@@ -101,8 +110,27 @@ pub async fn practice_post(
     let privacy = parse_text("privacy_text", &form.privacy_text, 50_000)
         .map_err(|e| errs.push(e))
         .ok();
-    let (Some(email), Some(terms_text), Some(privacy_text), true) =
-        (email, terms, privacy, errs.is_empty())
+    let step =
+        |v: &str| SecondStep::parse(v).ok_or(Error::invalid("second_step", "form_has_errors"));
+    let patient_second_step = step(&form.patient_second_step)
+        .map_err(|e| errs.push(e))
+        .ok();
+    let staff_second_step = step(&form.staff_second_step).map_err(|e| errs.push(e)).ok();
+    let (
+        Some(email),
+        Some(terms_text),
+        Some(privacy_text),
+        Some(patient_second_step),
+        Some(staff_second_step),
+        true,
+    ) = (
+        email,
+        terms,
+        privacy,
+        patient_second_step,
+        staff_second_step,
+        errs.is_empty(),
+    )
     else {
         let page = PracticePage {
             layout: Layout::new(
@@ -120,6 +148,8 @@ pub async fn practice_post(
             email: form.email,
             terms_text: form.terms_text,
             privacy_text: form.privacy_text,
+            patient_step: form.patient_second_step,
+            staff_step: form.staff_second_step,
             errors: FormErrors::from_errors(t, &errs),
         };
         return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
@@ -133,6 +163,8 @@ pub async fn practice_post(
                 email,
                 terms_text,
                 privacy_text,
+                patient_second_step,
+                staff_second_step,
             },
             &rec,
         )

@@ -154,12 +154,7 @@ pub async fn setup_post(
         password_hash: Some(password_hash),
         lang: lang.lang.code().into(),
     };
-    let practice = Practice {
-        name,
-        email: practice_email,
-        terms_text: String::new(),
-        privacy_text: String::new(),
-    };
+    let practice = Practice::new(name, practice_email);
     let hash = state.tokens.hash(LinkPurpose::Setup.as_str(), &token);
     let audit = [AuditRecord::new(now, Action::PracticeSetUp, &client).actor(&admin.id)];
     match state
