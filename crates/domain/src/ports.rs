@@ -137,6 +137,28 @@ pub trait ThrottleStore: Send + Sync {
     async fn clear_throttle(&self, key: &str) -> Result<(), StoreError>;
 }
 
+/// Where a session was started: shown to the account holder in "Instellingen".
+#[derive(Debug, Clone, Default)]
+pub struct SessionDevice {
+    /// A random id to name the session in a form (never the cookie or its hash).
+    pub public_id: String,
+    /// The browser's User-Agent, shortened.
+    pub user_agent: String,
+    /// The network address it signed in from.
+    pub client: String,
+}
+
+/// One of an account's sessions, for the list in "Instellingen".
+#[derive(Debug, Clone)]
+pub struct SessionView {
+    pub public_id: String,
+    pub user_agent: String,
+    pub client: String,
+    pub created_at: Timestamp,
+    pub last_seen_at: Timestamp,
+    pub current: bool,
+}
+
 /// Browser sessions (the cookie holds a random id; the store keeps its hash).
 #[async_trait]
 pub trait SessionStore: Send + Sync {
@@ -146,6 +168,7 @@ pub trait SessionStore: Send + Sync {
         user: &UserId,
         now: Timestamp,
         expires_at: Timestamp,
+        device: &SessionDevice,
     ) -> Result<(), StoreError>;
     /// The signed-in account, if the session is live at `now`; refreshes its last-seen time.
     async fn session_account(
@@ -154,6 +177,27 @@ pub trait SessionStore: Send + Sync {
         now: Timestamp,
     ) -> Result<Option<Account>, StoreError>;
     async fn delete_session(&self, id_hash: &[u8]) -> Result<(), StoreError>;
+    /// The account's live sessions, the newest activity first; `current` marks this one.
+    async fn list_sessions(
+        &self,
+        user: &UserId,
+        current_hash: &[u8],
+        now: Timestamp,
+    ) -> Result<Vec<SessionView>, StoreError>;
+    /// Signs out one of the account's sessions; `NotFound` for anyone else's id.
+    async fn end_session(
+        &self,
+        user: &UserId,
+        public_id: &str,
+        audit: &AuditRecord,
+    ) -> Result<(), Error>;
+    /// Signs out every session of the account but `keep_hash`; returns how many.
+    async fn end_other_sessions(
+        &self,
+        user: &UserId,
+        keep_hash: &[u8],
+        audit: &AuditRecord,
+    ) -> Result<u64, StoreError>;
 }
 
 /// A code that was e-mailed for a sign-in.
@@ -190,6 +234,7 @@ pub trait SessionCodeStore: Send + Sync {
     async fn start_pending_session(
         &self,
         expires_at: Timestamp,
+        device: &SessionDevice,
         code: &NewSessionCode,
         mail: &Outgoing,
         audit: &AuditRecord,

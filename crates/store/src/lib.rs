@@ -76,6 +76,11 @@ fn migrations(backend: Backend) -> Vec<Migration> {
                 "session codes",
                 include_str!("../migrations/sqlite/0003_session_codes.sql"),
             ),
+            (
+                4,
+                "session devices",
+                include_str!("../migrations/sqlite/0004_session_devices.sql"),
+            ),
         ],
         Backend::Postgres => &[
             (
@@ -92,6 +97,11 @@ fn migrations(backend: Backend) -> Vec<Migration> {
                 3,
                 "session codes",
                 include_str!("../migrations/postgres/0003_session_codes.sql"),
+            ),
+            (
+                4,
+                "session devices",
+                include_str!("../migrations/postgres/0004_session_devices.sql"),
             ),
         ],
     };

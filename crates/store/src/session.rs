@@ -2,11 +2,13 @@
 
 use async_trait::async_trait;
 use spreekuur_domain::account::Account;
-use spreekuur_domain::ports::SessionStore;
-use spreekuur_domain::{StoreError, Timestamp, UserId};
+use spreekuur_domain::audit::AuditRecord;
+use spreekuur_domain::ports::{SessionDevice, SessionStore, SessionView};
+use spreekuur_domain::{Error, StoreError, Timestamp, UserId};
+use sqlx::Row;
 
 use crate::account::{ACCOUNT_COLUMNS, account_from_row};
-use crate::{Db, db_err};
+use crate::{Db, audit, db_err, internal};
 
 #[async_trait]
 impl SessionStore for Db {
@@ -16,15 +18,22 @@ impl SessionStore for Db {
         user: &UserId,
         now: Timestamp,
         expires_at: Timestamp,
+        device: &SessionDevice,
     ) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $3, $4)")
-            .bind(id_hash.to_vec())
-            .bind(user.as_str())
-            .bind(now.millis())
-            .bind(expires_at.millis())
-            .execute(&self.pool)
-            .await
-            .map_err(db_err)?;
+        sqlx::query(
+            "INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, expires_at, public_id, user_agent, client)
+             VALUES ($1, $2, $3, $3, $4, $5, $6, $7)",
+        )
+        .bind(id_hash.to_vec())
+        .bind(user.as_str())
+        .bind(now.millis())
+        .bind(expires_at.millis())
+        .bind(device.public_id.clone())
+        .bind(device.user_agent.clone())
+        .bind(device.client.clone())
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
         Ok(())
     }
 
@@ -45,7 +54,7 @@ impl SessionStore for Db {
             .map_err(db_err)?;
         let Some(row) = row else { return Ok(None) };
         // Touch at most once a minute, so reading pages does not turn into a write per request.
-        let last_seen: i64 = sqlx::Row::try_get(&row, "last_seen_at").map_err(db_err)?;
+        let last_seen: i64 = row.try_get("last_seen_at").map_err(db_err)?;
         if now.millis() - last_seen > 60_000 {
             sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
                 .bind(now.millis())
@@ -64,5 +73,84 @@ impl SessionStore for Db {
             .await
             .map_err(db_err)?;
         Ok(())
+    }
+
+    async fn list_sessions(
+        &self,
+        user: &UserId,
+        current_hash: &[u8],
+        now: Timestamp,
+    ) -> Result<Vec<SessionView>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id_hash, public_id, user_agent, client, created_at, last_seen_at FROM sessions
+              WHERE user_id = $1 AND expires_at > $2 AND stage = 'full' ORDER BY last_seen_at DESC, created_at DESC",
+        )
+        .bind(user.as_str())
+        .bind(now.millis())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                let hash: Vec<u8> = r.try_get("id_hash").map_err(db_err)?;
+                Ok(SessionView {
+                    public_id: r
+                        .try_get::<Option<String>, _>("public_id")
+                        .map_err(db_err)?
+                        .unwrap_or_default(),
+                    user_agent: r
+                        .try_get::<Option<String>, _>("user_agent")
+                        .map_err(db_err)?
+                        .unwrap_or_default(),
+                    client: r
+                        .try_get::<Option<String>, _>("client")
+                        .map_err(db_err)?
+                        .unwrap_or_default(),
+                    created_at: Timestamp(r.try_get("created_at").map_err(db_err)?),
+                    last_seen_at: Timestamp(r.try_get("last_seen_at").map_err(db_err)?),
+                    current: hash == current_hash,
+                })
+            })
+            .collect()
+    }
+
+    async fn end_session(
+        &self,
+        user: &UserId,
+        public_id: &str,
+        audit_rec: &AuditRecord,
+    ) -> Result<(), Error> {
+        let mut tx = self.write().await?;
+        let n = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND public_id = $2")
+            .bind(user.as_str())
+            .bind(public_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(internal)?
+            .rows_affected();
+        if n == 0 {
+            return Err(Error::NotFound);
+        }
+        audit::append(&mut tx, audit_rec).await?;
+        tx.commit().await.map_err(internal)
+    }
+
+    async fn end_other_sessions(
+        &self,
+        user: &UserId,
+        keep_hash: &[u8],
+        audit_rec: &AuditRecord,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.write().await?;
+        let n = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
+            .bind(user.as_str())
+            .bind(keep_hash.to_vec())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?
+            .rows_affected();
+        audit::append(&mut tx, audit_rec).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(n)
     }
 }

@@ -5,7 +5,7 @@ use spreekuur_domain::account::Account;
 use spreekuur_domain::audit::{Action, AuditRecord};
 use spreekuur_domain::auth::session_code::{CodeProblem, CodeState, MAX_ATTEMPTS, check_open};
 use spreekuur_domain::mail::Outgoing;
-use spreekuur_domain::ports::{NewSessionCode, SessionCodeInfo, SessionCodeStore};
+use spreekuur_domain::ports::{NewSessionCode, SessionCodeInfo, SessionCodeStore, SessionDevice};
 use spreekuur_domain::{StoreError, Timestamp, UserId};
 use sqlx::{AnyConnection, Row};
 
@@ -56,18 +56,23 @@ impl SessionCodeStore for Db {
     async fn start_pending_session(
         &self,
         expires_at: Timestamp,
+        device: &SessionDevice,
         code: &NewSessionCode,
         mail: &Outgoing,
         audit_rec: &AuditRecord,
     ) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         sqlx::query(
-            "INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, expires_at, stage) VALUES ($1, $2, $3, $3, $4, 'code')",
+            "INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, expires_at, stage, public_id, user_agent, client)
+             VALUES ($1, $2, $3, $3, $4, 'code', $5, $6, $7)",
         )
         .bind(code.session_hash.clone())
         .bind(code.user.as_str())
         .bind(code.requested_at.millis())
         .bind(expires_at.millis())
+        .bind(device.public_id.clone())
+        .bind(device.user_agent.clone())
+        .bind(device.client.clone())
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;

@@ -52,6 +52,15 @@ pub fn router(state: AppState) -> Router {
             "/session-code/new",
             post(pages::session_code::session_code_new_post),
         )
+        .route("/settings", get(pages::settings::settings_get))
+        .route(
+            "/settings/sessions/end-others",
+            post(pages::settings::end_others_post),
+        )
+        .route(
+            "/settings/sessions/{id}/end",
+            post(pages::settings::end_session_post),
+        )
         .route(
             "/forgot-password",
             get(pages::password_reset::forgot_get).post(pages::password_reset::forgot_post),

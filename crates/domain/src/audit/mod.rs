@@ -36,6 +36,8 @@ pub enum Action {
     SessionCodeSent,
     SessionCodeAccepted,
     SessionCodeRefused,
+    SessionEnded,
+    OtherSessionsEnded,
 }
 
 impl Action {
@@ -67,6 +69,8 @@ impl Action {
             Action::SessionCodeSent => "session_code.sent",
             Action::SessionCodeAccepted => "session_code.accepted",
             Action::SessionCodeRefused => "session_code.refused",
+            Action::SessionEnded => "session.ended",
+            Action::OtherSessionsEnded => "session.others_ended",
         }
     }
 }

@@ -1,10 +1,10 @@
 use std::sync::Arc;
 
-use spreekuur_domain::Error;
 use spreekuur_domain::account::{Practice, Role};
 use spreekuur_domain::audit::{Action, AuditRecord};
 use spreekuur_domain::ports::*;
 use spreekuur_domain::validate::EmailAddress;
+use spreekuur_domain::{Error, UserId};
 
 use crate::contract;
 use crate::support::*;
@@ -186,9 +186,15 @@ contract!(
         let db = db.db.clone();
         async move {
             let provider = practice_with_provider(&db).await;
-            db.create_session(&[9; 32], &provider, NOW, NOW.plus_seconds(100))
-                .await
-                .unwrap();
+            db.create_session(
+                &[9; 32],
+                &provider,
+                NOW,
+                NOW.plus_seconds(100),
+                &SessionDevice::default(),
+            )
+            .await
+            .unwrap();
             assert_eq!(
                 db.session_account(&[9; 32], NOW).await.unwrap().unwrap().id,
                 provider
@@ -236,9 +242,15 @@ contract!(
         let db = db.db.clone();
         async move {
             let provider = practice_with_provider(&db).await;
-            db.create_session(&[4; 32], &provider, NOW, NOW.plus_seconds(3600))
-                .await
-                .unwrap();
+            db.create_session(
+                &[4; 32],
+                &provider,
+                NOW,
+                NOW.plus_seconds(3600),
+                &SessionDevice::default(),
+            )
+            .await
+            .unwrap();
             let link = NewLinkToken {
                 hash: vec![5; 32],
                 purpose: LinkPurpose::PasswordReset,
@@ -329,3 +341,80 @@ contract!(throttle_counts_failures_and_clears, |db: &TestDb| {
         assert_eq!(db.throttle("login:x").await.unwrap().failures, 0);
     }
 });
+
+contract!(
+    sessions_are_listed_and_signed_out_by_their_owner_only,
+    |db: &TestDb| {
+        let db = db.db.clone();
+        async move {
+            let provider = practice_with_provider(&db).await;
+            let device = |id: &str, ua: &str| SessionDevice {
+                public_id: id.into(),
+                user_agent: ua.into(),
+                client: "10.0.0.9".into(),
+            };
+            db.create_session(
+                &[1; 32],
+                &provider,
+                NOW,
+                NOW.plus_seconds(3600),
+                &device("s1", "Firefox"),
+            )
+            .await
+            .unwrap();
+            db.create_session(
+                &[2; 32],
+                &provider,
+                NOW.plus_seconds(5),
+                NOW.plus_seconds(3600),
+                &device("s2", "Chrome"),
+            )
+            .await
+            .unwrap();
+            db.create_session(
+                &[3; 32],
+                &provider,
+                NOW.plus_seconds(9),
+                NOW.plus_seconds(3600),
+                &device("s3", "Safari"),
+            )
+            .await
+            .unwrap();
+            let list = db
+                .list_sessions(&provider, &[2; 32], NOW.plus_seconds(10))
+                .await
+                .unwrap();
+            assert_eq!(
+                list.iter()
+                    .map(|s| s.public_id.as_str())
+                    .collect::<Vec<_>>(),
+                ["s3", "s2", "s1"]
+            );
+            assert_eq!(
+                list.iter()
+                    .filter(|s| s.current)
+                    .map(|s| s.public_id.as_str())
+                    .collect::<Vec<_>>(),
+                ["s2"]
+            );
+            assert_eq!(list[0].client, "10.0.0.9");
+            let rec = AuditRecord::new(NOW, Action::SessionEnded, "t");
+            // Someone else cannot end it; the owner can.
+            let stranger = UserId::new();
+            assert!(matches!(
+                db.end_session(&stranger, "s1", &rec).await,
+                Err(Error::NotFound)
+            ));
+            db.end_session(&provider, "s1", &rec).await.unwrap();
+            assert!(db.session_account(&[1; 32], NOW).await.unwrap().is_none());
+            assert_eq!(
+                db.end_other_sessions(&provider, &[2; 32], &rec)
+                    .await
+                    .unwrap(),
+                1
+            );
+            assert!(db.session_account(&[3; 32], NOW).await.unwrap().is_none());
+            assert!(db.session_account(&[2; 32], NOW).await.unwrap().is_some());
+        }
+    }
+);

@@ -29,6 +29,7 @@ contract!(
             let rec = AuditRecord::new(NOW, Action::SessionCodeSent, "t");
             db.start_pending_session(
                 NOW.plus_seconds(3600),
+                &SessionDevice::default(),
                 &code("c1", 1, &user, 7, NOW),
                 &mail("dokter@delinde.nl", "123456"),
                 &rec,
@@ -95,6 +96,7 @@ contract!(
             let m = mail("dokter@delinde.nl", "code");
             db.start_pending_session(
                 NOW.plus_seconds(3600),
+                &SessionDevice::default(),
                 &code("a", 2, &user, 1, NOW),
                 &m,
                 &rec,

@@ -125,3 +125,31 @@ impl FromRequestParts<AppState> for Client {
         Ok(Client(addr))
     }
 }
+
+/// Where this request comes from, for a new session's entry in "Instellingen".
+pub struct Device(pub spreekuur_domain::ports::SessionDevice);
+
+impl FromRequestParts<AppState> for Device {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Client(client) = Client::from_request_parts(parts, state).await?;
+        let user_agent: String = parts
+            .headers
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(300)
+            .collect();
+        Ok(Device(spreekuur_domain::ports::SessionDevice {
+            public_id: uuid::Uuid::new_v4().simple().to_string(),
+            user_agent,
+            client,
+        }))
+    }
+}

@@ -17,7 +17,7 @@ use super::login::{LoginForm, LoginPage, Outcome, authenticate, failure_message}
 use super::{render, see_other, start_session};
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::PageResult;
-use crate::extract::{Client, LangPref, MaybeUser};
+use crate::extract::{Client, Device, LangPref, MaybeUser};
 use crate::layout::Layout;
 use crate::state::AppState;
 
@@ -206,6 +206,7 @@ pub async fn existing_post(
     State(state): State<AppState>,
     lang: LangPref,
     Client(client): Client,
+    Device(device): Device,
     Extension(csrf): Extension<CsrfToken>,
     MaybeUser(user): MaybeUser,
     Path(token): Path<String>,
@@ -260,7 +261,7 @@ pub async fn existing_post(
             .map(|p| p.second_step(account.role))
             == Some(SecondStep::SessionCode)
     {
-        return super::session_code::begin(&state, &account, lang, &client, &path).await;
+        return super::session_code::begin(&state, &account, lang, &device, &path).await;
     }
     let now = state.clock.now();
     let hash = state.tokens.hash("invitation", &token);
@@ -276,7 +277,7 @@ pub async fn existing_post(
         Err(e) => return Err(e.into()),
     };
     let cookie = if new_session {
-        Some(start_session(&state, &account.id, now).await?)
+        Some(start_session(&state, &account.id, now, &device).await?)
     } else {
         None
     };

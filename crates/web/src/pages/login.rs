@@ -14,12 +14,13 @@ use spreekuur_domain::account::Account;
 use spreekuur_domain::audit::{Action, AuditRecord};
 use spreekuur_domain::auth::session_code::SecondStep;
 use spreekuur_domain::auth::throttle;
+use spreekuur_domain::ports::SessionDevice;
 use spreekuur_i18n::{Lang, Msgs, fill};
 
 use super::{render, see_other, start_session, verify_password};
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::{PageError, PageResult};
-use crate::extract::{Client, LangPref, MaybeUser, cookies};
+use crate::extract::{Client, Device, LangPref, MaybeUser, cookies};
 use crate::layout::Layout;
 use crate::state::AppState;
 
@@ -151,16 +152,16 @@ pub async fn sign_in(
     state: &AppState,
     account: &Account,
     lang: Lang,
-    client: &str,
+    device: &SessionDevice,
     next_path: &str,
 ) -> PageResult {
     let practice = state.store.practice().await?;
     match practice.map(|p| p.second_step(account.role)) {
         Some(SecondStep::SessionCode) => {
-            super::session_code::begin(state, account, lang, client, next_path).await
+            super::session_code::begin(state, account, lang, device, next_path).await
         }
         _ => {
-            let cookie = start_session(state, &account.id, state.clock.now()).await?;
+            let cookie = start_session(state, &account.id, state.clock.now(), device).await?;
             Ok(see_other(next_path, Some(cookie)))
         }
     }
@@ -193,12 +194,13 @@ pub async fn login_post(
     State(state): State<AppState>,
     lang: LangPref,
     Client(client): Client,
+    Device(device): Device,
     Extension(csrf): Extension<CsrfToken>,
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> PageResult {
     let outcome = authenticate(&state, &form.login, &form.password, &client).await?;
     if let Outcome::SignedIn(account) = outcome {
-        return sign_in(&state, &account, lang.lang, &client, "/messenger").await;
+        return sign_in(&state, &account, lang.lang, &device, "/messenger").await;
     }
     let t = lang.lang.msgs();
     let (status, error) = failure_message(lang.lang, &outcome);

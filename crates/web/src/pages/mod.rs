@@ -15,6 +15,7 @@ pub mod practice;
 pub mod registration;
 pub mod session_code;
 pub mod set_password;
+pub mod settings;
 pub mod setup;
 pub mod staff;
 pub mod terms;
@@ -114,13 +115,14 @@ pub async fn start_session(
     state: &AppState,
     user: &UserId,
     now: Timestamp,
+    device: &spreekuur_domain::ports::SessionDevice,
 ) -> Result<HeaderValue, PageError> {
     let token = spreekuur_crypto::generate_token().map_err(|e| Error::Internal(e.to_string()))?;
     let hash = state.tokens.hash("session", &token);
     let hours = state.cfg.session_hours;
     state
         .store
-        .create_session(&hash, user, now, now.plus_seconds(hours * 3600))
+        .create_session(&hash, user, now, now.plus_seconds(hours * 3600), device)
         .await?;
     let cookie = cookies::set(
         cookies::SESSION,

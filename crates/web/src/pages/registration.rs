@@ -25,7 +25,7 @@ use super::invitation::{Found, find_open, problem_page};
 use super::{FormErrors, RuleView, hash_password, render, rules_view, start_session};
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::{PageError, PageResult};
-use crate::extract::{Client, LangPref};
+use crate::extract::{Client, Device, LangPref};
 use crate::layout::Layout;
 use crate::state::AppState;
 
@@ -370,6 +370,7 @@ pub async fn complete_post(
     State(state): State<AppState>,
     lang: LangPref,
     Client(client): Client,
+    Device(device): Device,
     Extension(csrf): Extension<CsrfToken>,
     Path(token): Path<String>,
     CsrfForm(form): CsrfForm<SummaryForm>,
@@ -465,7 +466,7 @@ pub async fn complete_post(
         Err(e) => return Err(e.into()),
     };
     tracing::info!(user_id = %user, conversation_id = %conv, "registered through an invitation");
-    let cookie = start_session(&state, &user, now).await?;
+    let cookie = start_session(&state, &user, now, &device).await?;
     let page = DonePage {
         layout: Layout::new(ctx.lang, "/messenger", csrf.0, None, &state, "").await,
         t,

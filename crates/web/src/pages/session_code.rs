@@ -14,7 +14,7 @@ use spreekuur_domain::auth::session_code::{
     CODE_VALID_SECS, CodeProblem, CodeState, candidates, check_open, code_from_random,
     next_request_at,
 };
-use spreekuur_domain::ports::{NewSessionCode, SessionCodeInfo};
+use spreekuur_domain::ports::{NewSessionCode, SessionCodeInfo, SessionDevice};
 use spreekuur_domain::{Error, Timestamp};
 use spreekuur_i18n::{Lang, Msgs, fill, time_of_day};
 
@@ -80,9 +80,10 @@ pub async fn begin(
     state: &AppState,
     account: &Account,
     lang: Lang,
-    client: &str,
+    device: &SessionDevice,
     next_path: &str,
 ) -> PageResult {
+    let client = device.client.as_str();
     let now = state.clock.now();
     let token = spreekuur_crypto::generate_token().map_err(|e| Error::Internal(e.to_string()))?;
     let session_hash = state.tokens.hash("session", &token);
@@ -102,7 +103,7 @@ pub async fn begin(
     let hours = state.cfg.session_hours;
     state
         .store
-        .start_pending_session(now.plus_seconds(hours * 3600), &code, &mail, &rec)
+        .start_pending_session(now.plus_seconds(hours * 3600), device, &code, &mail, &rec)
         .await?;
     state.mail_wake.notify_one();
     let cookie = cookies::set(

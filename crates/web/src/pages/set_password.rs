@@ -11,7 +11,7 @@ use serde::Deserialize;
 use spreekuur_domain::Error;
 use spreekuur_domain::audit::{Action, AuditRecord};
 use spreekuur_domain::auth::throttle;
-use spreekuur_domain::ports::LinkPurpose;
+use spreekuur_domain::ports::{LinkPurpose, SessionDevice};
 use spreekuur_i18n::{Lang, Msgs};
 
 use super::login::login_key_hash;
@@ -21,7 +21,7 @@ use super::{
 };
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::PageResult;
-use crate::extract::{Client, LangPref};
+use crate::extract::{Device, LangPref};
 use crate::layout::Layout;
 use crate::state::AppState;
 
@@ -133,12 +133,13 @@ async fn show(
 async fn save(
     state: AppState,
     lang: LangPref,
-    client: String,
+    device: SessionDevice,
     csrf: CsrfToken,
     purpose: LinkPurpose,
     token: String,
     form: PasswordForm,
 ) -> PageResult {
+    let client = device.client.clone();
     let hash = state.tokens.hash(purpose.as_str(), &token);
     let now = state.clock.now();
     let user = state
@@ -202,7 +203,7 @@ async fn save(
             .clear_throttle(&throttle::login_key(&login_key_hash(&state, login)))
             .await?;
     }
-    let cookie = start_session(&state, &user, now).await?;
+    let cookie = start_session(&state, &user, now, &device).await?;
     if purpose != LinkPurpose::PasswordReset {
         return Ok(see_other("/messenger", Some(cookie)));
     }
@@ -234,7 +235,7 @@ pub async fn set_password_get(
 pub async fn set_password_post(
     State(state): State<AppState>,
     lang: LangPref,
-    Client(client): Client,
+    Device(device): Device,
     Extension(csrf): Extension<CsrfToken>,
     Path(token): Path<String>,
     CsrfForm(form): CsrfForm<PasswordForm>,
@@ -242,7 +243,7 @@ pub async fn set_password_post(
     save(
         state,
         lang,
-        client,
+        device,
         csrf,
         LinkPurpose::SetPassword,
         token,
@@ -265,7 +266,7 @@ pub async fn reset_get(
 pub async fn reset_post(
     State(state): State<AppState>,
     lang: LangPref,
-    Client(client): Client,
+    Device(device): Device,
     Extension(csrf): Extension<CsrfToken>,
     Path(token): Path<String>,
     CsrfForm(form): CsrfForm<PasswordForm>,
@@ -273,7 +274,7 @@ pub async fn reset_post(
     save(
         state,
         lang,
-        client,
+        device,
         csrf,
         LinkPurpose::PasswordReset,
         token,

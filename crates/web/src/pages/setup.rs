@@ -19,7 +19,7 @@ use super::{
 };
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::{PageError, PageResult};
-use crate::extract::{Client, LangPref};
+use crate::extract::{Client, Device, LangPref};
 use crate::layout::Layout;
 use crate::state::AppState;
 
@@ -109,6 +109,7 @@ pub async fn setup_post(
     State(state): State<AppState>,
     lang: LangPref,
     Client(client): Client,
+    Device(device): Device,
     Extension(csrf): Extension<CsrfToken>,
     Path(token): Path<String>,
     CsrfForm(form): CsrfForm<SetupForm>,
@@ -176,7 +177,7 @@ pub async fn setup_post(
         }
         Err(e) => return Err(e.into()),
     }
-    let cookie = start_session(&state, &admin.id, now).await?;
+    let cookie = start_session(&state, &admin.id, now, &device).await?;
     Ok(see_other("/invite?notice=setup_done", Some(cookie)))
 }
 

@@ -1,0 +1,179 @@
+//! "Instellingen": the account's sessions (browser, device, last active, network address),
+//! with signing out one or all others. Two-factor, passkeys and the app lock join here later.
+
+use askama::Template;
+use axum::Extension;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use serde::Deserialize;
+use spreekuur_domain::audit::{Action, AuditRecord};
+use spreekuur_i18n::{Msgs, date_time, fill};
+
+use super::{render, see_other};
+use crate::csrf::{CsrfForm, CsrfToken};
+use crate::error::PageResult;
+use crate::extract::{Client, LangPref, User, cookies};
+use crate::layout::Layout;
+use crate::state::AppState;
+
+pub struct SessionRow {
+    id: String,
+    device: String,
+    started: String,
+    last_active: String,
+    client: String,
+    current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "settings.html")]
+struct SettingsPage {
+    layout: Layout,
+    t: &'static Msgs,
+    notice: Option<&'static str>,
+    sessions: Vec<SessionRow>,
+}
+
+#[derive(Deserialize)]
+pub struct Notice {
+    notice: Option<String>,
+}
+
+/// "Firefox op Windows" from a User-Agent; good enough to recognise one's own devices.
+pub fn describe_device(t: &'static Msgs, ua: &str) -> String {
+    let browser = [
+        ("Edg/", "Edge"),
+        ("OPR/", "Opera"),
+        ("Firefox/", "Firefox"),
+        ("Chrome/", "Chrome"),
+        ("Chromium/", "Chromium"),
+        ("Safari/", "Safari"),
+    ]
+    .iter()
+    .find(|(needle, _)| ua.contains(needle))
+    .map(|(_, name)| *name);
+    let os = [
+        ("iPhone", "iPhone"),
+        ("iPad", "iPad"),
+        ("Android", "Android"),
+        ("Windows", "Windows"),
+        ("Mac OS X", "macOS"),
+        ("CrOS", "ChromeOS"),
+        ("Linux", "Linux"),
+    ]
+    .iter()
+    .find(|(needle, _)| ua.contains(needle))
+    .map(|(_, name)| *name);
+    match (browser, os) {
+        (Some(b), Some(o)) => fill(t.sessions_on, &[("browser", b), ("os", o)]),
+        (Some(b), None) => b.to_string(),
+        (None, Some(o)) => o.to_string(),
+        (None, None) => t.sessions_unknown_device.to_string(),
+    }
+}
+
+fn current_hash(state: &AppState, headers: &HeaderMap) -> Vec<u8> {
+    cookies::get(headers, cookies::SESSION)
+        .map(|t| state.tokens.hash("session", &t))
+        .unwrap_or_default()
+}
+
+/// GET /settings
+pub async fn settings_get(
+    State(state): State<AppState>,
+    lang: LangPref,
+    headers: HeaderMap,
+    Extension(csrf): Extension<CsrfToken>,
+    User(me): User,
+    Query(q): Query<Notice>,
+) -> PageResult {
+    let t = lang.lang.msgs();
+    let sessions = state
+        .store
+        .list_sessions(&me.id, &current_hash(&state, &headers), state.clock.now())
+        .await?
+        .into_iter()
+        .map(|s| SessionRow {
+            id: s.public_id,
+            device: describe_device(t, &s.user_agent),
+            started: date_time(lang.lang, s.created_at.millis()),
+            last_active: date_time(lang.lang, s.last_seen_at.millis()),
+            client: s.client,
+            current: s.current,
+        })
+        .collect();
+    let notice = match q.notice.as_deref() {
+        Some("ended") => Some(t.sessions_ended),
+        Some("others_ended") => Some(t.sessions_others_ended),
+        _ => None,
+    };
+    let page = SettingsPage {
+        layout: Layout::new(
+            lang.lang,
+            "/settings",
+            csrf.0,
+            Some(&me),
+            &state,
+            "settings",
+        )
+        .await,
+        t,
+        notice,
+        sessions,
+    };
+    render(StatusCode::OK, &page)
+}
+
+/// POST /settings/sessions/{id}/end: another user's session id is "not found".
+pub async fn end_session_post(
+    State(state): State<AppState>,
+    Client(client): Client,
+    User(me): User,
+    Path(id): Path<String>,
+    CsrfForm(_): CsrfForm<std::collections::HashMap<String, String>>,
+) -> PageResult {
+    let rec = AuditRecord::new(state.clock.now(), Action::SessionEnded, &client)
+        .actor(&me.id)
+        .object(&id);
+    state.store.end_session(&me.id, &id, &rec).await?;
+    Ok(see_other("/settings?notice=ended", None))
+}
+
+/// POST /settings/sessions/end-others
+pub async fn end_others_post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Client(client): Client,
+    User(me): User,
+    CsrfForm(_): CsrfForm<std::collections::HashMap<String, String>>,
+) -> PageResult {
+    let rec =
+        AuditRecord::new(state.clock.now(), Action::OtherSessionsEnded, &client).actor(&me.id);
+    state
+        .store
+        .end_other_sessions(&me.id, &current_hash(&state, &headers), &rec)
+        .await?;
+    Ok(see_other("/settings?notice=others_ended", None))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn devices_are_named_plainly() {
+        let t = spreekuur_i18n::Lang::Nl.msgs();
+        let chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36";
+        assert_eq!(describe_device(t, chrome), "Chrome op Linux");
+        let iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
+        assert_eq!(describe_device(t, iphone), "Safari op iPhone");
+        assert_eq!(
+            describe_device(
+                t,
+                "Mozilla/5.0 (Windows NT 10.0; rv:120.0) Gecko/20100101 Firefox/120.0"
+            ),
+            "Firefox op Windows"
+        );
+        assert_eq!(describe_device(t, ""), "Onbekend apparaat");
+    }
+}
