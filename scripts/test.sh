@@ -42,6 +42,9 @@ if command -v psql >/dev/null; then
   done
 fi
 
+# --- oathtool: an independent TOTP implementation to check ours against. ---
+command -v oathtool >/dev/null || { log "installing Debian's oathtool"; apt_install oathtool; }
+
 # --- Chromium and the npm packages for the browser tests. ---
 if [ -d e2e ]; then
   command -v chromium >/dev/null || { log "installing Debian's chromium"; apt_install chromium; }

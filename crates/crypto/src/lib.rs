@@ -6,6 +6,7 @@
 pub mod keyring;
 pub mod password;
 pub mod token;
+pub mod totp;
 
 pub use keyring::{Aad, DataKey, KeyRing, KeyStatus, MasterKey};
 pub use password::PasswordHasher;

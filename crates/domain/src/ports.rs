@@ -177,6 +177,27 @@ pub trait SessionStore: Send + Sync {
         now: Timestamp,
     ) -> Result<Option<Account>, StoreError>;
     async fn delete_session(&self, id_hash: &[u8]) -> Result<(), StoreError>;
+    /// A sign-in that waits for its authenticator code (stage `totp`): opens nothing else.
+    async fn create_totp_pending_session(
+        &self,
+        id_hash: &[u8],
+        user: &UserId,
+        now: Timestamp,
+        expires_at: Timestamp,
+        device: &SessionDevice,
+    ) -> Result<(), StoreError>;
+    /// The account of a sign-in waiting for its authenticator code.
+    async fn totp_pending_account(
+        &self,
+        id_hash: &[u8],
+        now: Timestamp,
+    ) -> Result<Option<Account>, StoreError>;
+    /// Completes a sign-in that waited for its authenticator code; false if it was not waiting.
+    async fn complete_totp_session(
+        &self,
+        id_hash: &[u8],
+        now: Timestamp,
+    ) -> Result<bool, StoreError>;
     /// The account's live sessions, the newest activity first; `current` marks this one.
     async fn list_sessions(
         &self,
@@ -263,6 +284,55 @@ pub trait SessionCodeStore: Send + Sync {
         now: Timestamp,
         client: &str,
     ) -> Result<Result<String, CodeProblem>, StoreError>;
+}
+
+/// An account's authenticator-app credential.
+pub struct TotpRecord {
+    /// The shared secret, opened from its sealed column.
+    pub secret: Vec<u8>,
+    pub enabled: bool,
+    pub last_step: Option<i64>,
+    pub backup_codes_left: i64,
+}
+
+impl std::fmt::Debug for TotpRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TotpRecord")
+            .field("enabled", &self.enabled)
+            .field("backup_codes_left", &self.backup_codes_left)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Two-factor authentication with an authenticator app ("Tweefactorauthenticatie").
+#[async_trait]
+pub trait TotpStore: Send + Sync {
+    /// Stores a new, not yet confirmed secret (replacing an unconfirmed one).
+    async fn begin_totp(
+        &self,
+        user: &UserId,
+        secret: &[u8],
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+    async fn totp(&self, user: &UserId) -> Result<Option<TotpRecord>, StoreError>;
+    /// Confirms the secret with its first code's step, and stores the backup codes' hashes.
+    async fn enable_totp(
+        &self,
+        user: &UserId,
+        step: i64,
+        backup_hashes: &[Vec<u8>],
+        audit: &AuditRecord,
+    ) -> Result<(), StoreError>;
+    /// Accepts a step exactly once (a replayed code, or the same code twice at once, fails).
+    async fn use_totp_step(&self, user: &UserId, step: i64) -> Result<bool, StoreError>;
+    /// Uses a backup code exactly once.
+    async fn use_backup_code(
+        &self,
+        user: &UserId,
+        hash: &[u8],
+        now: Timestamp,
+    ) -> Result<bool, StoreError>;
+    async fn disable_totp(&self, user: &UserId, audit: &AuditRecord) -> Result<(), StoreError>;
 }
 
 /// Invitations and their answers.
@@ -405,6 +475,7 @@ pub trait Store:
     + AuditStore
     + ThrottleStore
     + SessionCodeStore
+    + TotpStore
     + HealthStore
 {
 }
@@ -418,6 +489,7 @@ impl<T> Store for T where
         + AuditStore
         + ThrottleStore
         + SessionCodeStore
+        + TotpStore
         + HealthStore
 {
 }

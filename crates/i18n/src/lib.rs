@@ -118,6 +118,8 @@ catalogue! {
     session_code_title, session_code_intro, session_code_requested, session_code_label, session_code_submit, session_code_resend, session_code_resend_help, session_code_new, session_code_resend_wait, session_code_resent, session_code_incorrect, session_code_unreadable, session_code_expired, session_code_voided, session_code_exhausted, mail_code_subject, mail_code_body, mail_code_valid, practice_patient_step, practice_staff_step, second_step_none, second_step_session_code,
     // settings, sessions
     settings_title, sessions_title, sessions_intro, sessions_device, sessions_started, sessions_last_active, sessions_address, sessions_this, sessions_end, sessions_end_others, sessions_ended, sessions_others_ended, sessions_unknown_device, sessions_on,
+    // two-factor
+    tf_title, tf_status_on, tf_status_off, tf_activate, tf_question, tf_yes, tf_password_again, tf_wrong_password, tf_scan, tf_qr_label, tf_key_text, tf_first_code, tf_code_label, tf_confirm, tf_code_wrong, tf_enabled, tf_backup_intro, tf_backup_download, tf_backup_print, tf_done, tf_login_intro, tf_login_backup, tf_login_label, tf_disable, tf_disable_intro, tf_disabled,
     // set password
     set_password_title, set_password_intro, set_password_submit, set_password_done, link_expired,
     link_used, link_unknown,

@@ -12,6 +12,7 @@ mod outbox;
 mod session;
 mod session_code;
 mod throttle;
+mod totp;
 
 use std::borrow::Cow;
 use std::str::FromStr;
@@ -81,6 +82,11 @@ fn migrations(backend: Backend) -> Vec<Migration> {
                 "session devices",
                 include_str!("../migrations/sqlite/0004_session_devices.sql"),
             ),
+            (
+                5,
+                "totp",
+                include_str!("../migrations/sqlite/0005_totp.sql"),
+            ),
         ],
         Backend::Postgres => &[
             (
@@ -102,6 +108,11 @@ fn migrations(backend: Backend) -> Vec<Migration> {
                 4,
                 "session devices",
                 include_str!("../migrations/postgres/0004_session_devices.sql"),
+            ),
+            (
+                5,
+                "totp",
+                include_str!("../migrations/postgres/0005_totp.sql"),
             ),
         ],
     };
@@ -200,6 +211,30 @@ impl Db {
         self.keys
             .seal(Aad::new(table, column, row), plaintext.as_bytes())
             .map_err(|e| StoreError(format!("seal {table}.{column}: {e}")))
+    }
+
+    pub(crate) fn seal_bytes(
+        &self,
+        table: &str,
+        column: &str,
+        row: &str,
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, StoreError> {
+        self.keys
+            .seal(Aad::new(table, column, row), plaintext)
+            .map_err(|e| StoreError(format!("seal {table}.{column}: {e}")))
+    }
+
+    pub(crate) fn open_bytes(
+        &self,
+        table: &str,
+        column: &str,
+        row: &str,
+        sealed: &[u8],
+    ) -> Result<Vec<u8>, StoreError> {
+        self.keys
+            .open(Aad::new(table, column, row), sealed)
+            .map_err(|e| StoreError(format!("open {table}.{column} of row {row}: {e}")))
     }
 
     pub(crate) fn open(

@@ -75,6 +75,64 @@ impl SessionStore for Db {
         Ok(())
     }
 
+    async fn create_totp_pending_session(
+        &self,
+        id_hash: &[u8],
+        user: &UserId,
+        now: Timestamp,
+        expires_at: Timestamp,
+        device: &SessionDevice,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, expires_at, stage, public_id, user_agent, client)
+             VALUES ($1, $2, $3, $3, $4, 'totp', $5, $6, $7)",
+        )
+        .bind(id_hash.to_vec())
+        .bind(user.as_str())
+        .bind(now.millis())
+        .bind(expires_at.millis())
+        .bind(device.public_id.clone())
+        .bind(device.user_agent.clone())
+        .bind(device.client.clone())
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn totp_pending_account(
+        &self,
+        id_hash: &[u8],
+        now: Timestamp,
+    ) -> Result<Option<Account>, StoreError> {
+        let sql = format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id
+             WHERE s.id_hash = $1 AND s.expires_at > $2 AND u.active = 1 AND s.stage = 'totp'"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id_hash.to_vec())
+            .bind(now.millis())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        row.as_ref().map(account_from_row).transpose()
+    }
+
+    async fn complete_totp_session(
+        &self,
+        id_hash: &[u8],
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let n = sqlx::query("UPDATE sessions SET stage = 'full', last_seen_at = $1 WHERE id_hash = $2 AND stage = 'totp'")
+            .bind(now.millis())
+            .bind(id_hash.to_vec())
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?
+            .rows_affected();
+        Ok(n == 1)
+    }
+
     async fn list_sessions(
         &self,
         user: &UserId,

@@ -54,6 +54,22 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/settings", get(pages::settings::settings_get))
         .route(
+            "/settings/two-factor",
+            get(pages::two_factor::setup_get).post(pages::two_factor::setup_post),
+        )
+        .route(
+            "/settings/two-factor/confirm",
+            post(pages::two_factor::confirm_post),
+        )
+        .route(
+            "/settings/two-factor/disable",
+            post(pages::two_factor::disable_post),
+        )
+        .route(
+            "/two-factor",
+            get(pages::two_factor::login_get).post(pages::two_factor::login_post),
+        )
+        .route(
             "/settings/sessions/end-others",
             post(pages::settings::end_others_post),
         )

@@ -83,7 +83,16 @@ function composer() {
   if (last) last.scrollIntoView({ block: 'end' });
 }
 
+// "Print de back-upcodes".
+function printCodes() {
+  const button = document.getElementById('print-codes');
+  if (!button) return;
+  button.hidden = false;
+  button.addEventListener('click', () => window.print());
+}
+
 document.addEventListener('DOMContentLoaded', () => {
+  printCodes();
   passwordChecklist();
   countdown();
   focusErrors();

@@ -38,6 +38,10 @@ pub enum Action {
     SessionCodeRefused,
     SessionEnded,
     OtherSessionsEnded,
+    TwoFactorEnabled,
+    TwoFactorDisabled,
+    TwoFactorAccepted,
+    TwoFactorRefused,
 }
 
 impl Action {
@@ -71,6 +75,10 @@ impl Action {
             Action::SessionCodeRefused => "session_code.refused",
             Action::SessionEnded => "session.ended",
             Action::OtherSessionsEnded => "session.others_ended",
+            Action::TwoFactorEnabled => "two_factor.enabled",
+            Action::TwoFactorDisabled => "two_factor.disabled",
+            Action::TwoFactorAccepted => "two_factor.accepted",
+            Action::TwoFactorRefused => "two_factor.refused",
         }
     }
 }

@@ -11,3 +11,4 @@ mod audit;
 mod invitation;
 mod outbox;
 mod session_code;
+mod totp;

@@ -155,6 +155,15 @@ pub async fn sign_in(
     device: &SessionDevice,
     next_path: &str,
 ) -> PageResult {
+    // An account with an authenticator app always uses it: it is stronger than an e-mailed code.
+    if state
+        .store
+        .totp(&account.id)
+        .await?
+        .is_some_and(|r| r.enabled)
+    {
+        return super::two_factor::begin(state, account, device).await;
+    }
     let practice = state.store.practice().await?;
     match practice.map(|p| p.second_step(account.role)) {
         Some(SecondStep::SessionCode) => {

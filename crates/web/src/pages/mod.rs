@@ -19,6 +19,7 @@ pub mod settings;
 pub mod setup;
 pub mod staff;
 pub mod terms;
+pub mod two_factor;
 
 use askama::Template;
 use axum::http::header::SET_COOKIE;

@@ -32,6 +32,9 @@ struct SettingsPage {
     t: &'static Msgs,
     notice: Option<&'static str>,
     sessions: Vec<SessionRow>,
+    /// Unused backup codes when two-factor authentication is on.
+    tf_left: Option<i64>,
+    tf_status: String,
 }
 
 #[derive(Deserialize)]
@@ -105,7 +108,19 @@ pub async fn settings_get(
     let notice = match q.notice.as_deref() {
         Some("ended") => Some(t.sessions_ended),
         Some("others_ended") => Some(t.sessions_others_ended),
+        Some("tf_disabled") => Some(t.tf_disabled),
+        Some("tf_refused") => Some(t.tf_code_wrong),
         _ => None,
+    };
+    let tf_left = state
+        .store
+        .totp(&me.id)
+        .await?
+        .filter(|r| r.enabled)
+        .map(|r| r.backup_codes_left);
+    let tf_status = match tf_left {
+        Some(n) => fill(t.tf_status_on, &[("n", &n.to_string())]),
+        None => t.tf_status_off.to_string(),
     };
     let page = SettingsPage {
         layout: Layout::new(
@@ -120,6 +135,8 @@ pub async fn settings_get(
         t,
         notice,
         sessions,
+        tf_left,
+        tf_status,
     };
     render(StatusCode::OK, &page)
 }

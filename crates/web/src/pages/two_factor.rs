@@ -1,0 +1,448 @@
+//! "Tweefactorauthenticatie" (seeds 001, 002): Instellingen → "Activeer
+//! tweefactorauthenticatie" → "Ja" → password again → QR code (and the key as text) → confirm
+//! with a first code → 10 backup codes shown once. From then on the login asks for a code from
+//! the app (±1 step; a used step is refused) or a backup code (each works once). Turning it off
+//! needs the password and a code. The secret is sealed with the key ring.
+
+use askama::Template;
+use axum::Extension;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use serde::Deserialize;
+use spreekuur_crypto::totp::TotpSecret;
+use spreekuur_domain::account::Account;
+use spreekuur_domain::audit::{Action, AuditRecord};
+use spreekuur_domain::auth::throttle;
+use spreekuur_domain::ports::SessionDevice;
+use spreekuur_domain::{Error, Timestamp};
+use spreekuur_i18n::{Lang, Msgs, fill, time_of_day};
+
+use super::{render, see_other, verify_password};
+use crate::csrf::{CsrfForm, CsrfToken};
+use crate::error::{PageError, PageResult};
+use crate::extract::{Client, LangPref, User, cookies};
+use crate::layout::{Layout, urlencode};
+use crate::state::AppState;
+
+pub enum SetupStep {
+    Password,
+    Scan,
+    Backup,
+}
+
+#[derive(Template)]
+#[template(path = "two_factor_setup.html")]
+struct SetupPage {
+    layout: Layout,
+    t: &'static Msgs,
+    step: SetupStep,
+    error: Option<String>,
+    qr_svg: String,
+    key: String,
+    backup_codes: Vec<String>,
+    download: String,
+}
+
+#[derive(Template)]
+#[template(path = "two_factor_login.html")]
+struct LoginPage {
+    layout: Layout,
+    t: &'static Msgs,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    password: String,
+}
+
+#[derive(Deserialize)]
+pub struct CodeForm {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    password: String,
+}
+
+const BACKUP_ALPHABET: &[u8] = b"23456789abcdefghjkmnpqrstuvwxyz";
+
+/// Ten backup codes like `k7m2-x9qa`: 8 characters from an alphabet without look-alikes.
+fn backup_codes() -> Result<Vec<String>, PageError> {
+    (0..10)
+        .map(|_| {
+            let bytes = spreekuur_crypto::random_bytes::<8>()
+                .map_err(|e| Error::Internal(e.to_string()))?;
+            let s: String = bytes
+                .iter()
+                .map(|b| BACKUP_ALPHABET[usize::from(*b) % BACKUP_ALPHABET.len()] as char)
+                .collect();
+            Ok(format!("{}-{}", &s[..4], &s[4..]))
+        })
+        .collect()
+}
+
+/// A typed backup code, as stored: lower case, separators dropped.
+fn normalise_backup(input: &str) -> String {
+    input
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+fn backup_hash(state: &AppState, account: &Account, code: &str) -> Vec<u8> {
+    state.tokens.hash(
+        &format!("backup_code:{}", account.id),
+        &normalise_backup(code),
+    )
+}
+
+fn qr_svg(url: &str) -> Result<String, PageError> {
+    let code = qrcode::QrCode::new(url.as_bytes()).map_err(|e| Error::Internal(e.to_string()))?;
+    Ok(code
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(220, 220)
+        .quiet_zone(true)
+        .build())
+}
+
+async fn setup_page(
+    state: &AppState,
+    lang: Lang,
+    csrf: String,
+    me: &Account,
+    step: SetupStep,
+    error: Option<String>,
+) -> Result<SetupPage, PageError> {
+    Ok(SetupPage {
+        layout: Layout::new(
+            lang,
+            "/settings/two-factor",
+            csrf,
+            Some(me),
+            state,
+            "settings",
+        )
+        .await,
+        t: lang.msgs(),
+        step,
+        error,
+        qr_svg: String::new(),
+        key: String::new(),
+        backup_codes: Vec::new(),
+        download: String::new(),
+    })
+}
+
+/// Checks a code from the app (accepting each step once) or a backup code (each once).
+async fn check_second_factor(
+    state: &AppState,
+    account: &Account,
+    input: &str,
+    now: Timestamp,
+) -> Result<bool, PageError> {
+    let Some(record) = state.store.totp(&account.id).await?.filter(|r| r.enabled) else {
+        return Ok(false);
+    };
+    let secret = TotpSecret::from_bytes(record.secret);
+    if let Some(step) = secret.verify(input, now.millis(), record.last_step) {
+        return Ok(state.store.use_totp_step(&account.id, step).await?);
+    }
+    if normalise_backup(input).len() == 8 {
+        return Ok(state
+            .store
+            .use_backup_code(&account.id, &backup_hash(state, account, input), now)
+            .await?);
+    }
+    Ok(false)
+}
+
+/// GET /settings/two-factor: "Wil je tweefactorauthenticatie activeren?"
+pub async fn setup_get(
+    State(state): State<AppState>,
+    lang: LangPref,
+    Extension(csrf): Extension<CsrfToken>,
+    User(me): User,
+) -> PageResult {
+    if state.store.totp(&me.id).await?.is_some_and(|r| r.enabled) {
+        return Ok(see_other("/settings", None));
+    }
+    render(
+        StatusCode::OK,
+        &setup_page(&state, lang.lang, csrf.0, &me, SetupStep::Password, None).await?,
+    )
+}
+
+/// POST /settings/two-factor: "Ja" with the password: shows the QR code and the key.
+pub async fn setup_post(
+    State(state): State<AppState>,
+    lang: LangPref,
+    Extension(csrf): Extension<CsrfToken>,
+    User(me): User,
+    CsrfForm(form): CsrfForm<PasswordForm>,
+) -> PageResult {
+    let t = lang.lang.msgs();
+    let hash = state
+        .store
+        .account_for_login(me.email.as_str())
+        .await?
+        .and_then(|(_, h)| h);
+    if !verify_password(&state, form.password, hash).await {
+        return render(
+            StatusCode::UNAUTHORIZED,
+            &setup_page(
+                &state,
+                lang.lang,
+                csrf.0,
+                &me,
+                SetupStep::Password,
+                Some(t.tf_wrong_password.into()),
+            )
+            .await?,
+        );
+    }
+    let secret = TotpSecret::generate().map_err(|e| Error::Internal(e.to_string()))?;
+    state
+        .store
+        .begin_totp(&me.id, secret.as_bytes(), state.clock.now())
+        .await?;
+    scan_page(
+        &state,
+        lang.lang,
+        csrf.0,
+        &me,
+        &secret,
+        None,
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn scan_page(
+    state: &AppState,
+    lang: Lang,
+    csrf: String,
+    me: &Account,
+    secret: &TotpSecret,
+    error: Option<String>,
+    status: StatusCode,
+) -> PageResult {
+    let practice = state.practice_name().await?;
+    let issuer = if practice.is_empty() {
+        "Spreekuur".to_string()
+    } else {
+        practice
+    };
+    let mut page = setup_page(state, lang, csrf, me, SetupStep::Scan, error).await?;
+    page.qr_svg = qr_svg(&secret.otpauth_url(&issuer, me.email.as_str()))?;
+    let key = secret.base32();
+    page.key = key
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).to_string())
+        .collect::<Vec<_>>()
+        .join(" ");
+    render(status, &page)
+}
+
+/// POST /settings/two-factor/confirm: the first code turns it on and shows the backup codes.
+pub async fn confirm_post(
+    State(state): State<AppState>,
+    lang: LangPref,
+    Client(client): Client,
+    Extension(csrf): Extension<CsrfToken>,
+    User(me): User,
+    CsrfForm(form): CsrfForm<CodeForm>,
+) -> PageResult {
+    let t = lang.lang.msgs();
+    let Some(record) = state.store.totp(&me.id).await?.filter(|r| !r.enabled) else {
+        return Ok(see_other("/settings", None));
+    };
+    let secret = TotpSecret::from_bytes(record.secret);
+    let now = state.clock.now();
+    let Some(step) = secret.verify(&form.code, now.millis(), None) else {
+        return scan_page(
+            &state,
+            lang.lang,
+            csrf.0,
+            &me,
+            &secret,
+            Some(t.tf_code_wrong.into()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    };
+    let codes = backup_codes()?;
+    let hashes: Vec<Vec<u8>> = codes.iter().map(|c| backup_hash(&state, &me, c)).collect();
+    let rec = AuditRecord::new(now, Action::TwoFactorEnabled, &client).actor(&me.id);
+    state.store.enable_totp(&me.id, step, &hashes, &rec).await?;
+    let mut page = setup_page(&state, lang.lang, csrf.0, &me, SetupStep::Backup, None).await?;
+    page.download = urlencode(&format!("{}\n\n{}\n", t.tf_backup_intro, codes.join("\n")));
+    page.backup_codes = codes;
+    render(StatusCode::OK, &page)
+}
+
+/// POST /settings/two-factor/disable: password and a code.
+pub async fn disable_post(
+    State(state): State<AppState>,
+    Client(client): Client,
+    User(me): User,
+    CsrfForm(form): CsrfForm<CodeForm>,
+) -> PageResult {
+    let now = state.clock.now();
+    let hash = state
+        .store
+        .account_for_login(me.email.as_str())
+        .await?
+        .and_then(|(_, h)| h);
+    let password_ok = verify_password(&state, form.password, hash).await;
+    if !password_ok || !check_second_factor(&state, &me, &form.code, now).await? {
+        state
+            .store
+            .audit(
+                &AuditRecord::new(now, Action::TwoFactorRefused, &client)
+                    .actor(&me.id)
+                    .failed(),
+            )
+            .await?;
+        return Ok(see_other("/settings?notice=tf_refused", None));
+    }
+    state
+        .store
+        .disable_totp(
+            &me.id,
+            &AuditRecord::new(now, Action::TwoFactorDisabled, &client).actor(&me.id),
+        )
+        .await?;
+    Ok(see_other("/settings?notice=tf_disabled", None))
+}
+
+/// After a correct password, when the account uses an authenticator app: a pending sign-in.
+pub async fn begin(state: &AppState, account: &Account, device: &SessionDevice) -> PageResult {
+    let now = state.clock.now();
+    let token = spreekuur_crypto::generate_token().map_err(|e| Error::Internal(e.to_string()))?;
+    let hash = state.tokens.hash("session", &token);
+    let hours = state.cfg.session_hours;
+    state
+        .store
+        .create_totp_pending_session(
+            &hash,
+            &account.id,
+            now,
+            now.plus_seconds(hours * 3600),
+            device,
+        )
+        .await?;
+    let cookie = cookies::set(
+        cookies::SESSION,
+        &token,
+        Some(hours * 3600),
+        state.cfg.secure_cookies(),
+        "Lax",
+        true,
+    );
+    Ok(see_other(
+        "/two-factor",
+        axum::http::HeaderValue::from_str(&cookie).ok(),
+    ))
+}
+
+async fn pending(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<(Vec<u8>, Account)>, PageError> {
+    let Some(token) = cookies::get(headers, cookies::SESSION) else {
+        return Ok(None);
+    };
+    let hash = state.tokens.hash("session", &token);
+    Ok(state
+        .store
+        .totp_pending_account(&hash, state.clock.now())
+        .await?
+        .map(|a| (hash, a)))
+}
+
+/// GET /two-factor
+pub async fn login_get(
+    State(state): State<AppState>,
+    lang: LangPref,
+    headers: HeaderMap,
+    Extension(csrf): Extension<CsrfToken>,
+) -> PageResult {
+    if pending(&state, &headers).await?.is_none() {
+        return Ok(see_other("/login", None));
+    }
+    let page = LoginPage {
+        layout: Layout::new(lang.lang, "/two-factor", csrf.0, None, &state, "").await,
+        t: lang.lang.msgs(),
+        error: None,
+    };
+    render(StatusCode::OK, &page)
+}
+
+/// POST /two-factor: a code from the app or a backup code; guessing is throttled per account.
+pub async fn login_post(
+    State(state): State<AppState>,
+    lang: LangPref,
+    headers: HeaderMap,
+    Client(client): Client,
+    Extension(csrf): Extension<CsrfToken>,
+    CsrfForm(form): CsrfForm<CodeForm>,
+) -> PageResult {
+    let Some((hash, account)) = pending(&state, &headers).await? else {
+        return Ok(see_other("/login", None));
+    };
+    let t = lang.lang.msgs();
+    let now = state.clock.now();
+    let key = format!("totp:{}", account.id);
+    let blocked = state.store.throttle(&key).await?.blocked(now);
+    let error = if let Some(until) = blocked {
+        Some((
+            StatusCode::TOO_MANY_REQUESTS,
+            fill(t.login_blocked, &[("time", &time_of_day(until.millis()))]),
+        ))
+    } else if check_second_factor(&state, &account, &form.code, now).await?
+        && state.store.complete_totp_session(&hash, now).await?
+    {
+        state.store.clear_throttle(&key).await?;
+        state
+            .store
+            .audit(&AuditRecord::new(now, Action::TwoFactorAccepted, &client).actor(&account.id))
+            .await?;
+        return Ok(see_other("/messenger", None));
+    } else {
+        state
+            .store
+            .audit(
+                &AuditRecord::new(now, Action::TwoFactorRefused, &client)
+                    .actor(&account.id)
+                    .failed(),
+            )
+            .await?;
+        let after = state
+            .store
+            .record_failure(&key, now, throttle::PER_LOGIN_FREE)
+            .await?;
+        Some(match after.blocked(now) {
+            Some(until) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                fill(t.login_blocked, &[("time", &time_of_day(until.millis()))]),
+            ),
+            None => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                t.tf_code_wrong.to_string(),
+            ),
+        })
+    };
+    let (status, message) = error.unwrap_or((
+        StatusCode::UNPROCESSABLE_ENTITY,
+        t.tf_code_wrong.to_string(),
+    ));
+    let page = LoginPage {
+        layout: Layout::new(lang.lang, "/two-factor", csrf.0, None, &state, "").await,
+        t,
+        error: Some(message),
+    };
+    render(status, &page)
+}

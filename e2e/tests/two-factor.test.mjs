@@ -1,0 +1,103 @@
+// "Tweefactorauthenticatie" with codes made by an independent implementation (Debian's
+// oathtool): enabling with the password and a first code, backup codes shown once, the login's
+// second step, replayed codes refused, a backup code working once, turning it off.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { startSmtpSink } from '../lib/smtp-sink.mjs';
+import { startServer } from '../lib/server.mjs';
+import { launch, checkA11y, screenshots, DESKTOP } from '../lib/browser.mjs';
+import { ADMIN, setUpPractice, logIn } from '../lib/journey.mjs';
+
+let sink, server, browser;
+before(async () => {
+  sink = await startSmtpSink();
+  server = await startServer({ smtpUrl: sink.url });
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+  await sink?.close();
+});
+
+/** The code oathtool computes for `key` at now + `aheadSecs`. */
+const totp = (key, aheadSecs = 0) =>
+  execFileSync('oathtool', ['--totp', '-b', key.replace(/\s+/g, ''), `--now=@${Math.floor(Date.now() / 1000) + aheadSecs}`]).toString().trim();
+
+async function secondStep(page, code) {
+  await page.getByRole('heading', { name: 'Tweefactorauthenticatie' }).waitFor();
+  await page.getByLabel('Code uit je app of back-upcode').fill(code);
+  const [res] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/two-factor')),
+    page.getByRole('button', { name: 'Doorgaan' }).click(),
+  ]);
+  return res.status();
+}
+
+test('two-factor authentication with an authenticator app', async () => {
+  const page = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+  await setUpPractice(page, server);
+  await page.getByRole('link', { name: 'Instellingen' }).click();
+  await page.getByRole('link', { name: 'Activeer tweefactorauthenticatie' }).click();
+  await page.getByText('Wil je tweefactorauthenticatie activeren?').waitFor();
+  await page.getByLabel('Wachtwoord').fill('niet-het-wachtwoord');
+  await page.getByRole('button', { name: 'Ja' }).click();
+  await page.getByText('Dit wachtwoord klopt niet.').waitFor();
+  await page.getByLabel('Wachtwoord').fill(ADMIN.password);
+  await page.getByRole('button', { name: 'Ja' }).click();
+  await page.getByText('Scan deze QR-code met je authenticator-app.').waitFor();
+  await page.getByRole('img', { name: 'QR-code voor je authenticator-app' }).waitFor();
+  const key = (await page.locator('#totp-key').innerText()).trim();
+  assert.match(key, /^[A-Z2-7 ]{32,}$/);
+  await checkA11y(page, 'two-factor setup');
+  await screenshots(page, '21-two-factor-scan');
+  await page.getByLabel('Code uit je app (6 cijfers)').fill(totp(key) === '000000' ? '111111' : '000000');
+  await page.getByRole('button', { name: 'Bevestigen' }).click();
+  await page.getByText('Deze code klopt niet.').waitFor();
+  await page.getByLabel('Code uit je app (6 cijfers)').fill(totp(key));
+  await page.getByRole('button', { name: 'Bevestigen' }).click();
+  await page.getByText('Tweefactorauthenticatie staat aan.').waitFor();
+  const codes = await page.locator('.backup-codes code').allInnerTexts();
+  assert.equal(codes.length, 10);
+  assert.equal(new Set(codes).size, 10);
+  await checkA11y(page, 'backup codes');
+  await screenshots(page, '22-two-factor-backup');
+  await page.getByRole('link', { name: 'Klaar' }).click();
+  await page.getByText('Tweefactorauthenticatie staat aan. Je hebt nog 10 ongebruikte back-upcodes.').waitFor();
+
+  // The login now asks for a code; going straight to the messenger does not skip it.
+  const login = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+  assert.equal(await logIn(login, server.base, ADMIN.email, ADMIN.password), 303);
+  await login.getByRole('heading', { name: 'Tweefactorauthenticatie' }).waitFor();
+  await checkA11y(login, 'two-factor login');
+  await login.goto(server.base + '/messenger');
+  assert.match(login.url(), /\/login$/);
+  assert.equal(await logIn(login, server.base, ADMIN.email, ADMIN.password), 303);
+  const next = totp(key, 30);
+  assert.equal(await secondStep(login, next), 303);
+  await login.getByRole('heading', { name: 'Gesprekken' }).waitFor();
+
+  // The same code again is a replay.
+  const replay = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+  assert.equal(await logIn(replay, server.base, ADMIN.email, ADMIN.password), 303);
+  assert.equal(await secondStep(replay, next), 422);
+  await replay.getByText('Deze code klopt niet.').waitFor();
+
+  // A backup code works once, typed in capitals without its dash.
+  assert.equal(await secondStep(replay, codes[0].replace('-', '').toUpperCase()), 303);
+  const again = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+  assert.equal(await logIn(again, server.base, ADMIN.email, ADMIN.password), 303);
+  assert.equal(await secondStep(again, codes[0]), 422);
+
+  // Turning it off needs the password and a code.
+  await page.goto(server.base + '/settings');
+  await page.locator('details.disable-2fa > summary').click();
+  await page.locator('#disable-password').fill(ADMIN.password);
+  await page.locator('#disable-code').fill(codes[1]);
+  await page.getByRole('button', { name: 'Tweefactorauthenticatie uitzetten' }).click();
+  await page.getByText('Tweefactorauthenticatie staat uit.').first().waitFor();
+  const plain = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+  assert.equal(await logIn(plain, server.base, ADMIN.email, ADMIN.password), 303);
+  await plain.getByRole('heading', { name: 'Gesprekken' }).waitFor();
+});
