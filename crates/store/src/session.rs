@@ -5,10 +5,58 @@ use spreekuur_domain::account::Account;
 use spreekuur_domain::audit::AuditRecord;
 use spreekuur_domain::ports::{SessionDevice, SessionStore, SessionView};
 use spreekuur_domain::{Error, StoreError, Timestamp, UserId};
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
 use crate::account::{ACCOUNT_COLUMNS, account_from_row};
 use crate::{Db, audit, db_err, internal};
+
+/// Where a session stands: signed in, or waiting for its second step.
+#[derive(Clone, Copy)]
+pub(crate) enum Stage {
+    Full,
+    /// Waiting for the e-mailed session code.
+    Code,
+    /// Waiting for the authenticator code.
+    Totp,
+}
+
+impl Stage {
+    fn as_str(self) -> &'static str {
+        match self {
+            Stage::Full => "full",
+            Stage::Code => "code",
+            Stage::Totp => "totp",
+        }
+    }
+}
+
+/// Inserts a session (only the hash of its cookie) with where it was started.
+pub(crate) async fn insert_session(
+    conn: &mut AnyConnection,
+    id_hash: &[u8],
+    user: &UserId,
+    now: Timestamp,
+    expires_at: Timestamp,
+    device: &SessionDevice,
+    stage: Stage,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, expires_at, stage, public_id, user_agent, client)
+         VALUES ($1, $2, $3, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(id_hash.to_vec())
+    .bind(user.as_str())
+    .bind(now.millis())
+    .bind(expires_at.millis())
+    .bind(stage.as_str())
+    .bind(device.public_id.clone())
+    .bind(device.user_agent.clone())
+    .bind(device.client.clone())
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
 
 #[async_trait]
 impl SessionStore for Db {
@@ -20,21 +68,17 @@ impl SessionStore for Db {
         expires_at: Timestamp,
         device: &SessionDevice,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, expires_at, public_id, user_agent, client)
-             VALUES ($1, $2, $3, $3, $4, $5, $6, $7)",
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        insert_session(
+            &mut conn,
+            id_hash,
+            user,
+            now,
+            expires_at,
+            device,
+            Stage::Full,
         )
-        .bind(id_hash.to_vec())
-        .bind(user.as_str())
-        .bind(now.millis())
-        .bind(expires_at.millis())
-        .bind(device.public_id.clone())
-        .bind(device.user_agent.clone())
-        .bind(device.client.clone())
-        .execute(&self.pool)
         .await
-        .map_err(db_err)?;
-        Ok(())
     }
 
     async fn session_account(
@@ -83,21 +127,17 @@ impl SessionStore for Db {
         expires_at: Timestamp,
         device: &SessionDevice,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, expires_at, stage, public_id, user_agent, client)
-             VALUES ($1, $2, $3, $3, $4, 'totp', $5, $6, $7)",
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        insert_session(
+            &mut conn,
+            id_hash,
+            user,
+            now,
+            expires_at,
+            device,
+            Stage::Totp,
         )
-        .bind(id_hash.to_vec())
-        .bind(user.as_str())
-        .bind(now.millis())
-        .bind(expires_at.millis())
-        .bind(device.public_id.clone())
-        .bind(device.user_agent.clone())
-        .bind(device.client.clone())
-        .execute(&self.pool)
         .await
-        .map_err(db_err)?;
-        Ok(())
     }
 
     async fn totp_pending_account(

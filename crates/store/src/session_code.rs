@@ -10,6 +10,7 @@ use spreekuur_domain::{StoreError, Timestamp, UserId};
 use sqlx::{AnyConnection, Row};
 
 use crate::account::{ACCOUNT_COLUMNS, account_from_row};
+use crate::session::{Stage, insert_session};
 use crate::{Db, audit, db_err, outbox};
 
 async fn insert_code(conn: &mut AnyConnection, code: &NewSessionCode) -> Result<(), StoreError> {
@@ -62,20 +63,16 @@ impl SessionCodeStore for Db {
         audit_rec: &AuditRecord,
     ) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
-        sqlx::query(
-            "INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, expires_at, stage, public_id, user_agent, client)
-             VALUES ($1, $2, $3, $3, $4, 'code', $5, $6, $7)",
+        insert_session(
+            &mut tx,
+            &code.session_hash,
+            &code.user,
+            code.requested_at,
+            expires_at,
+            device,
+            Stage::Code,
         )
-        .bind(code.session_hash.clone())
-        .bind(code.user.as_str())
-        .bind(code.requested_at.millis())
-        .bind(expires_at.millis())
-        .bind(device.public_id.clone())
-        .bind(device.user_agent.clone())
-        .bind(device.client.clone())
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
+        .await?;
         insert_code(&mut tx, code).await?;
         outbox::enqueue(self, &mut tx, mail, code.requested_at).await?;
         audit::append(&mut tx, audit_rec).await?;

@@ -118,22 +118,45 @@ pub async fn start_session(
     now: Timestamp,
     device: &spreekuur_domain::ports::SessionDevice,
 ) -> Result<HeaderValue, PageError> {
-    let token = spreekuur_crypto::generate_token().map_err(|e| Error::Internal(e.to_string()))?;
-    let hash = state.tokens.hash("session", &token);
-    let hours = state.cfg.session_hours;
+    let token = NewSession::new(state, now)?;
     state
         .store
-        .create_session(&hash, user, now, now.plus_seconds(hours * 3600), device)
+        .create_session(&token.hash, user, now, token.expires_at, device)
         .await?;
-    let cookie = cookies::set(
-        cookies::SESSION,
-        &token,
-        Some(hours * 3600),
-        state.cfg.secure_cookies(),
-        "Lax",
-        true,
-    );
-    HeaderValue::from_str(&cookie).map_err(|e| PageError::Domain(Error::Internal(e.to_string())))
+    token.cookie(state)
+}
+
+/// A fresh session token: its hash goes to the store, the token itself only into the cookie.
+pub struct NewSession {
+    token: zeroize::Zeroizing<String>,
+    pub hash: Vec<u8>,
+    pub expires_at: Timestamp,
+}
+
+impl NewSession {
+    pub fn new(state: &AppState, now: Timestamp) -> Result<Self, PageError> {
+        let token =
+            spreekuur_crypto::generate_token().map_err(|e| Error::Internal(e.to_string()))?;
+        let hash = state.tokens.hash("session", &token);
+        Ok(Self {
+            token,
+            hash,
+            expires_at: now.plus_seconds(state.cfg.session_hours * 3600),
+        })
+    }
+
+    /// The `Set-Cookie` value (HttpOnly, SameSite=Lax, Secure over https).
+    pub fn cookie(&self, state: &AppState) -> Result<HeaderValue, PageError> {
+        let c = cookies::set(
+            cookies::SESSION,
+            &self.token,
+            Some(state.cfg.session_hours * 3600),
+            state.cfg.secure_cookies(),
+            "Lax",
+            true,
+        );
+        HeaderValue::from_str(&c).map_err(|e| PageError::Domain(Error::Internal(e.to_string())))
+    }
 }
 
 /// A "303 See Other" to `to`, optionally setting a cookie.

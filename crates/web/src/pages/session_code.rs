@@ -5,7 +5,7 @@
 use askama::Template;
 use axum::Extension;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
 use spreekuur_domain::account::Account;
@@ -18,7 +18,7 @@ use spreekuur_domain::ports::{NewSessionCode, SessionCodeInfo, SessionDevice};
 use spreekuur_domain::{Error, Timestamp};
 use spreekuur_i18n::{Lang, Msgs, fill, time_of_day};
 
-use super::{render, see_other};
+use super::{NewSession, render, see_other};
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::{PageError, PageResult};
 use crate::extract::{Client, LangPref, cookies};
@@ -85,9 +85,8 @@ pub async fn begin(
 ) -> PageResult {
     let client = device.client.as_str();
     let now = state.clock.now();
-    let token = spreekuur_crypto::generate_token().map_err(|e| Error::Internal(e.to_string()))?;
-    let session_hash = state.tokens.hash("session", &token);
-    let (code, digits) = new_code(state, &session_hash, account, now, next_path)?;
+    let session = NewSession::new(state, now)?;
+    let (code, digits) = new_code(state, &session.hash, account, now, next_path)?;
     let practice = state.practice_name().await?;
     let mail = spreekuur_mail::compose::session_code(
         lang,
@@ -100,24 +99,12 @@ pub async fn begin(
     let rec = AuditRecord::new(now, Action::SessionCodeSent, client)
         .actor(&account.id)
         .object(&code.id);
-    let hours = state.cfg.session_hours;
     state
         .store
-        .start_pending_session(now.plus_seconds(hours * 3600), device, &code, &mail, &rec)
+        .start_pending_session(session.expires_at, device, &code, &mail, &rec)
         .await?;
     state.mail_wake.notify_one();
-    let cookie = cookies::set(
-        cookies::SESSION,
-        &token,
-        Some(hours * 3600),
-        state.cfg.secure_cookies(),
-        "Lax",
-        true,
-    );
-    Ok(see_other(
-        "/session-code",
-        HeaderValue::from_str(&cookie).ok(),
-    ))
+    Ok(see_other("/session-code", Some(session.cookie(state)?)))
 }
 
 /// The pending sign-in of this browser, if any.

@@ -17,7 +17,7 @@ use spreekuur_domain::ports::SessionDevice;
 use spreekuur_domain::{Error, Timestamp};
 use spreekuur_i18n::{Lang, Msgs, fill, time_of_day};
 
-use super::{render, see_other, verify_password};
+use super::{NewSession, render, see_other, verify_password};
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::{PageError, PageResult};
 use crate::extract::{Client, LangPref, User, cookies};
@@ -321,31 +321,12 @@ pub async fn disable_post(
 /// After a correct password, when the account uses an authenticator app: a pending sign-in.
 pub async fn begin(state: &AppState, account: &Account, device: &SessionDevice) -> PageResult {
     let now = state.clock.now();
-    let token = spreekuur_crypto::generate_token().map_err(|e| Error::Internal(e.to_string()))?;
-    let hash = state.tokens.hash("session", &token);
-    let hours = state.cfg.session_hours;
+    let session = NewSession::new(state, now)?;
     state
         .store
-        .create_totp_pending_session(
-            &hash,
-            &account.id,
-            now,
-            now.plus_seconds(hours * 3600),
-            device,
-        )
+        .create_totp_pending_session(&session.hash, &account.id, now, session.expires_at, device)
         .await?;
-    let cookie = cookies::set(
-        cookies::SESSION,
-        &token,
-        Some(hours * 3600),
-        state.cfg.secure_cookies(),
-        "Lax",
-        true,
-    );
-    Ok(see_other(
-        "/two-factor",
-        axum::http::HeaderValue::from_str(&cookie).ok(),
-    ))
+    Ok(see_other("/two-factor", Some(session.cookie(state)?)))
 }
 
 async fn pending(
