@@ -90,6 +90,27 @@ test('two-factor authentication with an authenticator app', async () => {
   assert.equal(await logIn(again, server.base, ADMIN.email, ADMIN.password), 303);
   assert.equal(await secondStep(again, codes[0]), 422);
 
+  // In English, with the keyboard alone: Tab, type, Enter.
+  const en = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+  await en.goto(server.base + '/lang/en?back=/login');
+  await en.getByRole('heading', { name: 'Log in' }).waitFor();
+  const tabTo = async (id) => {
+    for (let i = 0; i < 40 && (await en.evaluate(() => document.activeElement?.id)) !== id; i++) await en.keyboard.press('Tab');
+    assert.equal(await en.evaluate(() => document.activeElement?.id), id);
+  };
+  await tabTo('login');
+  await en.keyboard.type(ADMIN.email);
+  await en.keyboard.press('Tab');
+  await en.keyboard.type(ADMIN.password);
+  await en.keyboard.press('Enter');
+  await en.getByRole('heading', { name: 'Two-factor authentication' }).waitFor();
+  await en.getByText('No access to your app? Then enter one of your backup codes.').waitFor();
+  await checkA11y(en, 'two-factor login (en)');
+  await tabTo('code');
+  await en.keyboard.type(codes[2]);
+  await en.keyboard.press('Enter');
+  await en.getByRole('heading', { name: 'Conversations' }).waitFor();
+
   // Turning it off needs the password and a code.
   await page.goto(server.base + '/settings');
   await page.locator('details.disable-2fa > summary').click();
