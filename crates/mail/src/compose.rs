@@ -133,6 +133,45 @@ pub fn invitation(m: &InvitationMail<'_>) -> Outgoing {
     }
 }
 
+/// A mail whose point is one single-use link: greeting, text, the button, its validity, the
+/// link spelled out for who cannot click, and the footer.
+struct LinkMail<'a> {
+    subject: String,
+    body: String,
+    button: &'a str,
+    valid: String,
+}
+
+fn link_mail(
+    lang: Lang,
+    practice: &str,
+    first_name: &str,
+    to: &EmailAddress,
+    link: &str,
+    m: LinkMail<'_>,
+) -> Outgoing {
+    let t = lang.msgs();
+    let greeting = fill(t.mail_greeting, &[("name", first_name)]);
+    let footer = fill(t.mail_footer, &[("practice", practice)]);
+    let text = format!(
+        "{greeting}\n\n{}\n\n{}:\n{link}\n\n{}\n\n-- \n{footer}\n",
+        m.body, m.button, m.valid
+    );
+    Outgoing {
+        to: to.clone(),
+        from_name: practice.to_string(),
+        subject: m.subject,
+        text,
+        html: html_layout(
+            lang,
+            &[greeting, m.body],
+            (m.button, link),
+            &[m.valid, t.mail_link_fallback.to_string(), link.to_string()],
+            &footer,
+        ),
+    }
+}
+
 /// A link to set a password (new staff accounts).
 pub fn set_password(
     lang: Lang,
@@ -143,30 +182,22 @@ pub fn set_password(
     valid_until: i64,
 ) -> Outgoing {
     let t = lang.msgs();
-    let greeting = fill(t.mail_greeting, &[("name", first_name)]);
-    let body = fill(t.mail_set_password_body, &[("practice", practice)]);
-    let valid = fill(
-        t.mail_set_password_valid,
-        &[("date", &spreekuur_i18n::date_time(lang, valid_until))],
-    );
-    let footer = fill(t.mail_footer, &[("practice", practice)]);
-    let text = format!(
-        "{greeting}\n\n{body}\n\n{}:\n{link}\n\n{valid}\n\n-- \n{footer}\n",
-        t.mail_set_password_button
-    );
-    Outgoing {
-        to: to.clone(),
-        from_name: practice.to_string(),
-        subject: fill(t.mail_set_password_subject, &[("practice", practice)]),
-        text,
-        html: html_layout(
-            lang,
-            &[greeting, body],
-            (t.mail_set_password_button, link),
-            &[valid, t.mail_link_fallback.to_string(), link.to_string()],
-            &footer,
-        ),
-    }
+    link_mail(
+        lang,
+        practice,
+        first_name,
+        to,
+        link,
+        LinkMail {
+            subject: fill(t.mail_set_password_subject, &[("practice", practice)]),
+            body: fill(t.mail_set_password_body, &[("practice", practice)]),
+            button: t.mail_set_password_button,
+            valid: fill(
+                t.mail_set_password_valid,
+                &[("date", &spreekuur_i18n::date_time(lang, valid_until))],
+            ),
+        },
+    )
 }
 
 /// "Wachtwoord vergeten": the link to set a new password (single use, valid 1 hour).
@@ -179,30 +210,22 @@ pub fn password_reset(
     valid_until: i64,
 ) -> Outgoing {
     let t = lang.msgs();
-    let greeting = fill(t.mail_greeting, &[("name", first_name)]);
-    let body = t.mail_reset_body.to_string();
-    let valid = fill(
-        t.mail_reset_valid,
-        &[("date", &spreekuur_i18n::date_time(lang, valid_until))],
-    );
-    let footer = fill(t.mail_footer, &[("practice", practice)]);
-    let text = format!(
-        "{greeting}\n\n{body}\n\n{}:\n{link}\n\n{valid}\n\n-- \n{footer}\n",
-        t.mail_reset_button
-    );
-    Outgoing {
-        to: to.clone(),
-        from_name: practice.to_string(),
-        subject: fill(t.mail_reset_subject, &[("practice", practice)]),
-        text,
-        html: html_layout(
-            lang,
-            &[greeting, body],
-            (t.mail_reset_button, link),
-            &[valid, t.mail_link_fallback.to_string(), link.to_string()],
-            &footer,
-        ),
-    }
+    link_mail(
+        lang,
+        practice,
+        first_name,
+        to,
+        link,
+        LinkMail {
+            subject: fill(t.mail_reset_subject, &[("practice", practice)]),
+            body: t.mail_reset_body.to_string(),
+            button: t.mail_reset_button,
+            valid: fill(
+                t.mail_reset_valid,
+                &[("date", &spreekuur_i18n::date_time(lang, valid_until))],
+            ),
+        },
+    )
 }
 
 /// The notice that a password was changed, with what to do if it was not you.

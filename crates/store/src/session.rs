@@ -21,7 +21,7 @@ pub(crate) enum Stage {
 }
 
 impl Stage {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Stage::Full => "full",
             Stage::Code => "code",
@@ -56,6 +56,27 @@ pub(crate) async fn insert_session(
     .await
     .map_err(db_err)?;
     Ok(())
+}
+
+/// The account behind a live session in `stage`.
+pub(crate) async fn account_in_stage(
+    db: &Db,
+    id_hash: &[u8],
+    now: Timestamp,
+    stage: Stage,
+) -> Result<Option<Account>, StoreError> {
+    let sql = format!(
+        "SELECT {ACCOUNT_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id
+         WHERE s.id_hash = $1 AND s.expires_at > $2 AND u.active = 1 AND s.stage = $3"
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id_hash.to_vec())
+        .bind(now.millis())
+        .bind(stage.as_str())
+        .fetch_optional(&db.pool)
+        .await
+        .map_err(db_err)?;
+    row.as_ref().map(account_from_row).transpose()
 }
 
 #[async_trait]
@@ -145,17 +166,7 @@ impl SessionStore for Db {
         id_hash: &[u8],
         now: Timestamp,
     ) -> Result<Option<Account>, StoreError> {
-        let sql = format!(
-            "SELECT {ACCOUNT_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id
-             WHERE s.id_hash = $1 AND s.expires_at > $2 AND u.active = 1 AND s.stage = 'totp'"
-        );
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(id_hash.to_vec())
-            .bind(now.millis())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db_err)?;
-        row.as_ref().map(account_from_row).transpose()
+        account_in_stage(self, id_hash, now, Stage::Totp).await
     }
 
     async fn complete_totp_session(

@@ -9,8 +9,7 @@ use spreekuur_domain::ports::{NewSessionCode, SessionCodeInfo, SessionCodeStore,
 use spreekuur_domain::{StoreError, Timestamp, UserId};
 use sqlx::{AnyConnection, Row};
 
-use crate::account::{ACCOUNT_COLUMNS, account_from_row};
-use crate::session::{Stage, insert_session};
+use crate::session::{Stage, account_in_stage, insert_session};
 use crate::{Db, audit, db_err, outbox};
 
 async fn insert_code(conn: &mut AnyConnection, code: &NewSessionCode) -> Result<(), StoreError> {
@@ -84,20 +83,9 @@ impl SessionCodeStore for Db {
         session_hash: &[u8],
         now: Timestamp,
     ) -> Result<Option<(Account, Option<SessionCodeInfo>)>, StoreError> {
-        let sql = format!(
-            "SELECT {ACCOUNT_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id
-             WHERE s.id_hash = $1 AND s.expires_at > $2 AND u.active = 1 AND s.stage = 'code'"
-        );
-        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(session_hash.to_vec())
-            .bind(now.millis())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db_err)?
-        else {
+        let Some(account) = account_in_stage(self, session_hash, now, Stage::Code).await? else {
             return Ok(None);
         };
-        let account = account_from_row(&row)?;
         let code = sqlx::query(
             "SELECT id, requested_at, expires_at, attempts, state, next_path FROM session_codes WHERE session_hash = $1 ORDER BY requested_at DESC, id DESC LIMIT 1",
         )
