@@ -195,7 +195,7 @@ export async function logIn(page, base, login, password) {
   await page.getByLabel('Wachtwoord').fill(password);
   const [res] = await Promise.all([
     page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/login')),
-    page.getByRole('button', { name: 'Inloggen' }).click(),
+    page.getByRole('button', { name: 'Inloggen', exact: true }).click(),
   ]);
   return res.status();
 }

@@ -27,6 +27,7 @@ function withDatabase(url, name) {
   return u.toString();
 }
 
+/** `env` is extra environment, or a function of the chosen port that returns it. */
 export async function startServer({ smtpUrl = '', postgres = false, env = {} } = {}) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'spreekuur-e2e-'));
   const port = await freePort();
@@ -45,7 +46,7 @@ export async function startServer({ smtpUrl = '', postgres = false, env = {} } =
       SPREEKUUR_SMTP_URL: smtpUrl,
       SPREEKUUR_LOG_LEVEL: 'info',
       ...extra,
-      ...env,
+      ...(typeof env === 'function' ? env(port) : env),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

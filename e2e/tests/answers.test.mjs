@@ -76,11 +76,11 @@ test('"Ik heb al een account": the invitation is linked to the existing account'
   await checkA11y(page, 'login for invitation');
   await page.getByLabel('E-mailadres of gebruikersnaam').fill(piet.email);
   await page.getByLabel('Wachtwoord').fill('wrong-Password1!');
-  await page.getByRole('button', { name: 'Inloggen' }).click();
+  await page.getByRole('button', { name: 'Inloggen', exact: true }).click();
   await page.getByText('Het e-mailadres, de gebruikersnaam of het wachtwoord klopt niet.').waitFor();
   const beforeCode = sink.messages.length;
   await page.getByLabel('Wachtwoord').fill('Fietsband-Lantaarn7');
-  await page.getByRole('button', { name: 'Inloggen' }).click();
+  await page.getByRole('button', { name: 'Inloggen', exact: true }).click();
   // Patients confirm a sign-in with the e-mailed session code (the practice's default).
   await page.getByRole('heading', { name: 'Sessiecode', exact: true }).waitFor();
   const { code } = await sessionCode(sink, piet.email, beforeCode);

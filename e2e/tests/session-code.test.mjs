@@ -32,7 +32,7 @@ async function passwordStep(page, p) {
   await page.goto(server.base + '/login');
   await page.getByLabel('E-mailadres of gebruikersnaam').fill(p.email);
   await page.getByLabel('Wachtwoord').fill(p.password);
-  await page.getByRole('button', { name: 'Inloggen' }).click();
+  await page.getByRole('button', { name: 'Inloggen', exact: true }).click();
   await page.getByRole('heading', { name: 'Sessiecode', exact: true }).waitFor();
   return before;
 }
@@ -115,6 +115,6 @@ test('the practice can switch the second step off for patients', async () => {
   await page.goto(server.base + '/login');
   await page.getByLabel('E-mailadres of gebruikersnaam').fill('tom@example.test');
   await page.getByLabel('Wachtwoord').fill('Woordje1!');
-  await page.getByRole('button', { name: 'Inloggen' }).click();
+  await page.getByRole('button', { name: 'Inloggen', exact: true }).click();
   await page.getByRole('heading', { name: 'Gesprek met Anna de Vries' }).waitFor();
 });

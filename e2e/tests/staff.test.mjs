@@ -61,7 +61,7 @@ test('an administrator adds a provider, who sets a password and invites a patien
   assert.match(res.url(), /\/login$/);
   await bram.getByLabel('E-mailadres of gebruikersnaam').fill('bram@delinde.test');
   await bram.getByLabel('Wachtwoord').fill('Huisbezoek-2026');
-  await bram.getByRole('button', { name: 'Inloggen' }).click();
+  await bram.getByRole('button', { name: 'Inloggen', exact: true }).click();
   await bram.getByText('Het e-mailadres, de gebruikersnaam of het wachtwoord klopt niet.').waitFor();
   await checkA11y(bram, 'login with an error');
   await screenshots(bram, '15-login-error');

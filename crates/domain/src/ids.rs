@@ -68,3 +68,7 @@ id_type!(
     /// One e-mail waiting in the outbox.
     OutboxId
 );
+id_type!(
+    /// A passkey registered to an account.
+    PasskeyId
+);

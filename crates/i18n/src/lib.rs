@@ -120,6 +120,8 @@ catalogue! {
     settings_title, sessions_title, sessions_intro, sessions_device, sessions_started, sessions_last_active, sessions_address, sessions_this, sessions_end, sessions_end_others, sessions_ended, sessions_others_ended, sessions_unknown_device, sessions_on,
     // two-factor
     tf_title, tf_status_on, tf_status_off, tf_activate, tf_question, tf_yes, tf_password_again, tf_wrong_password, tf_scan, tf_qr_label, tf_key_text, tf_first_code, tf_code_label, tf_confirm, tf_code_wrong, tf_enabled, tf_backup_intro, tf_backup_download, tf_backup_print, tf_done, tf_login_intro, tf_login_backup, tf_login_label, tf_disable, tf_disable_intro, tf_disabled,
+    // passkeys
+    pk_title, pk_intro, pk_none, pk_name, pk_created, pk_last_used, pk_never_used, pk_remove, pk_add, pk_name_label, pk_name_help, pk_added, pk_removed, pk_exists, pk_failed, pk_expired, pk_wrong_origin, pk_unavailable, pk_unsupported, pk_needs_js, pk_busy, pk_login, pk_login_failed, pk_or, pk_second_intro, pk_use, pk_no_access,
     // set password
     set_password_title, set_password_intro, set_password_submit, set_password_done, link_expired,
     link_used, link_unknown,

@@ -9,6 +9,7 @@ pub mod backend;
 mod conversation;
 mod invitation;
 mod outbox;
+mod passkey;
 mod session;
 mod session_code;
 mod throttle;
@@ -87,6 +88,11 @@ fn migrations(backend: Backend) -> Vec<Migration> {
                 "totp",
                 include_str!("../migrations/sqlite/0005_totp.sql"),
             ),
+            (
+                6,
+                "passkeys",
+                include_str!("../migrations/sqlite/0006_passkeys.sql"),
+            ),
         ],
         Backend::Postgres => &[
             (
@@ -113,6 +119,11 @@ fn migrations(backend: Backend) -> Vec<Migration> {
                 5,
                 "totp",
                 include_str!("../migrations/postgres/0005_totp.sql"),
+            ),
+            (
+                6,
+                "passkeys",
+                include_str!("../migrations/postgres/0006_passkeys.sql"),
             ),
         ],
     };

@@ -13,6 +13,7 @@ mod middleware;
 mod pages;
 mod state;
 pub mod tls;
+pub mod webauthn;
 
 pub use pages::staff::create_staff;
 pub use state::{AppState, WebConfig};
@@ -69,6 +70,25 @@ pub fn router(state: AppState) -> Router {
             "/two-factor",
             get(pages::two_factor::login_get).post(pages::two_factor::login_post),
         )
+        .route(
+            "/settings/passkeys/options",
+            post(pages::passkeys::add_options_post),
+        )
+        .route("/settings/passkeys", post(pages::passkeys::add_post))
+        .route(
+            "/settings/passkeys/{id}/remove",
+            post(pages::passkeys::remove_post),
+        )
+        .route(
+            "/login/passkey/options",
+            post(pages::passkeys::sign_in_options_post),
+        )
+        .route("/login/passkey", post(pages::passkeys::sign_in_post))
+        .route(
+            "/two-factor/passkey/options",
+            post(pages::passkeys::confirm_options_post),
+        )
+        .route("/two-factor/passkey", post(pages::passkeys::confirm_post))
         .route(
             "/settings/sessions/end-others",
             post(pages::settings::end_others_post),

@@ -9,6 +9,8 @@ use spreekuur_domain::Clock;
 use spreekuur_domain::ports::Store;
 use tokio::sync::Notify;
 
+use crate::webauthn::RelyingParty;
+
 /// The web's part of the configuration.
 #[derive(Debug, Clone)]
 pub struct WebConfig {
@@ -46,6 +48,8 @@ pub struct AppState {
     pub metrics: Option<PrometheusHandle>,
     /// Wakes the outbox worker when a journey has queued an e-mail.
     pub mail_wake: Arc<Notify>,
+    /// The passkey relying party; None when the public URL is an IP address.
+    pub passkeys: Option<Arc<RelyingParty>>,
     ready: Arc<AtomicBool>,
 }
 
@@ -61,7 +65,9 @@ impl AppState {
         metrics: Option<PrometheusHandle>,
         mail_wake: Arc<Notify>,
     ) -> Self {
+        let passkeys = RelyingParty::for_public_url(&cfg.public_url).map(Arc::new);
         Self {
+            passkeys,
             store,
             clock,
             passwords,

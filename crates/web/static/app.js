@@ -83,6 +83,132 @@ function composer() {
   if (last) last.scrollIntoView({ block: 'end' });
 }
 
+// Passkeys: the browser's WebAuthn API between the server's two steps of a ceremony (see
+// pages/passkeys.rs). Binary fields travel as unpadded base64url, as webauthn-rs expects.
+const b64url = {
+  decode(s) {
+    const b64 = s.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(s.length / 4) * 4, '=');
+    return Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)).buffer;
+  },
+  encode(buf) {
+    let bin = '';
+    for (const b of new Uint8Array(buf)) bin += String.fromCharCode(b);
+    return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  },
+};
+
+function creationOptions(o) {
+  const pk = { ...o.publicKey, challenge: b64url.decode(o.publicKey.challenge) };
+  pk.user = { ...pk.user, id: b64url.decode(pk.user.id) };
+  if (pk.excludeCredentials) pk.excludeCredentials = pk.excludeCredentials.map((c) => ({ ...c, id: b64url.decode(c.id) }));
+  return { publicKey: pk };
+}
+
+function requestOptions(o) {
+  const pk = { ...o.publicKey, challenge: b64url.decode(o.publicKey.challenge) };
+  if (pk.allowCredentials) pk.allowCredentials = pk.allowCredentials.map((c) => ({ ...c, id: b64url.decode(c.id) }));
+  const options = { publicKey: pk };
+  if (o.mediation) options.mediation = o.mediation;
+  return options;
+}
+
+function credentialJson(cred) {
+  const r = cred.response;
+  const response = { clientDataJSON: b64url.encode(r.clientDataJSON) };
+  const extensions = {};
+  if (r.attestationObject) {
+    response.attestationObject = b64url.encode(r.attestationObject);
+    if (r.getTransports) response.transports = r.getTransports();
+    const props = cred.getClientExtensionResults().credProps;
+    if (props) extensions.credProps = props;
+  } else {
+    response.authenticatorData = b64url.encode(r.authenticatorData);
+    response.signature = b64url.encode(r.signature);
+    response.userHandle = r.userHandle ? b64url.encode(r.userHandle) : null;
+  }
+  return { id: cred.id, rawId: b64url.encode(cred.rawId), type: cred.type, response, extensions };
+}
+
+async function postForm(url, data) {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(data),
+    credentials: 'same-origin',
+  });
+  let body = {};
+  try { body = await res.json(); } catch { /* not JSON: a plain error page */ }
+  return { ok: res.ok, body };
+}
+
+const PASSKEY_FINISH = { 'sign-in': '/login/passkey', confirm: '/two-factor/passkey', add: '/settings/passkeys' };
+
+// One ceremony: options from the server, the browser's dialog (or autofill), the answer back.
+async function passkeyCeremony(kind, form, extra, signal) {
+  const data = new FormData(form);
+  for (const [k, v] of Object.entries(extra)) data.set(k, v);
+  const start = await postForm(form.action, data);
+  if (start.body.redirect) { window.location.assign(start.body.redirect); return; }
+  if (!start.ok || !start.body.options) throw new Error(start.body.error || '');
+  const options = kind === 'add' ? creationOptions(start.body.options) : requestOptions(start.body.options);
+  if (signal) options.signal = signal;
+  const cred = kind === 'add' ? await navigator.credentials.create(options) : await navigator.credentials.get(options);
+  const done = await postForm(PASSKEY_FINISH[kind], {
+    _csrf: data.get('_csrf'),
+    ceremony: start.body.ceremony,
+    credential: JSON.stringify(credentialJson(cred)),
+  });
+  if (done.body.redirect) { window.location.assign(done.body.redirect); return; }
+  throw new Error(done.body.error || '');
+}
+
+function passkeys() {
+  for (const box of document.querySelectorAll('[data-passkey]')) {
+    const kind = box.dataset.passkey;
+    const form = box.querySelector('form');
+    const reveal = box.querySelector('.passkey-form');
+    const problem = box.querySelector('.passkey-problem');
+    const error = box.querySelector('.passkey-error');
+    const status = box.querySelector('.passkey-status');
+    if (!form || !reveal || !problem || !error || !status) continue;
+    if (!window.PublicKeyCredential || !window.isSecureContext || !navigator.credentials) {
+      problem.textContent = problem.dataset.unsupported;
+      problem.hidden = false;
+      continue;
+    }
+    if (box.dataset.origin && box.dataset.origin !== window.location.origin) {
+      problem.textContent = problem.dataset.wrongOrigin;
+      problem.hidden = false;
+      continue;
+    }
+    reveal.hidden = false;
+    let autofill = null;
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      if (autofill) { autofill.abort(); autofill = null; }
+      error.hidden = true;
+      status.textContent = status.dataset.busy;
+      try {
+        await passkeyCeremony(kind, form, {}, null);
+      } catch (err) {
+        status.textContent = '';
+        // The browser's own messages (cancelled, timed out) are not in the visitor's language.
+        const own = err instanceof DOMException || !err || !err.message;
+        error.textContent = own ? error.dataset.failed : err.message;
+        error.hidden = false;
+      }
+    });
+    // The browser's autofill on the login field offers the passkeys of this site.
+    if (kind === 'sign-in' && PublicKeyCredential.isConditionalMediationAvailable) {
+      PublicKeyCredential.isConditionalMediationAvailable().then((ok) => {
+        if (!ok) return;
+        autofill = new AbortController();
+        passkeyCeremony(kind, form, { conditional: '1' }, autofill.signal).catch(() => { /* dismissed */ });
+      }).catch(() => {});
+    }
+  }
+}
+
 // "Print de back-upcodes".
 function printCodes() {
   const button = document.getElementById('print-codes');
@@ -97,4 +223,5 @@ document.addEventListener('DOMContentLoaded', () => {
   countdown();
   focusErrors();
   composer();
+  passkeys();
 });

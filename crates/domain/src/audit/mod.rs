@@ -42,6 +42,10 @@ pub enum Action {
     TwoFactorDisabled,
     TwoFactorAccepted,
     TwoFactorRefused,
+    PasskeyAdded,
+    PasskeyRemoved,
+    PasskeyAccepted,
+    PasskeyRefused,
 }
 
 impl Action {
@@ -79,6 +83,10 @@ impl Action {
             Action::TwoFactorDisabled => "two_factor.disabled",
             Action::TwoFactorAccepted => "two_factor.accepted",
             Action::TwoFactorRefused => "two_factor.refused",
+            Action::PasskeyAdded => "passkey.added",
+            Action::PasskeyRemoved => "passkey.removed",
+            Action::PasskeyAccepted => "passkey.accepted",
+            Action::PasskeyRefused => "passkey.refused",
         }
     }
 }

@@ -10,5 +10,6 @@ mod account;
 mod audit;
 mod invitation;
 mod outbox;
+mod passkey;
 mod session_code;
 mod totp;

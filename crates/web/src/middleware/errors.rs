@@ -1,5 +1,6 @@
 //! Renders error responses as pages in the visitor's language, and logs internal causes once.
-//! Responses that are already HTML (a form shown again with its messages) pass unchanged.
+//! Responses that already carry their message (a form shown again, a JSON answer to a script)
+//! pass unchanged.
 
 use askama::Template;
 use axum::extract::{Request, State};
@@ -39,13 +40,15 @@ pub async fn render_errors(State(state): State<AppState>, req: Request, next: Ne
     if !(status.is_client_error() || status.is_server_error()) {
         return res;
     }
-    let is_html = res
+    let content_type = res
         .headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/html"));
+        .unwrap_or("");
+    // A page shown again with its messages, or a JSON answer carrying its own error.
+    let has_body = content_type.starts_with("text/html") || content_type == "application/json";
     let info = res.extensions().get::<ErrorPage>().cloned();
-    if is_html && info.is_none() {
+    if has_body && info.is_none() {
         return res;
     }
     if path == "/metrics" || path == "/readyz" || path == "/healthz" {

@@ -197,6 +197,7 @@ pub async fn existing_get(
         login: String::new(),
         error: None,
         notice: None,
+        passkey: None,
     };
     render(StatusCode::OK, &page)
 }
@@ -247,6 +248,7 @@ pub async fn existing_post(
                 login: form.login,
                 error: Some(error),
                 notice: None,
+                passkey: None,
             };
             return render(status, &page);
         }

@@ -34,6 +34,8 @@ pub struct LoginPage {
     pub login: String,
     pub error: Option<String>,
     pub notice: Option<&'static str>,
+    /// Offered on the plain login page (not when linking an invitation).
+    pub passkey: Option<super::passkeys::PasskeyAvailability>,
 }
 
 #[derive(Deserialize)]
@@ -71,6 +73,10 @@ pub async fn login_get(
         login: String::new(),
         error: None,
         notice,
+        passkey: state
+            .passkeys
+            .is_some()
+            .then(|| super::passkeys::availability(&state, t)),
     };
     render(StatusCode::OK, &page)
 }
@@ -155,12 +161,14 @@ pub async fn sign_in(
     device: &SessionDevice,
     next_path: &str,
 ) -> PageResult {
-    // An account with an authenticator app always uses it: it is stronger than an e-mailed code.
+    // An account with an authenticator app or a passkey always uses it: either is stronger
+    // than an e-mailed code.
     if state
         .store
         .totp(&account.id)
         .await?
         .is_some_and(|r| r.enabled)
+        || !state.store.passkeys(&account.id).await?.is_empty()
     {
         return super::two_factor::begin(state, account, device).await;
     }
@@ -221,6 +229,10 @@ pub async fn login_post(
         login: form.login,
         error: Some(error),
         notice: None,
+        passkey: state
+            .passkeys
+            .is_some()
+            .then(|| super::passkeys::availability(&state, t)),
     };
     render(status, &page)
 }

@@ -10,6 +10,7 @@ pub mod invite;
 pub mod lang;
 pub mod login;
 pub mod messenger;
+pub mod passkeys;
 pub mod password_reset;
 pub mod practice;
 pub mod registration;

@@ -1,5 +1,5 @@
 //! "Instellingen": the account's sessions (browser, device, last active, network address),
-//! with signing out one or all others. Two-factor, passkeys and the app lock join here later.
+//! with signing out one or all others; two-factor authentication and passkeys.
 
 use askama::Template;
 use axum::Extension;
@@ -35,6 +35,15 @@ struct SettingsPage {
     /// Unused backup codes when two-factor authentication is on.
     tf_left: Option<i64>,
     tf_status: String,
+    passkeys: Vec<PasskeyRow>,
+    pk: super::passkeys::PasskeyAvailability,
+}
+
+pub struct PasskeyRow {
+    id: String,
+    name: String,
+    created: String,
+    last_used: String,
 }
 
 #[derive(Deserialize)]
@@ -110,6 +119,8 @@ pub async fn settings_get(
         Some("others_ended") => Some(t.sessions_others_ended),
         Some("tf_disabled") => Some(t.tf_disabled),
         Some("tf_refused") => Some(t.tf_code_wrong),
+        Some("passkey_added") => Some(t.pk_added),
+        Some("passkey_removed") => Some(t.pk_removed),
         _ => None,
     };
     let tf_left = state
@@ -122,6 +133,21 @@ pub async fn settings_get(
         Some(n) => fill(t.tf_status_on, &[("n", &n.to_string())]),
         None => t.tf_status_off.to_string(),
     };
+    let passkeys = state
+        .store
+        .passkeys(&me.id)
+        .await?
+        .into_iter()
+        .map(|k| PasskeyRow {
+            id: k.id.to_string(),
+            name: k.name,
+            created: date_time(lang.lang, k.created_at.millis()),
+            last_used: k
+                .last_used_at
+                .map(|at| date_time(lang.lang, at.millis()))
+                .unwrap_or_else(|| t.pk_never_used.to_string()),
+        })
+        .collect();
     let page = SettingsPage {
         layout: Layout::new(
             lang.lang,
@@ -137,6 +163,8 @@ pub async fn settings_get(
         sessions,
         tf_left,
         tf_status,
+        passkeys,
+        pk: super::passkeys::availability(&state, t),
     };
     render(StatusCode::OK, &page)
 }

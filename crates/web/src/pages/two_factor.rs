@@ -49,6 +49,35 @@ struct LoginPage {
     layout: Layout,
     t: &'static Msgs,
     error: Option<String>,
+    /// The account has an authenticator app (and backup codes).
+    has_code: bool,
+    /// The account has passkeys.
+    has_passkey: bool,
+    pk: super::passkeys::PasskeyAvailability,
+}
+
+impl LoginPage {
+    async fn new(
+        state: &AppState,
+        lang: Lang,
+        csrf: String,
+        account: &Account,
+        error: Option<String>,
+    ) -> Result<Self, PageError> {
+        let t = lang.msgs();
+        Ok(Self {
+            layout: Layout::new(lang, "/two-factor", csrf, None, state, "").await,
+            t,
+            error,
+            has_code: state
+                .store
+                .totp(&account.id)
+                .await?
+                .is_some_and(|r| r.enabled),
+            has_passkey: !state.store.passkeys(&account.id).await?.is_empty(),
+            pk: super::passkeys::availability(state, t),
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -329,7 +358,8 @@ pub async fn begin(state: &AppState, account: &Account, device: &SessionDevice) 
     Ok(see_other("/two-factor", Some(session.cookie(state)?)))
 }
 
-async fn pending(
+/// The pending sign-in of this browser: its session hash and account.
+pub(super) async fn pending(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<(Vec<u8>, Account)>, PageError> {
@@ -351,14 +381,10 @@ pub async fn login_get(
     headers: HeaderMap,
     Extension(csrf): Extension<CsrfToken>,
 ) -> PageResult {
-    if pending(&state, &headers).await?.is_none() {
+    let Some((_, account)) = pending(&state, &headers).await? else {
         return Ok(see_other("/login", None));
-    }
-    let page = LoginPage {
-        layout: Layout::new(lang.lang, "/two-factor", csrf.0, None, &state, "").await,
-        t: lang.lang.msgs(),
-        error: None,
     };
+    let page = LoginPage::new(&state, lang.lang, csrf.0, &account, None).await?;
     render(StatusCode::OK, &page)
 }
 
@@ -420,10 +446,6 @@ pub async fn login_post(
         StatusCode::UNPROCESSABLE_ENTITY,
         t.tf_code_wrong.to_string(),
     ));
-    let page = LoginPage {
-        layout: Layout::new(lang.lang, "/two-factor", csrf.0, None, &state, "").await,
-        t,
-        error: Some(message),
-    };
+    let page = LoginPage::new(&state, lang.lang, csrf.0, &account, Some(message)).await?;
     render(status, &page)
 }

@@ -1,0 +1,18 @@
+import { startServer } from './lib/server.mjs';
+import { launch, DESKTOP } from './lib/browser.mjs';
+import { setUpPractice } from './lib/journey.mjs';
+const server = await startServer({});
+const browser = await launch();
+const page = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+page.on('console', (m) => console.log('console:', m.text()));
+page.on('response', (r) => console.log('resp:', r.status(), r.url()));
+await setUpPractice(page, server);
+await page.goto(server.base + '/settings');
+await page.getByText('Passkey toevoegen').first().click();
+await page.getByLabel('Naam van de passkey').fill('x');
+await page.getByLabel('Wachtwoord', { exact: true }).fill('wrong');
+await page.getByRole('button', { name: 'Passkey toevoegen' }).click();
+await new Promise((r) => setTimeout(r, 3000));
+console.log(await page.locator('[data-passkey]').innerHTML());
+console.log(server.logs().slice(-1500));
+await browser.close(); await server.stop();

@@ -1,0 +1,184 @@
+// Passkeys with Chromium's virtual authenticator (DevTools WebAuthn domain): added in
+// Instellingen with the password, signing in without typing anything, the second step after the
+// password, removal, a ceremony answered twice, and the pages that say where passkeys cannot work.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startSmtpSink } from '../lib/smtp-sink.mjs';
+import { startServer } from '../lib/server.mjs';
+import { launch, checkA11y, screenshots, DESKTOP } from '../lib/browser.mjs';
+import { ADMIN, setUpPractice, logIn } from '../lib/journey.mjs';
+
+let sink, server, browser;
+before(async () => {
+  sink = await startSmtpSink();
+  server = await startServer({ smtpUrl: sink.url });
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+  await sink?.close();
+});
+
+/** A platform authenticator with user verification (fingerprint) that answers by itself. */
+async function virtualAuthenticator(page) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+  return {
+    credentials: async () => (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials,
+    add: (credential) => cdp.send('WebAuthn.addCredential', { authenticatorId, credential }),
+  };
+}
+
+/** A browser without passkey autofill (the virtual authenticator would answer autofill at once). */
+async function contextWithoutAutofill() {
+  const context = await browser.newContext({ viewport: DESKTOP });
+  await context.addInitScript(() => {
+    if (window.PublicKeyCredential) PublicKeyCredential.isConditionalMediationAvailable = async () => false;
+  });
+  return context;
+}
+
+async function addPasskey(page, name, password) {
+  await page.getByText('Passkey toevoegen').first().click();
+  await page.getByLabel('Naam van de passkey').fill(name);
+  await page.getByLabel('Wachtwoord', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Passkey toevoegen' }).click();
+}
+
+async function logOut(page) {
+  await page.getByRole('button', { name: 'Uitloggen' }).first().click();
+  await page.getByRole('heading', { name: 'Inloggen' }).waitFor();
+}
+
+test('a passkey added in Instellingen signs in without a password and serves as the second step', async () => {
+  const page = await (await contextWithoutAutofill()).newPage();
+  const authenticator = await virtualAuthenticator(page);
+  await setUpPractice(page, server);
+  await page.getByRole('link', { name: 'Instellingen' }).click();
+  await page.getByRole('heading', { name: 'Passkeys' }).waitFor();
+  await page.getByText('Je hebt nog geen passkey.').waitFor();
+
+  // The password is asked again; a wrong one makes nothing.
+  await addPasskey(page, 'Mijn laptop', 'niet-het-wachtwoord');
+  await page.getByText('Dit wachtwoord klopt niet.').waitFor();
+  assert.equal((await authenticator.credentials()).length, 0, 'no credential made');
+  await page.getByLabel('Wachtwoord', { exact: true }).fill(ADMIN.password);
+  await page.getByRole('button', { name: 'Passkey toevoegen' }).click();
+  await page.getByText('De passkey is toegevoegd. Je kunt er voortaan mee inloggen.').waitFor();
+  const row = page.getByRole('row').filter({ hasText: 'Mijn laptop' });
+  await row.getByText('Nog niet').waitFor();
+  const creds = await authenticator.credentials();
+  assert.equal(creds.length, 1);
+  assert.equal(creds[0].isResidentCredential, true, 'a discoverable passkey, so it signs in by itself');
+  assert.equal(creds[0].rpId, 'localhost');
+  await checkA11y(page, 'settings with a passkey');
+  await screenshots(page, '31-passkeys-settings');
+
+  // Adding the same authenticator again is refused by the authenticator itself (excluded).
+  await addPasskey(page, 'Nog een keer', ADMIN.password);
+  await page.getByText('Het is niet gelukt of het is afgebroken. Probeer het opnieuw.').waitFor();
+  assert.equal((await authenticator.credentials()).length, 1);
+
+  // Signing in with the passkey: no name, no password.
+  await logOut(page);
+  await checkA11y(page, 'login with passkey button');
+  await screenshots(page, '32-login-passkey');
+  await page.getByRole('button', { name: 'Inloggen met een passkey' }).click();
+  await page.getByRole('heading', { name: 'Gesprekken' }).waitFor();
+  await page.getByRole('link', { name: 'Instellingen' }).click();
+  assert.equal(await page.getByRole('row').filter({ hasText: 'Mijn laptop' }).getByText('Nog niet').count(), 0, 'last use recorded');
+
+  // After the password, the passkey is the second step; the messenger is not reachable before it.
+  await logOut(page);
+  assert.equal(await logIn(page, server.base, ADMIN.email, ADMIN.password), 303);
+  await page.getByRole('heading', { name: 'Tweefactorauthenticatie' }).waitFor();
+  await page.getByText('Bevestig met je passkey dat jij het bent.').waitFor();
+  await checkA11y(page, 'passkey second step');
+  await screenshots(page, '33-passkey-second-step');
+  const stillPending = await page.context().newPage();
+  await stillPending.goto(server.base + '/messenger');
+  assert.match(stillPending.url(), /\/login$/, 'second step not skipped by going straight to the messenger');
+  await stillPending.close();
+  await page.getByRole('button', { name: 'Gebruik je passkey' }).click();
+  await page.getByRole('heading', { name: 'Gesprekken' }).waitFor();
+
+  // One sign-in ceremony answered twice at once: exactly one answer signs in.
+  const statuses = await page.evaluate(async () => {
+    const csrf = document.querySelector('input[name=_csrf]').value;
+    const post = (url, data) => fetch(url, { method: 'POST', body: new URLSearchParams(data), credentials: 'same-origin' });
+    const start = await (await post('/login/passkey/options', { _csrf: csrf })).json();
+    const b64 = (s) => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(s.length / 4) * 4, '=')), (c) => c.charCodeAt(0));
+    const enc = (b) => btoa(String.fromCharCode(...new Uint8Array(b))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+    const cred = await navigator.credentials.get({ publicKey: { ...start.options.publicKey, challenge: b64(start.options.publicKey.challenge) } });
+    const answer = JSON.stringify({
+      id: cred.id, rawId: enc(cred.rawId), type: cred.type, extensions: {},
+      response: { clientDataJSON: enc(cred.response.clientDataJSON), authenticatorData: enc(cred.response.authenticatorData), signature: enc(cred.response.signature), userHandle: enc(cred.response.userHandle) },
+    });
+    const both = await Promise.all([1, 2].map(() => post('/login/passkey', { _csrf: csrf, ceremony: start.ceremony, credential: answer })));
+    return both.map((r) => r.status).sort();
+  });
+  assert.deepEqual(statuses, [200, 410], 'one answer signs in, the other finds the ceremony used');
+
+  // Another user's passkey id is "not found".
+  const csrf = await page.locator('input[name=_csrf]').first().inputValue();
+  const foreign = await page.request.post(server.base + '/settings/passkeys/0190c0de-0000-7000-8000-000000000000/remove', { form: { _csrf: csrf }, maxRedirects: 0 });
+  assert.equal(foreign.status(), 404);
+
+  // With autofill, the login page offers the passkey on the name field: choosing it signs in
+  // (the virtual authenticator chooses at once). Same passkey, copied into another browser.
+  const other = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+  const otherAuthenticator = await virtualAuthenticator(other);
+  await otherAuthenticator.add((await authenticator.credentials())[0]);
+  await other.goto(server.base + '/login');
+  await other.getByRole('heading', { name: 'Gesprekken' }).waitFor();
+
+  // The first copy now lags behind on the signature counter: a cloned passkey is refused.
+  await logOut(page);
+  await page.getByRole('button', { name: 'Inloggen met een passkey' }).click();
+  await page.getByText('Inloggen met deze passkey is niet gelukt. Probeer het opnieuw of log in met je wachtwoord.').waitFor();
+
+  // Removing the passkey makes it useless at once; the password alone signs in again (the
+  // practice asks nothing more of staff here).
+  await other.goto(server.base + '/settings');
+  await other.getByRole('button', { name: 'Verwijderen: Mijn laptop' }).click();
+  await other.getByText('De passkey is verwijderd.').waitFor();
+  await other.getByText('Je hebt nog geen passkey.').waitFor();
+  const answered = other.waitForResponse((r) => r.url().endsWith('/login/passkey'));
+  await logOut(other);
+  const refused = await answered;
+  assert.equal(refused.status(), 401, 'the autofill answer with a removed passkey is refused');
+  assert.equal(await logIn(other, server.base, ADMIN.email, ADMIN.password), 303);
+  await other.getByRole('heading', { name: 'Gesprekken' }).waitFor();
+});
+
+test('a page opened where passkeys cannot work says so', async () => {
+  const page = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+  // Opened on the IP address while the server's address is http://localhost:<port>.
+  await page.goto(`http://127.0.0.1:${server.port}/login`);
+  await page.getByText(`Passkeys werken niet op dit adres. Open Spreekuur via http://localhost:${server.port} om een passkey te gebruiken.`).waitFor();
+  assert.equal(await page.getByRole('button', { name: 'Inloggen met een passkey' }).isVisible(), false);
+
+  // A server set up on an IP address has no passkeys at all, and Instellingen says why.
+  const ipServer = await startServer({ smtpUrl: sink.url, env: (port) => ({ SPREEKUUR_PUBLIC_URL: `http://127.0.0.1:${port}` }) });
+  try {
+    const p = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+    await p.goto(ipServer.setupLink);
+    await setUpPractice(p, ipServer);
+    await p.goto(ipServer.base.replace('localhost', '127.0.0.1') + '/settings');
+    await p.getByText('Passkeys werken niet op deze server: hij is ingesteld op een IP-adres in plaats van een naam.').waitFor();
+    await checkA11y(p, 'settings without passkeys');
+  } finally {
+    await ipServer.stop();
+  }
+});
