@@ -188,6 +188,14 @@ export async function registerPatient(browser, sink, staff, p) {
   return page;
 }
 
+/** As administrator, sets what staff do after their password ('none', 'session_code', 'two_factor'). */
+export async function setStaffSecondStep(page, base, value) {
+  await page.goto(base + '/practice');
+  await page.getByLabel('Tweede stap voor medewerkers na het wachtwoord').selectOption(value);
+  await page.getByRole('button', { name: 'Opslaan' }).click();
+  await page.getByText('De praktijkgegevens zijn opgeslagen.').waitFor();
+}
+
 /** Submits the login form and returns the response status. */
 export async function logIn(page, base, login, password) {
   await page.goto(base + '/login');

@@ -148,8 +148,8 @@ test('a passkey added in Instellingen signs in without a password and serves as 
   await page.getByRole('button', { name: 'Inloggen met een passkey' }).click();
   await page.getByText('Inloggen met deze passkey is niet gelukt. Probeer het opnieuw of log in met je wachtwoord.').waitFor();
 
-  // Removing the passkey makes it useless at once; the password alone signs in again (the
-  // practice asks nothing more of staff here).
+  // Removing the passkey makes it useless at once; then the password leads to setting up a
+  // second step again (the practice's default for staff), here a new passkey.
   await other.goto(server.base + '/settings');
   await other.getByRole('button', { name: 'Verwijderen: Mijn laptop' }).click();
   await other.getByText('De passkey is verwijderd.').waitFor();
@@ -159,6 +159,10 @@ test('a passkey added in Instellingen signs in without a password and serves as 
   const refused = await answered;
   assert.equal(refused.status(), 401, 'the autofill answer with a removed passkey is refused');
   assert.equal(await logIn(other, server.base, ADMIN.email, ADMIN.password), 303);
+  await other.getByRole('heading', { name: 'Tweede stap instellen' }).waitFor();
+  await addPasskey(other, 'Nieuwe laptop', ADMIN.password);
+  await other.getByText('De passkey is toegevoegd. Je kunt er voortaan mee inloggen.').waitFor();
+  await other.goto(server.base + '/messenger');
   await other.getByRole('heading', { name: 'Gesprekken' }).waitFor();
 });
 

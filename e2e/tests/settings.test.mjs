@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { startSmtpSink } from '../lib/smtp-sink.mjs';
 import { startServer } from '../lib/server.mjs';
 import { launch, checkA11y, screenshots, DESKTOP } from '../lib/browser.mjs';
-import { ADMIN, setUpPractice, registerPatient, logIn } from '../lib/journey.mjs';
+import { setStaffSecondStep, ADMIN, setUpPractice, registerPatient, logIn } from '../lib/journey.mjs';
 
 let sink, server, browser;
 before(async () => {
@@ -22,6 +22,8 @@ after(async () => {
 test('sessions are listed and can be signed out, one or all others', async () => {
   const first = await (await browser.newContext({ viewport: DESKTOP })).newPage();
   await setUpPractice(first, server);
+  // This test is about sessions: the administrator signs in with the password alone.
+  await setStaffSecondStep(first, server.base, 'none');
   const second = await (await browser.newContext({ viewport: DESKTOP, userAgent: 'Mozilla/5.0 (Windows NT 10.0; rv:120.0) Gecko/20100101 Firefox/120.0' })).newPage();
   assert.equal(await logIn(second, server.base, ADMIN.email, ADMIN.password), 303);
   await second.getByRole('link', { name: 'Instellingen' }).click();

@@ -118,7 +118,47 @@ test('two-factor authentication with an authenticator app', async () => {
   await page.locator('#disable-code').fill(codes[1]);
   await page.getByRole('button', { name: 'Tweefactorauthenticatie uitzetten' }).click();
   await page.getByText('Tweefactorauthenticatie staat uit.').first().waitFor();
+  // Without it, the practice's default for staff asks to set a second step up again.
   const plain = await (await browser.newContext({ viewport: DESKTOP })).newPage();
   assert.equal(await logIn(plain, server.base, ADMIN.email, ADMIN.password), 303);
-  await plain.getByRole('heading', { name: 'Gesprekken' }).waitFor();
+  await plain.getByRole('heading', { name: 'Tweede stap instellen' }).waitFor();
+});
+
+test('staff set up a second step at their first sign-in (the practice default)', async () => {
+  const srv = await startServer({ smtpUrl: sink.url });
+  try {
+    const setup = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+    await setUpPractice(setup, srv);
+    await setup.goto(srv.base + '/practice');
+    assert.equal(await setup.getByLabel('Tweede stap voor medewerkers na het wachtwoord').inputValue(), 'two_factor');
+
+    const page = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+    assert.equal(await logIn(page, srv.base, ADMIN.email, ADMIN.password), 303);
+    await page.getByRole('heading', { name: 'Tweede stap instellen' }).waitFor();
+    await page.getByText('De praktijk vraagt om bij het inloggen naast je wachtwoord een tweede stap te gebruiken.').waitFor();
+    await checkA11y(page, 'enrol');
+    await screenshots(page, '34-enrol');
+    // Nothing else opens before it is set up.
+    for (const path of ['/messenger', '/invitations', '/staff', '/settings']) {
+      await page.goto(srv.base + path);
+      assert.match(page.url(), /\/enrol$/, `${path} waits for the second step`);
+    }
+    await page.getByRole('link', { name: 'Activeer tweefactorauthenticatie' }).click();
+    await page.getByLabel('Wachtwoord').fill(ADMIN.password);
+    await page.getByRole('button', { name: 'Ja' }).click();
+    const key = (await page.locator('#totp-key').innerText()).trim();
+    await page.getByLabel('Code uit je app (6 cijfers)').fill(totp(key));
+    await page.getByRole('button', { name: 'Bevestigen' }).click();
+    await page.getByText('Tweefactorauthenticatie staat aan.').waitFor();
+    await page.getByRole('link', { name: 'Klaar' }).click();
+    await page.getByRole('heading', { name: 'Instellingen' }).waitFor();
+    await page.goto(srv.base + '/messenger');
+    await page.getByRole('heading', { name: 'Gesprekken' }).waitFor();
+    // From now on the login asks for the code.
+    const next = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+    assert.equal(await logIn(next, srv.base, ADMIN.email, ADMIN.password), 303);
+    await next.getByRole('heading', { name: 'Tweefactorauthenticatie' }).waitFor();
+  } finally {
+    await srv.stop();
+  }
 });

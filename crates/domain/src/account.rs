@@ -86,7 +86,8 @@ pub struct Practice {
     pub privacy_text: String,
     /// What patients do after their password (default: the e-mailed session code).
     pub patient_second_step: SecondStep,
-    /// What staff do after their password.
+    /// What staff do after their password (default: an authenticator app or a passkey, set up
+    /// at the first sign-in).
     pub staff_second_step: SecondStep,
 }
 
@@ -99,7 +100,7 @@ impl Practice {
             terms_text: String::new(),
             privacy_text: String::new(),
             patient_second_step: SecondStep::SessionCode,
-            staff_second_step: SecondStep::None,
+            staff_second_step: SecondStep::TwoFactor,
         }
     }
 

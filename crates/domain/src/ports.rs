@@ -161,6 +161,16 @@ pub struct SessionView {
     pub current: bool,
 }
 
+/// Where a signed-in-by-password session waits before it opens the messenger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PendingStage {
+    /// For a code from the authenticator app, a backup code or a passkey.
+    SecondFactor,
+    /// The practice asks for two-factor authentication and the account has none yet: only
+    /// setting up an authenticator app or a passkey is open.
+    Enrol,
+}
+
 /// Browser sessions (the cookie holds a random id; the store keeps its hash).
 #[async_trait]
 pub trait SessionStore: Send + Sync {
@@ -179,26 +189,30 @@ pub trait SessionStore: Send + Sync {
         now: Timestamp,
     ) -> Result<Option<Account>, StoreError>;
     async fn delete_session(&self, id_hash: &[u8]) -> Result<(), StoreError>;
-    /// A sign-in that waits for its authenticator code (stage `totp`): opens nothing else.
-    async fn create_totp_pending_session(
+    /// A sign-in that waits in `stage` (a second factor, or setting one up): opens nothing else.
+    async fn create_pending_session(
         &self,
         id_hash: &[u8],
         user: &UserId,
         now: Timestamp,
         expires_at: Timestamp,
         device: &SessionDevice,
+        stage: PendingStage,
     ) -> Result<(), StoreError>;
-    /// The account of a sign-in waiting for its authenticator code.
-    async fn totp_pending_account(
+    /// The account of a sign-in waiting in `stage`.
+    async fn pending_account(
         &self,
         id_hash: &[u8],
         now: Timestamp,
+        stage: PendingStage,
     ) -> Result<Option<Account>, StoreError>;
-    /// Completes a sign-in that waited for its authenticator code; false if it was not waiting.
-    async fn complete_totp_session(
+    /// Completes a sign-in that waited in `stage`; false if it was not waiting there (so of two
+    /// simultaneous completions, one succeeds).
+    async fn complete_pending_session(
         &self,
         id_hash: &[u8],
         now: Timestamp,
+        stage: PendingStage,
     ) -> Result<bool, StoreError>;
     /// The account's live sessions, the newest activity first; `current` marks this one.
     async fn list_sessions(

@@ -115,7 +115,7 @@ catalogue! {
     // password forgotten, throttling
     login_forgot, login_blocked, forgot_title, forgot_intro, forgot_email, forgot_submit, forgot_sent, reset_title, reset_intro, reset_done, notice_continue, mail_reset_subject, mail_reset_body, mail_reset_button, mail_reset_valid, mail_changed_subject, mail_changed_body, mail_changed_not_you, mail_changed_button,
     // session code, second step settings
-    session_code_title, session_code_intro, session_code_requested, session_code_label, session_code_submit, session_code_resend, session_code_resend_help, session_code_new, session_code_resend_wait, session_code_resent, session_code_incorrect, session_code_unreadable, session_code_expired, session_code_voided, session_code_exhausted, mail_code_subject, mail_code_body, mail_code_valid, practice_patient_step, practice_staff_step, second_step_none, second_step_session_code,
+    session_code_title, session_code_intro, session_code_requested, session_code_label, session_code_submit, session_code_resend, session_code_resend_help, session_code_new, session_code_resend_wait, session_code_resent, session_code_incorrect, session_code_unreadable, session_code_expired, session_code_voided, session_code_exhausted, mail_code_subject, mail_code_body, mail_code_valid, practice_patient_step, practice_staff_step, second_step_none, second_step_session_code, second_step_two_factor, enrol_title, enrol_intro, enrol_app, enrol_app_text, enrol_passkey,
     // settings, sessions
     settings_title, sessions_title, sessions_intro, sessions_device, sessions_started, sessions_last_active, sessions_address, sessions_this, sessions_end, sessions_end_others, sessions_ended, sessions_others_ended, sessions_unknown_device, sessions_on,
     // two-factor

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use spreekuur_domain::account::Account;
 use spreekuur_domain::audit::AuditRecord;
-use spreekuur_domain::ports::{SessionDevice, SessionStore, SessionView};
+use spreekuur_domain::ports::{PendingStage, SessionDevice, SessionStore, SessionView};
 use spreekuur_domain::{Error, StoreError, Timestamp, UserId};
 use sqlx::{AnyConnection, Row};
 
@@ -16,8 +16,20 @@ pub(crate) enum Stage {
     Full,
     /// Waiting for the e-mailed session code.
     Code,
-    /// Waiting for the authenticator code.
-    Totp,
+    /// Waiting for the second factor (authenticator code, backup code or passkey); stored as
+    /// `totp`, its name from before passkeys.
+    SecondFactor,
+    /// Must set up a second factor first.
+    Enrol,
+}
+
+impl From<PendingStage> for Stage {
+    fn from(s: PendingStage) -> Self {
+        match s {
+            PendingStage::SecondFactor => Stage::SecondFactor,
+            PendingStage::Enrol => Stage::Enrol,
+        }
+    }
 }
 
 impl Stage {
@@ -25,7 +37,8 @@ impl Stage {
         match self {
             Stage::Full => "full",
             Stage::Code => "code",
-            Stage::Totp => "totp",
+            Stage::SecondFactor => "totp",
+            Stage::Enrol => "enrol",
         }
     }
 }
@@ -140,13 +153,14 @@ impl SessionStore for Db {
         Ok(())
     }
 
-    async fn create_totp_pending_session(
+    async fn create_pending_session(
         &self,
         id_hash: &[u8],
         user: &UserId,
         now: Timestamp,
         expires_at: Timestamp,
         device: &SessionDevice,
+        stage: PendingStage,
     ) -> Result<(), StoreError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         insert_session(
@@ -156,27 +170,30 @@ impl SessionStore for Db {
             now,
             expires_at,
             device,
-            Stage::Totp,
+            stage.into(),
         )
         .await
     }
 
-    async fn totp_pending_account(
+    async fn pending_account(
         &self,
         id_hash: &[u8],
         now: Timestamp,
+        stage: PendingStage,
     ) -> Result<Option<Account>, StoreError> {
-        account_in_stage(self, id_hash, now, Stage::Totp).await
+        account_in_stage(self, id_hash, now, stage.into()).await
     }
 
-    async fn complete_totp_session(
+    async fn complete_pending_session(
         &self,
         id_hash: &[u8],
         now: Timestamp,
+        stage: PendingStage,
     ) -> Result<bool, StoreError> {
-        let n = sqlx::query("UPDATE sessions SET stage = 'full', last_seen_at = $1 WHERE id_hash = $2 AND stage = 'totp'")
+        let n = sqlx::query("UPDATE sessions SET stage = 'full', last_seen_at = $1 WHERE id_hash = $2 AND stage = $3")
             .bind(now.millis())
             .bind(id_hash.to_vec())
+            .bind(Stage::from(stage).as_str())
             .execute(&self.pool)
             .await
             .map_err(db_err)?

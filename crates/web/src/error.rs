@@ -14,6 +14,8 @@ pub enum PageError {
     Csrf,
     /// The page needs a signed-in user.
     Login,
+    /// Signed in by password, but the second step the practice asks must be set up first.
+    Enrol,
 }
 
 /// Attached to an error response; the middleware renders it.
@@ -75,6 +77,7 @@ impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         match self {
             PageError::Login => Redirect::to("/login").into_response(),
+            PageError::Enrol => Redirect::to("/enrol").into_response(),
             PageError::Csrf => {
                 let mut r = StatusCode::FORBIDDEN.into_response();
                 r.extensions_mut().insert(ErrorPage {

@@ -21,6 +21,8 @@ pub struct Layout {
     /// The menu entry to mark as current.
     pub active: &'static str,
     pub dev_mailbox: bool,
+    /// The side menu; off while a sign-in still waits for its second step to be set up.
+    pub menu: bool,
 }
 
 impl Layout {
@@ -52,7 +54,19 @@ impl Layout {
             here: urlencode(path),
             active,
             dev_mailbox: state.cfg.dev_mailbox,
+            menu: true,
         }
+    }
+
+    /// The signed-in user the side menu is for, when it is shown.
+    pub fn nav(&self) -> Option<&NavUser> {
+        self.user.as_ref().filter(|_| self.menu)
+    }
+
+    /// The page without the side menu (its pages are not open yet); signing out stays.
+    pub fn without_menu(mut self) -> Self {
+        self.menu = false;
+        self
     }
 
     pub fn is(&self, entry: &str) -> bool {

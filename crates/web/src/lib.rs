@@ -54,6 +54,7 @@ pub fn router(state: AppState) -> Router {
             post(pages::session_code::session_code_new_post),
         )
         .route("/settings", get(pages::settings::settings_get))
+        .route("/enrol", get(pages::enrol::enrol_get))
         .route(
             "/settings/two-factor",
             get(pages::two_factor::setup_get).post(pages::two_factor::setup_post),

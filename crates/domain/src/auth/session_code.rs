@@ -18,6 +18,8 @@ pub const RESEND_WAIT_SECS: i64 = 30;
 pub enum SecondStep {
     None,
     SessionCode,
+    /// An authenticator app or a passkey; whoever has neither sets one up at sign-in.
+    TwoFactor,
 }
 
 impl SecondStep {
@@ -25,12 +27,14 @@ impl SecondStep {
         match self {
             SecondStep::None => "none",
             SecondStep::SessionCode => "session_code",
+            SecondStep::TwoFactor => "two_factor",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "none" => Some(SecondStep::None),
             "session_code" => Some(SecondStep::SessionCode),
+            "two_factor" => Some(SecondStep::TwoFactor),
             _ => None,
         }
     }

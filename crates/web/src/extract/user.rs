@@ -5,6 +5,7 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use spreekuur_domain::Error;
 use spreekuur_domain::account::{Account, Role};
+use spreekuur_domain::ports::PendingStage;
 
 use super::cookies;
 use crate::error::PageError;
@@ -53,6 +54,74 @@ impl FromRequestParts<AppState> for User {
     ) -> Result<Self, Self::Rejection> {
         match MaybeUser::from_request_parts(parts, state).await?.0 {
             Some(a) => Ok(User(a)),
+            // Signed in by password but still to set up the second step the practice asks.
+            None if Enrolling::pending(parts, state).await?.is_some() => Err(PageError::Enrol),
+            None => Err(PageError::Login),
+        }
+    }
+}
+
+/// A signed-in account, or one that must first set up its second step (the practice asks
+/// for two-factor authentication and it has none): the pages that set one up take either.
+pub struct Enrolling {
+    pub account: Account,
+    /// The session is still waiting for a second factor to be set up.
+    pub pending: bool,
+    session_hash: Vec<u8>,
+}
+
+impl Enrolling {
+    async fn pending(
+        parts: &Parts,
+        state: &AppState,
+    ) -> Result<Option<(Vec<u8>, Account)>, PageError> {
+        let Some(token) = cookies::get(&parts.headers, cookies::SESSION) else {
+            return Ok(None);
+        };
+        let hash = state.tokens.hash("session", &token);
+        Ok(state
+            .store
+            .pending_account(&hash, state.clock.now(), PendingStage::Enrol)
+            .await?
+            .map(|a| (hash, a)))
+    }
+
+    /// After a second factor was set up: the waiting session opens the messenger.
+    pub async fn complete(&self, state: &AppState) -> Result<(), PageError> {
+        if self.pending {
+            state
+                .store
+                .complete_pending_session(
+                    &self.session_hash,
+                    state.clock.now(),
+                    PendingStage::Enrol,
+                )
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+impl FromRequestParts<AppState> for Enrolling {
+    type Rejection = PageError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if let Some(account) = MaybeUser::from_request_parts(parts, state).await?.0 {
+            return Ok(Enrolling {
+                account,
+                pending: false,
+                session_hash: Vec::new(),
+            });
+        }
+        match Enrolling::pending(parts, state).await? {
+            Some((session_hash, account)) => Ok(Enrolling {
+                account,
+                pending: true,
+                session_hash,
+            }),
             None => Err(PageError::Login),
         }
     }

@@ -9,7 +9,6 @@ use axum::http::StatusCode;
 use spreekuur_domain::Error;
 use spreekuur_domain::account::Role;
 use spreekuur_domain::audit::{Action, AuditRecord};
-use spreekuur_domain::auth::session_code::SecondStep;
 use spreekuur_domain::invitation::Invitation;
 use spreekuur_i18n::{Lang, Msgs, fill};
 
@@ -255,15 +254,8 @@ pub async fn existing_post(
     };
     // A fresh sign-in first completes the practice's second step; this page then shows the
     // one-click confirmation for the signed-in patient.
-    if new_session
-        && state
-            .store
-            .practice()
-            .await?
-            .map(|p| p.second_step(account.role))
-            == Some(SecondStep::SessionCode)
-    {
-        return super::session_code::begin(&state, &account, lang, &device, &path).await;
+    if new_session && super::login::needs_second_step(&state, &account).await? {
+        return super::login::sign_in(&state, &account, lang, &device, &path).await;
     }
     let now = state.clock.now();
     let hash = state.tokens.hash("invitation", &token);

@@ -153,6 +153,26 @@ pub async fn authenticate(
     }
 }
 
+/// True when the account has an authenticator app or a passkey.
+pub async fn has_second_factor(state: &AppState, account: &Account) -> Result<bool, PageError> {
+    Ok(state
+        .store
+        .totp(&account.id)
+        .await?
+        .is_some_and(|r| r.enabled)
+        || !state.store.passkeys(&account.id).await?.is_empty())
+}
+
+/// True when a correct password alone does not open the messenger for this account.
+pub async fn needs_second_step(state: &AppState, account: &Account) -> Result<bool, PageError> {
+    let step = state
+        .store
+        .practice()
+        .await?
+        .map(|p| p.second_step(account.role));
+    Ok(!matches!(step, None | Some(SecondStep::None)) || has_second_factor(state, account).await?)
+}
+
 /// Completes a correct password: straight in, or first the second step the practice asks.
 pub async fn sign_in(
     state: &AppState,
@@ -163,13 +183,7 @@ pub async fn sign_in(
 ) -> PageResult {
     // An account with an authenticator app or a passkey always uses it: either is stronger
     // than an e-mailed code.
-    if state
-        .store
-        .totp(&account.id)
-        .await?
-        .is_some_and(|r| r.enabled)
-        || !state.store.passkeys(&account.id).await?.is_empty()
-    {
+    if has_second_factor(state, account).await? {
         return super::two_factor::begin(state, account, device).await;
     }
     let practice = state.store.practice().await?;
@@ -177,7 +191,8 @@ pub async fn sign_in(
         Some(SecondStep::SessionCode) => {
             super::session_code::begin(state, account, lang, device, next_path).await
         }
-        _ => {
+        Some(SecondStep::TwoFactor) => super::enrol::begin(state, account, device).await,
+        Some(SecondStep::None) | None => {
             let cookie = start_session(state, &account.id, state.clock.now(), device).await?;
             Ok(see_other(next_path, Some(cookie)))
         }

@@ -2,6 +2,7 @@
 
 pub mod assets;
 pub mod dev_mailbox;
+pub mod enrol;
 pub mod health;
 pub mod home;
 pub mod invitation;

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::json;
 use spreekuur_domain::account::Account;
 use spreekuur_domain::audit::{Action, AuditRecord};
-use spreekuur_domain::ports::{CeremonyPurpose, PasskeyRecord};
+use spreekuur_domain::ports::{CeremonyPurpose, PasskeyRecord, PendingStage};
 use spreekuur_domain::validate::PersonName;
 use spreekuur_domain::{Error, PasskeyId, Timestamp, UserId};
 use spreekuur_i18n::Msgs;
@@ -24,7 +24,7 @@ use zeroize::Zeroizing;
 use super::{see_other, start_session, verify_password};
 use crate::csrf::CsrfForm;
 use crate::error::{PageError, PageResult};
-use crate::extract::{Client, Device, LangPref, User};
+use crate::extract::{Client, Device, Enrolling, LangPref, User};
 use crate::state::AppState;
 use crate::webauthn::{self, RelyingParty};
 
@@ -154,9 +154,10 @@ async fn record_use(
 pub async fn add_options_post(
     State(state): State<AppState>,
     lang: LangPref,
-    User(me): User,
+    enrolling: Enrolling,
     CsrfForm(form): CsrfForm<AddForm>,
 ) -> PageResult {
+    let me = enrolling.account.clone();
     let t = lang.lang.msgs();
     let rp = relying_party(&state)?;
     let name = match PersonName::parse("name", &form.name) {
@@ -206,9 +207,10 @@ pub async fn add_post(
     State(state): State<AppState>,
     lang: LangPref,
     Client(client): Client,
-    User(me): User,
+    enrolling: Enrolling,
     CsrfForm(form): CsrfForm<AnswerForm>,
 ) -> PageResult {
+    let me = enrolling.account.clone();
     let t = lang.lang.msgs();
     let rp = relying_party(&state)?;
     let now = state.clock.now();
@@ -240,6 +242,7 @@ pub async fn add_post(
     if !state.store.add_passkey(&record, &rec).await? {
         return refuse(StatusCode::CONFLICT, t.pk_exists);
     }
+    enrolling.complete(&state).await?;
     Ok(reply(
         StatusCode::OK,
         json!({ "redirect": "/settings?notice=passkey_added" }),
@@ -417,7 +420,12 @@ pub async fn confirm_post(
         None => None,
     };
     match (checked, record) {
-        (Some(result), Some(record)) if state.store.complete_totp_session(&hash, now).await? => {
+        (Some(result), Some(record))
+            if state
+                .store
+                .complete_pending_session(&hash, now, PendingStage::SecondFactor)
+                .await? =>
+        {
             record_use(&state, &record, &result, now).await?;
             audit(
                 &state,

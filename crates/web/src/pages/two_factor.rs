@@ -13,14 +13,14 @@ use spreekuur_crypto::totp::TotpSecret;
 use spreekuur_domain::account::Account;
 use spreekuur_domain::audit::{Action, AuditRecord};
 use spreekuur_domain::auth::throttle;
-use spreekuur_domain::ports::SessionDevice;
+use spreekuur_domain::ports::{PendingStage, SessionDevice};
 use spreekuur_domain::{Error, Timestamp};
 use spreekuur_i18n::{Lang, Msgs, fill, time_of_day};
 
 use super::{NewSession, render, see_other, verify_password};
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::{PageError, PageResult};
-use crate::extract::{Client, LangPref, User, cookies};
+use crate::extract::{Client, Enrolling, LangPref, User, cookies};
 use crate::layout::{Layout, urlencode};
 use crate::state::AppState;
 
@@ -192,8 +192,9 @@ pub async fn setup_get(
     State(state): State<AppState>,
     lang: LangPref,
     Extension(csrf): Extension<CsrfToken>,
-    User(me): User,
+    enrolling: Enrolling,
 ) -> PageResult {
+    let me = enrolling.account.clone();
     if state.store.totp(&me.id).await?.is_some_and(|r| r.enabled) {
         return Ok(see_other("/settings", None));
     }
@@ -208,9 +209,10 @@ pub async fn setup_post(
     State(state): State<AppState>,
     lang: LangPref,
     Extension(csrf): Extension<CsrfToken>,
-    User(me): User,
+    enrolling: Enrolling,
     CsrfForm(form): CsrfForm<PasswordForm>,
 ) -> PageResult {
+    let me = enrolling.account.clone();
     let t = lang.lang.msgs();
     let hash = state
         .store
@@ -281,9 +283,10 @@ pub async fn confirm_post(
     lang: LangPref,
     Client(client): Client,
     Extension(csrf): Extension<CsrfToken>,
-    User(me): User,
+    enrolling: Enrolling,
     CsrfForm(form): CsrfForm<CodeForm>,
 ) -> PageResult {
+    let me = enrolling.account.clone();
     let t = lang.lang.msgs();
     let Some(record) = state.store.totp(&me.id).await?.filter(|r| !r.enabled) else {
         return Ok(see_other("/settings", None));
@@ -306,6 +309,7 @@ pub async fn confirm_post(
     let hashes: Vec<Vec<u8>> = codes.iter().map(|c| backup_hash(&state, &me, c)).collect();
     let rec = AuditRecord::new(now, Action::TwoFactorEnabled, &client).actor(&me.id);
     state.store.enable_totp(&me.id, step, &hashes, &rec).await?;
+    enrolling.complete(&state).await?;
     let mut page = setup_page(&state, lang.lang, csrf.0, &me, SetupStep::Backup, None).await?;
     page.download = urlencode(&format!("{}\n\n{}\n", t.tf_backup_intro, codes.join("\n")));
     page.backup_codes = codes;
@@ -353,7 +357,14 @@ pub async fn begin(state: &AppState, account: &Account, device: &SessionDevice) 
     let session = NewSession::new(state, now)?;
     state
         .store
-        .create_totp_pending_session(&session.hash, &account.id, now, session.expires_at, device)
+        .create_pending_session(
+            &session.hash,
+            &account.id,
+            now,
+            session.expires_at,
+            device,
+            PendingStage::SecondFactor,
+        )
         .await?;
     Ok(see_other("/two-factor", Some(session.cookie(state)?)))
 }
@@ -369,7 +380,7 @@ pub(super) async fn pending(
     let hash = state.tokens.hash("session", &token);
     Ok(state
         .store
-        .totp_pending_account(&hash, state.clock.now())
+        .pending_account(&hash, state.clock.now(), PendingStage::SecondFactor)
         .await?
         .map(|a| (hash, a)))
 }
@@ -410,7 +421,10 @@ pub async fn login_post(
             fill(t.login_blocked, &[("time", &time_of_day(until.millis()))]),
         ))
     } else if check_second_factor(&state, &account, &form.code, now).await?
-        && state.store.complete_totp_session(&hash, now).await?
+        && state
+            .store
+            .complete_pending_session(&hash, now, PendingStage::SecondFactor)
+            .await?
     {
         state.store.clear_throttle(&key).await?;
         state

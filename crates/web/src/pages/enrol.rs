@@ -1,0 +1,66 @@
+//! "Tweede stap instellen": when the practice asks for two-factor authentication and an account
+//! has neither an authenticator app nor a passkey (the default for staff), the password opens
+//! only this page and the two ways to set one up. Setting one up opens the messenger.
+
+use askama::Template;
+use axum::Extension;
+use axum::extract::State;
+use axum::http::StatusCode;
+use spreekuur_domain::account::Account;
+use spreekuur_domain::ports::{PendingStage, SessionDevice};
+use spreekuur_i18n::Msgs;
+
+use super::passkeys::{PasskeyAvailability, availability};
+use super::{NewSession, render, see_other};
+use crate::csrf::CsrfToken;
+use crate::error::PageResult;
+use crate::extract::{Enrolling, LangPref};
+use crate::layout::Layout;
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "enrol.html")]
+struct EnrolPage {
+    layout: Layout,
+    t: &'static Msgs,
+    pk: PasskeyAvailability,
+}
+
+/// After a correct password, for an account that must first set up a second factor.
+pub async fn begin(state: &AppState, account: &Account, device: &SessionDevice) -> PageResult {
+    let now = state.clock.now();
+    let session = NewSession::new(state, now)?;
+    state
+        .store
+        .create_pending_session(
+            &session.hash,
+            &account.id,
+            now,
+            session.expires_at,
+            device,
+            PendingStage::Enrol,
+        )
+        .await?;
+    Ok(see_other("/enrol", Some(session.cookie(state)?)))
+}
+
+/// GET /enrol
+pub async fn enrol_get(
+    State(state): State<AppState>,
+    lang: LangPref,
+    Extension(csrf): Extension<CsrfToken>,
+    me: Enrolling,
+) -> PageResult {
+    if !me.pending {
+        return Ok(see_other("/settings", None));
+    }
+    let t = lang.lang.msgs();
+    let page = EnrolPage {
+        layout: Layout::new(lang.lang, "/enrol", csrf.0, Some(&me.account), &state, "")
+            .await
+            .without_menu(),
+        t,
+        pk: availability(&state, t),
+    };
+    render(StatusCode::OK, &page)
+}
