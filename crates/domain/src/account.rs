@@ -54,6 +54,8 @@ pub struct Account {
     pub first_name: PersonName,
     pub last_name: PersonName,
     pub active: bool,
+    /// The language e-mails to this person are written in ("nl", "en").
+    pub lang: String,
     pub created_at: Timestamp,
 }
 

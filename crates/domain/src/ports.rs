@@ -445,6 +445,31 @@ pub trait PasskeyStore: Send + Sync {
     ) -> Result<Option<(Option<UserId>, Vec<u8>)>, StoreError>;
 }
 
+/// What an administrator does for a person who lost a device or fears someone else got in,
+/// after checking who they are.
+#[async_trait]
+pub trait AccountAdminStore: Send + Sync {
+    /// Accounts whose name or e-mail address contains `query` (case-insensitive), at most
+    /// `limit`, by last name.
+    async fn search_accounts(&self, query: &str, limit: i64) -> Result<Vec<Account>, StoreError>;
+    /// Signs out every session of the account (including those waiting for a second step);
+    /// queues the notice and writes the audit record in the same transaction. Returns how many.
+    async fn end_all_sessions(
+        &self,
+        user: &UserId,
+        notice: &Outgoing,
+        audit: &AuditRecord,
+    ) -> Result<u64, StoreError>;
+    /// Removes the authenticator app, its backup codes and every passkey, and signs out every
+    /// session: the next sign-in takes the practice's second step (or sets one up anew).
+    async fn reset_second_step(
+        &self,
+        user: &UserId,
+        notice: &Outgoing,
+        audit: &AuditRecord,
+    ) -> Result<(), StoreError>;
+}
+
 /// Invitations and their answers.
 #[async_trait]
 pub trait InvitationStore: Send + Sync {
@@ -587,6 +612,7 @@ pub trait Store:
     + SessionCodeStore
     + TotpStore
     + PasskeyStore
+    + AccountAdminStore
     + HealthStore
 {
 }
@@ -602,6 +628,7 @@ impl<T> Store for T where
         + SessionCodeStore
         + TotpStore
         + PasskeyStore
+        + AccountAdminStore
         + HealthStore
 {
 }

@@ -120,6 +120,8 @@ catalogue! {
     settings_title, sessions_title, sessions_intro, sessions_device, sessions_started, sessions_last_active, sessions_address, sessions_this, sessions_end, sessions_end_others, sessions_ended, sessions_others_ended, sessions_unknown_device, sessions_on,
     // two-factor
     tf_title, tf_status_on, tf_status_off, tf_activate, tf_question, tf_yes, tf_password_again, tf_wrong_password, tf_scan, tf_qr_label, tf_key_text, tf_first_code, tf_code_label, tf_confirm, tf_code_wrong, tf_enabled, tf_backup_intro, tf_backup_download, tf_backup_print, tf_done, tf_login_intro, tf_login_backup, tf_login_label, tf_disable, tf_disable_intro, tf_disabled,
+    // an administrator's account actions
+    mail_signed_out_subject, mail_signed_out_body, mail_step_reset_subject, mail_step_reset_body, mail_not_asked, mail_login_button, accounts_title, accounts_intro, accounts_search, accounts_search_submit, accounts_none, accounts_second_step, accounts_step_app, accounts_step_passkeys, accounts_step_nothing, accounts_sessions, accounts_check, accounts_checked, accounts_check_required, accounts_sign_out, accounts_sign_out_text, accounts_signed_out, accounts_reset, accounts_reset_text, accounts_reset_done, accounts_open,
     // passkeys
     pk_title, pk_intro, pk_none, pk_name, pk_created, pk_last_used, pk_never_used, pk_remove, pk_add, pk_name_label, pk_name_help, pk_added, pk_removed, pk_exists, pk_failed, pk_expired, pk_wrong_origin, pk_unavailable, pk_unsupported, pk_needs_js, pk_busy, pk_login, pk_login_failed, pk_or, pk_second_intro, pk_use, pk_no_access,
     // set password

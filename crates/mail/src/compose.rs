@@ -228,39 +228,68 @@ pub fn password_reset(
     )
 }
 
-/// The notice that a password was changed, with what to do if it was not you.
-pub fn password_changed(
+/// A change to how someone signs in, told to them afterwards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecurityNotice {
+    /// They set a new password ("Wachtwoord vergeten"); the link leads to that page again.
+    PasswordChanged,
+    /// An administrator signed them out everywhere; the link leads to the login.
+    SignedOutEverywhere,
+    /// An administrator reset their second step; the link leads to the login.
+    SecondStepReset,
+}
+
+/// The notice of a change to how someone signs in, with what to do if they did not ask for it.
+pub fn security_notice(
     lang: Lang,
     practice: &str,
     first_name: &str,
     to: &EmailAddress,
-    forgot_link: &str,
+    notice: SecurityNotice,
+    link: &str,
     at: i64,
 ) -> Outgoing {
     let t = lang.msgs();
+    let (subject, body, not_you, button) = match notice {
+        SecurityNotice::PasswordChanged => (
+            t.mail_changed_subject,
+            t.mail_changed_body,
+            t.mail_changed_not_you,
+            t.mail_changed_button,
+        ),
+        SecurityNotice::SignedOutEverywhere => (
+            t.mail_signed_out_subject,
+            t.mail_signed_out_body,
+            t.mail_not_asked,
+            t.mail_login_button,
+        ),
+        SecurityNotice::SecondStepReset => (
+            t.mail_step_reset_subject,
+            t.mail_step_reset_body,
+            t.mail_not_asked,
+            t.mail_login_button,
+        ),
+    };
     let greeting = fill(t.mail_greeting, &[("name", first_name)]);
     let body = fill(
-        t.mail_changed_body,
+        body,
         &[
             ("practice", practice),
             ("date", &spreekuur_i18n::date_time(lang, at)),
         ],
     );
-    let not_you = t.mail_changed_not_you.to_string();
+    let not_you = not_you.to_string();
     let footer = fill(t.mail_footer, &[("practice", practice)]);
-    let text = format!(
-        "{greeting}\n\n{body}\n\n{not_you}\n{}: {forgot_link}\n\n-- \n{footer}\n",
-        t.mail_changed_button
-    );
+    let text = format!("{greeting}\n\n{body}\n\n{not_you}\n{button}: {link}\n\n-- \n{footer}\n");
     Outgoing {
         to: to.clone(),
         from_name: practice.to_string(),
-        subject: fill(t.mail_changed_subject, &[("practice", practice)]),
+        subject: fill(subject, &[("practice", practice)]),
         text,
         html: html_layout(
             lang,
             &[greeting, body, not_you],
-            (t.mail_changed_button, forgot_link),
+            (button, link),
             &[],
             &footer,
         ),

@@ -13,7 +13,7 @@ use sqlx::{AnyConnection, Row};
 use crate::{Db, audit, db_err, internal, is_unique_violation, outbox};
 
 pub(crate) const ACCOUNT_COLUMNS: &str =
-    "u.id, u.role, u.email, u.username, u.first_name, u.last_name, u.active, u.created_at";
+    "u.id, u.role, u.email, u.username, u.first_name, u.last_name, u.active, u.lang, u.created_at";
 
 pub(crate) fn account_from_row(row: &sqlx::any::AnyRow) -> Result<Account, StoreError> {
     let role: String = row.try_get("role").map_err(db_err)?;
@@ -25,6 +25,7 @@ pub(crate) fn account_from_row(row: &sqlx::any::AnyRow) -> Result<Account, Store
         first_name: PersonName::from_stored(row.try_get("first_name").map_err(db_err)?),
         last_name: PersonName::from_stored(row.try_get("last_name").map_err(db_err)?),
         active: row.try_get::<i64, _>("active").map_err(db_err)? != 0,
+        lang: row.try_get("lang").map_err(db_err)?,
         created_at: Timestamp(row.try_get("created_at").map_err(db_err)?),
     })
 }

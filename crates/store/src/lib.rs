@@ -4,6 +4,7 @@
 //! row and opened after it leaves one; the associated data names the table, column and row.
 
 mod account;
+mod account_admin;
 mod audit;
 pub mod backend;
 mod conversation;

@@ -55,6 +55,12 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/settings", get(pages::settings::settings_get))
         .route("/enrol", get(pages::enrol::enrol_get))
+        .route("/accounts", get(pages::accounts::accounts_get))
+        .route("/accounts/{id}", get(pages::accounts::account_get))
+        .route(
+            "/accounts/{id}/{action}",
+            post(pages::accounts::action_post),
+        )
         .route(
             "/settings/two-factor",
             get(pages::two_factor::setup_get).post(pages::two_factor::setup_post),

@@ -46,6 +46,9 @@ pub enum Action {
     PasskeyRemoved,
     PasskeyAccepted,
     PasskeyRefused,
+    AccountViewed,
+    SignedOutEverywhere,
+    SecondStepReset,
 }
 
 impl Action {
@@ -87,6 +90,9 @@ impl Action {
             Action::PasskeyRemoved => "passkey.removed",
             Action::PasskeyAccepted => "passkey.accepted",
             Action::PasskeyRefused => "passkey.refused",
+            Action::AccountViewed => "account.viewed",
+            Action::SignedOutEverywhere => "session.all_ended_by_admin",
+            Action::SecondStepReset => "second_step.reset",
         }
     }
 }

@@ -139,3 +139,89 @@ contract!(
         }
     }
 );
+
+contract!(
+    resetting_the_second_step_removes_every_factor_and_session_with_notice_and_audit,
+    |db: &TestDb| {
+        let db = db.db.clone();
+        async move {
+            let anna = practice_with_provider(&db).await;
+            let device = |id: &str| SessionDevice {
+                public_id: id.into(),
+                user_agent: "Firefox".into(),
+                client: "10.0.0.9".into(),
+            };
+            let later = NOW.plus_seconds(3600);
+            db.create_session(b"s1", &anna, NOW, later, &device("p1"))
+                .await
+                .unwrap();
+            db.create_pending_session(
+                b"s2",
+                &anna,
+                NOW,
+                later,
+                &device("p2"),
+                PendingStage::SecondFactor,
+            )
+            .await
+            .unwrap();
+            db.begin_totp(&anna, b"secret", NOW).await.unwrap();
+            db.enable_totp(&anna, 1, &[vec![1; 32]], &rec(Action::TwoFactorEnabled))
+                .await
+                .unwrap();
+            assert!(
+                db.add_passkey(&key(&anna, b"cred-9"), &rec(Action::PasskeyAdded))
+                    .await
+                    .unwrap()
+            );
+            let depth = db.outbox_depth().await.unwrap();
+            let records = db.verify_audit_chain().await.unwrap().records;
+
+            let n = db
+                .end_all_sessions(
+                    &anna,
+                    &mail("dokter@delinde.nl", "uitgelogd"),
+                    &rec(Action::SignedOutEverywhere),
+                )
+                .await
+                .unwrap();
+            assert_eq!(n, 2, "signed-in and waiting sessions alike");
+            assert!(db.session_account(b"s1", NOW).await.unwrap().is_none());
+            assert!(
+                db.totp(&anna).await.unwrap().is_some(),
+                "signing out keeps the factors"
+            );
+
+            db.create_session(b"s3", &anna, NOW, later, &device("p3"))
+                .await
+                .unwrap();
+            db.reset_second_step(
+                &anna,
+                &mail("dokter@delinde.nl", "teruggezet"),
+                &rec(Action::SecondStepReset),
+            )
+            .await
+            .unwrap();
+            assert!(db.totp(&anna).await.unwrap().is_none());
+            assert!(db.passkeys(&anna).await.unwrap().is_empty());
+            assert!(db.session_account(b"s3", NOW).await.unwrap().is_none());
+            assert_eq!(
+                db.outbox_depth().await.unwrap(),
+                depth + 2,
+                "one notice each"
+            );
+            let report = db.verify_audit_chain().await.unwrap();
+            assert_eq!(report.records, records + 2, "one audit record each");
+            assert_eq!(report.first_broken, None);
+
+            // Found by name, address or username; wildcards are literal.
+            let found = db.search_accounts("ANNA", 20).await.unwrap();
+            assert_eq!(
+                found.iter().map(|a| a.id.clone()).collect::<Vec<_>>(),
+                vec![anna.clone()]
+            );
+            assert_eq!(db.search_accounts("delinde.nl", 20).await.unwrap().len(), 1);
+            assert!(db.search_accounts("%", 20).await.unwrap().is_empty());
+        }
+    }
+);

@@ -1,5 +1,6 @@
 //! One module per page or journey step; handlers are `<page>_get` / `<page>_post`.
 
+pub mod accounts;
 pub mod assets;
 pub mod dev_mailbox;
 pub mod enrol;

@@ -171,11 +171,12 @@ async fn save(
     let (notice, action) = match purpose {
         LinkPurpose::PasswordReset => {
             let practice = state.practice_name().await?;
-            let mail = spreekuur_mail::compose::password_changed(
+            let mail = spreekuur_mail::compose::security_notice(
                 lang.lang,
                 &practice,
                 account.first_name.as_str(),
                 &account.email,
+                spreekuur_mail::compose::SecurityNotice::PasswordChanged,
                 &state.link("/forgot-password"),
                 now.millis(),
             );
