@@ -91,6 +91,8 @@ pub struct Practice {
     /// What staff do after their password (default: an authenticator app or a passkey, set up
     /// at the first sign-in).
     pub staff_second_step: SecondStep,
+    /// Minutes without activity before a device with the app lock locks.
+    pub lock_minutes: i64,
 }
 
 impl Practice {
@@ -103,6 +105,7 @@ impl Practice {
             privacy_text: String::new(),
             patient_second_step: SecondStep::SessionCode,
             staff_second_step: SecondStep::TwoFactor,
+            lock_minutes: crate::auth::app_lock::DEFAULT_LOCK_MINUTES,
         }
     }
 

@@ -7,6 +7,7 @@ use async_trait::async_trait;
 
 use crate::account::{Account, NewAccount, Practice};
 use crate::audit::{AuditRecord, ChainReport};
+use crate::auth::app_lock::AppLock;
 use crate::auth::session_code::{CodeProblem, CodeState};
 use crate::auth::throttle::Throttle;
 use crate::conversation::{ConversationSummary, Message};
@@ -161,6 +162,15 @@ pub struct SessionView {
     pub current: bool,
 }
 
+/// A live, signed-in session.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub account: Account,
+    /// The last activity before this request.
+    pub last_seen_at: Timestamp,
+    pub lock: Option<AppLock>,
+}
+
 /// Where a signed-in-by-password session waits before it opens the messenger.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PendingStage {
@@ -182,12 +192,41 @@ pub trait SessionStore: Send + Sync {
         expires_at: Timestamp,
         device: &SessionDevice,
     ) -> Result<(), StoreError>;
-    /// The signed-in account, if the session is live at `now`; refreshes its last-seen time.
+    /// The signed-in account, if the session is live at `now`, with its last activity before
+    /// this request and its app lock; refreshes its last-seen time.
     async fn session_account(
         &self,
         id_hash: &[u8],
         now: Timestamp,
-    ) -> Result<Option<Account>, StoreError>;
+    ) -> Result<Option<SignedIn>, StoreError>;
+    /// Turns the app lock on for this session, unlocked for the browser run with `unlock_key`.
+    async fn enable_lock(
+        &self,
+        id_hash: &[u8],
+        pin_hash: &[u8],
+        unlock_key: &[u8],
+        biometric: bool,
+        audit: &AuditRecord,
+    ) -> Result<(), StoreError>;
+    async fn disable_lock(&self, id_hash: &[u8], audit: &AuditRecord) -> Result<(), StoreError>;
+    /// Locks the session now (idle, or "Vergrendel nu").
+    async fn lock_now(&self, id_hash: &[u8]) -> Result<(), StoreError>;
+    /// Unlocks for the browser run with `unlock_key`, clearing the wrong tries.
+    async fn unlock(
+        &self,
+        id_hash: &[u8],
+        unlock_key: &[u8],
+        audit: &AuditRecord,
+    ) -> Result<bool, StoreError>;
+    /// Counts a wrong PIN and returns how many there have been; the one that reaches
+    /// `max_failures` signs the session out (deletes it) in the same transaction. Concurrent
+    /// wrong PINs are all counted.
+    async fn lock_failure(
+        &self,
+        id_hash: &[u8],
+        max_failures: i64,
+        audit: &AuditRecord,
+    ) -> Result<i64, StoreError>;
     async fn delete_session(&self, id_hash: &[u8]) -> Result<(), StoreError>;
     /// A sign-in that waits in `stage` (a second factor, or setting one up): opens nothing else.
     async fn create_pending_session(
@@ -383,6 +422,8 @@ pub enum CeremonyPurpose {
     SignIn,
     /// The passkey as the second step after the password.
     SecondStep,
+    /// The device's fingerprint or face (a passkey) opening the app lock.
+    Unlock,
 }
 
 impl CeremonyPurpose {
@@ -391,6 +432,7 @@ impl CeremonyPurpose {
             CeremonyPurpose::Register => "register",
             CeremonyPurpose::SignIn => "sign_in",
             CeremonyPurpose::SecondStep => "second_step",
+            CeremonyPurpose::Unlock => "unlock",
         }
     }
 }

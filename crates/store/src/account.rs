@@ -72,8 +72,8 @@ async fn insert_practice(
     now: Timestamp,
 ) -> Result<(), Error> {
     sqlx::query(
-        "INSERT INTO practice (id, name, email, terms_text, privacy_text, created_at, patient_second_step, staff_second_step)
-         VALUES (1, $1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO practice (id, name, email, terms_text, privacy_text, created_at, patient_second_step, staff_second_step, lock_minutes)
+         VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(p.name.clone())
     .bind(p.email.as_str())
@@ -82,6 +82,7 @@ async fn insert_practice(
     .bind(now.millis())
     .bind(p.patient_second_step.as_str())
     .bind(p.staff_second_step.as_str())
+    .bind(p.lock_minutes)
     .execute(&mut *conn)
     .await
     .map_err(|e| {
@@ -174,7 +175,7 @@ async fn link_problem(
 impl AccountStore for Db {
     async fn practice(&self) -> Result<Option<Practice>, StoreError> {
         let row =
-            sqlx::query("SELECT name, email, terms_text, privacy_text, patient_second_step, staff_second_step FROM practice WHERE id = 1")
+            sqlx::query("SELECT name, email, terms_text, privacy_text, patient_second_step, staff_second_step, lock_minutes FROM practice WHERE id = 1")
                 .fetch_optional(&self.pool)
                 .await
                 .map_err(db_err)?;
@@ -191,6 +192,7 @@ impl AccountStore for Db {
                 privacy_text: r.try_get("privacy_text").map_err(db_err)?,
                 patient_second_step: step("patient_second_step")?,
                 staff_second_step: step("staff_second_step")?,
+                lock_minutes: r.try_get("lock_minutes").map_err(db_err)?,
             })
         })
         .transpose()
@@ -203,13 +205,14 @@ impl AccountStore for Db {
     ) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         audit::append(&mut tx, audit_rec).await?;
-        sqlx::query("UPDATE practice SET name = $1, email = $2, terms_text = $3, privacy_text = $4, patient_second_step = $5, staff_second_step = $6 WHERE id = 1")
+        sqlx::query("UPDATE practice SET name = $1, email = $2, terms_text = $3, privacy_text = $4, patient_second_step = $5, staff_second_step = $6, lock_minutes = $7 WHERE id = 1")
             .bind(p.name.clone())
             .bind(p.email.as_str())
             .bind(p.terms_text.clone())
             .bind(p.privacy_text.clone())
             .bind(p.patient_second_step.as_str())
             .bind(p.staff_second_step.as_str())
+            .bind(p.lock_minutes)
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;

@@ -94,6 +94,11 @@ fn migrations(backend: Backend) -> Vec<Migration> {
                 "passkeys",
                 include_str!("../migrations/sqlite/0006_passkeys.sql"),
             ),
+            (
+                7,
+                "app lock",
+                include_str!("../migrations/sqlite/0007_app_lock.sql"),
+            ),
         ],
         Backend::Postgres => &[
             (
@@ -125,6 +130,11 @@ fn migrations(backend: Backend) -> Vec<Migration> {
                 6,
                 "passkeys",
                 include_str!("../migrations/postgres/0006_passkeys.sql"),
+            ),
+            (
+                7,
+                "app lock",
+                include_str!("../migrations/postgres/0007_app_lock.sql"),
             ),
         ],
     };

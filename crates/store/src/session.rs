@@ -3,7 +3,8 @@
 use async_trait::async_trait;
 use spreekuur_domain::account::Account;
 use spreekuur_domain::audit::AuditRecord;
-use spreekuur_domain::ports::{PendingStage, SessionDevice, SessionStore, SessionView};
+use spreekuur_domain::auth::app_lock::AppLock;
+use spreekuur_domain::ports::{PendingStage, SessionDevice, SessionStore, SessionView, SignedIn};
 use spreekuur_domain::{Error, StoreError, Timestamp, UserId};
 use sqlx::{AnyConnection, Row};
 
@@ -119,10 +120,11 @@ impl SessionStore for Db {
         &self,
         id_hash: &[u8],
         now: Timestamp,
-    ) -> Result<Option<Account>, StoreError> {
+    ) -> Result<Option<SignedIn>, StoreError> {
         let sql = format!(
-            "SELECT {ACCOUNT_COLUMNS}, s.last_seen_at FROM sessions s JOIN users u ON u.id = s.user_id
-             WHERE s.id_hash = $1 AND s.expires_at > $2 AND u.active = 1 AND s.stage = 'full'"
+            "SELECT {ACCOUNT_COLUMNS}, s.last_seen_at, s.lock_pin, s.lock_failures, s.lock_key, s.lock_biometric
+               FROM sessions s JOIN users u ON u.id = s.user_id
+              WHERE s.id_hash = $1 AND s.expires_at > $2 AND u.active = 1 AND s.stage = 'full'"
         );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(id_hash.to_vec())
@@ -131,9 +133,11 @@ impl SessionStore for Db {
             .await
             .map_err(db_err)?;
         let Some(row) = row else { return Ok(None) };
-        // Touch at most once a minute, so reading pages does not turn into a write per request.
+        // Touch at most once a minute, so reading pages does not turn into a write per request;
+        // with the app lock on, every request, so its idle time is exact.
         let last_seen: i64 = row.try_get("last_seen_at").map_err(db_err)?;
-        if now.millis() - last_seen > 60_000 {
+        let pin: Option<Vec<u8>> = row.try_get("lock_pin").map_err(db_err)?;
+        if now.millis() - last_seen > 60_000 || pin.is_some() {
             sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
                 .bind(now.millis())
                 .bind(id_hash.to_vec())
@@ -141,7 +145,117 @@ impl SessionStore for Db {
                 .await
                 .map_err(db_err)?;
         }
-        account_from_row(&row).map(Some)
+        let lock = match pin {
+            Some(pin_hash) => Some(AppLock {
+                pin_hash,
+                failures: row.try_get("lock_failures").map_err(db_err)?,
+                unlock_key: row.try_get("lock_key").map_err(db_err)?,
+                biometric: row.try_get::<i64, _>("lock_biometric").map_err(db_err)? != 0,
+            }),
+            None => None,
+        };
+        Ok(Some(SignedIn {
+            account: account_from_row(&row)?,
+            last_seen_at: Timestamp::from_millis(last_seen),
+            lock,
+        }))
+    }
+
+    async fn enable_lock(
+        &self,
+        id_hash: &[u8],
+        pin_hash: &[u8],
+        unlock_key: &[u8],
+        biometric: bool,
+        audit_rec: &AuditRecord,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        sqlx::query("UPDATE sessions SET lock_pin = $1, lock_key = $2, lock_failures = 0, lock_biometric = $3 WHERE id_hash = $4")
+            .bind(pin_hash.to_vec())
+            .bind(unlock_key.to_vec())
+            .bind(i64::from(biometric))
+            .bind(id_hash.to_vec())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        audit::append(&mut tx, audit_rec).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn disable_lock(
+        &self,
+        id_hash: &[u8],
+        audit_rec: &AuditRecord,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        sqlx::query("UPDATE sessions SET lock_pin = NULL, lock_key = NULL, lock_failures = 0, lock_biometric = 0 WHERE id_hash = $1")
+            .bind(id_hash.to_vec())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        audit::append(&mut tx, audit_rec).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn lock_now(&self, id_hash: &[u8]) -> Result<(), StoreError> {
+        sqlx::query("UPDATE sessions SET lock_key = NULL WHERE id_hash = $1")
+            .bind(id_hash.to_vec())
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn unlock(
+        &self,
+        id_hash: &[u8],
+        unlock_key: &[u8],
+        audit_rec: &AuditRecord,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.write().await?;
+        let n = sqlx::query("UPDATE sessions SET lock_key = $1, lock_failures = 0, last_seen_at = $2 WHERE id_hash = $3 AND lock_pin IS NOT NULL")
+            .bind(unlock_key.to_vec())
+            .bind(audit_rec.at.millis())
+            .bind(id_hash.to_vec())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?
+            .rows_affected();
+        if n != 1 {
+            return Ok(false);
+        }
+        audit::append(&mut tx, audit_rec).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(true)
+    }
+
+    async fn lock_failure(
+        &self,
+        id_hash: &[u8],
+        max_failures: i64,
+        audit_rec: &AuditRecord,
+    ) -> Result<i64, StoreError> {
+        let mut tx = self.write().await?;
+        let row = sqlx::query("UPDATE sessions SET lock_failures = lock_failures + 1 WHERE id_hash = $1 AND lock_pin IS NOT NULL RETURNING lock_failures")
+            .bind(id_hash.to_vec())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        // A session already signed out by an earlier wrong PIN counts as past the limit.
+        let failures = match row {
+            Some(r) => r.try_get::<i64, _>("lock_failures").map_err(db_err)?,
+            None => max_failures,
+        };
+        if failures >= max_failures {
+            sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+                .bind(id_hash.to_vec())
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        audit::append(&mut tx, audit_rec).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(failures)
     }
 
     async fn delete_session(&self, id_hash: &[u8]) -> Result<(), StoreError> {

@@ -16,6 +16,8 @@ pub enum PageError {
     Login,
     /// Signed in by password, but the second step the practice asks must be set up first.
     Enrol,
+    /// The app lock is closed on this device.
+    Locked,
 }
 
 /// Attached to an error response; the middleware renders it.
@@ -78,6 +80,7 @@ impl IntoResponse for PageError {
         match self {
             PageError::Login => Redirect::to("/login").into_response(),
             PageError::Enrol => Redirect::to("/enrol").into_response(),
+            PageError::Locked => Redirect::to("/lock").into_response(),
             PageError::Csrf => {
                 let mut r = StatusCode::FORBIDDEN.into_response();
                 r.extensions_mut().insert(ErrorPage {

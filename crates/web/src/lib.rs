@@ -55,6 +55,22 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/settings", get(pages::settings::settings_get))
         .route("/enrol", get(pages::enrol::enrol_get))
+        .route("/settings/app-lock", post(pages::app_lock::enable_post))
+        .route(
+            "/settings/app-lock/disable",
+            post(pages::app_lock::disable_post),
+        )
+        .route(
+            "/lock",
+            get(pages::app_lock::lock_get).post(pages::app_lock::lock_post),
+        )
+        .route("/lock/now", post(pages::app_lock::lock_now_post))
+        .route("/lock/status", get(pages::app_lock::status_get))
+        .route(
+            "/lock/passkey/options",
+            post(pages::app_lock::passkey_options_post),
+        )
+        .route("/lock/passkey", post(pages::app_lock::passkey_post))
         .route("/accounts", get(pages::accounts::accounts_get))
         .route("/accounts/{id}", get(pages::accounts::account_get))
         .route(

@@ -141,7 +141,7 @@ async function postForm(url, data) {
   return { ok: res.ok, body };
 }
 
-const PASSKEY_FINISH = { 'sign-in': '/login/passkey', confirm: '/two-factor/passkey', add: '/settings/passkeys' };
+const PASSKEY_FINISH = { 'sign-in': '/login/passkey', confirm: '/two-factor/passkey', unlock: '/lock/passkey', add: '/settings/passkeys' };
 
 // One ceremony: options from the server, the browser's dialog (or autofill), the answer back.
 async function passkeyCeremony(kind, form, extra, signal) {
@@ -209,6 +209,40 @@ function passkeys() {
   }
 }
 
+// The app lock ("Toegangscode vergrendeling"): on a device with the lock on, after the
+// practice's time without activity the page locks itself, so nothing stays on screen. While
+// the person is active, a request now and then tells the server, which keeps the same clock.
+function appLock() {
+  if (!document.body.hasAttribute('data-signed-in')) return;
+  const status = () => fetch('/lock/status', { credentials: 'same-origin', headers: { Accept: 'application/json' } })
+    .then((r) => (r.ok && r.headers.get('content-type') === 'application/json' ? r.json() : {}));
+  status().then((s) => {
+    const limit = Number(s.lock_after_secs || 0) * 1000;
+    if (!limit) return;
+    let last = Date.now();
+    let told = Date.now();
+    const touch = () => { last = Date.now(); };
+    for (const ev of ['mousemove', 'mousedown', 'keydown', 'touchstart', 'scroll', 'input']) {
+      window.addEventListener(ev, touch, { passive: true, capture: true });
+    }
+    setInterval(() => {
+      const now = Date.now();
+      if (now - last >= limit) {
+        const csrf = document.querySelector('input[name=_csrf]');
+        const form = document.createElement('form');
+        form.method = 'post';
+        form.action = '/lock/now';
+        if (csrf) form.append(csrf.cloneNode());
+        document.body.append(form);
+        form.submit();
+      } else if (last > told && now - told >= 60000) {
+        told = now;
+        status().catch(() => {});
+      }
+    }, 1000);
+  }).catch(() => {});
+}
+
 // "Print de back-upcodes".
 function printCodes() {
   const button = document.getElementById('print-codes');
@@ -224,4 +258,5 @@ document.addEventListener('DOMContentLoaded', () => {
   focusErrors();
   composer();
   passkeys();
+  appLock();
 });

@@ -49,6 +49,12 @@ pub enum Action {
     AccountViewed,
     SignedOutEverywhere,
     SecondStepReset,
+    AppLockEnabled,
+    AppLockDisabled,
+    AppLockUnlocked,
+    AppLockRefused,
+    /// The fifth wrong PIN signed the device out.
+    AppLockSignedOut,
 }
 
 impl Action {
@@ -93,6 +99,11 @@ impl Action {
             Action::AccountViewed => "account.viewed",
             Action::SignedOutEverywhere => "session.all_ended_by_admin",
             Action::SecondStepReset => "second_step.reset",
+            Action::AppLockEnabled => "app_lock.enabled",
+            Action::AppLockDisabled => "app_lock.disabled",
+            Action::AppLockUnlocked => "app_lock.unlocked",
+            Action::AppLockRefused => "app_lock.refused",
+            Action::AppLockSignedOut => "app_lock.signed_out",
         }
     }
 }

@@ -1,6 +1,8 @@
-//! Signing in and account security (issue #6, in steps): login throttling and "Wachtwoord
-//! vergeten" so far; session codes, two-factor, passkeys and the app lock follow.
+//! Signing in and account security: login throttling, "Wachtwoord vergeten", session codes,
+//! the app lock ("Toegangscode vergrendeling"). Two-factor and passkeys live in the web adapter
+//! and the crypto crate; their rules (one use per step, one answer per ceremony) in the store.
 
+pub mod app_lock;
 pub mod password_reset;
 pub mod session_code;
 pub mod throttle;

@@ -196,7 +196,12 @@ contract!(
             .await
             .unwrap();
             assert_eq!(
-                db.session_account(&[9; 32], NOW).await.unwrap().unwrap().id,
+                db.session_account(&[9; 32], NOW)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .account
+                    .id,
                 provider
             );
             assert!(db.session_account(&[8; 32], NOW).await.unwrap().is_none());

@@ -7,6 +7,7 @@
 mod support;
 
 mod account;
+mod app_lock;
 mod audit;
 mod invitation;
 mod outbox;

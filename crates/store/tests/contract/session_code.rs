@@ -78,7 +78,12 @@ contract!(
             }
             assert_eq!(ok, 1);
             assert_eq!(
-                db.session_account(&[1; 32], NOW).await.unwrap().unwrap().id,
+                db.session_account(&[1; 32], NOW)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .account
+                    .id,
                 user
             );
             assert!(db.pending_session(&[1; 32], NOW).await.unwrap().is_none());

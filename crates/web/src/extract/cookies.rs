@@ -1,4 +1,4 @@
-//! Reading and writing cookies by hand: three cookies do not need a crate.
+//! Reading and writing cookies by hand: four cookies do not need a crate.
 
 use axum::http::HeaderMap;
 use axum::http::header::COOKIE;
@@ -6,6 +6,9 @@ use axum::http::header::COOKIE;
 pub const SESSION: &str = "spreekuur_session";
 pub const CSRF: &str = "spreekuur_csrf";
 pub const LANG: &str = "spreekuur_lang";
+/// The app lock's proof that this browser run was unlocked; a browser-session cookie, so a
+/// browser that is closed and reopened no longer has it.
+pub const UNLOCK: &str = "spreekuur_unlock";
 
 /// The value of cookie `name`, if the request carries it.
 pub fn get(headers: &HeaderMap, name: &str) -> Option<String> {

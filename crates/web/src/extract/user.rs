@@ -5,13 +5,109 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use spreekuur_domain::Error;
 use spreekuur_domain::account::{Account, Role};
+use spreekuur_domain::auth::app_lock;
 use spreekuur_domain::ports::PendingStage;
 
 use super::cookies;
 use crate::error::PageError;
 use crate::state::AppState;
 
-/// The account behind the session cookie, if any.
+/// The session behind the cookie as this request finds it (looked up once per request).
+#[derive(Clone)]
+enum Found {
+    Nobody,
+    SignedIn(Box<Session>),
+    /// Signed in, but the app lock is closed: nothing opens but the lock screen.
+    Locked,
+}
+
+async fn found(parts: &mut Parts, state: &AppState) -> Result<Found, PageError> {
+    if let Some(cached) = parts.extensions.get::<Found>() {
+        return Ok(cached.clone());
+    }
+    let found = match cookies::get(&parts.headers, cookies::SESSION) {
+        Some(token) => {
+            let hash = state.tokens.hash("session", &token);
+            let now = state.clock.now();
+            match state.store.session_account(&hash, now).await? {
+                None => Found::Nobody,
+                Some(signed) => match &signed.lock {
+                    None => Found::SignedIn(Box::new(Session {
+                        account: signed.account,
+                        hash,
+                        lock: None,
+                    })),
+                    Some(lock) => {
+                        let minutes = state
+                            .store
+                            .practice()
+                            .await?
+                            .map_or(app_lock::DEFAULT_LOCK_MINUTES, |p| p.lock_minutes);
+                        let key = cookies::get(&parts.headers, cookies::UNLOCK)
+                            .map(|t| state.tokens.hash("unlock", &t));
+                        match app_lock::locked(
+                            lock,
+                            key.as_deref(),
+                            signed.last_seen_at,
+                            now,
+                            minutes,
+                        ) {
+                            None => Found::SignedIn(Box::new(Session {
+                                lock: Some(lock.clone()),
+                                account: signed.account,
+                                hash,
+                            })),
+                            Some(why) => {
+                                if why != app_lock::Locked::Still {
+                                    state.store.lock_now(&hash).await?;
+                                }
+                                Found::Locked
+                            }
+                        }
+                    }
+                },
+            }
+        }
+        None => Found::Nobody,
+    };
+    parts.extensions.insert(found.clone());
+    Ok(found)
+}
+
+/// A signed-in, unlocked session: its account, the hash of its cookie and its app lock.
+#[derive(Clone)]
+pub struct Session {
+    pub account: Account,
+    pub hash: Vec<u8>,
+    pub lock: Option<app_lock::AppLock>,
+}
+
+impl FromRequestParts<AppState> for Session {
+    type Rejection = PageError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        match found(parts, state).await? {
+            Found::SignedIn(s) => Ok(*s),
+            Found::Locked => Err(PageError::Locked),
+            Found::Nobody => Err(nobody(parts, state).await?),
+        }
+    }
+}
+
+/// Where a page that needs a signed-in user sends someone who is not: to set up the second
+/// step (signed in by password, the practice asks for more), or to the login.
+async fn nobody(parts: &Parts, state: &AppState) -> Result<PageError, PageError> {
+    Ok(if Enrolling::pending(parts, state).await?.is_some() {
+        PageError::Enrol
+    } else {
+        PageError::Login
+    })
+}
+
+/// The account behind the session cookie, if any and not locked.
 pub struct MaybeUser(pub Option<Account>);
 
 impl FromRequestParts<AppState> for MaybeUser {
@@ -21,26 +117,12 @@ impl FromRequestParts<AppState> for MaybeUser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        if let Some(cached) = parts.extensions.get::<CachedUser>() {
-            return Ok(MaybeUser(cached.0.clone()));
-        }
-        let account = match cookies::get(&parts.headers, cookies::SESSION) {
-            Some(token) => {
-                let hash = state.tokens.hash("session", &token);
-                state
-                    .store
-                    .session_account(&hash, state.clock.now())
-                    .await?
-            }
-            None => None,
-        };
-        parts.extensions.insert(CachedUser(account.clone()));
-        Ok(MaybeUser(account))
+        Ok(MaybeUser(match found(parts, state).await? {
+            Found::SignedIn(s) => Some(s.account),
+            Found::Nobody | Found::Locked => None,
+        }))
     }
 }
-
-#[derive(Clone)]
-struct CachedUser(Option<Account>);
 
 /// A signed-in account; otherwise the visitor is sent to the login page.
 pub struct User(pub Account);
@@ -52,11 +134,10 @@ impl FromRequestParts<AppState> for User {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        match MaybeUser::from_request_parts(parts, state).await?.0 {
-            Some(a) => Ok(User(a)),
-            // Signed in by password but still to set up the second step the practice asks.
-            None if Enrolling::pending(parts, state).await?.is_some() => Err(PageError::Enrol),
-            None => Err(PageError::Login),
+        match found(parts, state).await? {
+            Found::SignedIn(s) => Ok(User(s.account)),
+            Found::Locked => Err(PageError::Locked),
+            Found::Nobody => Err(nobody(parts, state).await?),
         }
     }
 }
@@ -109,12 +190,16 @@ impl FromRequestParts<AppState> for Enrolling {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        if let Some(account) = MaybeUser::from_request_parts(parts, state).await?.0 {
-            return Ok(Enrolling {
-                account,
-                pending: false,
-                session_hash: Vec::new(),
-            });
+        match found(parts, state).await? {
+            Found::SignedIn(s) => {
+                return Ok(Enrolling {
+                    account: s.account,
+                    pending: false,
+                    session_hash: Vec::new(),
+                });
+            }
+            Found::Locked => return Err(PageError::Locked),
+            Found::Nobody => {}
         }
         match Enrolling::pending(parts, state).await? {
             Some((session_hash, account)) => Ok(Enrolling {

@@ -63,6 +63,7 @@ pub async fn login_get(
     let t = lang.lang.msgs();
     let notice = match q.notice.as_deref() {
         Some("password_set") => Some(t.set_password_done),
+        Some("lock_out") => Some(t.lock_signed_out),
         _ => None,
     };
     let page = LoginPage {

@@ -1,6 +1,7 @@
 //! One module per page or journey step; handlers are `<page>_get` / `<page>_post`.
 
 pub mod accounts;
+pub mod app_lock;
 pub mod assets;
 pub mod dev_mailbox;
 pub mod enrol;

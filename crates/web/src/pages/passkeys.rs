@@ -352,16 +352,13 @@ async fn check_sign_in(
     Ok(Some(account))
 }
 
-/// POST /two-factor/passkey/options: after the password, options to confirm with a passkey.
-pub async fn confirm_options_post(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    CsrfForm(_): CsrfForm<std::collections::HashMap<String, String>>,
+/// Starts a ceremony to confirm `account` with one of its passkeys.
+pub async fn begin_confirm(
+    state: &AppState,
+    account: &Account,
+    purpose: CeremonyPurpose,
 ) -> PageResult {
-    let rp = relying_party(&state)?;
-    let Some((_, account)) = super::two_factor::pending(&state, &headers).await? else {
-        return Ok(reply(StatusCode::OK, json!({ "redirect": "/login" })));
-    };
+    let rp = relying_party(state)?;
     let keys = state
         .store
         .passkeys(&account.id)
@@ -373,42 +370,25 @@ pub async fn confirm_options_post(
         return Err(Error::NotFound.into());
     }
     let (options, ceremony) = rp.start_confirm(&keys)?;
-    begin(
-        &state,
-        Some(&account.id),
-        CeremonyPurpose::SecondStep,
-        options,
-        ceremony,
-    )
-    .await
+    begin(state, Some(&account.id), purpose, options, ceremony).await
 }
 
-/// POST /two-factor/passkey: the passkey answer completes the pending sign-in.
-pub async fn confirm_post(
-    State(state): State<AppState>,
-    lang: LangPref,
-    headers: HeaderMap,
-    Client(client): Client,
-    CsrfForm(form): CsrfForm<AnswerForm>,
-) -> PageResult {
-    let t = lang.lang.msgs();
-    let rp = relying_party(&state)?;
-    let Some((hash, account)) = super::two_factor::pending(&state, &headers).await? else {
-        return Ok(reply(StatusCode::OK, json!({ "redirect": "/login" })));
-    };
+/// Checks the answer to a ceremony from [`begin_confirm`]: true when one of the account's own
+/// passkeys signed it (its use is recorded); audited either way.
+pub async fn finish_confirm(
+    state: &AppState,
+    account: &Account,
+    form: &AnswerForm,
+    purpose: CeremonyPurpose,
+    client: &str,
+) -> Result<bool, PageError> {
+    let rp = relying_party(state)?;
     let now = state.clock.now();
-    let Some(ceremony) = take(
-        &state,
-        &form,
-        CeremonyPurpose::SecondStep,
-        Some(&account.id),
-    )
-    .await?
-    else {
-        return refuse(StatusCode::GONE, t.pk_expired);
-    };
-    let checked = match webauthn::parse_answer(&form.credential) {
-        Some(answer) => rp.finish_confirm(&answer, &ceremony)?.ok(),
+    let checked = match take(state, form, purpose, Some(&account.id)).await? {
+        Some(ceremony) => match webauthn::parse_answer(&form.credential) {
+            Some(answer) => rp.finish_confirm(&answer, &ceremony)?.ok(),
+            None => None,
+        },
         None => None,
     };
     let record = match &checked {
@@ -419,36 +399,70 @@ pub async fn confirm_post(
             .filter(|r| r.user == account.id),
         None => None,
     };
-    match (checked, record) {
-        (Some(result), Some(record))
-            if state
-                .store
-                .complete_pending_session(&hash, now, PendingStage::SecondFactor)
-                .await? =>
-        {
-            record_use(&state, &record, &result, now).await?;
-            audit(
-                &state,
-                now,
-                Action::PasskeyAccepted,
-                &client,
-                Some(&account.id),
-            )
-            .await?;
-            Ok(reply(StatusCode::OK, json!({ "redirect": "/messenger" })))
-        }
-        _ => {
-            audit(
-                &state,
-                now,
-                Action::PasskeyRefused,
-                &client,
-                Some(&account.id),
-            )
-            .await?;
-            refuse(StatusCode::UNAUTHORIZED, t.pk_failed)
-        }
+    if let (Some(result), Some(record)) = (&checked, &record) {
+        record_use(state, record, result, now).await?;
+        audit(
+            state,
+            now,
+            Action::PasskeyAccepted,
+            client,
+            Some(&account.id),
+        )
+        .await?;
+        return Ok(true);
     }
+    audit(
+        state,
+        now,
+        Action::PasskeyRefused,
+        client,
+        Some(&account.id),
+    )
+    .await?;
+    Ok(false)
+}
+
+/// POST /two-factor/passkey/options: after the password, options to confirm with a passkey.
+pub async fn confirm_options_post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    CsrfForm(_): CsrfForm<std::collections::HashMap<String, String>>,
+) -> PageResult {
+    let Some((_, account)) = super::two_factor::pending(&state, &headers).await? else {
+        return Ok(reply(StatusCode::OK, json!({ "redirect": "/login" })));
+    };
+    begin_confirm(&state, &account, CeremonyPurpose::SecondStep).await
+}
+
+/// POST /two-factor/passkey: the passkey answer completes the pending sign-in.
+pub async fn confirm_post(
+    State(state): State<AppState>,
+    lang: LangPref,
+    headers: HeaderMap,
+    Client(client): Client,
+    CsrfForm(form): CsrfForm<AnswerForm>,
+) -> PageResult {
+    let Some((hash, account)) = super::two_factor::pending(&state, &headers).await? else {
+        return Ok(reply(StatusCode::OK, json!({ "redirect": "/login" })));
+    };
+    let t = lang.lang.msgs();
+    let now = state.clock.now();
+    if finish_confirm(
+        &state,
+        &account,
+        &form,
+        CeremonyPurpose::SecondStep,
+        &client,
+    )
+    .await?
+        && state
+            .store
+            .complete_pending_session(&hash, now, PendingStage::SecondFactor)
+            .await?
+    {
+        return Ok(reply(StatusCode::OK, json!({ "redirect": "/messenger" })));
+    }
+    refuse(StatusCode::UNAUTHORIZED, t.pk_failed)
 }
 
 /// What the settings and sign-in pages say about passkeys here, if they cannot work.

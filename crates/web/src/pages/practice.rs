@@ -9,6 +9,7 @@ use serde::Deserialize;
 use spreekuur_domain::Error;
 use spreekuur_domain::account::Practice;
 use spreekuur_domain::audit::{Action, AuditRecord};
+use spreekuur_domain::auth::app_lock;
 use spreekuur_domain::auth::session_code::SecondStep;
 use spreekuur_domain::validate::{EmailAddress, parse_text};
 use spreekuur_i18n::Msgs;
@@ -32,6 +33,7 @@ struct PracticePage {
     privacy_text: String,
     patient_step: String,
     staff_step: String,
+    lock_minutes: String,
     errors: FormErrors,
 }
 
@@ -47,6 +49,8 @@ pub struct PracticeForm {
     patient_second_step: String,
     #[serde(default)]
     staff_second_step: String,
+    #[serde(default)]
+    lock_minutes: String,
 }
 
 #[derive(Deserialize)]
@@ -81,6 +85,7 @@ pub async fn practice_get(
         privacy_text: p.privacy_text,
         patient_step: p.patient_second_step.as_str().into(),
         staff_step: p.staff_second_step.as_str().into(),
+        lock_minutes: p.lock_minutes.to_string(),
         errors: FormErrors::default(),
     };
     render(StatusCode::OK, &page)
@@ -116,12 +121,22 @@ pub async fn practice_post(
         .map_err(|e| errs.push(e))
         .ok();
     let staff_second_step = step(&form.staff_second_step).map_err(|e| errs.push(e)).ok();
+    let lock_minutes = form
+        .lock_minutes
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|m| app_lock::LOCK_MINUTES.contains(m))
+        .ok_or(Error::invalid("lock_minutes", "lock_minutes_range"))
+        .map_err(|e| errs.push(e))
+        .ok();
     let (
         Some(email),
         Some(terms_text),
         Some(privacy_text),
         Some(patient_second_step),
         Some(staff_second_step),
+        Some(lock_minutes),
         true,
     ) = (
         email,
@@ -129,6 +144,7 @@ pub async fn practice_post(
         privacy,
         patient_second_step,
         staff_second_step,
+        lock_minutes,
         errs.is_empty(),
     )
     else {
@@ -150,6 +166,7 @@ pub async fn practice_post(
             privacy_text: form.privacy_text,
             patient_step: form.patient_second_step,
             staff_step: form.staff_second_step,
+            lock_minutes: form.lock_minutes,
             errors: FormErrors::from_errors(t, &errs),
         };
         return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
@@ -165,6 +182,7 @@ pub async fn practice_post(
                 privacy_text,
                 patient_second_step,
                 staff_second_step,
+                lock_minutes,
             },
             &rec,
         )

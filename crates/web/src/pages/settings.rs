@@ -12,7 +12,7 @@ use spreekuur_i18n::{Msgs, date_time, fill};
 use super::{render, see_other};
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::PageResult;
-use crate::extract::{Client, LangPref, User, cookies};
+use crate::extract::{Client, LangPref, Session, User, cookies};
 use crate::layout::Layout;
 use crate::state::AppState;
 
@@ -30,13 +30,17 @@ pub struct SessionRow {
 struct SettingsPage {
     layout: Layout,
     t: &'static Msgs,
-    notice: Option<&'static str>,
+    notice: Option<String>,
     sessions: Vec<SessionRow>,
     /// Unused backup codes when two-factor authentication is on.
     tf_left: Option<i64>,
     tf_status: String,
     passkeys: Vec<PasskeyRow>,
     pk: super::passkeys::PasskeyAvailability,
+    /// The notice is a problem (shown as an error, read out at once).
+    notice_error: bool,
+    lock_on: bool,
+    lock_intro: String,
 }
 
 pub struct PasskeyRow {
@@ -49,6 +53,8 @@ pub struct PasskeyRow {
 #[derive(Deserialize)]
 pub struct Notice {
     notice: Option<String>,
+    /// Tries left after a wrong PIN.
+    left: Option<i64>,
 }
 
 /// "Firefox op Windows" from a User-Agent; good enough to recognise one's own devices.
@@ -96,10 +102,11 @@ pub async fn settings_get(
     lang: LangPref,
     headers: HeaderMap,
     Extension(csrf): Extension<CsrfToken>,
-    User(me): User,
+    session: Session,
     Query(q): Query<Notice>,
 ) -> PageResult {
     let t = lang.lang.msgs();
+    let me = &session.account;
     let sessions = state
         .store
         .list_sessions(&me.id, &current_hash(&state, &headers), state.clock.now())
@@ -121,8 +128,28 @@ pub async fn settings_get(
         Some("tf_refused") => Some(t.tf_code_wrong),
         Some("passkey_added") => Some(t.pk_added),
         Some("passkey_removed") => Some(t.pk_removed),
+        Some("lock_on") => Some(t.lock_enabled),
+        Some("lock_off") => Some(t.lock_disabled),
+        _ => None,
+    }
+    .map(str::to_string);
+    let problem = match q.notice.as_deref() {
+        Some("lock_not_own") => Some(t.lock_not_own.to_string()),
+        Some("pin_format") => Some(t.pin_format.to_string()),
+        Some("pin_too_easy") => Some(t.pin_too_easy.to_string()),
+        Some("lock_pin_mismatch") => Some(t.lock_pin_mismatch.to_string()),
+        Some("lock_wrong") => Some(fill(
+            t.lock_wrong,
+            &[("n", &q.left.unwrap_or(0).clamp(0, 5).to_string())],
+        )),
         _ => None,
     };
+    let notice_error = problem.is_some();
+    let notice = problem.or(notice);
+    let lock_minutes = state.store.practice().await?.map_or(
+        spreekuur_domain::auth::app_lock::DEFAULT_LOCK_MINUTES,
+        |p| p.lock_minutes,
+    );
     let tf_left = state
         .store
         .totp(&me.id)
@@ -149,15 +176,7 @@ pub async fn settings_get(
         })
         .collect();
     let page = SettingsPage {
-        layout: Layout::new(
-            lang.lang,
-            "/settings",
-            csrf.0,
-            Some(&me),
-            &state,
-            "settings",
-        )
-        .await,
+        layout: Layout::new(lang.lang, "/settings", csrf.0, Some(me), &state, "settings").await,
         t,
         notice,
         sessions,
@@ -165,6 +184,9 @@ pub async fn settings_get(
         tf_status,
         passkeys,
         pk: super::passkeys::availability(&state, t),
+        notice_error,
+        lock_on: session.lock.is_some(),
+        lock_intro: fill(t.lock_intro, &[("minutes", &lock_minutes.to_string())]),
     };
     render(StatusCode::OK, &page)
 }
