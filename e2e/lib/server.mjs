@@ -38,33 +38,36 @@ export async function startServer({ smtpUrl = '', postgres = false, env = {} } =
     execFileSync('psql', [pgAdminUrl(), '-qc', `CREATE DATABASE ${dbName}`]);
     extra.SPREEKUUR_DATABASE_URL = withDatabase(pgAdminUrl(), dbName);
   }
-  const child = spawn(BIN, ['serve'], {
-    env: {
-      PATH: process.env.PATH,
-      SPREEKUUR_LISTEN: `127.0.0.1:${port}`,
-      SPREEKUUR_DATA_DIR: dataDir,
-      SPREEKUUR_SMTP_URL: smtpUrl,
-      SPREEKUUR_LOG_LEVEL: 'info',
-      ...extra,
-      ...(typeof env === 'function' ? env(port) : env),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const childEnv = {
+    PATH: process.env.PATH,
+    SPREEKUUR_LISTEN: `127.0.0.1:${port}`,
+    SPREEKUUR_DATA_DIR: dataDir,
+    SPREEKUUR_SMTP_URL: smtpUrl,
+    SPREEKUUR_LOG_LEVEL: 'info',
+    ...extra,
+    ...(typeof env === 'function' ? env(port) : env),
+  };
+  const base = `http://localhost:${port}`;
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d) => { stdout += d; });
-  child.stderr.on('data', (d) => { stderr += d; });
-  const base = `http://localhost:${port}`;
-  const deadline = Date.now() + 60000;
-  for (;;) {
-    try {
-      const r = await fetch(base + '/readyz');
-      if (r.ok) break;
-    } catch { /* not yet */ }
-    if (child.exitCode !== null) throw new Error(`server exited: ${stderr}`);
-    if (Date.now() > deadline) throw new Error(`server did not become ready: ${stderr}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const launchChild = async () => {
+    const c = spawn(BIN, ['serve'], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    c.stdout.on('data', (d) => { stdout += d; });
+    c.stderr.on('data', (d) => { stderr += d; });
+    const deadline = Date.now() + 60000;
+    for (;;) {
+      try {
+        const r = await fetch(base + '/readyz');
+        if (r.ok) break;
+      } catch { /* not yet */ }
+      if (c.exitCode !== null) throw new Error(`server exited: ${stderr}`);
+      if (Date.now() > deadline) throw new Error(`server did not become ready: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return c;
+  };
+  const exited = (c) => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', r)));
+  let child = await launchChild();
   const setupLink = (stdout.match(/https?:\/\/\S+\/setup\/\S+/) || [null])[0];
   return {
     base,
@@ -72,9 +75,15 @@ export async function startServer({ smtpUrl = '', postgres = false, env = {} } =
     dataDir,
     setupLink,
     logs: () => stderr,
+    /** Kills the process without warning (SIGKILL) and starts it again on the same data. */
+    async crashAndRestart() {
+      child.kill('SIGKILL');
+      await exited(child);
+      child = await launchChild();
+    },
     async stop() {
       child.kill('SIGTERM');
-      await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
+      await exited(child);
       if (dbName) execFileSync('psql', [pgAdminUrl(), '-qc', `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`]);
       fs.rmSync(dataDir, { recursive: true, force: true });
     },

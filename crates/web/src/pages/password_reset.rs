@@ -16,7 +16,7 @@ use spreekuur_i18n::{Lang, Msgs};
 
 use super::{FormErrors, render};
 use crate::csrf::{CsrfForm, CsrfToken};
-use crate::error::PageResult;
+use crate::error::{PageError, PageResult};
 use crate::extract::{Client, LangPref};
 use crate::layout::Layout;
 use crate::state::AppState;
@@ -92,45 +92,14 @@ pub async fn forgot_post(
             );
         }
     };
-    let now = state.clock.now();
-    if let Some((account, _)) = state
-        .store
-        .account_for_login(email.as_str())
-        .await?
-        .filter(|(a, _)| a.active && a.email == email)
-    {
-        let recent = state
-            .store
-            .latest_open_link(&account.id, LinkPurpose::PasswordReset, now)
-            .await?
-            .is_some_and(|at| now.millis() - at.millis() < MIN_SECS_BETWEEN_MAILS * 1000);
-        if !recent {
-            let token =
-                spreekuur_crypto::generate_token().map_err(|e| Error::Internal(e.to_string()))?;
-            let link = NewLinkToken {
-                hash: state
-                    .tokens
-                    .hash(LinkPurpose::PasswordReset.as_str(), &token),
-                purpose: LinkPurpose::PasswordReset,
-                user: Some(account.id.clone()),
-                created_at: now,
-                expires_at: now.plus_seconds(LINK_VALID_SECS),
-            };
-            let practice = state.practice_name().await?;
-            let mail = spreekuur_mail::compose::password_reset(
-                lang.lang,
-                &practice,
-                account.first_name.as_str(),
-                &account.email,
-                &state.link(&format!("/reset-password/{}", token.as_str())),
-                link.expires_at.millis(),
-            );
-            let rec =
-                AuditRecord::new(now, Action::PasswordResetRequested, &client).actor(&account.id);
-            state.store.issue_link(&link, Some(&mail), &rec).await?;
-            state.mail_wake.notify_one();
+    // The answer does not wait for the link and the e-mail: known and unknown addresses take
+    // the same time, so the timing says nothing about which addresses have an account.
+    let task_state = state.clone();
+    tokio::spawn(async move {
+        if let Err(e) = send_reset_link(&task_state, &email, lang.lang, &client).await {
+            tracing::error!(error = ?e, "password reset link not issued");
         }
-    }
+    });
     render(
         StatusCode::OK,
         &page(
@@ -143,4 +112,54 @@ pub async fn forgot_post(
         )
         .await,
     )
+}
+
+/// Issues a reset link and queues its e-mail, if the address belongs to an active account that
+/// was not sent one in the last minute.
+async fn send_reset_link(
+    state: &AppState,
+    email: &EmailAddress,
+    lang: spreekuur_i18n::Lang,
+    client: &str,
+) -> Result<(), PageError> {
+    let now = state.clock.now();
+    let Some((account, _)) = state
+        .store
+        .account_for_login(email.as_str())
+        .await?
+        .filter(|(a, _)| a.active && a.email == *email)
+    else {
+        return Ok(());
+    };
+    let recent = state
+        .store
+        .latest_open_link(&account.id, LinkPurpose::PasswordReset, now)
+        .await?
+        .is_some_and(|at| now.millis() - at.millis() < MIN_SECS_BETWEEN_MAILS * 1000);
+    if recent {
+        return Ok(());
+    }
+    let token = spreekuur_crypto::generate_token().map_err(|e| Error::Internal(e.to_string()))?;
+    let link = NewLinkToken {
+        hash: state
+            .tokens
+            .hash(LinkPurpose::PasswordReset.as_str(), &token),
+        purpose: LinkPurpose::PasswordReset,
+        user: Some(account.id.clone()),
+        created_at: now,
+        expires_at: now.plus_seconds(LINK_VALID_SECS),
+    };
+    let practice = state.practice_name().await?;
+    let mail = spreekuur_mail::compose::password_reset(
+        lang,
+        &practice,
+        account.first_name.as_str(),
+        &account.email,
+        &state.link(&format!("/reset-password/{}", token.as_str())),
+        link.expires_at.millis(),
+    );
+    let rec = AuditRecord::new(now, Action::PasswordResetRequested, client).actor(&account.id);
+    state.store.issue_link(&link, Some(&mail), &rec).await?;
+    state.mail_wake.notify_one();
+    Ok(())
 }

@@ -1,0 +1,111 @@
+// The account-security pages in English on PostgreSQL, checked with axe-core: the authenticator
+// app's set-up, passkeys, the second step offering both, the app lock and its lock screen, and
+// the administrator's Accounts page. (The Dutch runs on SQLite are in their own files.)
+import { test, before, after } from 'node:test';
+import { execFileSync } from 'node:child_process';
+import { startSmtpSink } from '../lib/smtp-sink.mjs';
+import { startServer } from '../lib/server.mjs';
+import { launch, checkA11y, screenshots, DESKTOP } from '../lib/browser.mjs';
+import { ADMIN, setUpPractice } from '../lib/journey.mjs';
+
+let sink, server, browser;
+before(async () => {
+  sink = await startSmtpSink();
+  server = await startServer({ smtpUrl: sink.url, postgres: true });
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+  await sink?.close();
+});
+
+const totp = (key, aheadSecs = 0) =>
+  execFileSync('oathtool', ['--totp', '-b', key.replace(/\s+/g, ''), `--now=@${Math.floor(Date.now() / 1000) + aheadSecs}`]).toString().trim();
+
+async function authenticator(page) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+  });
+}
+
+test('two-factor, passkeys, the app lock and Accounts in English on PostgreSQL', async () => {
+  const context = await browser.newContext({ viewport: DESKTOP });
+  await context.addInitScript(() => {
+    if (window.PublicKeyCredential) PublicKeyCredential.isConditionalMediationAvailable = async () => false;
+  });
+  const page = await context.newPage();
+  await authenticator(page);
+  await setUpPractice(page, server);
+  await page.goto(server.base + '/lang/en?back=/settings');
+  await page.getByRole('heading', { name: 'Settings', exact: true }).waitFor();
+
+  // The authenticator app.
+  await page.getByRole('link', { name: 'Activate two-factor authentication' }).click();
+  await page.getByText('Do you want to activate two-factor authentication?').waitFor();
+  await checkA11y(page, 'two-factor question (en)');
+  await page.getByLabel('Password').fill(ADMIN.password);
+  await page.getByRole('button', { name: 'Yes' }).click();
+  const key = (await page.locator('#totp-key').innerText()).trim();
+  await checkA11y(page, 'two-factor scan (en)');
+  await page.getByLabel('Code from your app (6 digits)').fill(totp(key));
+  await page.getByRole('button', { name: 'Confirm' }).click();
+  await page.getByText('Two-factor authentication is on.').waitFor();
+  await checkA11y(page, 'backup codes (en)');
+  await page.getByRole('link', { name: 'Done' }).click();
+
+  // A passkey.
+  await page.getByText('Add a passkey').first().click();
+  await page.getByLabel('Name of the passkey').fill('My laptop');
+  await page.locator('#passkey-password').fill(ADMIN.password);
+  await page.getByRole('button', { name: 'Add a passkey' }).click();
+  await page.getByText('The passkey has been added. From now on you can sign in with it.').waitFor();
+
+  // The app lock, with the fingerprint.
+  await page.getByText('Turn the lock on').first().click();
+  await page.getByLabel('This is my own device; nobody else uses it').check();
+  await page.getByLabel('Access code (4 digits)').fill('0000');
+  await page.getByLabel('Access code once more').fill('0000');
+  await page.getByRole('button', { name: 'Turn the lock on' }).click();
+  await page.getByRole('alert').getByText('Make sure it is not too easy to guess').waitFor();
+  await page.getByText('Turn the lock on').first().click();
+  await page.getByLabel('This is my own device; nobody else uses it').check();
+  await page.getByLabel('Access code (4 digits)').fill('5826');
+  await page.getByLabel('Access code once more').fill('5826');
+  await page.getByLabel('Also unlock with fingerprint or face (with your passkey)').check();
+  await page.getByRole('button', { name: 'Turn the lock on' }).click();
+  await page.getByText('The app lock is on for this device.').first().waitFor();
+  await checkA11y(page, 'settings (en)');
+  await screenshots(page, '38-settings-en');
+  await page.getByRole('button', { name: 'Lock now' }).click();
+  await page.getByRole('heading', { name: 'Locked' }).waitFor();
+  await checkA11y(page, 'lock screen (en)');
+  await page.getByLabel('Access code', { exact: true }).fill('5825');
+  await page.getByRole('button', { name: 'Unlock', exact: true }).click();
+  await page.getByText('This access code is not right. You can try 4 more times; then you are signed out.').waitFor();
+  await page.getByRole('button', { name: 'Unlock with fingerprint or face' }).click();
+  await page.getByRole('heading', { name: 'Conversations' }).waitFor();
+
+  // The second step offers both the passkey and the app's code.
+  const other = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+  await other.goto(server.base + '/lang/en?back=/login');
+  await other.getByLabel('E-mail address or username').fill(ADMIN.email);
+  await other.getByLabel('Password').fill(ADMIN.password);
+  await other.getByRole('button', { name: 'Log in', exact: true }).click();
+  await other.getByRole('heading', { name: 'Two-factor authentication' }).waitFor();
+  await other.getByText('Confirm with your passkey that it is you.').waitFor();
+  await checkA11y(other, 'second step with passkey and code (en)');
+  await screenshots(other, '39-second-step-both-en');
+  await other.getByLabel('Code from your app or backup code').fill(totp(key, 30));
+  await other.getByRole('button', { name: 'Continue' }).click();
+  await other.getByRole('heading', { name: 'Conversations' }).waitFor();
+
+  // Accounts.
+  await other.getByRole('link', { name: 'Accounts' }).click();
+  await other.getByLabel('Name or e-mail address').fill('vries');
+  await other.getByRole('button', { name: 'Search' }).click();
+  await other.getByRole('row').filter({ hasText: ADMIN.email }).getByText('authenticator app, 1 passkey(s)').waitFor();
+  await checkA11y(other, 'accounts (en)');
+});
