@@ -9,7 +9,7 @@ fn readme_lists_every_config_key() {
         let env = format!("SPREEKUUR_{}", key.to_uppercase());
         let row = readme
             .lines()
-            .find(|l| l.contains(&format!("`{key}`")))
+            .find(|l| l.starts_with(&format!("| `{key}` |")))
             .unwrap_or_else(|| panic!("README does not list `{key}`"));
         assert!(row.contains(&env), "README row for {key} lacks {env}");
         if !default.is_empty() {
