@@ -1,19 +1,25 @@
-//! Conversations in the messenger (seed 001). This issue needs only the 1:1 conversation an
-//! accepted invitation opens, with the personal note as its first message; the messenger issue
-//! builds the rest on these types.
+//! Conversations in the messenger (seed 001): the list with unread counts, messages in the
+//! order the server gives them, "verzonden" and "gelezen", and the sender's own message id that
+//! makes a retry safe.
 
-use crate::{ConversationId, MessageId, Timestamp, UserId};
+use crate::{ConversationId, Error, MessageId, Timestamp, UserId};
 
 /// A message body may be this long (characters).
 pub const MESSAGE_MAX_CHARS: usize = 10_000;
+/// A client's own message id: at most this long, letters, digits, `-` and `_`.
+pub const CLIENT_ID_MAX: usize = 64;
 
 /// One line in the conversation list.
 #[derive(Debug, Clone)]
 pub struct ConversationSummary {
     pub id: ConversationId,
-    /// The other members' names, for the list.
+    /// The group's name, or the other members' names.
     pub title: String,
     pub last_activity: Timestamp,
+    /// The position of the newest message.
+    pub last_seq: i64,
+    /// Messages this user has not seen yet.
+    pub unread: i64,
 }
 
 /// A message, opened.
@@ -27,6 +33,8 @@ pub struct Message {
     pub sender_name: String,
     pub body: String,
     pub sent_at: Timestamp,
+    /// The sender's own id for it, if their client gave one.
+    pub client_id: Option<String>,
 }
 
 impl std::fmt::Debug for Message {
@@ -35,5 +43,102 @@ impl std::fmt::Debug for Message {
             .field("id", &self.id)
             .field("seq", &self.seq)
             .finish_non_exhaustive()
+    }
+}
+
+/// A conversation as one member reads it.
+#[derive(Debug, Clone)]
+pub struct Thread {
+    pub summary: ConversationSummary,
+    pub messages: Vec<Message>,
+    /// Every other member has read up to here (0 when read receipts are off): the reader's own
+    /// messages up to this position show "gelezen", later ones "verzonden".
+    pub read_up_to: i64,
+}
+
+/// The answer to sending: the message, and whether this call made it (false: a retry with the
+/// same client id found the message the first attempt stored).
+#[derive(Debug, Clone)]
+pub struct Posted {
+    pub message: Message,
+    pub created: bool,
+}
+
+/// What the sender sees under their own message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// Stored and delivered to the conversation ("verzonden").
+    Sent,
+    /// Every other member has read it ("gelezen").
+    Read,
+}
+
+impl Delivery {
+    pub fn of(seq: i64, read_up_to: i64) -> Self {
+        if seq <= read_up_to {
+            Delivery::Read
+        } else {
+            Delivery::Sent
+        }
+    }
+}
+
+/// A client's id for its message: empty means none; otherwise 1–64 of `A-Z a-z 0-9 - _`.
+pub fn parse_client_id(input: &str) -> Result<Option<String>, Error> {
+    let s = input.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    if s.len() > CLIENT_ID_MAX
+        || !s
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(Error::invalid("client_id", "message.client_id"));
+    }
+    Ok(Some(s.to_string()))
+}
+
+/// A message body as stored: at most [`MESSAGE_MAX_CHARS`], control characters other than new
+/// lines and tabs dropped, and not empty.
+pub fn parse_body(input: &str) -> Result<String, Error> {
+    let body = crate::validate::parse_text("body", input, MESSAGE_MAX_CHARS)?;
+    if body.is_empty() {
+        return Err(Error::invalid("body", "message.empty"));
+    }
+    Ok(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_ids_are_short_and_plain() {
+        assert_eq!(parse_client_id(" ").ok(), Some(None));
+        assert_eq!(
+            parse_client_id("0b9c-4e_x").ok(),
+            Some(Some("0b9c-4e_x".into()))
+        );
+        for bad in ["a b", "<script>", "é", &"x".repeat(65)] {
+            assert!(parse_client_id(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn bodies_are_not_empty_nor_too_long() {
+        assert!(parse_body(" \n ").is_err());
+        assert!(parse_body(&"a".repeat(MESSAGE_MAX_CHARS + 1)).is_err());
+        assert_eq!(
+            parse_body(" Hallo\u{7}\n dokter ").ok(),
+            Some("Hallo\n dokter".into())
+        );
+    }
+
+    #[test]
+    fn read_when_everyone_has_seen_it() {
+        assert_eq!(Delivery::of(3, 3), Delivery::Read);
+        assert_eq!(Delivery::of(4, 3), Delivery::Sent);
+        assert_eq!(Delivery::of(1, 0), Delivery::Sent);
     }
 }

@@ -10,7 +10,7 @@ use crate::audit::{AuditRecord, ChainReport};
 use crate::auth::app_lock::AppLock;
 use crate::auth::session_code::{CodeProblem, CodeState};
 use crate::auth::throttle::Throttle;
-use crate::conversation::{ConversationSummary, Message};
+use crate::conversation::{ConversationSummary, Message, Posted, Thread};
 use crate::invitation::{Invitation, NewInvitation};
 use crate::mail::{OutboxItem, Outgoing};
 use crate::{
@@ -578,27 +578,49 @@ pub trait InvitationStore: Send + Sync {
 /// Conversations and messages (minimal here; the messenger issue extends it).
 #[async_trait]
 pub trait ConversationStore: Send + Sync {
+    /// The 1:1 conversation of `a` and `b`, opened if they have none yet.
+    async fn open_direct(
+        &self,
+        a: &UserId,
+        b: &UserId,
+        now: Timestamp,
+    ) -> Result<ConversationId, StoreError>;
+    /// The user's conversations, the most recent activity first, with unread counts.
     async fn conversations_for(
         &self,
         user: &UserId,
     ) -> Result<Vec<ConversationSummary>, StoreError>;
-    /// The messages of a conversation the user is a member of; `NotFound` otherwise (also for
-    /// ids that do not exist, so nobody learns which ids do). Staff reads are audited.
+    /// The messages of a conversation the user is a member of, which counts as reading them
+    /// all; `NotFound` otherwise (also for ids that do not exist, so nobody learns which ids
+    /// do). Staff reads of a patient's conversation are audited.
     async fn read_conversation(
         &self,
         id: &ConversationId,
         reader: &Account,
         client: &str,
         now: Timestamp,
-    ) -> Result<(ConversationSummary, Vec<Message>), Error>;
+    ) -> Result<Thread, Error>;
+    /// Stores a message at the conversation's next position. With a `client_id` the sender
+    /// already used in this conversation, returns that message instead (a retry).
     async fn post_message(
         &self,
         id: &ConversationId,
         sender: &Account,
         body: &str,
+        client_id: Option<&str>,
         now: Timestamp,
         client: &str,
-    ) -> Result<Message, Error>;
+    ) -> Result<Posted, Error>;
+    /// Up to `limit` messages after position `after`, for a member (live delivery and resume).
+    async fn messages_after(
+        &self,
+        id: &ConversationId,
+        reader: &UserId,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<Message>, Error>;
+    /// Records that the member has seen the conversation up to `seq`.
+    async fn mark_read(&self, id: &ConversationId, reader: &UserId, seq: i64) -> Result<(), Error>;
 }
 
 /// The transactional outbox of e-mail.

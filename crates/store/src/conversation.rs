@@ -2,17 +2,17 @@
 //! (`seq`) inside the transaction that stores it, from the conversation row's counter, so the
 //! order is total and gap-free on both backends.
 
-use std::collections::BTreeMap;
-
 use async_trait::async_trait;
 use spreekuur_domain::account::{Account, Role};
 use spreekuur_domain::audit::{Action, AuditRecord};
-use spreekuur_domain::conversation::{ConversationSummary, MESSAGE_MAX_CHARS, Message};
+use spreekuur_domain::conversation::{
+    ConversationSummary, Message, Posted, Thread, parse_body, parse_client_id,
+};
 use spreekuur_domain::ports::ConversationStore;
 use spreekuur_domain::{ConversationId, Error, MessageId, StoreError, Timestamp, UserId};
 use sqlx::{AnyConnection, Row};
 
-use crate::{Db, audit, db_err, internal};
+use crate::{Db, audit, db_err, internal, is_unique_violation};
 
 /// Opens a 1:1 conversation between `a` and `b`, or returns the one they already share.
 pub(crate) async fn direct_conversation(
@@ -56,34 +56,120 @@ pub(crate) async fn direct_conversation(
     Ok(id)
 }
 
-/// Stores a message (sealed) at the conversation's next position.
+/// Why a message was not stored.
+pub(crate) enum InsertError {
+    /// The sender already stored a message with this client id (a concurrent retry).
+    Duplicate,
+    Store(StoreError),
+}
+
+impl From<sqlx::Error> for InsertError {
+    fn from(e: sqlx::Error) -> Self {
+        if is_unique_violation(&e) {
+            InsertError::Duplicate
+        } else {
+            InsertError::Store(db_err(e))
+        }
+    }
+}
+
+impl From<InsertError> for StoreError {
+    fn from(e: InsertError) -> Self {
+        match e {
+            InsertError::Duplicate => StoreError("duplicate client id".into()),
+            InsertError::Store(s) => s,
+        }
+    }
+}
+
+/// Stores a message (sealed) at the conversation's next position; the sender has read up to it.
 pub(crate) async fn insert_message(
     db: &Db,
     conn: &mut AnyConnection,
     conversation: &ConversationId,
     sender: &UserId,
     body: &str,
+    client_id: Option<&str>,
     now: Timestamp,
-) -> Result<(MessageId, i64), StoreError> {
+) -> Result<(MessageId, i64), InsertError> {
+    let id = MessageId::new();
+    let sealed = db
+        .seal("messages", "body", id.as_str(), body)
+        .map_err(InsertError::Store)?;
     let row = sqlx::query("UPDATE conversations SET last_seq = last_seq + 1, last_activity = $1 WHERE id = $2 RETURNING last_seq")
         .bind(now.millis())
         .bind(conversation.as_str())
         .fetch_one(&mut *conn)
-        .await
-        .map_err(db_err)?;
-    let seq: i64 = row.try_get("last_seq").map_err(db_err)?;
-    let id = MessageId::new();
-    sqlx::query("INSERT INTO messages (id, conversation_id, seq, sender_id, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+        .await?;
+    let seq: i64 = row.try_get("last_seq")?;
+    sqlx::query("INSERT INTO messages (id, conversation_id, seq, sender_id, body, created_at, client_id) VALUES ($1, $2, $3, $4, $5, $6, $7)")
         .bind(id.as_str())
         .bind(conversation.as_str())
         .bind(seq)
         .bind(sender.as_str())
-        .bind(db.seal("messages", "body", id.as_str(), body)?)
+        .bind(sealed)
         .bind(now.millis())
+        .bind(client_id.map(str::to_string))
         .execute(&mut *conn)
-        .await
-        .map_err(db_err)?;
+        .await?;
+    sqlx::query("UPDATE conversation_members SET last_read_seq = $1 WHERE conversation_id = $2 AND user_id = $3")
+        .bind(seq)
+        .bind(conversation.as_str())
+        .bind(sender.as_str())
+        .execute(&mut *conn)
+        .await?;
     Ok((id, seq))
+}
+
+const MESSAGE_COLUMNS: &str =
+    "m.id, m.seq, m.sender_id, m.body, m.created_at, m.client_id, u.first_name, u.last_name";
+
+impl Db {
+    fn message_from_row(
+        &self,
+        conversation: &ConversationId,
+        r: &sqlx::any::AnyRow,
+    ) -> Result<Message, Error> {
+        let mid: String = r.try_get("id").map_err(internal)?;
+        let sealed: Vec<u8> = r.try_get("body").map_err(internal)?;
+        Ok(Message {
+            body: self.open("messages", "body", &mid, &sealed)?,
+            id: MessageId::from_stored(mid),
+            conversation: conversation.clone(),
+            seq: r.try_get("seq").map_err(internal)?,
+            sender: UserId::from_stored(r.try_get("sender_id").map_err(internal)?),
+            sender_name: format!(
+                "{} {}",
+                r.try_get::<String, _>("first_name").map_err(internal)?,
+                r.try_get::<String, _>("last_name").map_err(internal)?
+            ),
+            sent_at: Timestamp(r.try_get("created_at").map_err(internal)?),
+            client_id: r.try_get("client_id").map_err(internal)?,
+        })
+    }
+
+    /// The message `sender` stored earlier under `client_id`, if any.
+    async fn by_client_id(
+        &self,
+        conn: &mut AnyConnection,
+        conversation: &ConversationId,
+        sender: &UserId,
+        client_id: &str,
+    ) -> Result<Option<Message>, Error> {
+        let sql = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN users u ON u.id = m.sender_id
+              WHERE m.conversation_id = $1 AND m.sender_id = $2 AND m.client_id = $3"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(conversation.as_str())
+            .bind(sender.as_str())
+            .bind(client_id)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(internal)?;
+        row.map(|r| self.message_from_row(conversation, &r))
+            .transpose()
+    }
 }
 
 /// The members of a conversation who are still in it: (id, role, display name).
@@ -132,51 +218,90 @@ fn patient_of(members: &[(UserId, Role, String)]) -> Option<&UserId> {
         .map(|(id, _, _)| id)
 }
 
+/// Checks membership inside a transaction: the current members, or `NotFound`.
+async fn members_of(
+    conn: &mut AnyConnection,
+    id: &ConversationId,
+    user: &UserId,
+) -> Result<Vec<(UserId, Role, String)>, Error> {
+    let members = members(conn, id).await?;
+    if members.iter().any(|(m, _, _)| m == user) {
+        Ok(members)
+    } else {
+        Err(Error::NotFound)
+    }
+}
+
 #[async_trait]
 impl ConversationStore for Db {
+    async fn open_direct(
+        &self,
+        a: &UserId,
+        b: &UserId,
+        now: Timestamp,
+    ) -> Result<ConversationId, StoreError> {
+        let mut tx = self.write().await?;
+        let id = direct_conversation(&mut tx, a, b, now).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(id)
+    }
+
     async fn conversations_for(
         &self,
         user: &UserId,
     ) -> Result<Vec<ConversationSummary>, StoreError> {
         let rows = sqlx::query(
-            "SELECT c.id, c.last_activity, u.id AS member_id, u.first_name, u.last_name
+            "SELECT c.id, c.name, c.last_activity, c.last_seq, mine.last_read_seq,
+                    u.id AS member_id, u.first_name, u.last_name
                FROM conversation_members mine
                JOIN conversations c ON c.id = mine.conversation_id
                JOIN conversation_members other ON other.conversation_id = c.id AND other.left_at IS NULL
                JOIN users u ON u.id = other.user_id
               WHERE mine.user_id = $1 AND mine.left_at IS NULL
-              ORDER BY c.last_activity DESC, c.id, u.last_name",
+              ORDER BY c.last_activity DESC, c.id, u.last_name, u.first_name",
         )
         .bind(user.as_str())
         .fetch_all(&self.pool)
         .await
         .map_err(db_err)?;
-        let mut order: Vec<String> = Vec::new();
-        let mut by_id: BTreeMap<String, (i64, Vec<String>)> = BTreeMap::new();
+        let mut list: Vec<(ConversationSummary, Vec<String>)> = Vec::new();
         for r in &rows {
-            let id: String = r.try_get("id").map_err(db_err)?;
+            let id = ConversationId::from_stored(r.try_get("id").map_err(db_err)?);
+            if list.last().is_none_or(|(c, _)| c.id != id) {
+                let last_seq: i64 = r.try_get("last_seq").map_err(db_err)?;
+                let read: i64 = r.try_get("last_read_seq").map_err(db_err)?;
+                list.push((
+                    ConversationSummary {
+                        id,
+                        title: r
+                            .try_get::<Option<String>, _>("name")
+                            .map_err(db_err)?
+                            .unwrap_or_default(),
+                        last_activity: Timestamp(r.try_get("last_activity").map_err(db_err)?),
+                        last_seq,
+                        unread: (last_seq - read).max(0),
+                    },
+                    Vec::new(),
+                ));
+            }
             let member: String = r.try_get("member_id").map_err(db_err)?;
-            let entry = by_id.entry(id.clone()).or_insert_with(|| {
-                order.push(id.clone());
-                (0, Vec::new())
-            });
-            entry.0 = r.try_get("last_activity").map_err(db_err)?;
-            if member != user.as_str() {
-                entry.1.push(format!(
+            if member != user.as_str()
+                && let Some((_, names)) = list.last_mut()
+            {
+                names.push(format!(
                     "{} {}",
                     r.try_get::<String, _>("first_name").map_err(db_err)?,
                     r.try_get::<String, _>("last_name").map_err(db_err)?
                 ));
             }
         }
-        Ok(order
+        Ok(list
             .into_iter()
-            .filter_map(|id| {
-                by_id.remove(&id).map(|(last, names)| ConversationSummary {
-                    id: ConversationId::from_stored(id),
-                    title: names.join(", "),
-                    last_activity: Timestamp(last),
-                })
+            .map(|(mut c, names)| {
+                if c.title.is_empty() {
+                    c.title = names.join(", ");
+                }
+                c
             })
             .collect())
     }
@@ -187,12 +312,9 @@ impl ConversationStore for Db {
         reader: &Account,
         client: &str,
         now: Timestamp,
-    ) -> Result<(ConversationSummary, Vec<Message>), Error> {
+    ) -> Result<Thread, Error> {
         let mut tx = self.write().await?;
-        let members = members(&mut tx, id).await?;
-        if !members.iter().any(|(m, _, _)| m == &reader.id) {
-            return Err(Error::NotFound);
-        }
+        let members = members_of(&mut tx, id, &reader.id).await?;
         // A staff member reading a patient's conversation is on record before anything is shown.
         if reader.role.is_staff()
             && let Some(patient) = patient_of(&members)
@@ -203,44 +325,68 @@ impl ConversationStore for Db {
                 .object(id);
             audit::append(&mut tx, &rec).await?;
         }
-        let meta = sqlx::query("SELECT last_activity FROM conversations WHERE id = $1")
+        let meta =
+            sqlx::query("SELECT name, last_activity, last_seq FROM conversations WHERE id = $1")
+                .bind(id.as_str())
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(internal)?;
+        let last_seq: i64 = meta.try_get("last_seq").map_err(internal)?;
+        // Reading the conversation is reading all of it.
+        sqlx::query("UPDATE conversation_members SET last_read_seq = $1 WHERE conversation_id = $2 AND user_id = $3")
+            .bind(last_seq)
             .bind(id.as_str())
-            .fetch_one(&mut *tx)
+            .bind(reader.id.as_str())
+            .execute(&mut *tx)
             .await
             .map_err(internal)?;
-        let rows = sqlx::query(
-            "SELECT m.id, m.seq, m.sender_id, m.body, m.created_at, u.first_name, u.last_name
-               FROM messages m JOIN users u ON u.id = m.sender_id WHERE m.conversation_id = $1 ORDER BY m.seq",
+        // Read by all others, counting whoever does not send read receipts as not having read.
+        let read = sqlx::query(
+            "SELECT MIN(CASE WHEN u.send_read_receipts = 1 THEN m.last_read_seq ELSE 0 END) AS up_to,
+                    (SELECT read_receipts FROM practice WHERE id = 1) AS receipts
+               FROM conversation_members m JOIN users u ON u.id = m.user_id
+              WHERE m.conversation_id = $1 AND m.user_id <> $2 AND m.left_at IS NULL",
         )
         .bind(id.as_str())
-        .fetch_all(&mut *tx)
+        .bind(reader.id.as_str())
+        .fetch_one(&mut *tx)
         .await
         .map_err(internal)?;
+        let receipts: Option<i64> = read.try_get("receipts").map_err(internal)?;
+        let read_up_to = match receipts {
+            Some(1) => read
+                .try_get::<Option<i64>, _>("up_to")
+                .map_err(internal)?
+                .unwrap_or(0),
+            _ => 0,
+        };
+        let sql = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN users u ON u.id = m.sender_id
+              WHERE m.conversation_id = $1 ORDER BY m.seq"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id.as_str())
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(internal)?;
         tx.commit().await.map_err(internal)?;
-        let mut messages = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let mid: String = r.try_get("id").map_err(internal)?;
-            let sealed: Vec<u8> = r.try_get("body").map_err(internal)?;
-            messages.push(Message {
-                body: self.open("messages", "body", &mid, &sealed)?,
-                id: MessageId::from_stored(mid),
-                conversation: id.clone(),
-                seq: r.try_get("seq").map_err(internal)?,
-                sender: UserId::from_stored(r.try_get("sender_id").map_err(internal)?),
-                sender_name: format!(
-                    "{} {}",
-                    r.try_get::<String, _>("first_name").map_err(internal)?,
-                    r.try_get::<String, _>("last_name").map_err(internal)?
-                ),
-                sent_at: Timestamp(r.try_get("created_at").map_err(internal)?),
-            });
-        }
+        let messages = rows
+            .iter()
+            .map(|r| self.message_from_row(id, r))
+            .collect::<Result<Vec<_>, _>>()?;
+        let name: Option<String> = meta.try_get("name").map_err(internal)?;
         let summary = ConversationSummary {
             id: id.clone(),
-            title: title_for(&reader.id, &members),
+            title: name.unwrap_or_else(|| title_for(&reader.id, &members)),
             last_activity: Timestamp(meta.try_get("last_activity").map_err(internal)?),
+            last_seq,
+            unread: 0,
         };
-        Ok((summary, messages))
+        Ok(Thread {
+            summary,
+            messages,
+            read_up_to,
+        })
     }
 
     async fn post_message(
@@ -248,19 +394,52 @@ impl ConversationStore for Db {
         id: &ConversationId,
         sender: &Account,
         body: &str,
+        client_id: Option<&str>,
         now: Timestamp,
         client: &str,
-    ) -> Result<Message, Error> {
-        let body = spreekuur_domain::validate::parse_text("body", body, MESSAGE_MAX_CHARS)?;
-        if body.is_empty() {
-            return Err(Error::invalid("body", "message.empty"));
-        }
+    ) -> Result<Posted, Error> {
+        let body = parse_body(body)?;
+        let client_id = match client_id {
+            Some(c) => parse_client_id(c)?,
+            None => None,
+        };
         let mut tx = self.write().await?;
-        let members = members(&mut tx, id).await?;
-        if !members.iter().any(|(m, _, _)| m == &sender.id) {
-            return Err(Error::NotFound);
+        let members = members_of(&mut tx, id, &sender.id).await?;
+        if let Some(cid) = &client_id
+            && let Some(message) = self.by_client_id(&mut tx, id, &sender.id, cid).await?
+        {
+            return Ok(Posted {
+                message,
+                created: false,
+            });
         }
-        let (mid, seq) = insert_message(self, &mut tx, id, &sender.id, &body, now).await?;
+        let (mid, seq) = match insert_message(
+            self,
+            &mut tx,
+            id,
+            &sender.id,
+            &body,
+            client_id.as_deref(),
+            now,
+        )
+        .await
+        {
+            Ok(v) => v,
+            // A retry that raced the first attempt: the first one's message is the answer.
+            Err(InsertError::Duplicate) => {
+                drop(tx);
+                let mut conn = self.pool.acquire().await.map_err(internal)?;
+                let cid = client_id.as_deref().unwrap_or_default();
+                return match self.by_client_id(&mut conn, id, &sender.id, cid).await? {
+                    Some(message) => Ok(Posted {
+                        message,
+                        created: false,
+                    }),
+                    None => Err(Error::Internal("duplicate client id vanished".into())),
+                };
+            }
+            Err(InsertError::Store(e)) => return Err(e.into()),
+        };
         let mut rec = AuditRecord::new(now, Action::MessageSent, client)
             .actor(&sender.id)
             .object(id);
@@ -269,14 +448,62 @@ impl ConversationStore for Db {
         }
         audit::append(&mut tx, &rec).await?;
         tx.commit().await.map_err(internal)?;
-        Ok(Message {
-            id: mid,
-            conversation: id.clone(),
-            seq,
-            sender: sender.id.clone(),
-            sender_name: sender.display_name(),
-            body,
-            sent_at: now,
+        Ok(Posted {
+            message: Message {
+                id: mid,
+                conversation: id.clone(),
+                seq,
+                sender: sender.id.clone(),
+                sender_name: sender.display_name(),
+                body,
+                sent_at: now,
+                client_id,
+            },
+            created: true,
         })
+    }
+
+    async fn messages_after(
+        &self,
+        id: &ConversationId,
+        reader: &UserId,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<Message>, Error> {
+        let mut conn = self.pool.acquire().await.map_err(internal)?;
+        members_of(&mut conn, id, reader).await?;
+        let sql = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN users u ON u.id = m.sender_id
+              WHERE m.conversation_id = $1 AND m.seq > $2 ORDER BY m.seq LIMIT $3"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id.as_str())
+            .bind(after)
+            .bind(limit)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(internal)?;
+        rows.iter().map(|r| self.message_from_row(id, r)).collect()
+    }
+
+    async fn mark_read(&self, id: &ConversationId, reader: &UserId, seq: i64) -> Result<(), Error> {
+        // Never backwards, and never past the newest message.
+        let n = sqlx::query(
+            "UPDATE conversation_members
+                SET last_read_seq = (SELECT CASE WHEN $1 < c.last_seq THEN $1 ELSE c.last_seq END FROM conversations c WHERE c.id = $2)
+              WHERE conversation_id = $2 AND user_id = $3 AND left_at IS NULL AND last_read_seq < $1",
+        )
+        .bind(seq)
+        .bind(id.as_str())
+        .bind(reader.as_str())
+        .execute(&self.pool)
+        .await
+        .map_err(internal)?
+        .rows_affected();
+        if n == 0 {
+            let mut conn = self.pool.acquire().await.map_err(internal)?;
+            members_of(&mut conn, id, reader).await?;
+        }
+        Ok(())
     }
 }

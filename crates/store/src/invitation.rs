@@ -100,7 +100,9 @@ impl Db {
     ) -> Result<ConversationId, Error> {
         let conv = direct_conversation(conn, &inv.inviter, patient, now).await?;
         if let Some(note) = inv.note.as_deref().filter(|n| !n.is_empty()) {
-            insert_message(self, conn, &conv, &inv.inviter, note, now).await?;
+            insert_message(self, conn, &conv, &inv.inviter, note, None, now)
+                .await
+                .map_err(StoreError::from)?;
         }
         sqlx::query("UPDATE invitations SET account_id = $1, conversation_id = $2 WHERE id = $3")
             .bind(patient.as_str())

@@ -99,6 +99,11 @@ fn migrations(backend: Backend) -> Vec<Migration> {
                 "app lock",
                 include_str!("../migrations/sqlite/0007_app_lock.sql"),
             ),
+            (
+                8,
+                "messenger",
+                include_str!("../migrations/sqlite/0008_messenger.sql"),
+            ),
         ],
         Backend::Postgres => &[
             (
@@ -135,6 +140,11 @@ fn migrations(backend: Backend) -> Vec<Migration> {
                 7,
                 "app lock",
                 include_str!("../migrations/postgres/0007_app_lock.sql"),
+            ),
+            (
+                8,
+                "messenger",
+                include_str!("../migrations/postgres/0008_messenger.sql"),
             ),
         ],
     };

@@ -153,7 +153,11 @@ contract!(
             let list = db.conversations_for(&patient).await.unwrap();
             assert_eq!(list.len(), 1);
             assert_eq!(list[0].title, "Anna Tester");
-            let (_, msgs) = db.read_conversation(&conv, &p, "t", NOW).await.unwrap();
+            let msgs = db
+                .read_conversation(&conv, &p, "t", NOW)
+                .await
+                .unwrap()
+                .messages;
             assert_eq!(msgs.len(), 1);
             assert_eq!(msgs[0].body, "Hallo Jan, hier kunt u mij berichten sturen.");
             assert_eq!((msgs[0].seq, msgs[0].sender.clone()), (1, provider.clone()));
@@ -192,16 +196,17 @@ contract!(
                 Err(Error::NotFound)
             ));
             assert!(matches!(
-                db.post_message(&conv, &stranger, "hoi", NOW, "t").await,
+                db.post_message(&conv, &stranger, "hoi", None, NOW, "t")
+                    .await,
                 Err(Error::NotFound)
             ));
             let posted = db
-                .post_message(&conv, &p, "Dank u wel!", NOW.plus_seconds(9), "t")
+                .post_message(&conv, &p, "Dank u wel!", None, NOW.plus_seconds(9), "t")
                 .await
                 .unwrap();
-            assert_eq!(posted.seq, 2);
+            assert_eq!(posted.message.seq, 2);
             assert!(matches!(
-                db.post_message(&conv, &p, "   ", NOW, "t").await,
+                db.post_message(&conv, &p, "   ", None, NOW, "t").await,
                 Err(Error::Invalid { .. })
             ));
             assert_eq!(db.verify_audit_chain().await.unwrap().first_broken, None);
@@ -341,7 +346,7 @@ contract!(resending_replaces_the_link, |db: &TestDb| {
             db.read_conversation(&conv, &p, "t", at)
                 .await
                 .unwrap()
-                .1
+                .messages
                 .last()
                 .unwrap()
                 .body,

@@ -9,6 +9,7 @@ mod support;
 mod account;
 mod app_lock;
 mod audit;
+mod conversation;
 mod invitation;
 mod outbox;
 mod passkey;

@@ -1,13 +1,15 @@
-//! The messenger, minimal for now (the messenger issue builds the rest): the conversation list,
-//! a conversation's messages and "Stuur". The conversation an invitation opened is already there.
+//! The messenger (seed 001): the conversation list (newest first, unread counts, a filter by
+//! name), a conversation's messages with "verzonden" / "gelezen" under one's own, and "Stuur".
+//! The conversation an invitation opened is already there. Each form carries a fresh client id,
+//! so a message sent twice (a double click, a resent form) is stored once.
 
 use askama::Template;
 use axum::Extension;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use spreekuur_domain::account::Account;
-use spreekuur_domain::conversation::{ConversationSummary, Message};
+use spreekuur_domain::conversation::{ConversationSummary, Delivery, Message};
 use spreekuur_domain::{ConversationId, Error};
 use spreekuur_i18n::{Lang, Msgs, date_time, fill};
 
@@ -23,6 +25,8 @@ pub struct ListItem {
     title: String,
     when: String,
     current: bool,
+    /// "3 ongelezen", when there are unread messages.
+    unread: Option<String>,
 }
 
 pub struct Current {
@@ -36,6 +40,8 @@ pub struct MessageView {
     when: String,
     lines: Vec<String>,
     mine: bool,
+    /// "verzonden" or "gelezen", under one's own messages.
+    status: &'static str,
 }
 
 #[derive(Template)]
@@ -48,33 +54,55 @@ struct MessengerPage {
     messages: Vec<MessageView>,
     error: Option<&'static str>,
     draft: String,
+    /// A fresh id for the next message, so a form sent twice stores it once.
+    client_id: String,
+    /// The name filter over the list.
+    filter: String,
 }
 
 #[derive(Deserialize)]
 pub struct SendForm {
     #[serde(default)]
     body: String,
+    #[serde(default)]
+    client_id: String,
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    q: String,
 }
 
 fn list_items(
     lang: Lang,
     list: &[ConversationSummary],
     current: Option<&ConversationId>,
+    filter: &str,
 ) -> Vec<ListItem> {
+    let t = lang.msgs();
+    let filter = filter.trim().to_lowercase();
     list.iter()
+        .filter(|c| filter.is_empty() || c.title.to_lowercase().contains(&filter))
         .map(|c| ListItem {
             id: c.id.to_string(),
             title: c.title.clone(),
             when: date_time(lang, c.last_activity.millis()),
             current: Some(&c.id) == current,
+            unread: (c.unread > 0 && Some(&c.id) != current)
+                .then(|| fill(t.conversation_unread, &[("n", &c.unread.to_string())])),
         })
         .collect()
 }
 
-fn message_views(lang: Lang, me: &Account, msgs: &[Message]) -> Vec<MessageView> {
+fn message_views(lang: Lang, me: &Account, msgs: &[Message], read_up_to: i64) -> Vec<MessageView> {
     let t = lang.msgs();
     msgs.iter()
         .map(|m| MessageView {
+            status: match Delivery::of(m.seq, read_up_to) {
+                Delivery::Read => t.message_status_read,
+                Delivery::Sent => t.message_status_sent,
+            },
             sender: if m.sender == me.id {
                 t.message_you.to_string()
             } else {
@@ -87,16 +115,17 @@ fn message_views(lang: Lang, me: &Account, msgs: &[Message]) -> Vec<MessageView>
         .collect()
 }
 
-/// GET /messenger
+/// GET /messenger?q=…
 pub async fn messenger_get(
     State(state): State<AppState>,
     lang: LangPref,
     Extension(csrf): Extension<CsrfToken>,
     User(me): User,
+    Query(q): Query<ListQuery>,
 ) -> PageResult {
     let list = state.store.conversations_for(&me.id).await?;
     // With one conversation there is nothing to choose: open it.
-    if let [only] = list.as_slice() {
+    if let ([only], true) = (list.as_slice(), q.q.is_empty()) {
         return Ok(see_other(&format!("/messenger/{}", only.id), None));
     }
     let page = MessengerPage {
@@ -110,11 +139,13 @@ pub async fn messenger_get(
         )
         .await,
         t: lang.lang.msgs(),
-        list: list_items(lang.lang, &list, None),
+        list: list_items(lang.lang, &list, None, &q.q),
         current: None,
         messages: Vec::new(),
         error: None,
         draft: String::new(),
+        client_id: String::new(),
+        filter: q.q,
     };
     render(StatusCode::OK, &page)
 }
@@ -129,10 +160,11 @@ async fn conversation_page(
     error: Option<&'static str>,
     draft: String,
 ) -> PageResult {
-    let (summary, messages) = state
+    let thread = state
         .store
         .read_conversation(id, me, client, state.clock.now())
         .await?;
+    let summary = thread.summary;
     let list = state.store.conversations_for(&me.id).await?;
     let t = lang.msgs();
     let page = MessengerPage {
@@ -146,15 +178,17 @@ async fn conversation_page(
         )
         .await,
         t,
-        list: list_items(lang, &list, Some(id)),
+        list: list_items(lang, &list, Some(id), ""),
         current: Some(Current {
             id: id.to_string(),
             heading: fill(t.conversation_with, &[("name", &summary.title)]),
             title: summary.title,
         }),
-        messages: message_views(lang, me, &messages),
+        messages: message_views(lang, me, &thread.messages, thread.read_up_to),
         error,
         draft,
+        client_id: uuid::Uuid::new_v4().to_string(),
+        filter: String::new(),
     };
     render(
         if error.is_some() {
@@ -203,7 +237,14 @@ pub async fn conversation_post(
     let t = lang.lang.msgs();
     match state
         .store
-        .post_message(&id, &me, &form.body, state.clock.now(), &client)
+        .post_message(
+            &id,
+            &me,
+            &form.body,
+            Some(&form.client_id),
+            state.clock.now(),
+            &client,
+        )
         .await
     {
         Ok(_) => Ok(see_other(&format!("/messenger/{id}#composer"), None)),

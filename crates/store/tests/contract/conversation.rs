@@ -1,0 +1,152 @@
+use std::sync::Arc;
+
+use spreekuur_domain::account::Role;
+use spreekuur_domain::audit::{Action, AuditRecord};
+use spreekuur_domain::ports::*;
+use spreekuur_domain::{Error, UserId};
+use spreekuur_store::Db;
+
+use crate::contract;
+use crate::support::*;
+
+async fn patient(db: &Db, email: &str, first: &str) -> UserId {
+    let p = new_account(Role::Patient, email, first);
+    db.create_account(
+        &p,
+        None,
+        None,
+        &AuditRecord::new(NOW, Action::Registered, "t"),
+    )
+    .await
+    .unwrap();
+    p.id
+}
+
+contract!(
+    a_retried_message_is_stored_once_and_unread_counts_follow_reading,
+    |db: &TestDb| {
+        let db = db.db.clone();
+        async move {
+            let anna = practice_with_provider(&db).await;
+            let jan = patient(&db, "jan@example.nl", "Jan").await;
+            let conv = db.open_direct(&anna, &jan, NOW).await.unwrap();
+            assert_eq!(
+                db.open_direct(&jan, &anna, NOW).await.unwrap(),
+                conv,
+                "one 1:1 per pair"
+            );
+            let anna_acc = db.account(&anna).await.unwrap().unwrap();
+            let jan_acc = db.account(&jan).await.unwrap().unwrap();
+
+            let first = db
+                .post_message(&conv, &anna_acc, "Hallo Jan", Some("c-1"), NOW, "t")
+                .await
+                .unwrap();
+            let again = db
+                .post_message(&conv, &anna_acc, "Hallo Jan", Some("c-1"), NOW, "t")
+                .await
+                .unwrap();
+            assert!(first.created && !again.created);
+            assert_eq!(
+                (again.message.id, again.message.seq),
+                (first.message.id.clone(), 1)
+            );
+
+            // The same client id sent four times at once: one message.
+            let tasks: Vec<_> = (0..4)
+                .map(|_| {
+                    let db = Arc::clone(&db);
+                    let conv = conv.clone();
+                    let anna_acc = anna_acc.clone();
+                    tokio::spawn(async move {
+                        db.post_message(&conv, &anna_acc, "Tweede", Some("c-2"), NOW, "t")
+                            .await
+                            .unwrap()
+                    })
+                })
+                .collect();
+            let mut created = 0;
+            let mut ids = Vec::new();
+            for t in tasks {
+                let p = t.await.unwrap();
+                created += usize::from(p.created);
+                ids.push(p.message.id);
+            }
+            assert_eq!(created, 1);
+            ids.dedup();
+            assert_eq!(ids.len(), 1);
+            // Jan's own client id "c-1" is his own, not Anna's.
+            assert!(
+                db.post_message(&conv, &jan_acc, "Dag", Some("c-1"), NOW, "t")
+                    .await
+                    .unwrap()
+                    .created
+            );
+            assert!(matches!(
+                db.post_message(&conv, &jan_acc, "x", Some("<bad id>"), NOW, "t")
+                    .await,
+                Err(Error::Invalid { .. })
+            ));
+
+            // Anna has read her own messages; Jan has not read hers (his own he has).
+            let unread =
+                |list: Vec<spreekuur_domain::conversation::ConversationSummary>| list[0].unread;
+            assert_eq!(unread(db.conversations_for(&anna).await.unwrap()), 1);
+            assert_eq!(
+                unread(db.conversations_for(&jan).await.unwrap()),
+                0,
+                "he posted after them"
+            );
+            let bram = patient(&db, "bram@example.nl", "Bram").await;
+            assert!(matches!(
+                db.mark_read(&conv, &bram, 3).await,
+                Err(Error::NotFound)
+            ));
+            db.mark_read(&conv, &anna, 1).await.unwrap();
+            db.mark_read(&conv, &anna, 99).await.unwrap();
+            assert_eq!(
+                unread(db.conversations_for(&anna).await.unwrap()),
+                0,
+                "capped at the newest"
+            );
+
+            // Resume: everything after a position, in order; another user's conversation is not found.
+            let after = db.messages_after(&conv, &jan, 1, 10).await.unwrap();
+            assert_eq!(after.iter().map(|m| m.seq).collect::<Vec<_>>(), vec![2, 3]);
+            assert_eq!(after[1].client_id.as_deref(), Some("c-1"));
+            assert_eq!(db.messages_after(&conv, &jan, 0, 1).await.unwrap().len(), 1);
+            assert!(matches!(
+                db.messages_after(&conv, &bram, 0, 10).await,
+                Err(Error::NotFound)
+            ));
+
+            // "gelezen": Anna sees her messages read once Jan has read up to them.
+            let thread = db
+                .read_conversation(&conv, &anna_acc, "t", NOW)
+                .await
+                .unwrap();
+            assert_eq!(thread.read_up_to, 3);
+            assert_eq!(thread.messages.len(), 3);
+            db.post_message(&conv, &anna_acc, "Nog iets", None, NOW, "t")
+                .await
+                .unwrap();
+            assert_eq!(
+                db.read_conversation(&conv, &anna_acc, "t", NOW)
+                    .await
+                    .unwrap()
+                    .read_up_to,
+                3
+            );
+            db.read_conversation(&conv, &jan_acc, "t", NOW)
+                .await
+                .unwrap();
+            assert_eq!(
+                db.read_conversation(&conv, &anna_acc, "t", NOW)
+                    .await
+                    .unwrap()
+                    .read_up_to,
+                4
+            );
+        }
+    }
+);
