@@ -74,6 +74,8 @@ export async function startServer({ smtpUrl = '', postgres = false, env = {} } =
     port,
     dataDir,
     setupLink,
+    databaseUrl: extra.SPREEKUUR_DATABASE_URL || null,
+    masterKeyFile: path.join(dataDir, 'master.key'),
     logs: () => stderr,
     /** Kills the process without warning (SIGKILL) and starts it again on the same data. */
     async crashAndRestart() {

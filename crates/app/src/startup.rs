@@ -19,7 +19,7 @@ use spreekuur_domain::audit::{Action, AuditRecord};
 use spreekuur_domain::ports::{AccountStore, LinkPurpose, NewLinkToken};
 use spreekuur_domain::{Clock, Timestamp};
 use spreekuur_mail::{OutboxWorker, SmtpConfig};
-use spreekuur_store::Db;
+use spreekuur_store::{Db, Live};
 use spreekuur_web::tls::{PeerAddr, TlsListener};
 use spreekuur_web::{AppState, WebConfig};
 use tokio::net::TcpListener;
@@ -159,6 +159,13 @@ impl Core {
         let db = Arc::new(
             Db::connect(&cfg.database_url(), &master, cfg.database_max_connections).await?,
         );
+        // Alone, or as one of several nodes on PostgreSQL (then LISTEN/NOTIFY between them).
+        let live: Arc<dyn spreekuur_domain::live::LiveBus> = match db.backend() {
+            spreekuur_store::Backend::Postgres => Live::postgres(db.clone(), &cfg.database_url())
+                .await
+                .map_err(|e| StartError::Other(e.to_string()))?,
+            spreekuur_store::Backend::Sqlite => Live::local(),
+        };
         let smtp = if cfg.smtp_url.is_empty() {
             None
         } else {
@@ -192,6 +199,7 @@ impl Core {
             web,
             metrics_handle(),
             Arc::new(Notify::new()),
+            live,
         );
         Ok(Self {
             cfg,

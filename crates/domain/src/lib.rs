@@ -11,6 +11,7 @@ pub mod conversation;
 pub mod error;
 pub mod ids;
 pub mod invitation;
+pub mod live;
 pub mod mail;
 pub mod ports;
 pub mod registration;

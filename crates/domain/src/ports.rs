@@ -619,6 +619,15 @@ pub trait ConversationStore: Send + Sync {
         after: i64,
         limit: i64,
     ) -> Result<Vec<Message>, Error>;
+    /// Puts a staff member's reading of a patient's conversation on record (live delivery,
+    /// once per connection); nothing for others. `NotFound` when the reader is not a member.
+    async fn record_read(
+        &self,
+        id: &ConversationId,
+        reader: &Account,
+        client: &str,
+        now: Timestamp,
+    ) -> Result<(), Error>;
     /// Records that the member has seen the conversation up to `seq`.
     async fn mark_read(&self, id: &ConversationId, reader: &UserId, seq: i64) -> Result<(), Error>;
 }

@@ -213,6 +213,7 @@ pub static EN: Msgs = Msgs {
     conversation_unread: "{n} unread",
     message_status_sent: "sent",
     message_status_read: "read",
+    socket_bad_frame: "This frame could not be read.",
     pk_title: "Passkeys",
     pk_intro: "With a passkey you sign in with the fingerprint, face or PIN of your phone or computer, without typing a password.",
     pk_none: "You have no passkey yet.",

@@ -213,6 +213,7 @@ pub static NL: Msgs = Msgs {
     conversation_unread: "{n} ongelezen",
     message_status_sent: "verzonden",
     message_status_read: "gelezen",
+    socket_bad_frame: "Dit bericht kon niet gelezen worden.",
     pk_title: "Passkeys",
     pk_intro: "Met een passkey log je in met de vingerafdruk, het gezicht of de pincode van je telefoon of computer, zonder een wachtwoord te typen.",
     pk_none: "Je hebt nog geen passkey.",

@@ -486,6 +486,28 @@ impl ConversationStore for Db {
         rows.iter().map(|r| self.message_from_row(id, r)).collect()
     }
 
+    async fn record_read(
+        &self,
+        id: &ConversationId,
+        reader: &Account,
+        client: &str,
+        now: Timestamp,
+    ) -> Result<(), Error> {
+        if !reader.role.is_staff() {
+            return Ok(());
+        }
+        let mut tx = self.write().await?;
+        let members = members_of(&mut tx, id, &reader.id).await?;
+        if let Some(patient) = patient_of(&members) {
+            let rec = AuditRecord::new(now, Action::ConversationRead, client)
+                .actor(&reader.id)
+                .patient(patient)
+                .object(id);
+            audit::append(&mut tx, &rec).await?;
+        }
+        tx.commit().await.map_err(internal)
+    }
+
     async fn mark_read(&self, id: &ConversationId, reader: &UserId, seq: i64) -> Result<(), Error> {
         // Never backwards, and never past the newest message.
         let n = sqlx::query(

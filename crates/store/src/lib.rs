@@ -9,6 +9,7 @@ mod audit;
 pub mod backend;
 mod conversation;
 mod invitation;
+mod live;
 mod outbox;
 mod passkey;
 mod session;
@@ -28,6 +29,7 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{AnyPool, Row};
 
 pub use backend::Backend;
+pub use live::Live;
 
 /// Why the store could not be opened. Shown to the operator at start-up.
 #[derive(Debug, thiserror::Error)]

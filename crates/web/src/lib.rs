@@ -11,6 +11,7 @@ mod extract;
 mod layout;
 mod middleware;
 mod pages;
+mod socket;
 mod state;
 pub mod tls;
 pub mod webauthn;
@@ -162,6 +163,7 @@ pub fn router(state: AppState) -> Router {
         .route("/terms", get(pages::terms::terms_get))
         .route("/privacy", get(pages::terms::privacy_get))
         .route("/messenger", get(pages::messenger::messenger_get))
+        .route("/ws", get(socket::socket_get))
         .route(
             "/messenger/{id}",
             get(pages::messenger::conversation_get).post(pages::messenger::conversation_post),

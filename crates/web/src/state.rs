@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use metrics_exporter_prometheus::PrometheusHandle;
 use spreekuur_crypto::{KeyRing, PasswordHasher, TokenHasher};
 use spreekuur_domain::Clock;
+use spreekuur_domain::live::LiveBus;
 use spreekuur_domain::ports::Store;
 use tokio::sync::Notify;
 
@@ -48,6 +49,8 @@ pub struct AppState {
     pub metrics: Option<PrometheusHandle>,
     /// Wakes the outbox worker when a journey has queued an e-mail.
     pub mail_wake: Arc<Notify>,
+    /// Tells the open sockets of every node about new messages.
+    pub live: Arc<dyn LiveBus>,
     /// The passkey relying party; None when the public URL is an IP address.
     pub passkeys: Option<Arc<RelyingParty>>,
     ready: Arc<AtomicBool>,
@@ -64,9 +67,11 @@ impl AppState {
         cfg: WebConfig,
         metrics: Option<PrometheusHandle>,
         mail_wake: Arc<Notify>,
+        live: Arc<dyn LiveBus>,
     ) -> Self {
         let passkeys = RelyingParty::for_public_url(&cfg.public_url).map(Arc::new);
         Self {
+            live,
             passkeys,
             store,
             clock,
@@ -97,6 +102,14 @@ impl AppState {
             .await?
             .map(|p| p.name)
             .unwrap_or_default())
+    }
+
+    /// Tells the open sockets of every node; the change is committed already, so a failure
+    /// is only logged (sockets catch up at their next event or reconnect).
+    pub async fn publish(&self, event: spreekuur_domain::live::LiveEvent) {
+        if let Err(e) = self.live.publish(&event).await {
+            tracing::warn!(error = %e, "live event not published");
+        }
     }
 
     pub fn link(&self, path: &str) -> String {

@@ -243,6 +243,130 @@ function appLock() {
   }).catch(() => {});
 }
 
+// Live delivery (docs/websocket.md): new messages appear without a reload, "Stuur" goes over
+// the socket and waits for the server's acknowledgement, and a lost connection resumes from
+// the last message shown. Without a socket the page works as before (forms and reloads).
+function liveMessenger() {
+  const root = document.getElementById('messenger');
+  if (!root || !window.WebSocket) return;
+  const current = root.dataset.conversation || null;
+  let lastSeq = Number(root.dataset.lastSeq || '0');
+  const list = root.querySelector('ol.messages');
+  const form = document.getElementById('composer');
+  const body = document.getElementById('body');
+  const clientField = form ? form.querySelector('input[name=client_id]') : null;
+  const when = new Intl.DateTimeFormat(root.dataset.lang === 'en' ? 'en-GB' : 'nl-NL', {
+    day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZone: 'Europe/Amsterdam',
+  });
+  const newClientId = () => (window.crypto && crypto.randomUUID ? crypto.randomUUID()
+    : Array.from({ length: 4 }, () => Math.random().toString(36).slice(2)).join(''));
+  let socket = null;
+  let retry = 1000;
+  let pending = null;
+
+  const show = (m) => {
+    if (!list || m.conversation !== current) return;
+    if (list.querySelector(`li[data-seq="${m.seq}"]`)) return;
+    const mine = m.sender === root.dataset.me;
+    const li = document.createElement('li');
+    li.className = 'message' + (mine ? ' mine' : '');
+    li.dataset.seq = String(m.seq);
+    const meta = document.createElement('p');
+    meta.className = 'meta';
+    const sender = document.createElement('span');
+    sender.className = 'sender';
+    sender.textContent = mine ? root.dataset.you : m.sender_name;
+    const time = document.createElement('span');
+    time.className = 'time';
+    time.textContent = when.format(new Date(m.sent_at));
+    meta.append(sender, ' ', time);
+    const text = document.createElement('div');
+    text.className = 'body';
+    m.body.split('\n').forEach((line, i) => {
+      if (i > 0) text.append(document.createElement('br'));
+      text.append(line);
+    });
+    li.append(meta, text);
+    if (mine) {
+      const status = document.createElement('p');
+      status.className = 'status';
+      status.textContent = root.dataset.sent;
+      li.append(status);
+    }
+    list.append(li);
+    li.scrollIntoView({ block: 'end' });
+    lastSeq = Math.max(lastSeq, m.seq);
+    if (document.visibilityState === 'visible' && socket) {
+      socket.send(JSON.stringify({ type: 'read', conversation: current, seq: m.seq }));
+    }
+  };
+
+  const bump = (conversation) => {
+    if (conversation === current) return;
+    const link = root.querySelector(`.conv-list a[href="/messenger/${conversation}"]`);
+    if (!link) return;
+    let badge = link.querySelector('.unread');
+    const n = (badge ? Number(badge.dataset.n || '0') : 0) + 1;
+    if (!badge) {
+      badge = document.createElement('span');
+      badge.className = 'unread';
+      link.querySelector('.conv-title').after(badge);
+    }
+    badge.dataset.n = String(n);
+    badge.textContent = root.dataset.unread.replace('{n}', String(n));
+  };
+
+  const connect = () => {
+    socket = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws');
+    root.dataset.live = 'connecting';
+    socket.addEventListener('open', () => {
+      retry = 1000;
+      const after = {};
+      if (current) after[current] = lastSeq;
+      socket.send(JSON.stringify({ type: 'hello', after }));
+    });
+    socket.addEventListener('message', (e) => {
+      let f;
+      try { f = JSON.parse(e.data); } catch { return; }
+      if (f.type === 'ready') root.dataset.live = 'open';
+      else if (f.type === 'message') { show(f); if (f.sender !== root.dataset.me) bump(f.conversation); }
+      else if (f.type === 'ack' && pending && f.client_id === pending.clientId) {
+        clearTimeout(pending.timer);
+        pending = null;
+        body.value = '';
+        clientField.value = newClientId();
+        form.querySelector('button[type=submit]').disabled = false;
+        body.focus();
+      } else if (f.type === 'error' && pending && f.client_id === pending.clientId) {
+        // The server refused it (empty, too long): the form shows the message the usual way.
+        clearTimeout(pending.timer);
+        pending = null;
+        form.submit();
+      }
+    });
+    socket.addEventListener('close', () => {
+      root.dataset.live = 'closed';
+      socket = null;
+      setTimeout(connect, retry);
+      retry = Math.min(retry * 2, 30000);
+    });
+  };
+
+  if (form && body && clientField && current) {
+    form.addEventListener('submit', (e) => {
+      if (!socket || socket.readyState !== WebSocket.OPEN || root.dataset.live !== 'open' || pending) return;
+      e.preventDefault();
+      if (body.value.trim() === '') return;
+      form.querySelector('button[type=submit]').disabled = true;
+      const clientId = clientField.value;
+      // No acknowledgement in time: send the form itself; its client id makes it count once.
+      pending = { clientId, timer: setTimeout(() => { pending = null; form.submit(); }, 10000) };
+      socket.send(JSON.stringify({ type: 'send', conversation: current, client_id: clientId, body: body.value }));
+    });
+  }
+  connect();
+}
+
 // "Print de back-upcodes".
 function printCodes() {
   const button = document.getElementById('print-codes');
@@ -259,4 +383,5 @@ document.addEventListener('DOMContentLoaded', () => {
   composer();
   passkeys();
   appLock();
+  liveMessenger();
 });

@@ -270,6 +270,11 @@ pub async fn existing_post(
         }
         Err(e) => return Err(e.into()),
     };
+    state
+        .publish(spreekuur_domain::live::LiveEvent::Members {
+            conversation: conv.clone(),
+        })
+        .await;
     let cookie = if new_session {
         Some(start_session(&state, &account.id, now, &device).await?)
     } else {

@@ -10,6 +10,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use spreekuur_domain::account::Account;
 use spreekuur_domain::conversation::{ConversationSummary, Delivery, Message};
+use spreekuur_domain::live::LiveEvent;
 use spreekuur_domain::{ConversationId, Error};
 use spreekuur_i18n::{Lang, Msgs, date_time, fill};
 
@@ -33,9 +34,12 @@ pub struct Current {
     id: String,
     title: String,
     heading: String,
+    /// The position of the newest message shown (the live socket resumes after it).
+    last_seq: i64,
 }
 
 pub struct MessageView {
+    seq: i64,
     sender: String,
     when: String,
     lines: Vec<String>,
@@ -48,6 +52,8 @@ pub struct MessageView {
 #[template(path = "messenger.html")]
 struct MessengerPage {
     layout: Layout,
+    /// The signed-in user's id, to tell one's own messages apart in live delivery.
+    me: String,
     t: &'static Msgs,
     list: Vec<ListItem>,
     current: Option<Current>,
@@ -99,6 +105,7 @@ fn message_views(lang: Lang, me: &Account, msgs: &[Message], read_up_to: i64) ->
     let t = lang.msgs();
     msgs.iter()
         .map(|m| MessageView {
+            seq: m.seq,
             status: match Delivery::of(m.seq, read_up_to) {
                 Delivery::Read => t.message_status_read,
                 Delivery::Sent => t.message_status_sent,
@@ -139,6 +146,7 @@ pub async fn messenger_get(
         )
         .await,
         t: lang.lang.msgs(),
+        me: me.id.to_string(),
         list: list_items(lang.lang, &list, None, &q.q),
         current: None,
         messages: Vec::new(),
@@ -178,11 +186,13 @@ async fn conversation_page(
         )
         .await,
         t,
+        me: me.id.to_string(),
         list: list_items(lang, &list, Some(id), ""),
         current: Some(Current {
             id: id.to_string(),
             heading: fill(t.conversation_with, &[("name", &summary.title)]),
             title: summary.title,
+            last_seq: thread.messages.last().map_or(0, |m| m.seq),
         }),
         messages: message_views(lang, me, &thread.messages, thread.read_up_to),
         error,
@@ -247,7 +257,17 @@ pub async fn conversation_post(
         )
         .await
     {
-        Ok(_) => Ok(see_other(&format!("/messenger/{id}#composer"), None)),
+        Ok(posted) => {
+            if posted.created {
+                state
+                    .publish(LiveEvent::Message {
+                        conversation: id.clone(),
+                        seq: posted.message.seq,
+                    })
+                    .await;
+            }
+            Ok(see_other(&format!("/messenger/{id}#composer"), None))
+        }
         Err(Error::Invalid { reason, .. }) => {
             let msg = if reason == "message.empty" {
                 t.message_empty

@@ -465,6 +465,12 @@ pub async fn complete_post(
         }
         Err(e) => return Err(e.into()),
     };
+    // The inviter's open messenger shows the new conversation at once.
+    state
+        .publish(spreekuur_domain::live::LiveEvent::Members {
+            conversation: conv.clone(),
+        })
+        .await;
     tracing::info!(user_id = %user, conversation_id = %conv, "registered through an invitation");
     let cookie = start_session(&state, &user, now, &device).await?;
     let page = DonePage {

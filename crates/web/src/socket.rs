@@ -1,0 +1,529 @@
+//! The messenger's WebSocket (`GET /ws`): live delivery that loses nothing. The protocol is
+//! documented in `docs/websocket.md`; in short:
+//!
+//! * The client says `hello` with the last position it saw per conversation; the server sends
+//!   everything after those positions, then `ready`, then every new message as it is committed.
+//! * `send` carries the client's own id; the server answers `ack` only after the message is
+//!   committed (a retry with the same id gets the same message, not a second one).
+//! * Within a conversation the server's positions (`seq`) give the order; a client that
+//!   reconnects says where it was and misses nothing, across reconnects and server restarts.
+//!
+//! Each socket reads from the store as the member it serves, so nobody receives a conversation
+//! they are not in. A flood of frames is refused, then the socket is closed.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use axum::extract::State;
+use axum::extract::ws::{CloseFrame, Message as Frame, WebSocket, WebSocketUpgrade};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use spreekuur_domain::account::Account;
+use spreekuur_domain::conversation::Message;
+use spreekuur_domain::live::LiveEvent;
+use spreekuur_domain::{ConversationId, Error};
+use spreekuur_i18n::Msgs;
+
+use crate::extract::{Client, LangPref, User};
+use crate::state::AppState;
+
+/// Largest frame accepted (a 10,000-character message fits several times).
+const MAX_FRAME: usize = 64 * 1024;
+/// Frames a client may send per second, on average, and in a burst.
+const RATE_PER_SEC: f64 = 5.0;
+const BURST: f64 = 20.0;
+/// Frames refused for the rate before the socket is closed as abusive.
+const MAX_STRIKES: u32 = 20;
+/// Messages sent per read from the store while catching up.
+const PAGE: i64 = 200;
+
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum ClientFrame {
+    Hello {
+        #[serde(default)]
+        after: HashMap<String, i64>,
+    },
+    Send {
+        conversation: String,
+        client_id: String,
+        body: String,
+    },
+    Read {
+        conversation: String,
+        seq: i64,
+    },
+    Ping,
+}
+
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum ServerFrame<'a> {
+    Ready {
+        conversations: Vec<ReadyConversation>,
+    },
+    Message {
+        conversation: &'a str,
+        seq: i64,
+        id: &'a str,
+        sender: &'a str,
+        sender_name: &'a str,
+        body: &'a str,
+        sent_at: i64,
+        client_id: Option<&'a str>,
+    },
+    Ack {
+        client_id: &'a str,
+        conversation: &'a str,
+        id: &'a str,
+        seq: i64,
+    },
+    Error {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        client_id: Option<&'a str>,
+        code: &'static str,
+        message: &'static str,
+    },
+    Pong,
+}
+
+#[derive(Serialize)]
+struct ReadyConversation {
+    id: String,
+    last_seq: i64,
+    unread: i64,
+}
+
+/// GET /ws: a signed-in browser on this site's own pages.
+pub async fn socket_get(
+    State(state): State<AppState>,
+    lang: LangPref,
+    headers: HeaderMap,
+    Client(client): Client,
+    User(me): User,
+    ws: WebSocketUpgrade,
+) -> Response {
+    if !same_origin(&headers, &state.cfg.public_url) {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    let t = lang.lang.msgs();
+    ws.max_message_size(MAX_FRAME)
+        .max_frame_size(MAX_FRAME)
+        .on_upgrade(move |socket| async move {
+            let mut conn = Connection {
+                state,
+                me,
+                client,
+                t,
+                followed: HashMap::new(),
+                audited: Vec::new(),
+                tokens: BURST,
+                refilled: Instant::now(),
+                strikes: 0,
+            };
+            conn.run(socket).await;
+        })
+}
+
+/// A cross-site page may not open a socket with the visitor's cookie: the Origin must be this
+/// site (its public address, or the host the request was sent to).
+fn same_origin(headers: &HeaderMap, public_url: &str) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    if origin == public_url {
+        return true;
+    }
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let origin_host = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"));
+    matches!((origin_host, host), (Some(o), Some(h)) if o == h)
+}
+
+struct Connection {
+    state: AppState,
+    me: Account,
+    client: String,
+    t: &'static Msgs,
+    /// The conversations this socket follows, with the last position it sent.
+    followed: HashMap<ConversationId, i64>,
+    /// Conversations whose delivery to this (staff) socket is on record already.
+    audited: Vec<ConversationId>,
+    tokens: f64,
+    refilled: Instant,
+    strikes: u32,
+}
+
+enum Next {
+    Continue,
+    Close(&'static str),
+}
+
+impl Connection {
+    async fn run(&mut self, mut socket: WebSocket) {
+        let mut events = self.state.live.subscribe();
+        let mut heartbeat = tokio::time::interval(Duration::from_secs(30));
+        heartbeat.tick().await;
+        let mut last_heard = Instant::now();
+        loop {
+            let next = tokio::select! {
+                frame = socket.recv() => match frame {
+                    Some(Ok(Frame::Text(text))) => {
+                        last_heard = Instant::now();
+                        self.on_frame(&mut socket, text.as_str()).await
+                    }
+                    Some(Ok(Frame::Binary(_))) => {
+                        self.error(&mut socket, None, "bad_frame").await;
+                        Next::Continue
+                    }
+                    Some(Ok(Frame::Ping(_) | Frame::Pong(_))) => {
+                        last_heard = Instant::now();
+                        Next::Continue
+                    }
+                    Some(Ok(Frame::Close(_))) | Some(Err(_)) | None => break,
+                },
+                event = events.next() => match event {
+                    Some(e) => self.on_event(&mut socket, e).await,
+                    None => break,
+                },
+                _ = heartbeat.tick() => {
+                    if last_heard.elapsed() > Duration::from_secs(90) {
+                        Next::Close("idle")
+                    } else if socket.send(Frame::Ping(Vec::new().into())).await.is_err() {
+                        break;
+                    } else {
+                        Next::Continue
+                    }
+                }
+            };
+            if let Next::Close(reason) = next {
+                let _ = socket
+                    .send(Frame::Close(Some(CloseFrame {
+                        code: 1008,
+                        reason: reason.into(),
+                    })))
+                    .await;
+                // Let the client's frames in flight drain until its close arrives, so it sees
+                // this close and its reason rather than a broken connection.
+                let _ = tokio::time::timeout(Duration::from_secs(2), async {
+                    while let Some(Ok(frame)) = socket.recv().await {
+                        if matches!(frame, Frame::Close(_)) {
+                            break;
+                        }
+                    }
+                })
+                .await;
+                break;
+            }
+        }
+    }
+
+    /// Refills the bucket and takes one frame's worth; false when the client sends too fast.
+    fn allow(&mut self) -> bool {
+        let now = Instant::now();
+        let elapsed = now.duration_since(self.refilled).as_secs_f64();
+        self.refilled = now;
+        self.tokens = (self.tokens + elapsed * RATE_PER_SEC).min(BURST);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+
+    async fn on_frame(&mut self, socket: &mut WebSocket, text: &str) -> Next {
+        if !self.allow() {
+            self.strikes += 1;
+            if self.strikes >= MAX_STRIKES {
+                return Next::Close("rate limit");
+            }
+            self.error(socket, None, "rate_limited").await;
+            return Next::Continue;
+        }
+        let Ok(frame) = serde_json::from_str::<ClientFrame>(text) else {
+            self.error(socket, None, "bad_frame").await;
+            return Next::Continue;
+        };
+        let result = match frame {
+            ClientFrame::Hello { after } => self.hello(socket, after).await,
+            ClientFrame::Send {
+                conversation,
+                client_id,
+                body,
+            } => self.send(socket, &conversation, &client_id, &body).await,
+            ClientFrame::Read { conversation, seq } => self.read(&conversation, seq).await,
+            ClientFrame::Ping => send(socket, &ServerFrame::Pong).await,
+        };
+        match result {
+            Ok(()) => Next::Continue,
+            Err(e) => {
+                tracing::error!(error = %e, "socket");
+                Next::Close("server error")
+            }
+        }
+    }
+
+    async fn error(&self, socket: &mut WebSocket, client_id: Option<&str>, code: &'static str) {
+        let message = match code {
+            "rate_limited" => self.t.error_rate_limited,
+            "not_found" => self.t.error_not_found,
+            "empty" => self.t.message_empty,
+            "too_long" => self.t.message_too_long,
+            "bad_frame" => self.t.socket_bad_frame,
+            _ => self.t.error_generic,
+        };
+        let _ = send(
+            socket,
+            &ServerFrame::Error {
+                client_id,
+                code,
+                message,
+            },
+        )
+        .await;
+    }
+
+    /// Follows every conversation of this user; sends what came after the given positions.
+    async fn hello(
+        &mut self,
+        socket: &mut WebSocket,
+        after: HashMap<String, i64>,
+    ) -> Result<(), Error> {
+        let list = self.state.store.conversations_for(&self.me.id).await?;
+        let mut ready = Vec::with_capacity(list.len());
+        for c in &list {
+            let from = after
+                .get(c.id.as_str())
+                .copied()
+                .unwrap_or(c.last_seq)
+                .clamp(0, c.last_seq);
+            self.followed.insert(c.id.clone(), from);
+            ready.push(ReadyConversation {
+                id: c.id.to_string(),
+                last_seq: c.last_seq,
+                unread: c.unread,
+            });
+        }
+        let ids: Vec<ConversationId> = self.followed.keys().cloned().collect();
+        for id in ids {
+            self.catch_up(socket, &id).await?;
+        }
+        send(
+            socket,
+            &ServerFrame::Ready {
+                conversations: ready,
+            },
+        )
+        .await
+    }
+
+    async fn send(
+        &mut self,
+        socket: &mut WebSocket,
+        conversation: &str,
+        client_id: &str,
+        body: &str,
+    ) -> Result<(), Error> {
+        let Some(id) = ConversationId::parse(conversation) else {
+            self.error(socket, Some(client_id), "not_found").await;
+            return Ok(());
+        };
+        let now = self.state.clock.now();
+        let posted = self
+            .state
+            .store
+            .post_message(&id, &self.me, body, Some(client_id), now, &self.client)
+            .await;
+        match posted {
+            Ok(p) => {
+                if p.created {
+                    self.publish(LiveEvent::Message {
+                        conversation: id.clone(),
+                        seq: p.message.seq,
+                    })
+                    .await;
+                }
+                send(
+                    socket,
+                    &ServerFrame::Ack {
+                        client_id,
+                        conversation: id.as_str(),
+                        id: p.message.id.as_str(),
+                        seq: p.message.seq,
+                    },
+                )
+                .await
+            }
+            Err(Error::NotFound) => {
+                self.error(socket, Some(client_id), "not_found").await;
+                Ok(())
+            }
+            Err(Error::Invalid { reason, .. }) => {
+                let code = match reason {
+                    "message.empty" => "empty",
+                    "text.too_long" => "too_long",
+                    _ => "invalid",
+                };
+                self.error(socket, Some(client_id), code).await;
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn read(&mut self, conversation: &str, seq: i64) -> Result<(), Error> {
+        let Some(id) = ConversationId::parse(conversation) else {
+            return Ok(());
+        };
+        match self.state.store.mark_read(&id, &self.me.id, seq).await {
+            Ok(()) => {
+                self.publish(LiveEvent::Read {
+                    conversation: id,
+                    user: self.me.id.clone(),
+                    seq,
+                })
+                .await;
+                Ok(())
+            }
+            Err(Error::NotFound) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn publish(&self, event: LiveEvent) {
+        self.state.publish(event).await;
+    }
+
+    async fn on_event(&mut self, socket: &mut WebSocket, event: LiveEvent) -> Next {
+        let result = match event {
+            LiveEvent::Message { conversation, seq } => match self.followed.get(&conversation) {
+                Some(sent) if *sent < seq => self.catch_up(socket, &conversation).await,
+                _ => Ok(()),
+            },
+            // Followed from its start; `catch_up` stops following when this user is no member.
+            LiveEvent::Members { conversation } if !self.followed.contains_key(&conversation) => {
+                self.followed.insert(conversation.clone(), 0);
+                self.catch_up(socket, &conversation).await
+            }
+            LiveEvent::Resync => {
+                let ids: Vec<ConversationId> = self.followed.keys().cloned().collect();
+                let mut r = Ok(());
+                for id in ids {
+                    r = r.and(self.catch_up(socket, &id).await);
+                }
+                r
+            }
+            LiveEvent::Members { .. } | LiveEvent::Read { .. } => Ok(()),
+        };
+        match result {
+            Ok(()) => Next::Continue,
+            Err(e) => {
+                tracing::error!(error = %e, "socket delivery");
+                Next::Close("server error")
+            }
+        }
+    }
+
+    /// Sends every message of `id` after the last one this socket sent, in order.
+    async fn catch_up(&mut self, socket: &mut WebSocket, id: &ConversationId) -> Result<(), Error> {
+        loop {
+            let Some(after) = self.followed.get(id).copied() else {
+                return Ok(());
+            };
+            let batch = match self
+                .state
+                .store
+                .messages_after(id, &self.me.id, after, PAGE)
+                .await
+            {
+                Ok(b) => b,
+                // No longer a member: stop following.
+                Err(Error::NotFound) => {
+                    self.followed.remove(id);
+                    return Ok(());
+                }
+                Err(e) => return Err(e),
+            };
+            if batch.is_empty() {
+                return Ok(());
+            }
+            if !self.audited.contains(id) {
+                let now = self.state.clock.now();
+                self.state
+                    .store
+                    .record_read(id, &self.me, &self.client, now)
+                    .await?;
+                self.audited.push(id.clone());
+            }
+            for m in &batch {
+                send(socket, &message_frame(m)).await?;
+                self.followed.insert(id.clone(), m.seq);
+            }
+            if (batch.len() as i64) < PAGE {
+                return Ok(());
+            }
+        }
+    }
+}
+
+fn message_frame(m: &Message) -> ServerFrame<'_> {
+    ServerFrame::Message {
+        conversation: m.conversation.as_str(),
+        seq: m.seq,
+        id: m.id.as_str(),
+        sender: m.sender.as_str(),
+        sender_name: &m.sender_name,
+        body: &m.body,
+        sent_at: m.sent_at.millis(),
+        client_id: m.client_id.as_deref(),
+    }
+}
+
+async fn send(socket: &mut WebSocket, frame: &ServerFrame<'_>) -> Result<(), Error> {
+    let text = serde_json::to_string(frame).map_err(|e| Error::Internal(e.to_string()))?;
+    socket
+        .send(Frame::Text(text.into()))
+        .await
+        .map_err(|e| Error::Internal(format!("socket send: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn headers(origin: &str, host: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_str(origin).unwrap_or(HeaderValue::from_static("x")),
+        );
+        h.insert(
+            header::HOST,
+            HeaderValue::from_str(host).unwrap_or(HeaderValue::from_static("x")),
+        );
+        h
+    }
+
+    #[test]
+    fn only_this_site_may_open_a_socket() {
+        let public = "https://zorg.example.nl";
+        assert!(same_origin(
+            &headers("https://zorg.example.nl", "internal:8080"),
+            public
+        ));
+        assert!(same_origin(
+            &headers("http://localhost:8081", "localhost:8081"),
+            public
+        ));
+        assert!(!same_origin(
+            &headers("https://evil.example", "zorg.example.nl"),
+            public
+        ));
+        assert!(!same_origin(&headers("null", "zorg.example.nl"), public));
+        assert!(!same_origin(&HeaderMap::new(), public));
+    }
+}

@@ -1,0 +1,132 @@
+// Live delivery over the WebSocket: a message appears for the other member without a reload;
+// nothing is lost or doubled across a server crash and restart; two processes on one
+// PostgreSQL database deliver to each other's sockets; and the socket refuses what it must.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { startSmtpSink } from '../lib/smtp-sink.mjs';
+import { startServer } from '../lib/server.mjs';
+import { launch, checkA11y, eventually, DESKTOP } from '../lib/browser.mjs';
+import { setUpPractice, registerPatient } from '../lib/journey.mjs';
+
+let sink, browser;
+before(async () => {
+  sink = await startSmtpSink();
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await sink?.close();
+});
+
+async function liveOpen(page) {
+  await page.locator('#messenger[data-live="open"]').waitFor();
+}
+
+async function send(page, text) {
+  await page.getByRole('textbox', { name: 'Bericht' }).fill(text);
+  await page.getByRole('button', { name: 'Stuur' }).click();
+}
+
+const texts = async (page) => page.locator('ol.messages li .body').allInnerTexts();
+
+/** Staff and a patient, each on their shared conversation, both connected. */
+async function pair(server, email) {
+  const staff = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+  await setUpPractice(staff, server);
+  const patient = await registerPatient(browser, sink, staff, { first: 'Piet', last: 'Post', email, password: 'Brievenbus-7!' });
+  await staff.goto(server.base + '/messenger');
+  await staff.getByRole('link', { name: /Piet Post/ }).click();
+  await liveOpen(staff);
+  await liveOpen(patient);
+  return { staff, patient };
+}
+
+test('a message appears live, and nothing is lost or doubled across a crash', async () => {
+  const server = await startServer({ smtpUrl: sink.url });
+  try {
+    const { staff, patient } = await pair(server, 'piet@example.test');
+    await patient.evaluate(() => { window.notReloaded = true; });
+
+    await send(staff, 'Goedemiddag Piet, de uitslag is binnen.');
+    await patient.locator('ol.messages li').filter({ hasText: 'de uitslag is binnen' }).waitFor();
+    assert.equal(await patient.evaluate(() => window.notReloaded), true, 'arrived without a reload');
+    const own = staff.locator('ol.messages li.mine').filter({ hasText: 'de uitslag is binnen' });
+    await own.getByText('verzonden').waitFor();
+    assert.equal(await staff.getByRole('textbox', { name: 'Bericht' }).inputValue(), '', 'the composer is cleared after the acknowledgement');
+    await checkA11y(patient, 'conversation with a live message');
+
+    // The server is killed; the provider writes twice as soon as it is back; the patient's
+    // page reconnects, says where it was, and gets both once, in order.
+    await server.crashAndRestart();
+    await staff.reload();
+    await send(staff, 'Eerste na de herstart');
+    await send(staff, 'Tweede na de herstart');
+    await staff.locator('ol.messages li').filter({ hasText: 'Tweede na de herstart' }).waitFor();
+    await eventually(async () => (await texts(patient)).some((t) => t.includes('Tweede na de herstart')), 'the resumed socket delivers');
+    const seen = await texts(patient);
+    assert.equal(seen.filter((t) => t.includes('Eerste na de herstart')).length, 1);
+    assert.ok(seen.findIndex((t) => t.includes('Eerste')) < seen.findIndex((t) => t.includes('Tweede')));
+    assert.equal(await patient.evaluate(() => window.notReloaded), true);
+
+    // What the socket refuses: another's conversation, an empty message, garbage, a flood.
+    const answers = await patient.evaluate(async () => {
+      const ws = new WebSocket(`ws://${location.host}/ws`);
+      const got = [];
+      let closed = null;
+      ws.onmessage = (e) => got.push(JSON.parse(e.data));
+      ws.onclose = (e) => { closed = e.code; };
+      await new Promise((r) => { ws.onopen = r; });
+      ws.send(JSON.stringify({ type: 'hello' }));
+      ws.send(JSON.stringify({ type: 'send', conversation: '0190c0de-0000-7000-8000-000000000000', client_id: 'x1', body: 'hoi' }));
+      ws.send(JSON.stringify({ type: 'send', conversation: document.getElementById('messenger').dataset.conversation, client_id: 'x2', body: '   ' }));
+      ws.send('{not json');
+      await new Promise((r) => setTimeout(r, 500));
+      for (let i = 0; i < 200 && closed === null; i++) ws.send(JSON.stringify({ type: 'ping' }));
+      await new Promise((r) => setTimeout(r, 1000));
+      return { got, closed };
+    });
+    const errors = answers.got.filter((f) => f.type === 'error');
+    assert.deepEqual(errors.slice(0, 3).map((f) => [f.client_id ?? null, f.code]), [['x1', 'not_found'], ['x2', 'empty'], [null, 'bad_frame']]);
+    assert.ok(errors.some((f) => f.code === 'rate_limited'), `a flood is refused: ${answers.got.length} frames, closed ${answers.closed}`);
+    assert.equal(answers.closed, 1008, 'then the socket is closed');
+    assert.equal(await patient.locator('ol.messages li').filter({ hasText: /^hoi$/ }).count(), 0);
+
+    // A page of another site may not open a socket with the visitor's cookie.
+    const cookie = (await patient.context().cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
+    const status = (origin) => new Promise((resolve) => {
+      const req = http.request(`${server.base}/ws`, {
+        headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', Origin: origin, Cookie: cookie },
+      });
+      req.on('upgrade', (res, socket) => { socket.destroy(); resolve(res.statusCode); });
+      req.on('response', (res) => resolve(res.statusCode));
+      req.end();
+    });
+    assert.equal(await status('https://evil.example'), 403);
+    assert.equal(await status(server.base), 101);
+  } finally {
+    await server.stop();
+  }
+});
+
+test('two processes on one PostgreSQL database deliver to each other\'s sockets', async () => {
+  const a = await startServer({ smtpUrl: sink.url, postgres: true });
+  let b = null;
+  try {
+    const { staff, patient } = await pair(a, 'piet.pg@example.test');
+    // The second process starts on the same database and key, once the practice exists.
+    b = await startServer({ smtpUrl: sink.url, env: { SPREEKUUR_DATABASE_URL: a.databaseUrl, SPREEKUUR_MASTER_KEY_FILE: a.masterKeyFile } });
+    // The patient moves to the other process (same session: one database, one key).
+    const conversation = new URL(patient.url()).pathname;
+    await patient.goto(b.base + conversation);
+    await liveOpen(patient);
+    assert.ok(patient.url().startsWith(b.base));
+    await send(staff, 'Via proces A verstuurd');
+    await patient.locator('ol.messages li').filter({ hasText: 'Via proces A verstuurd' }).waitFor();
+    await send(patient, 'En via proces B beantwoord');
+    await staff.locator('ol.messages li').filter({ hasText: 'En via proces B beantwoord' }).waitFor();
+  } finally {
+    await b?.stop();
+    await a.stop();
+  }
+});
