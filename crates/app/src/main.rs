@@ -57,6 +57,18 @@ async fn run(cli: Cli) -> Result<(), StartError> {
         }
         Command::Admin {
             command:
+                AdminCommand::CreateToken {
+                    login,
+                    name,
+                    rate_per_minute,
+                },
+        } => {
+            let token = admin::create_token(cfg, &login, &name, rate_per_minute).await?;
+            println!("{token}");
+            Ok(())
+        }
+        Command::Admin {
+            command:
                 AdminCommand::Audit {
                     command: AuditCommand::Verify,
                 },

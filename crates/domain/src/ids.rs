@@ -72,3 +72,7 @@ id_type!(
     /// A passkey registered to an account.
     PasskeyId
 );
+id_type!(
+    /// A personal access token for the JSON API.
+    TokenId
+);

@@ -14,7 +14,8 @@ use crate::conversation::{ConversationSummary, Message, Posted, Thread};
 use crate::invitation::{Invitation, NewInvitation};
 use crate::mail::{OutboxItem, Outgoing};
 use crate::{
-    ConversationId, Error, InvitationId, OutboxId, PasskeyId, StoreError, Timestamp, UserId,
+    ConversationId, Error, InvitationId, OutboxId, PasskeyId, StoreError, Timestamp, TokenId,
+    UserId,
 };
 
 /// What a single-use link is for.
@@ -512,6 +513,47 @@ pub trait AccountAdminStore: Send + Sync {
     ) -> Result<(), StoreError>;
 }
 
+/// A personal access token, as listed (never the token itself).
+#[derive(Debug, Clone)]
+pub struct ApiToken {
+    pub id: TokenId,
+    pub user: UserId,
+    pub name: String,
+    /// Requests per minute: None is the default; Some(0) no limit.
+    pub rate_per_minute: Option<i64>,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+}
+
+/// Personal access tokens for the JSON API (staff and integrations).
+#[async_trait]
+pub trait ApiTokenStore: Send + Sync {
+    /// Stores a token under the keyed hash of its secret.
+    async fn create_token(
+        &self,
+        token: &ApiToken,
+        hash: &[u8],
+        audit: &AuditRecord,
+    ) -> Result<(), StoreError>;
+    /// The live token with this hash and its active account; records the use (at most once a
+    /// minute).
+    async fn token_account(
+        &self,
+        hash: &[u8],
+        now: Timestamp,
+    ) -> Result<Option<(ApiToken, Account)>, StoreError>;
+    /// The user's live tokens, newest first.
+    async fn tokens(&self, user: &UserId) -> Result<Vec<ApiToken>, StoreError>;
+    /// Revokes one of the user's own tokens; false when there is no such live token of theirs.
+    async fn revoke_token(
+        &self,
+        user: &UserId,
+        id: &TokenId,
+        now: Timestamp,
+        audit: &AuditRecord,
+    ) -> Result<bool, StoreError>;
+}
+
 /// Invitations and their answers.
 #[async_trait]
 pub trait InvitationStore: Send + Sync {
@@ -686,6 +728,7 @@ pub trait Store:
     + TotpStore
     + PasskeyStore
     + AccountAdminStore
+    + ApiTokenStore
     + HealthStore
 {
 }
@@ -702,6 +745,7 @@ impl<T> Store for T where
         + TotpStore
         + PasskeyStore
         + AccountAdminStore
+        + ApiTokenStore
         + HealthStore
 {
 }

@@ -126,6 +126,8 @@ catalogue! {
     conversations_filter, conversations_no_match, conversation_unread, message_status_sent, message_status_read, socket_bad_frame,
     // app lock
     practice_lock_minutes, practice_lock_minutes_help, lock_minutes_range, pin_format, pin_too_easy, lock_title, lock_intro, lock_own_device, lock_pin, lock_pin_help, lock_pin_confirm, lock_pin_mismatch, lock_not_own, lock_biometric, lock_biometric_none, lock_enable, lock_enabled, lock_disable, lock_disable_help, lock_disabled, lock_now, lock_screen_title, lock_screen_intro, lock_code_label, lock_unlock, lock_biometric_button, lock_wrong, lock_signed_out, lock_forgot,
+    // API tokens
+    tokens_title, tokens_intro, tokens_name, tokens_create, tokens_shown_once, tokens_none, tokens_revoke, token_revoked,
     // passkeys
     pk_title, pk_intro, pk_none, pk_name, pk_created, pk_last_used, pk_never_used, pk_remove, pk_add, pk_name_label, pk_name_help, pk_added, pk_removed, pk_exists, pk_failed, pk_expired, pk_wrong_origin, pk_unavailable, pk_unsupported, pk_needs_js, pk_busy, pk_login, pk_login_failed, pk_or, pk_second_intro, pk_use, pk_no_access,
     // set password

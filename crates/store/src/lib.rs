@@ -5,6 +5,7 @@
 
 mod account;
 mod account_admin;
+mod api_token;
 mod audit;
 pub mod backend;
 mod conversation;
@@ -106,6 +107,11 @@ fn migrations(backend: Backend) -> Vec<Migration> {
                 "messenger",
                 include_str!("../migrations/sqlite/0008_messenger.sql"),
             ),
+            (
+                9,
+                "api tokens",
+                include_str!("../migrations/sqlite/0009_api_tokens.sql"),
+            ),
         ],
         Backend::Postgres => &[
             (
@@ -147,6 +153,11 @@ fn migrations(backend: Backend) -> Vec<Migration> {
                 8,
                 "messenger",
                 include_str!("../migrations/postgres/0008_messenger.sql"),
+            ),
+            (
+                9,
+                "api tokens",
+                include_str!("../migrations/postgres/0009_api_tokens.sql"),
             ),
         ],
     };

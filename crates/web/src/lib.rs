@@ -5,6 +5,7 @@
 //! CSRF token, every response the security headers, and every error goes through one mapping
 //! (`error.rs`).
 
+pub mod api;
 mod csrf;
 mod error;
 mod extract;
@@ -56,6 +57,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/settings", get(pages::settings::settings_get))
         .route("/enrol", get(pages::enrol::enrol_get))
+        .route("/settings/tokens", post(pages::settings::token_post))
+        .route(
+            "/settings/tokens/{id}/revoke",
+            post(pages::settings::token_revoke_post),
+        )
         .route("/settings/app-lock", post(pages::app_lock::enable_post))
         .route(
             "/settings/app-lock/disable",
@@ -164,6 +170,7 @@ pub fn router(state: AppState) -> Router {
         .route("/privacy", get(pages::terms::privacy_get))
         .route("/messenger", get(pages::messenger::messenger_get))
         .route("/ws", get(socket::socket_get))
+        .merge(api::router())
         .route(
             "/messenger/{id}",
             get(pages::messenger::conversation_get).post(pages::messenger::conversation_post),

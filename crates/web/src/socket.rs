@@ -25,7 +25,7 @@ use spreekuur_domain::live::LiveEvent;
 use spreekuur_domain::{ConversationId, Error};
 use spreekuur_i18n::Msgs;
 
-use crate::extract::{Client, LangPref, User};
+use crate::extract::{Client, LangPref, MaybeUser};
 use crate::state::AppState;
 
 /// Largest frame accepted (a 10,000-character message fits several times).
@@ -95,18 +95,25 @@ struct ReadyConversation {
     unread: i64,
 }
 
-/// GET /ws: a signed-in browser on this site's own pages.
+/// GET /ws: a signed-in browser on this site's own pages, or a client with a personal access
+/// token (`Authorization: Bearer spk_…`; browsers cannot send that header cross-site).
 pub async fn socket_get(
     State(state): State<AppState>,
     lang: LangPref,
     headers: HeaderMap,
     Client(client): Client,
-    User(me): User,
+    MaybeUser(cookie_user): MaybeUser,
     ws: WebSocketUpgrade,
 ) -> Response {
-    if !same_origin(&headers, &state.cfg.public_url) {
-        return StatusCode::FORBIDDEN.into_response();
-    }
+    let me = match crate::api::token_user(&state, &headers).await {
+        Ok(Some(t)) => t.account,
+        Ok(None) => match cookie_user {
+            Some(me) if same_origin(&headers, &state.cfg.public_url) => me,
+            Some(_) => return StatusCode::FORBIDDEN.into_response(),
+            None => return StatusCode::UNAUTHORIZED.into_response(),
+        },
+        Err(e) => return e.into_response(),
+    };
     let t = lang.lang.msgs();
     ws.max_message_size(MAX_FRAME)
         .max_frame_size(MAX_FRAME)

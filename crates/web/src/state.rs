@@ -51,6 +51,8 @@ pub struct AppState {
     pub mail_wake: Arc<Notify>,
     /// Tells the open sockets of every node about new messages.
     pub live: Arc<dyn LiveBus>,
+    /// API requests per token in the current minute, on this node.
+    pub api_rate: Arc<crate::api::RateCounter>,
     /// The passkey relying party; None when the public URL is an IP address.
     pub passkeys: Option<Arc<RelyingParty>>,
     ready: Arc<AtomicBool>,
@@ -71,6 +73,7 @@ impl AppState {
     ) -> Self {
         let passkeys = RelyingParty::for_public_url(&cfg.public_url).map(Arc::new);
         Self {
+            api_rate: Arc::default(),
             live,
             passkeys,
             store,

@@ -2,7 +2,7 @@
 
 use spreekuur_domain::account::{Practice, Role};
 use spreekuur_domain::audit::{Action, AuditRecord};
-use spreekuur_domain::ports::{AccountStore, AuditStore};
+use spreekuur_domain::ports::{AccountStore, ApiTokenStore, AuditStore};
 use spreekuur_domain::validate::EmailAddress;
 use spreekuur_domain::{Clock, Error};
 use spreekuur_i18n::Lang;
@@ -119,4 +119,47 @@ pub async fn audit_verify(cfg: Config) -> Result<String, StartError> {
             report.records
         ))),
     }
+}
+
+/// A personal access token for a staff account, printed once.
+pub async fn create_token(
+    cfg: Config,
+    login: &str,
+    name: &str,
+    rate_per_minute: Option<i64>,
+) -> Result<String, StartError> {
+    let core = Core::open(cfg.clone(), public_url(&cfg)).await?;
+    let name = spreekuur_domain::validate::PersonName::parse("name", name)
+        .map_err(|e| StartError::Other(describe(&[e])))?;
+    if rate_per_minute.is_some_and(|r| r < 0) {
+        return Err(StartError::Other(
+            "--rate-per-minute must be 0 or more".into(),
+        ));
+    }
+    let account = core
+        .db
+        .account_for_login(login)
+        .await
+        .map_err(|e| StartError::Other(e.to_string()))?
+        .map(|(a, _)| a)
+        .filter(|a| a.active && a.role.is_staff())
+        .ok_or_else(|| StartError::Other(format!("no active staff account {login:?}")))?;
+    let secret = spreekuur_web::api::new_secret().map_err(|e| StartError::Other(e.to_string()))?;
+    let now = SystemClock.now();
+    let token = spreekuur_domain::ports::ApiToken {
+        id: spreekuur_domain::TokenId::new(),
+        user: account.id.clone(),
+        name: name.as_str().to_string(),
+        rate_per_minute,
+        created_at: now,
+        last_used_at: None,
+    };
+    let rec = AuditRecord::new(now, Action::TokenCreated, "cli")
+        .actor(&account.id)
+        .object(&token.id);
+    core.db
+        .create_token(&token, &core.state.tokens.hash("api_token", &secret), &rec)
+        .await
+        .map_err(|e| StartError::Other(e.to_string()))?;
+    Ok(secret)
 }

@@ -61,6 +61,20 @@ pub enum AdminCommand {
         #[arg(long)]
         practice_email: Option<String>,
     },
+    /// Create a personal access token for the JSON API for a staff account and print it (it
+    /// is shown once; the server keeps only a keyed hash). For an integration of a practice
+    /// system, or a load test.
+    CreateToken {
+        /// E-mail address or username of the staff account the token acts as.
+        #[arg(long)]
+        login: String,
+        /// What the token is for ("HIS-koppeling").
+        #[arg(long)]
+        name: String,
+        /// Requests per minute; 0 for no limit (default: the server's default, 600).
+        #[arg(long)]
+        rate_per_minute: Option<i64>,
+    },
     /// The audit trail.
     Audit {
         #[command(subcommand)]

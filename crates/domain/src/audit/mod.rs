@@ -55,6 +55,9 @@ pub enum Action {
     AppLockRefused,
     /// The fifth wrong PIN signed the device out.
     AppLockSignedOut,
+    TokenCreated,
+    TokenRevoked,
+    AccountCreatedByApi,
 }
 
 impl Action {
@@ -104,6 +107,9 @@ impl Action {
             Action::AppLockUnlocked => "app_lock.unlocked",
             Action::AppLockRefused => "app_lock.refused",
             Action::AppLockSignedOut => "app_lock.signed_out",
+            Action::TokenCreated => "api_token.created",
+            Action::TokenRevoked => "api_token.revoked",
+            Action::AccountCreatedByApi => "account.created_by_api",
         }
     }
 }

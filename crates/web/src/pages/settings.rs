@@ -41,6 +41,89 @@ struct SettingsPage {
     notice_error: bool,
     lock_on: bool,
     lock_intro: String,
+    is_staff: bool,
+    tokens: Vec<TokenRow>,
+    new_token: Option<String>,
+}
+
+pub struct TokenRow {
+    id: String,
+    name: String,
+    created: String,
+    last_used: String,
+}
+
+#[derive(Deserialize)]
+pub struct TokenForm {
+    #[serde(default)]
+    name: String,
+}
+
+/// POST /settings/tokens: a personal access token for the JSON API (staff), shown once.
+pub async fn token_post(
+    State(state): State<AppState>,
+    lang: LangPref,
+    headers: HeaderMap,
+    Client(client): Client,
+    Extension(csrf): Extension<CsrfToken>,
+    session: Session,
+    CsrfForm(form): CsrfForm<TokenForm>,
+) -> PageResult {
+    let me = &session.account;
+    if !me.role.is_staff() {
+        return Err(spreekuur_domain::Error::NotFound.into());
+    }
+    let name = match spreekuur_domain::validate::PersonName::parse("name", &form.name) {
+        Ok(n) => n,
+        Err(_) => {
+            let q = Notice {
+                notice: Some("token_name".into()),
+                left: None,
+            };
+            return page(&state, lang, &headers, csrf, &session, q, None).await;
+        }
+    };
+    let secret = crate::api::new_secret()?;
+    let now = state.clock.now();
+    let token = spreekuur_domain::ports::ApiToken {
+        id: spreekuur_domain::TokenId::new(),
+        user: me.id.clone(),
+        name: name.as_str().to_string(),
+        rate_per_minute: None,
+        created_at: now,
+        last_used_at: None,
+    };
+    let rec = AuditRecord::new(now, Action::TokenCreated, &client)
+        .actor(&me.id)
+        .object(&token.id);
+    state
+        .store
+        .create_token(&token, &state.tokens.hash("api_token", &secret), &rec)
+        .await?;
+    let q = Notice {
+        notice: None,
+        left: None,
+    };
+    page(&state, lang, &headers, csrf, &session, q, Some(secret)).await
+}
+
+/// POST /settings/tokens/{id}/revoke: only one's own; another's id is not found.
+pub async fn token_revoke_post(
+    State(state): State<AppState>,
+    Client(client): Client,
+    User(me): User,
+    Path(id): Path<String>,
+    CsrfForm(_): CsrfForm<std::collections::HashMap<String, String>>,
+) -> PageResult {
+    let id = spreekuur_domain::TokenId::parse(&id).ok_or(spreekuur_domain::Error::NotFound)?;
+    let now = state.clock.now();
+    let rec = AuditRecord::new(now, Action::TokenRevoked, &client)
+        .actor(&me.id)
+        .object(&id);
+    if !state.store.revoke_token(&me.id, &id, now, &rec).await? {
+        return Err(spreekuur_domain::Error::NotFound.into());
+    }
+    Ok(see_other("/settings?notice=token_revoked#api-tokens", None))
 }
 
 pub struct PasskeyRow {
@@ -105,6 +188,21 @@ pub async fn settings_get(
     session: Session,
     Query(q): Query<Notice>,
 ) -> PageResult {
+    page(&state, lang, &headers, csrf, &session, q, None).await
+}
+
+/// The settings page; `new_token` is a personal access token just made, shown this once.
+async fn page(
+    state: &AppState,
+    lang: LangPref,
+    headers: &HeaderMap,
+    csrf: CsrfToken,
+    session: &Session,
+    q: Notice,
+    new_token: Option<String>,
+) -> PageResult {
+    let state = state.clone();
+    let headers = headers.clone();
     let t = lang.lang.msgs();
     let me = &session.account;
     let sessions = state
@@ -130,6 +228,7 @@ pub async fn settings_get(
         Some("passkey_removed") => Some(t.pk_removed),
         Some("lock_on") => Some(t.lock_enabled),
         Some("lock_off") => Some(t.lock_disabled),
+        Some("token_revoked") => Some(t.token_revoked),
         _ => None,
     }
     .map(str::to_string);
@@ -138,6 +237,7 @@ pub async fn settings_get(
         Some("pin_format") => Some(t.pin_format.to_string()),
         Some("pin_too_easy") => Some(t.pin_too_easy.to_string()),
         Some("lock_pin_mismatch") => Some(t.lock_pin_mismatch.to_string()),
+        Some("token_name") => Some(t.name_required.to_string()),
         Some("lock_wrong") => Some(fill(
             t.lock_wrong,
             &[("n", &q.left.unwrap_or(0).clamp(0, 5).to_string())],
@@ -187,6 +287,23 @@ pub async fn settings_get(
         notice_error,
         lock_on: session.lock.is_some(),
         lock_intro: fill(t.lock_intro, &[("minutes", &lock_minutes.to_string())]),
+        is_staff: me.role.is_staff(),
+        tokens: state
+            .store
+            .tokens(&me.id)
+            .await?
+            .into_iter()
+            .map(|k| TokenRow {
+                id: k.id.to_string(),
+                name: k.name,
+                created: date_time(lang.lang, k.created_at.millis()),
+                last_used: k
+                    .last_used_at
+                    .map(|at| date_time(lang.lang, at.millis()))
+                    .unwrap_or_else(|| t.pk_never_used.to_string()),
+            })
+            .collect(),
+        new_token,
     };
     render(StatusCode::OK, &page)
 }

@@ -1,0 +1,281 @@
+//! Conversations and messages over the API: the same store calls, and so the same rules, as the
+//! messenger's pages (membership, a patient never reaching another patient, audited staff reads).
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use spreekuur_domain::account::Account;
+use spreekuur_domain::conversation::{ConversationSummary, Message};
+use spreekuur_domain::live::LiveEvent;
+use spreekuur_domain::{ConversationId, Error, UserId};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{ApiResult, TokenUser};
+use crate::extract::Client;
+use crate::state::AppState;
+
+/// The token's own account.
+#[derive(Serialize, ToSchema)]
+pub struct Me {
+    id: String,
+    /// `admin`, `provider`, `assistant` or `patient`.
+    role: String,
+    first_name: String,
+    last_name: String,
+    email: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ConversationOut {
+    id: String,
+    /// The group's name, or the other members' names.
+    title: String,
+    /// The position of the newest message (0: none yet).
+    last_seq: i64,
+    /// Messages the token's account has not read.
+    unread: i64,
+    /// Milliseconds since 1970 (UTC).
+    last_activity: i64,
+}
+
+impl From<&ConversationSummary> for ConversationOut {
+    fn from(c: &ConversationSummary) -> Self {
+        Self {
+            id: c.id.to_string(),
+            title: c.title.clone(),
+            last_seq: c.last_seq,
+            unread: c.unread,
+            last_activity: c.last_activity.millis(),
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct OpenConversation {
+    /// The account to talk with (staff may open a conversation with a colleague or a patient).
+    member: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MessageOut {
+    id: String,
+    conversation: String,
+    /// The message's position in its conversation (1, 2, 3, …).
+    seq: i64,
+    sender: String,
+    sender_name: String,
+    body: String,
+    /// Milliseconds since 1970 (UTC).
+    sent_at: i64,
+    /// The sender's idempotency key for it, if one was given.
+    client_id: Option<String>,
+}
+
+impl From<&Message> for MessageOut {
+    fn from(m: &Message) -> Self {
+        Self {
+            id: m.id.to_string(),
+            conversation: m.conversation.to_string(),
+            seq: m.seq,
+            sender: m.sender.to_string(),
+            sender_name: m.sender_name.clone(),
+            body: m.body.clone(),
+            sent_at: m.sent_at.millis(),
+            client_id: m.client_id.clone(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MessagePage {
+    messages: Vec<MessageOut>,
+    /// Pass as `after` for the next page; null when this page reached the newest message.
+    next_after: Option<i64>,
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct PageQuery {
+    /// Messages after this position (default 0: from the first).
+    #[serde(default)]
+    after: i64,
+    /// At most this many (1–500, default 100).
+    #[serde(default)]
+    limit: Option<i64>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewMessage {
+    /// 1–10,000 characters.
+    body: String,
+}
+
+fn conversation_id(id: &str) -> Result<ConversationId, Error> {
+    ConversationId::parse(id).ok_or(Error::NotFound)
+}
+
+/// The token's account.
+#[utoipa::path(get, path = "/api/v1/me", responses(
+    (status = 200, body = Me),
+    (status = 401, body = super::ApiError),
+))]
+pub async fn me(user: TokenUser) -> Json<Me> {
+    let a = user.account;
+    Json(Me {
+        id: a.id.to_string(),
+        role: a.role.as_str().to_string(),
+        first_name: a.first_name.as_str().to_string(),
+        last_name: a.last_name.as_str().to_string(),
+        email: a.email.as_str().to_string(),
+    })
+}
+
+/// The account's conversations, the most recent activity first.
+#[utoipa::path(get, path = "/api/v1/conversations", responses(
+    (status = 200, body = [ConversationOut]),
+    (status = 401, body = super::ApiError),
+))]
+pub async fn list(
+    State(state): State<AppState>,
+    user: TokenUser,
+) -> ApiResult<Json<Vec<ConversationOut>>> {
+    let list = state.store.conversations_for(&user.account.id).await?;
+    Ok(Json(list.iter().map(ConversationOut::from).collect()))
+}
+
+/// Opens the 1:1 conversation with another account (staff only), or returns the existing one.
+#[utoipa::path(post, path = "/api/v1/conversations", request_body = OpenConversation, responses(
+    (status = 201, body = ConversationOut),
+    (status = 404, description = "no such account, or a patient asking", body = super::ApiError),
+))]
+pub async fn open(
+    State(state): State<AppState>,
+    user: TokenUser,
+    Json(body): Json<OpenConversation>,
+) -> ApiResult<Response> {
+    let me: &Account = &user.account;
+    // A patient never finds or reaches anyone this way (least of all another patient).
+    if !me.role.is_staff() {
+        return Err(Error::NotFound.into());
+    }
+    let other = UserId::parse(&body.member).ok_or(Error::NotFound)?;
+    let other = state
+        .store
+        .account(&other)
+        .await?
+        .filter(|a| a.active && a.id != me.id)
+        .ok_or(Error::NotFound)?;
+    let id = state
+        .store
+        .open_direct(&me.id, &other.id, state.clock.now())
+        .await?;
+    state
+        .publish(LiveEvent::Members {
+            conversation: id.clone(),
+        })
+        .await;
+    let summary = state
+        .store
+        .conversations_for(&me.id)
+        .await?
+        .into_iter()
+        .find(|c| c.id == id)
+        .ok_or(Error::NotFound)?;
+    Ok((StatusCode::CREATED, Json(ConversationOut::from(&summary))).into_response())
+}
+
+/// Messages in order, a page at a time. A staff member's read of a patient's conversation is
+/// audited.
+#[utoipa::path(get, path = "/api/v1/conversations/{id}/messages",
+    params(("id" = String, Path, description = "conversation id"), PageQuery),
+    responses(
+        (status = 200, body = MessagePage),
+        (status = 404, description = "no such conversation, or not a member", body = super::ApiError),
+    ))]
+pub async fn messages(
+    State(state): State<AppState>,
+    Client(client): Client,
+    user: TokenUser,
+    Path(id): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> ApiResult<Json<MessagePage>> {
+    let id = conversation_id(&id)?;
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(Error::invalid("limit", "1 to 500").into());
+    }
+    let now = state.clock.now();
+    state
+        .store
+        .record_read(&id, &user.account, &client, now)
+        .await?;
+    let batch = state
+        .store
+        .messages_after(&id, &user.account.id, q.after.max(0), limit)
+        .await?;
+    let next_after = (batch.len() as i64 == limit)
+        .then(|| batch.last().map(|m| m.seq))
+        .flatten();
+    Ok(Json(MessagePage {
+        messages: batch.iter().map(MessageOut::from).collect(),
+        next_after,
+    }))
+}
+
+/// Sends a message. With an `Idempotency-Key` header (1–64 of `A–Z a–z 0–9 - _`), a retry
+/// returns the message the first attempt stored (status 200) instead of storing another.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/messages",
+    params(
+        ("id" = String, Path, description = "conversation id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "the client's own id for this message"),
+    ),
+    request_body = NewMessage,
+    responses(
+        (status = 201, description = "stored", body = MessageOut),
+        (status = 200, description = "stored earlier under this Idempotency-Key", body = MessageOut),
+        (status = 404, body = super::ApiError),
+        (status = 422, description = "empty or longer than 10,000 characters", body = super::ApiError),
+    ))]
+pub async fn send(
+    State(state): State<AppState>,
+    Client(client): Client,
+    headers: HeaderMap,
+    user: TokenUser,
+    Path(id): Path<String>,
+    Json(body): Json<NewMessage>,
+) -> ApiResult<Response> {
+    let id = conversation_id(&id)?;
+    let key = headers
+        .get("idempotency-key")
+        .map(|v| {
+            v.to_str()
+                .map_err(|_| Error::invalid("Idempotency-Key", "plain text"))
+        })
+        .transpose()?;
+    let posted = state
+        .store
+        .post_message(
+            &id,
+            &user.account,
+            &body.body,
+            key,
+            state.clock.now(),
+            &client,
+        )
+        .await?;
+    if posted.created {
+        state
+            .publish(LiveEvent::Message {
+                conversation: id,
+                seq: posted.message.seq,
+            })
+            .await;
+    }
+    let status = if posted.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(MessageOut::from(&posted.message))).into_response())
+}

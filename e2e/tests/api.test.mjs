@@ -1,0 +1,135 @@
+// The JSON API: a personal access token made in Instellingen (shown once, revocable) and one
+// made by the operator on the command line; the same rules as the pages (membership, patients
+// reach nobody, not-found for others' ids); idempotent sends; pages by cursor; rate limits;
+// the generated OpenAPI document; and the WebSocket accepting a token.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { startSmtpSink } from '../lib/smtp-sink.mjs';
+import { startServer } from '../lib/server.mjs';
+import { launch, checkA11y, screenshots, DESKTOP } from '../lib/browser.mjs';
+import { ADMIN, setUpPractice, registerPatient } from '../lib/journey.mjs';
+
+const BIN = process.env.SPREEKUUR_BIN || path.resolve(import.meta.dirname, '../../target/debug/spreekuur');
+
+let sink, server, browser;
+before(async () => {
+  sink = await startSmtpSink();
+  server = await startServer({ smtpUrl: sink.url });
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+  await sink?.close();
+});
+
+const api = async (token, method, url, body, headers = {}) => {
+  const r = await fetch(server.base + url, {
+    method,
+    headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...(body ? { 'Content-Type': 'application/json' } : {}), ...headers },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await r.text();
+  return { status: r.status, json: text ? JSON.parse(text) : null };
+};
+
+test('tokens, conversations and messages over the API, with the pages\' rules', async () => {
+  const admin = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+  await setUpPractice(admin, server);
+  const piet = await registerPatient(browser, sink, admin, { first: 'Piet', last: 'Post', email: 'piet@example.test', password: 'Brievenbus-7!' });
+
+  // A token made in Instellingen is shown once.
+  await admin.goto(server.base + '/settings');
+  await admin.getByLabel('Waar is de token voor?').fill('HIS-koppeling');
+  await admin.getByRole('button', { name: 'Token maken' }).click();
+  await admin.getByText('Kopieer deze token nu: je ziet hem maar één keer.').waitFor();
+  const token = (await admin.locator('#new-token').innerText()).trim();
+  assert.match(token, /^spk_[A-Za-z0-9_-]{43}$/);
+  await checkA11y(admin, 'settings with a new token');
+  await screenshots(admin, '42-api-token');
+  await admin.goto(server.base + '/settings');
+  assert.equal(await admin.locator('#new-token').count(), 0, 'not shown again');
+  assert.equal(await admin.getByText(token).count(), 0);
+  // Patients have no tokens.
+  await piet.goto(server.base + '/settings');
+  assert.equal(await piet.getByText('API-tokens').count(), 0);
+
+  assert.equal((await api(null, 'GET', '/api/v1/me')).status, 401);
+  assert.equal((await api('spk_' + 'x'.repeat(43), 'GET', '/api/v1/me')).status, 401);
+  const me = await api(token, 'GET', '/api/v1/me');
+  assert.equal(me.status, 200);
+  assert.equal(me.json.email, ADMIN.email);
+
+  const list = await api(token, 'GET', '/api/v1/conversations');
+  assert.equal(list.json.length, 1);
+  const conv = list.json[0];
+  assert.equal(conv.title, 'Piet Post');
+
+  // Idempotent send: the same key twice stores one message.
+  const first = await api(token, 'POST', `/api/v1/conversations/${conv.id}/messages`, { body: 'Uw recept staat klaar.' }, { 'Idempotency-Key': 'his-4711' });
+  const again = await api(token, 'POST', `/api/v1/conversations/${conv.id}/messages`, { body: 'Uw recept staat klaar.' }, { 'Idempotency-Key': 'his-4711' });
+  assert.deepEqual([first.status, again.status], [201, 200]);
+  assert.equal(again.json.id, first.json.id);
+  for (let i = 1; i <= 4; i++) {
+    assert.equal((await api(token, 'POST', `/api/v1/conversations/${conv.id}/messages`, { body: `Bericht ${i}` })).status, 201);
+  }
+  assert.equal((await api(token, 'POST', `/api/v1/conversations/${conv.id}/messages`, { body: '  ' })).status, 422);
+  assert.equal((await api(token, 'POST', `/api/v1/conversations/${conv.id}/messages`, { body: 'x'.repeat(10001) })).status, 422);
+  await piet.goto(server.base + '/messenger');
+  await piet.getByText('Uw recept staat klaar.').waitFor();
+  assert.equal(await piet.getByText('Uw recept staat klaar.').count(), 1);
+
+  // Pages by cursor, in order.
+  const p1 = await api(token, 'GET', `/api/v1/conversations/${conv.id}/messages?limit=3`);
+  assert.deepEqual(p1.json.messages.map((m) => m.seq), [1, 2, 3]);
+  const p2 = await api(token, 'GET', `/api/v1/conversations/${conv.id}/messages?limit=3&after=${p1.json.next_after}`);
+  assert.deepEqual(p2.json.messages.map((m) => m.seq), [4, 5]);
+  assert.equal(p2.json.next_after, null);
+  assert.equal((await api(token, 'GET', `/api/v1/conversations/${conv.id}/messages?limit=0`)).status, 422);
+
+  // Another's or a made-up conversation id is "not found", for reading and for sending.
+  const other = await registerPatient(browser, sink, admin, { first: 'Lies', last: 'Lammers', email: 'lies@example.test', password: 'Tulpenveld-8!' });
+  const otherConv = new URL(other.url()).pathname.split('/').pop();
+  const cli = (args) => execFileSync(BIN, ['admin', ...args], { env: { PATH: process.env.PATH, SPREEKUUR_DATA_DIR: server.dataDir } }).toString().trim();
+  // The operator makes a token for a provider with a low limit.
+  cli(['create-staff', '--email', 'bram@delinde.test', '--name', 'Bram Bakker', '--role', 'provider']);
+  const bram = cli(['create-token', '--login', 'bram@delinde.test', '--name', 'Loadtest', '--rate-per-minute', '5']);
+  assert.match(bram, /^spk_/);
+  assert.equal((await api(bram, 'GET', `/api/v1/conversations/${otherConv}/messages`)).status, 404);
+  assert.equal((await api(bram, 'POST', `/api/v1/conversations/${otherConv}/messages`, { body: 'hoi' })).status, 404);
+  assert.equal((await api(bram, 'GET', '/api/v1/conversations/not-an-id/messages')).status, 404);
+  const statuses = [];
+  for (let i = 0; i < 3; i++) statuses.push((await api(bram, 'GET', '/api/v1/me')).status);
+  assert.deepEqual(statuses.slice(0, 2), [200, 200]);
+  assert.equal(statuses[2], 429, 'the sixth request in a minute waits');
+
+  // The operator's token for an unknown account is refused.
+  assert.throws(() => cli(['create-token', '--login', 'piet@example.test', '--name', 'x']));
+
+  // The WebSocket takes a token instead of a cookie (and refuses a wrong one).
+  const upgrade = (auth) => new Promise((resolve) => {
+    const req = http.request(`${server.base}/ws`, {
+      headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', Authorization: auth },
+    });
+    req.on('upgrade', (res, socket) => { socket.destroy(); resolve(res.statusCode); });
+    req.on('response', (res) => resolve(res.statusCode));
+    req.end();
+  });
+  assert.equal(await upgrade(`Bearer ${token}`), 101);
+  assert.equal(await upgrade('Bearer spk_nope'), 401);
+
+  // Revoked in Instellingen: refused at once.
+  await admin.goto(server.base + '/settings');
+  await admin.getByRole('button', { name: 'Intrekken: HIS-koppeling' }).click();
+  await admin.getByText('De token is ingetrokken en werkt niet meer.').waitFor();
+  assert.equal((await api(token, 'GET', '/api/v1/me')).status, 401);
+
+  // The OpenAPI document is served, and names every route.
+  const doc = await api(null, 'GET', '/api/v1/openapi.json');
+  assert.equal(doc.status, 200);
+  assert.match(doc.json.openapi, /^3\./);
+  for (const p of ['/api/v1/me', '/api/v1/conversations', '/api/v1/conversations/{id}/messages']) assert.ok(doc.json.paths[p], p);
+});
