@@ -338,7 +338,7 @@ impl App {
                 })
             }
             None => tokio::spawn(async move {
-                axum::serve(listener, router)
+                axum::serve(spreekuur_web::tls::PlainListener(listener), router)
                     .with_graceful_shutdown(http_cancel)
                     .await
             }),

@@ -30,7 +30,8 @@ use crate::state::AppState;
 
 /// Largest frame accepted (a 10,000-character message fits several times).
 const MAX_FRAME: usize = 64 * 1024;
-/// Frames a client may send per second, on average, and in a burst.
+/// Frames a browser may send per second, on average, and in a burst (a token's own limit
+/// applies to a client with a token).
 const RATE_PER_SEC: f64 = 5.0;
 const BURST: f64 = 20.0;
 /// Frames refused for the rate before the socket is closed as abusive.
@@ -105,18 +106,30 @@ pub async fn socket_get(
     MaybeUser(cookie_user): MaybeUser,
     ws: WebSocketUpgrade,
 ) -> Response {
-    let me = match crate::api::token_user(&state, &headers).await {
-        Ok(Some(t)) => t.account,
+    // A browser: 5 frames a second on average. A token: its own limit (0: none).
+    let (me, per_sec) = match crate::api::token_user(&state, &headers).await {
+        Ok(Some(t)) => {
+            let per_minute = t
+                .token
+                .rate_per_minute
+                .unwrap_or(crate::api::DEFAULT_RATE_PER_MINUTE);
+            let per_sec = (per_minute > 0).then(|| per_minute as f64 / 60.0);
+            (t.account, per_sec)
+        }
         Ok(None) => match cookie_user {
-            Some(me) if same_origin(&headers, &state.cfg.public_url) => me,
+            Some(me) if same_origin(&headers, &state.cfg.public_url) => (me, Some(RATE_PER_SEC)),
             Some(_) => return StatusCode::FORBIDDEN.into_response(),
             None => return StatusCode::UNAUTHORIZED.into_response(),
         },
         Err(e) => return e.into_response(),
     };
     let t = lang.lang.msgs();
+    // Small buffers: most sockets sit idle, and tungstenite's defaults (128 KiB each way)
+    // would make an idle socket cost more than 100 KiB of memory (BENCHMARKS.md, W3).
     ws.max_message_size(MAX_FRAME)
         .max_frame_size(MAX_FRAME)
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
         .on_upgrade(move |socket| async move {
             let mut conn = Connection {
                 state,
@@ -126,6 +139,7 @@ pub async fn socket_get(
                 followed: HashMap::new(),
                 audited: Vec::new(),
                 tokens: BURST,
+                per_sec,
                 refilled: Instant::now(),
                 strikes: 0,
             };
@@ -159,6 +173,8 @@ struct Connection {
     /// Conversations whose delivery to this (staff) socket is on record already.
     audited: Vec<ConversationId>,
     tokens: f64,
+    /// Frames per second on average; None: no limit (a token an operator made so).
+    per_sec: Option<f64>,
     refilled: Instant,
     strikes: u32,
 }
@@ -229,10 +245,13 @@ impl Connection {
 
     /// Refills the bucket and takes one frame's worth; false when the client sends too fast.
     fn allow(&mut self) -> bool {
+        let Some(per_sec) = self.per_sec else {
+            return true;
+        };
         let now = Instant::now();
         let elapsed = now.duration_since(self.refilled).as_secs_f64();
         self.refilled = now;
-        self.tokens = (self.tokens + elapsed * RATE_PER_SEC).min(BURST);
+        self.tokens = (self.tokens + elapsed * per_sec).min(BURST);
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;
             true
@@ -267,7 +286,7 @@ impl Connection {
         match result {
             Ok(()) => Next::Continue,
             Err(e) => {
-                tracing::error!(error = %e, "socket");
+                log_end("socket", &e);
                 Next::Close("server error")
             }
         }
@@ -428,7 +447,7 @@ impl Connection {
         match result {
             Ok(()) => Next::Continue,
             Err(e) => {
-                tracing::error!(error = %e, "socket delivery");
+                log_end("socket delivery", &e);
                 Next::Close("server error")
             }
         }
@@ -489,12 +508,23 @@ fn message_frame(m: &Message) -> ServerFrame<'_> {
     }
 }
 
+/// The error text of a frame that could not be sent because the client has gone.
+const GONE: &str = "socket closed by the client";
+
 async fn send(socket: &mut WebSocket, frame: &ServerFrame<'_>) -> Result<(), Error> {
     let text = serde_json::to_string(frame).map_err(|e| Error::Internal(e.to_string()))?;
     socket
         .send(Frame::Text(text.into()))
         .await
-        .map_err(|e| Error::Internal(format!("socket send: {e}")))
+        .map_err(|_| Error::Internal(GONE.into()))
+}
+
+/// Logs why a socket ends: a client that went away is ordinary; anything else is an error.
+fn log_end(what: &str, e: &Error) {
+    match e {
+        Error::Internal(m) if m == GONE => tracing::debug!("{what}: {GONE}"),
+        _ => tracing::error!(error = %e, "{what}"),
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,493 @@
+//! `spreekuur-load`: a load generator that drives a real `spreekuur serve` through its JSON API
+//! and WebSocket, the way clients do. It starts a fresh server (SQLite, or a PostgreSQL database
+//! given with `--database-url`), makes staff accounts and tokens with `spreekuur admin`, pairs
+//! the accounts in conversations through the API, and reports (see BENCHMARKS.md):
+//!
+//! * W1: accepted messages per second with 1, 8 and 32 concurrent senders, each sending its next
+//!   message when the previous one is acknowledged (acknowledged = committed);
+//! * W2: delivery latency at a fixed rate, from the start of the send to the arrival at the other
+//!   member's socket: p50, p95, p99, max, and how many never arrived;
+//! * W3: server memory (resident set) per idle connected socket, at 1,000 and 5,000 sockets.
+//!
+//! Usage: `spreekuur-load [--bin target/release/spreekuur] [--database-url postgres://…]
+//! [--seconds 10] [--rate 200] [--sockets 1000,5000]`
+
+use std::collections::HashMap;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message as Frame;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>;
+
+struct Args {
+    bin: String,
+    database_url: Option<String>,
+    seconds: u64,
+    rate: u64,
+    sockets: Vec<usize>,
+}
+
+fn args() -> Result<Args, Error> {
+    let mut a = Args {
+        bin: "target/release/spreekuur".into(),
+        database_url: None,
+        seconds: 10,
+        rate: 200,
+        sockets: vec![1000, 5000],
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let value = it.next().ok_or(format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--bin" => a.bin = value,
+            "--database-url" => a.database_url = Some(value),
+            "--seconds" => a.seconds = value.parse()?,
+            "--rate" => a.rate = value.parse()?,
+            "--sockets" => {
+                a.sockets = value.split(',').map(str::parse).collect::<Result<_, _>>()?
+            }
+            other => return Err(format!("unknown flag {other}").into()),
+        }
+    }
+    Ok(a)
+}
+
+/// The server under test, and how to run its admin commands on the same data.
+struct Server {
+    child: Child,
+    port: u16,
+    env: Vec<(String, String)>,
+    bin: String,
+    dir: std::path::PathBuf,
+}
+
+impl Server {
+    fn start(bin: &str, database_url: Option<&str>) -> Result<Self, Error> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let dir = std::env::temp_dir().join(format!("spreekuur-load-{}", uuid::Uuid::new_v4()));
+        let mut env = vec![
+            ("SPREEKUUR_LISTEN".to_string(), format!("127.0.0.1:{port}")),
+            ("SPREEKUUR_DATA_DIR".into(), dir.display().to_string()),
+            ("SPREEKUUR_LOG_LEVEL".into(), "warn".into()),
+        ];
+        if let Some(url) = database_url {
+            env.push(("SPREEKUUR_DATABASE_URL".into(), url.into()));
+        }
+        let server = Self {
+            child: Command::new(bin)
+                .arg("serve")
+                .envs(env.iter().cloned())
+                .stdout(Stdio::null())
+                .stderr(Stdio::inherit())
+                .spawn()?,
+            port,
+            env,
+            bin: bin.into(),
+            dir,
+        };
+        Ok(server)
+    }
+
+    fn admin(&self, args: &[&str]) -> Result<String, Error> {
+        let out = Command::new(&self.bin)
+            .arg("admin")
+            .args(args)
+            .envs(self.env.iter().cloned())
+            .output()?;
+        if !out.status.success() {
+            return Err(format!("admin {args:?}: {}", String::from_utf8_lossy(&out.stderr)).into());
+        }
+        Ok(String::from_utf8(out.stdout)?.trim().to_string())
+    }
+
+    /// Resident memory of the server process, in KiB.
+    fn rss_kib(&self) -> Result<u64, Error> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| "no VmRSS".into())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A plain HTTP/1.1 request (the API needs nothing more); returns status and body.
+async fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&Value>,
+) -> Result<(u16, String), Error> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).await?;
+    let body = body.map(Value::to_string).unwrap_or_default();
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(req.as_bytes()).await?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await?;
+    let text = String::from_utf8_lossy(&raw);
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or("no status")?;
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+    Ok((status, body.to_string()))
+}
+
+async fn ready(port: u16) -> Result<(), Error> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if let Ok((200, _)) = http(port, "GET", "/readyz", None, None).await {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err("server did not become ready".into())
+}
+
+/// A socket that has said hello and got `ready`.
+async fn connect(port: u16, token: &str) -> Result<Ws, Error> {
+    let mut req = format!("ws://127.0.0.1:{port}/ws").into_client_request()?;
+    req.headers_mut()
+        .insert("Authorization", format!("Bearer {token}").parse()?);
+    let (mut ws, _) = tokio_tungstenite::connect_async_with_config(req, None, true).await?;
+    ws.send(Frame::text(json!({"type": "hello"}).to_string()))
+        .await?;
+    while let Some(frame) = ws.next().await {
+        if let Frame::Text(t) = frame? {
+            let v: Value = serde_json::from_str(t.as_str())?;
+            if v["type"] == "ready" {
+                return Ok(ws);
+            }
+        }
+    }
+    Err("socket closed before ready".into())
+}
+
+struct User {
+    token: String,
+    id: String,
+}
+
+/// `n` staff accounts with unlimited tokens (the first an administrator who creates the
+/// practice), made with `spreekuur admin` as an operator would.
+async fn users(server: &Server, n: usize) -> Result<Vec<User>, Error> {
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let email = format!("user{i}@load.test");
+        let name = format!("Load User{i}");
+        if i == 0 {
+            server.admin(&[
+                "create-staff",
+                "--email",
+                &email,
+                "--name",
+                &name,
+                "--role",
+                "admin",
+                "--practice-name",
+                "Loadtest",
+                "--practice-email",
+                "praktijk@load.test",
+            ])?;
+        } else {
+            server.admin(&[
+                "create-staff",
+                "--email",
+                &email,
+                "--name",
+                &name,
+                "--role",
+                "provider",
+            ])?;
+        }
+        let token = server.admin(&[
+            "create-token",
+            "--login",
+            &email,
+            "--name",
+            "load",
+            "--rate-per-minute",
+            "0",
+        ])?;
+        let (status, body) = http(server.port, "GET", "/api/v1/me", Some(&token), None).await?;
+        if status != 200 {
+            return Err(format!("/api/v1/me: {status} {body}").into());
+        }
+        let me: Value = serde_json::from_str(&body)?;
+        let id = me["id"].as_str().ok_or("no id")?.to_string();
+        out.push(User { token, id });
+    }
+    Ok(out)
+}
+
+/// Opens the conversation of `a` and `b` through the API.
+async fn pair(port: u16, a: &User, b: &User) -> Result<String, Error> {
+    let (status, body) = http(
+        port,
+        "POST",
+        "/api/v1/conversations",
+        Some(&a.token),
+        Some(&json!({"member": b.id})),
+    )
+    .await?;
+    if status != 201 {
+        return Err(format!("open conversation: {status} {body}").into());
+    }
+    let v: Value = serde_json::from_str(&body)?;
+    Ok(v["id"].as_str().ok_or("no id")?.to_string())
+}
+
+/// Reads frames until the socket closes, noting when each message with a client id arrives.
+fn drain(
+    mut ws: futures_util::stream::SplitStream<Ws>,
+    arrivals: Arc<Mutex<HashMap<String, Instant>>>,
+) {
+    tokio::spawn(async move {
+        while let Some(Ok(frame)) = ws.next().await {
+            if let Frame::Text(t) = frame
+                && let Ok(v) = serde_json::from_str::<Value>(t.as_str())
+                && v["type"] == "message"
+                && let Some(cid) = v["client_id"].as_str()
+                && let Ok(mut map) = arrivals.lock()
+            {
+                map.entry(cid.to_string()).or_insert_with(Instant::now);
+            }
+        }
+    });
+}
+
+/// W1: `senders` pairs; each sender sends its next message when the previous is acknowledged.
+async fn w1(
+    port: u16,
+    users: &[User],
+    convs: &[String],
+    senders: usize,
+    secs: u64,
+) -> Result<f64, Error> {
+    let arrivals = Arc::new(Mutex::new(HashMap::new()));
+    let mut tasks = Vec::new();
+    let start = Instant::now();
+    for i in 0..senders {
+        let receiver = connect(port, &users[2 * i + 1].token).await?;
+        drain(receiver.split().1, arrivals.clone());
+        let mut ws = connect(port, &users[2 * i].token).await?;
+        let conv = convs[i].clone();
+        tasks.push(tokio::spawn(async move {
+            let mut acked = 0u64;
+            let deadline = Instant::now() + Duration::from_secs(secs);
+            while Instant::now() < deadline {
+                let cid = uuid::Uuid::new_v4().to_string();
+                let frame = json!({"type": "send", "conversation": conv, "client_id": cid, "body": "Goedemorgen, hoe gaat het met u vandaag?"});
+                if ws.send(Frame::text(frame.to_string())).await.is_err() {
+                    break;
+                }
+                while let Some(Ok(f)) = ws.next().await {
+                    if let Frame::Text(t) = f
+                        && let Ok(v) = serde_json::from_str::<Value>(t.as_str())
+                        && v["client_id"] == cid.as_str()
+                    {
+                        if v["type"] == "ack" {
+                            acked += 1;
+                        } else {
+                            eprintln!("refused: {v}");
+                        }
+                        break;
+                    }
+                }
+            }
+            let _ = ws.close(None).await;
+            acked
+        }));
+    }
+    let mut total = 0u64;
+    for t in tasks {
+        total += t.await?;
+    }
+    Ok(total as f64 / start.elapsed().as_secs_f64().max(secs as f64))
+}
+
+struct Latency {
+    sent: usize,
+    lost: usize,
+    p50: f64,
+    p95: f64,
+    p99: f64,
+    max: f64,
+}
+
+/// W2: a fixed total rate over `pairs` conversations; latency from the start of each send to
+/// its arrival at the other member's socket.
+async fn w2(
+    port: u16,
+    users: &[User],
+    convs: &[String],
+    pairs: usize,
+    rate: u64,
+    secs: u64,
+) -> Result<Latency, Error> {
+    let arrivals = Arc::new(Mutex::new(HashMap::new()));
+    let sends: Arc<Mutex<HashMap<String, Instant>>> = Arc::new(Mutex::new(HashMap::new()));
+    let mut tasks = Vec::new();
+    let per_pair = (rate as f64 / pairs as f64).max(0.1);
+    for i in 0..pairs {
+        let receiver = connect(port, &users[2 * i + 1].token).await?;
+        drain(receiver.split().1, arrivals.clone());
+        let (mut tx, rx) = connect(port, &users[2 * i].token).await?.split();
+        drain(rx, Arc::new(Mutex::new(HashMap::new())));
+        let conv = convs[i].clone();
+        let sends = sends.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / per_pair));
+            let deadline = Instant::now() + Duration::from_secs(secs);
+            while Instant::now() < deadline {
+                tick.tick().await;
+                let cid = uuid::Uuid::new_v4().to_string();
+                if let Ok(mut s) = sends.lock() {
+                    s.insert(cid.clone(), Instant::now());
+                }
+                let frame = json!({"type": "send", "conversation": conv, "client_id": cid, "body": "Uw uitslag is binnen."});
+                if tx.send(Frame::text(frame.to_string())).await.is_err() {
+                    break;
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        t.await?;
+    }
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let sends = sends.lock().map_err(|_| "lock")?.clone();
+    let arrivals = arrivals.lock().map_err(|_| "lock")?.clone();
+    let mut ms: Vec<f64> = sends
+        .iter()
+        .filter_map(|(cid, at)| {
+            arrivals
+                .get(cid)
+                .map(|got| got.duration_since(*at).as_secs_f64() * 1000.0)
+        })
+        .collect();
+    ms.sort_by(f64::total_cmp);
+    let pct = |p: f64| {
+        ms.get(((ms.len() as f64 * p).ceil() as usize).saturating_sub(1))
+            .copied()
+            .unwrap_or(f64::NAN)
+    };
+    Ok(Latency {
+        sent: sends.len(),
+        lost: sends.len() - ms.len(),
+        p50: pct(0.50),
+        p95: pct(0.95),
+        p99: pct(0.99),
+        max: ms.last().copied().unwrap_or(f64::NAN),
+    })
+}
+
+/// W3: resident memory per idle socket.
+async fn w3(server: &Server, users: &[User], n: usize) -> Result<(f64, u64), Error> {
+    let before = server.rss_kib()?;
+    let mut sockets = Vec::with_capacity(n);
+    for i in 0..n {
+        sockets.push(connect(server.port, &users[i % users.len()].token).await?);
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let after = server.rss_kib()?;
+    for mut s in sockets {
+        let _ = s.close(None).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    Ok(((after.saturating_sub(before)) as f64 / n as f64, after))
+}
+
+async fn run(a: Args) -> Result<(), Error> {
+    let backend = if a.database_url.is_some() {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
+    let server = Server::start(&a.bin, a.database_url.as_deref())?;
+    ready(server.port).await?;
+    let levels = [1usize, 8, 32];
+    let n = 2 * levels.iter().copied().max().unwrap_or(1);
+    let t0 = Instant::now();
+    let users = users(&server, n).await?;
+    let mut convs = Vec::new();
+    for i in 0..n / 2 {
+        convs.push(pair(server.port, &users[2 * i], &users[2 * i + 1]).await?);
+    }
+    eprintln!(
+        "provisioned {n} accounts and {} conversations in {:.1} s",
+        convs.len(),
+        t0.elapsed().as_secs_f64()
+    );
+    println!("## {backend}\n");
+    println!("| W1: concurrent senders | accepted messages/s |\n|---|---|");
+    for k in levels {
+        let rate = w1(server.port, &users, &convs, k, a.seconds).await?;
+        println!("| {k} | {rate:.0} |");
+    }
+    let l = w2(server.port, &users, &convs, 16, a.rate, a.seconds).await?;
+    println!(
+        "\n| W2: {} msg/s over 16 conversations, {} s | p50 | p95 | p99 | max | lost |\n|---|---|---|---|---|---|\n| {} sent | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} ms | {} |",
+        a.rate, a.seconds, l.sent, l.p50, l.p95, l.p99, l.max, l.lost
+    );
+    println!("\n| W3: idle sockets | server RSS after | per socket |\n|---|---|---|");
+    for s in &a.sockets {
+        let (per, rss) = w3(&server, &users, *s).await?;
+        println!("| {s} | {:.1} MiB | {:.1} KiB |", rss as f64 / 1024.0, per);
+    }
+    Ok(())
+}
+
+fn main() -> std::process::ExitCode {
+    let parsed = match args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("{e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("{e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(parsed)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("spreekuur-load: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
