@@ -59,6 +59,20 @@ test('sent, read, unread counts, the filter, and a form sent twice', async () =>
   await checkA11y(piet, 'conversation with status');
   await screenshots(piet, '41-conversation-read');
 
+  // Piet chooses not to send read receipts: the provider's next message stays "verzonden"
+  // after he has read it.
+  await piet.goto(server.base + '/settings');
+  await piet.getByLabel('Laat anderen zien dat ik hun berichten heb gelezen').uncheck();
+  await piet.getByRole('button', { name: 'Opslaan' }).click();
+  await piet.getByText('Je keuze voor leesbevestigingen is opgeslagen.').waitFor();
+  await send(staff, 'Het recept ligt klaar bij de apotheek.');
+  await piet.goto(server.base + '/messenger');
+  await piet.getByText('Het recept ligt klaar bij de apotheek.').waitFor();
+  await staff.reload();
+  const latest = staff.locator('.message.mine').filter({ hasText: 'apotheek' });
+  await latest.getByText('verzonden').waitFor();
+  assert.equal(await latest.getByText('gelezen').count(), 0);
+
   // The same form sent twice (a double click, a resent page) stores one message.
   const form = piet.locator('#composer');
   const fields = {

@@ -56,6 +56,8 @@ pub struct Account {
     pub active: bool,
     /// The language e-mails to this person are written in ("nl", "en").
     pub lang: String,
+    /// Others may see that this person has read their messages.
+    pub send_read_receipts: bool,
     pub created_at: Timestamp,
 }
 
@@ -93,6 +95,8 @@ pub struct Practice {
     pub staff_second_step: SecondStep,
     /// Minutes without activity before a device with the app lock locks.
     pub lock_minutes: i64,
+    /// Senders see "gelezen" once the others have read their message.
+    pub read_receipts: bool,
 }
 
 impl Practice {
@@ -106,6 +110,7 @@ impl Practice {
             patient_second_step: SecondStep::SessionCode,
             staff_second_step: SecondStep::TwoFactor,
             lock_minutes: crate::auth::app_lock::DEFAULT_LOCK_MINUTES,
+            read_receipts: true,
         }
     }
 

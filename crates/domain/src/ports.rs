@@ -85,6 +85,8 @@ pub trait AccountStore: Send + Sync {
     ) -> Result<(), Error>;
     async fn set_active(&self, id: &UserId, active: bool, audit: &AuditRecord)
     -> Result<(), Error>;
+    /// Whether others may see that this person has read their messages.
+    async fn set_send_read_receipts(&self, id: &UserId, on: bool) -> Result<(), StoreError>;
     /// Stores a link token; a new one voids every unused older one of the same purpose and user.
     async fn issue_link(
         &self,

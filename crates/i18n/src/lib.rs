@@ -123,7 +123,7 @@ catalogue! {
     // an administrator's account actions
     mail_signed_out_subject, mail_signed_out_body, mail_step_reset_subject, mail_step_reset_body, mail_not_asked, mail_login_button, accounts_title, accounts_intro, accounts_search, accounts_search_submit, accounts_none, accounts_second_step, accounts_step_app, accounts_step_passkeys, accounts_step_nothing, accounts_sessions, accounts_check, accounts_checked, accounts_check_required, accounts_sign_out, accounts_sign_out_text, accounts_signed_out, accounts_reset, accounts_reset_text, accounts_reset_done, accounts_open,
     // messenger
-    conversations_filter, conversations_no_match, conversation_unread, message_status_sent, message_status_read, socket_bad_frame,
+    conversations_filter, conversations_no_match, conversation_unread, message_status_sent, message_status_read, socket_bad_frame, practice_read_receipts, receipts_title, receipts_label, receipts_save, receipts_saved, receipts_off_by_practice,
     // app lock
     practice_lock_minutes, practice_lock_minutes_help, lock_minutes_range, pin_format, pin_too_easy, lock_title, lock_intro, lock_own_device, lock_pin, lock_pin_help, lock_pin_confirm, lock_pin_mismatch, lock_not_own, lock_biometric, lock_biometric_none, lock_enable, lock_enabled, lock_disable, lock_disable_help, lock_disabled, lock_now, lock_screen_title, lock_screen_intro, lock_code_label, lock_unlock, lock_biometric_button, lock_wrong, lock_signed_out, lock_forgot,
     // API tokens

@@ -12,8 +12,7 @@ use sqlx::{AnyConnection, Row};
 
 use crate::{Db, audit, db_err, internal, is_unique_violation, outbox};
 
-pub(crate) const ACCOUNT_COLUMNS: &str =
-    "u.id, u.role, u.email, u.username, u.first_name, u.last_name, u.active, u.lang, u.created_at";
+pub(crate) const ACCOUNT_COLUMNS: &str = "u.id, u.role, u.email, u.username, u.first_name, u.last_name, u.active, u.lang, u.send_read_receipts, u.created_at";
 
 pub(crate) fn account_from_row(row: &sqlx::any::AnyRow) -> Result<Account, StoreError> {
     let role: String = row.try_get("role").map_err(db_err)?;
@@ -26,6 +25,10 @@ pub(crate) fn account_from_row(row: &sqlx::any::AnyRow) -> Result<Account, Store
         last_name: PersonName::from_stored(row.try_get("last_name").map_err(db_err)?),
         active: row.try_get::<i64, _>("active").map_err(db_err)? != 0,
         lang: row.try_get("lang").map_err(db_err)?,
+        send_read_receipts: row
+            .try_get::<i64, _>("send_read_receipts")
+            .map_err(db_err)?
+            != 0,
         created_at: Timestamp(row.try_get("created_at").map_err(db_err)?),
     })
 }
@@ -72,8 +75,8 @@ async fn insert_practice(
     now: Timestamp,
 ) -> Result<(), Error> {
     sqlx::query(
-        "INSERT INTO practice (id, name, email, terms_text, privacy_text, created_at, patient_second_step, staff_second_step, lock_minutes)
-         VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO practice (id, name, email, terms_text, privacy_text, created_at, patient_second_step, staff_second_step, lock_minutes, read_receipts)
+         VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(p.name.clone())
     .bind(p.email.as_str())
@@ -83,6 +86,7 @@ async fn insert_practice(
     .bind(p.patient_second_step.as_str())
     .bind(p.staff_second_step.as_str())
     .bind(p.lock_minutes)
+    .bind(i64::from(p.read_receipts))
     .execute(&mut *conn)
     .await
     .map_err(|e| {
@@ -175,7 +179,7 @@ async fn link_problem(
 impl AccountStore for Db {
     async fn practice(&self) -> Result<Option<Practice>, StoreError> {
         let row =
-            sqlx::query("SELECT name, email, terms_text, privacy_text, patient_second_step, staff_second_step, lock_minutes FROM practice WHERE id = 1")
+            sqlx::query("SELECT name, email, terms_text, privacy_text, patient_second_step, staff_second_step, lock_minutes, read_receipts FROM practice WHERE id = 1")
                 .fetch_optional(&self.pool)
                 .await
                 .map_err(db_err)?;
@@ -193,6 +197,7 @@ impl AccountStore for Db {
                 patient_second_step: step("patient_second_step")?,
                 staff_second_step: step("staff_second_step")?,
                 lock_minutes: r.try_get("lock_minutes").map_err(db_err)?,
+                read_receipts: r.try_get::<i64, _>("read_receipts").map_err(db_err)? != 0,
             })
         })
         .transpose()
@@ -205,7 +210,7 @@ impl AccountStore for Db {
     ) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         audit::append(&mut tx, audit_rec).await?;
-        sqlx::query("UPDATE practice SET name = $1, email = $2, terms_text = $3, privacy_text = $4, patient_second_step = $5, staff_second_step = $6, lock_minutes = $7 WHERE id = 1")
+        sqlx::query("UPDATE practice SET name = $1, email = $2, terms_text = $3, privacy_text = $4, patient_second_step = $5, staff_second_step = $6, lock_minutes = $7, read_receipts = $8 WHERE id = 1")
             .bind(p.name.clone())
             .bind(p.email.as_str())
             .bind(p.terms_text.clone())
@@ -213,6 +218,7 @@ impl AccountStore for Db {
             .bind(p.patient_second_step.as_str())
             .bind(p.staff_second_step.as_str())
             .bind(p.lock_minutes)
+            .bind(i64::from(p.read_receipts))
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
@@ -327,6 +333,16 @@ impl AccountStore for Db {
                 .map_err(internal)?;
         }
         tx.commit().await.map_err(internal)
+    }
+
+    async fn set_send_read_receipts(&self, id: &UserId, on: bool) -> Result<(), StoreError> {
+        sqlx::query("UPDATE users SET send_read_receipts = $1 WHERE id = $2")
+            .bind(i64::from(on))
+            .bind(id.as_str())
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
     }
 
     async fn issue_link(

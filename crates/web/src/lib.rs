@@ -59,6 +59,10 @@ pub fn router(state: AppState) -> Router {
         .route("/enrol", get(pages::enrol::enrol_get))
         .route("/settings/tokens", post(pages::settings::token_post))
         .route(
+            "/settings/read-receipts",
+            post(pages::settings::receipts_post),
+        )
+        .route(
             "/settings/tokens/{id}/revoke",
             post(pages::settings::token_revoke_post),
         )

@@ -34,6 +34,7 @@ struct PracticePage {
     patient_step: String,
     staff_step: String,
     lock_minutes: String,
+    read_receipts: bool,
     errors: FormErrors,
 }
 
@@ -51,6 +52,8 @@ pub struct PracticeForm {
     staff_second_step: String,
     #[serde(default)]
     lock_minutes: String,
+    #[serde(default)]
+    read_receipts: String,
 }
 
 #[derive(Deserialize)]
@@ -86,6 +89,7 @@ pub async fn practice_get(
         patient_step: p.patient_second_step.as_str().into(),
         staff_step: p.staff_second_step.as_str().into(),
         lock_minutes: p.lock_minutes.to_string(),
+        read_receipts: p.read_receipts,
         errors: FormErrors::default(),
     };
     render(StatusCode::OK, &page)
@@ -167,6 +171,7 @@ pub async fn practice_post(
             patient_step: form.patient_second_step,
             staff_step: form.staff_second_step,
             lock_minutes: form.lock_minutes,
+            read_receipts: form.read_receipts == "yes",
             errors: FormErrors::from_errors(t, &errs),
         };
         return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
@@ -183,6 +188,7 @@ pub async fn practice_post(
                 patient_second_step,
                 staff_second_step,
                 lock_minutes,
+                read_receipts: form.read_receipts == "yes",
             },
             &rec,
         )

@@ -42,6 +42,9 @@ struct SettingsPage {
     lock_on: bool,
     lock_intro: String,
     is_staff: bool,
+    /// This person lets others see "gelezen"; the practice shows read receipts at all.
+    sends_receipts: bool,
+    practice_receipts: bool,
     tokens: Vec<TokenRow>,
     new_token: Option<String>,
 }
@@ -105,6 +108,28 @@ pub async fn token_post(
         left: None,
     };
     page(&state, lang, &headers, csrf, &session, q, Some(secret)).await
+}
+
+#[derive(Deserialize)]
+pub struct ReceiptsForm {
+    #[serde(default)]
+    send: String,
+}
+
+/// POST /settings/read-receipts: whether others may see that this person has read them.
+pub async fn receipts_post(
+    State(state): State<AppState>,
+    User(me): User,
+    CsrfForm(form): CsrfForm<ReceiptsForm>,
+) -> PageResult {
+    state
+        .store
+        .set_send_read_receipts(&me.id, form.send == "yes")
+        .await?;
+    Ok(see_other(
+        "/settings?notice=receipts_saved#read-receipts",
+        None,
+    ))
 }
 
 /// POST /settings/tokens/{id}/revoke: only one's own; another's id is not found.
@@ -229,6 +254,7 @@ async fn page(
         Some("lock_on") => Some(t.lock_enabled),
         Some("lock_off") => Some(t.lock_disabled),
         Some("token_revoked") => Some(t.token_revoked),
+        Some("receipts_saved") => Some(t.receipts_saved),
         _ => None,
     }
     .map(str::to_string);
@@ -246,10 +272,12 @@ async fn page(
     };
     let notice_error = problem.is_some();
     let notice = problem.or(notice);
-    let lock_minutes = state.store.practice().await?.map_or(
+    let practice = state.store.practice().await?;
+    let lock_minutes = practice.as_ref().map_or(
         spreekuur_domain::auth::app_lock::DEFAULT_LOCK_MINUTES,
         |p| p.lock_minutes,
     );
+    let practice_receipts = practice.as_ref().is_none_or(|p| p.read_receipts);
     let tf_left = state
         .store
         .totp(&me.id)
@@ -288,6 +316,8 @@ async fn page(
         lock_on: session.lock.is_some(),
         lock_intro: fill(t.lock_intro, &[("minutes", &lock_minutes.to_string())]),
         is_staff: me.role.is_staff(),
+        sends_receipts: me.send_read_receipts,
+        practice_receipts,
         tokens: state
             .store
             .tokens(&me.id)
