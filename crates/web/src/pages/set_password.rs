@@ -14,7 +14,7 @@ use spreekuur_domain::auth::throttle;
 use spreekuur_domain::ports::{LinkPurpose, SessionDevice};
 use spreekuur_i18n::{Lang, Msgs};
 
-use super::login::login_key_hash;
+use super::login::{has_second_factor, login_key_hash, sign_in};
 use super::{
     FormErrors, RuleView, hash_password, password_errors, render, rules_view, see_other,
     start_session,
@@ -203,6 +203,19 @@ async fn save(
             .store
             .clear_throttle(&throttle::login_key(&login_key_hash(&state, login)))
             .await?;
+    }
+    // The e-mailed link proves the mailbox, as a session code would. An authenticator app or a
+    // passkey, or a practice that asks two-factor of this account, still takes that step (or
+    // sets one up) before anything opens.
+    let practice_step = state
+        .store
+        .practice()
+        .await?
+        .map(|p| p.second_step(account.role));
+    if has_second_factor(&state, &account).await?
+        || practice_step == Some(spreekuur_domain::auth::session_code::SecondStep::TwoFactor)
+    {
+        return sign_in(&state, &account, lang.lang, &device, "/messenger").await;
     }
     let cookie = start_session(&state, &user, now, &device).await?;
     if purpose != LinkPurpose::PasswordReset {
