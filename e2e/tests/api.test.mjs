@@ -44,6 +44,12 @@ test('tokens, conversations and messages over the API, with the pages\' rules', 
   // A token made in Instellingen is shown once.
   await admin.goto(server.base + '/settings');
   await admin.getByLabel('Waar is de token voor?').fill('HIS-koppeling');
+  await admin.locator('#token-password').fill('niet-het-wachtwoord');
+  await admin.getByRole('button', { name: 'Token maken' }).click();
+  await admin.getByRole('alert').getByText('Dit wachtwoord klopt niet.').waitFor();
+  assert.equal(await admin.locator('#new-token').count(), 0);
+  await admin.getByLabel('Waar is de token voor?').fill('HIS-koppeling');
+  await admin.locator('#token-password').fill(ADMIN.password);
   await admin.getByRole('button', { name: 'Token maken' }).click();
   await admin.getByText('Kopieer deze token nu: je ziet hem maar één keer.').waitFor();
   const token = (await admin.locator('#new-token').innerText()).trim();

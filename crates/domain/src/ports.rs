@@ -497,16 +497,18 @@ pub trait AccountAdminStore: Send + Sync {
     /// Accounts whose name or e-mail address contains `query` (case-insensitive), at most
     /// `limit`, by last name.
     async fn search_accounts(&self, query: &str, limit: i64) -> Result<Vec<Account>, StoreError>;
-    /// Signs out every session of the account (including those waiting for a second step);
-    /// queues the notice and writes the audit record in the same transaction. Returns how many.
+    /// Signs out every session of the account (including those waiting for a second step) and
+    /// revokes its API tokens; queues the notice and writes the audit record in the same
+    /// transaction. Returns how many sessions.
     async fn end_all_sessions(
         &self,
         user: &UserId,
         notice: &Outgoing,
         audit: &AuditRecord,
     ) -> Result<u64, StoreError>;
-    /// Removes the authenticator app, its backup codes and every passkey, and signs out every
-    /// session: the next sign-in takes the practice's second step (or sets one up anew).
+    /// Removes the authenticator app, its backup codes and every passkey, signs out every
+    /// session and revokes every API token: the next sign-in takes the practice's second step
+    /// (or sets one up anew).
     async fn reset_second_step(
         &self,
         user: &UserId,

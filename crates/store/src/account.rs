@@ -426,12 +426,16 @@ impl AccountStore for Db {
             .execute(&mut *tx)
             .await
             .map_err(internal)?;
-        // A new password signs out every existing session of the account.
+        // A new password signs out every existing session of the account, and revokes its API
+        // tokens (one made by whoever knew the old password must not outlive it).
         sqlx::query("DELETE FROM sessions WHERE user_id = $1")
             .bind(user.as_str())
             .execute(&mut *tx)
             .await
             .map_err(internal)?;
+        crate::api_token::revoke_all(&mut tx, &user, now)
+            .await
+            .map_err(Error::from)?;
         if let Some(mail) = mail {
             outbox::enqueue(self, &mut tx, mail, now).await?;
         }

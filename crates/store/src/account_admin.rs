@@ -57,6 +57,7 @@ impl AccountAdminStore for Db {
             .await
             .map_err(db_err)?
             .rows_affected();
+        crate::api_token::revoke_all(&mut tx, user, audit_rec.at).await?;
         outbox::enqueue(self, &mut tx, notice, audit_rec.at).await?;
         audit::append(&mut tx, audit_rec).await?;
         tx.commit().await.map_err(db_err)?;
@@ -83,6 +84,7 @@ impl AccountAdminStore for Db {
                 .await
                 .map_err(db_err)?;
         }
+        crate::api_token::revoke_all(&mut tx, user, audit_rec.at).await?;
         outbox::enqueue(self, &mut tx, notice, audit_rec.at).await?;
         audit::append(&mut tx, audit_rec).await?;
         tx.commit().await.map_err(db_err)

@@ -27,6 +27,22 @@ fn token_from_row(r: &AnyRow) -> Result<ApiToken, StoreError> {
     })
 }
 
+/// Revokes every live token of `user`, inside the caller's transaction: taking an account back
+/// (a new password, "sign out everywhere", a second step reset) takes its tokens too.
+pub(crate) async fn revoke_all(
+    conn: &mut sqlx::AnyConnection,
+    user: &UserId,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+        .bind(now.millis())
+        .bind(user.as_str())
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
 #[async_trait]
 impl ApiTokenStore for Db {
     async fn create_token(

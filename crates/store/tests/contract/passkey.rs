@@ -174,6 +174,18 @@ contract!(
                     .await
                     .unwrap()
             );
+            let token = ApiToken {
+                id: spreekuur_domain::TokenId::new(),
+                user: anna.clone(),
+                name: "HIS".into(),
+                rate_per_minute: None,
+                created_at: NOW,
+                last_used_at: None,
+            };
+            db.create_token(&token, &[5; 32], &rec(Action::TokenCreated))
+                .await
+                .unwrap();
+            assert!(db.token_account(&[5; 32], NOW).await.unwrap().is_some());
             let depth = db.outbox_depth().await.unwrap();
             let records = db.verify_audit_chain().await.unwrap().records;
 

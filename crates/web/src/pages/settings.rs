@@ -60,6 +60,8 @@ pub struct TokenRow {
 pub struct TokenForm {
     #[serde(default)]
     name: String,
+    #[serde(default)]
+    password: String,
 }
 
 /// POST /settings/tokens: a personal access token for the JSON API (staff), shown once.
@@ -86,6 +88,19 @@ pub async fn token_post(
             return page(&state, lang, &headers, csrf, &session, q, None).await;
         }
     };
+    // A token outlives the session it was made in: it takes the password, not just a session.
+    let hash = state
+        .store
+        .account_for_login(me.email.as_str())
+        .await?
+        .and_then(|(_, h)| h);
+    if !super::verify_password(&state, form.password, hash).await {
+        let q = Notice {
+            notice: Some("token_password".into()),
+            left: None,
+        };
+        return page(&state, lang, &headers, csrf, &session, q, None).await;
+    }
     let secret = crate::api::new_secret()?;
     let now = state.clock.now();
     let token = spreekuur_domain::ports::ApiToken {
@@ -264,6 +279,7 @@ async fn page(
         Some("pin_too_easy") => Some(t.pin_too_easy.to_string()),
         Some("lock_pin_mismatch") => Some(t.lock_pin_mismatch.to_string()),
         Some("token_name") => Some(t.name_required.to_string()),
+        Some("token_password") => Some(t.tf_wrong_password.to_string()),
         Some("lock_wrong") => Some(fill(
             t.lock_wrong,
             &[("n", &q.left.unwrap_or(0).clamp(0, 5).to_string())],
