@@ -104,6 +104,18 @@ test('a message appears live, and nothing is lost or doubled across a crash', as
     });
     assert.equal(await status('https://evil.example'), 403);
     assert.equal(await status(server.base), 101);
+
+    // Signed out elsewhere (the same session, another tab): the open socket stops delivering.
+    const twin = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+    await twin.context().addCookies(await patient.context().cookies());
+    await twin.goto(server.base + '/messenger');
+    await twin.getByRole('button', { name: 'Uitloggen' }).first().click();
+    await twin.getByRole('heading', { name: 'Inloggen' }).waitFor();
+    await new Promise((r) => setTimeout(r, 6000));
+    await send(staff, 'Na het uitloggen verstuurd');
+    await staff.locator('ol.messages li').filter({ hasText: 'Na het uitloggen verstuurd' }).waitFor();
+    await eventually(async () => (await patient.locator('#messenger').getAttribute('data-live')) !== 'open', 'the socket is closed');
+    assert.equal(await patient.locator('ol.messages li').filter({ hasText: 'Na het uitloggen verstuurd' }).count(), 0);
   } finally {
     await server.stop();
   }

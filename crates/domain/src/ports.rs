@@ -230,6 +230,13 @@ pub trait SessionStore: Send + Sync {
         max_failures: i64,
         audit: &AuditRecord,
     ) -> Result<i64, StoreError>;
+    /// Like `session_account`, without counting as activity (for an open socket that checks
+    /// its session is still live, which must not keep an idle device from locking).
+    async fn peek_session(
+        &self,
+        id_hash: &[u8],
+        now: Timestamp,
+    ) -> Result<Option<SignedIn>, StoreError>;
     async fn delete_session(&self, id_hash: &[u8]) -> Result<(), StoreError>;
     /// A sign-in that waits in `stage` (a second factor, or setting one up): opens nothing else.
     async fn create_pending_session(

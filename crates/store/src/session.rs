@@ -121,6 +121,27 @@ impl SessionStore for Db {
         id_hash: &[u8],
         now: Timestamp,
     ) -> Result<Option<SignedIn>, StoreError> {
+        let Some(signed) = self.peek_session(id_hash, now).await? else {
+            return Ok(None);
+        };
+        // Touch at most once a minute, so reading pages does not turn into a write per request;
+        // with the app lock on, every request, so its idle time is exact.
+        if now.millis() - signed.last_seen_at.millis() > 60_000 || signed.lock.is_some() {
+            sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
+                .bind(now.millis())
+                .bind(id_hash.to_vec())
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+        }
+        Ok(Some(signed))
+    }
+
+    async fn peek_session(
+        &self,
+        id_hash: &[u8],
+        now: Timestamp,
+    ) -> Result<Option<SignedIn>, StoreError> {
         let sql = format!(
             "SELECT {ACCOUNT_COLUMNS}, s.last_seen_at, s.lock_pin, s.lock_failures, s.lock_key, s.lock_biometric
                FROM sessions s JOIN users u ON u.id = s.user_id
@@ -133,18 +154,8 @@ impl SessionStore for Db {
             .await
             .map_err(db_err)?;
         let Some(row) = row else { return Ok(None) };
-        // Touch at most once a minute, so reading pages does not turn into a write per request;
-        // with the app lock on, every request, so its idle time is exact.
         let last_seen: i64 = row.try_get("last_seen_at").map_err(db_err)?;
         let pin: Option<Vec<u8>> = row.try_get("lock_pin").map_err(db_err)?;
-        if now.millis() - last_seen > 60_000 || pin.is_some() {
-            sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
-                .bind(now.millis())
-                .bind(id_hash.to_vec())
-                .execute(&self.pool)
-                .await
-                .map_err(db_err)?;
-        }
         let lock = match pin {
             Some(pin_hash) => Some(AppLock {
                 pin_hash,

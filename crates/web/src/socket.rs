@@ -20,12 +20,13 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use spreekuur_domain::account::Account;
+use spreekuur_domain::auth::app_lock;
 use spreekuur_domain::conversation::Message;
 use spreekuur_domain::live::LiveEvent;
 use spreekuur_domain::{ConversationId, Error};
 use spreekuur_i18n::Msgs;
 
-use crate::extract::{Client, LangPref, MaybeUser};
+use crate::extract::{Client, LangPref, MaybeUser, cookies};
 use crate::state::AppState;
 
 /// Largest frame accepted (a 10,000-character message fits several times).
@@ -107,17 +108,28 @@ pub async fn socket_get(
     ws: WebSocketUpgrade,
 ) -> Response {
     // A browser: 5 frames a second on average. A token: its own limit (0: none).
-    let (me, per_sec) = match crate::api::token_user(&state, &headers).await {
+    let (me, per_sec, auth) = match crate::api::token_user(&state, &headers).await {
         Ok(Some(t)) => {
             let per_minute = t
                 .token
                 .rate_per_minute
                 .unwrap_or(crate::api::DEFAULT_RATE_PER_MINUTE);
             let per_sec = (per_minute > 0).then(|| per_minute as f64 / 60.0);
-            (t.account, per_sec)
+            (
+                t.account,
+                per_sec,
+                Auth::Token(bearer_hash(&state, &headers)),
+            )
         }
         Ok(None) => match cookie_user {
-            Some(me) if same_origin(&headers, &state.cfg.public_url) => (me, Some(RATE_PER_SEC)),
+            Some(me) if same_origin(&headers, &state.cfg.public_url) => {
+                let session = cookies::get(&headers, cookies::SESSION)
+                    .map(|t| state.tokens.hash("session", &t))
+                    .unwrap_or_default();
+                let unlock = cookies::get(&headers, cookies::UNLOCK)
+                    .map(|t| state.tokens.hash("unlock", &t));
+                (me, Some(RATE_PER_SEC), Auth::Session { session, unlock })
+            }
             Some(_) => return StatusCode::FORBIDDEN.into_response(),
             None => return StatusCode::UNAUTHORIZED.into_response(),
         },
@@ -134,6 +146,8 @@ pub async fn socket_get(
             let mut conn = Connection {
                 state,
                 me,
+                auth,
+                checked: Instant::now(),
                 client,
                 t,
                 followed: HashMap::new(),
@@ -163,9 +177,36 @@ fn same_origin(headers: &HeaderMap, public_url: &str) -> bool {
     matches!((origin_host, host), (Some(o), Some(h)) if o == h)
 }
 
+/// What let this socket in, checked again while it is open: a session signed out, locked or
+/// expired, a token revoked, or an account deactivated closes it.
+enum Auth {
+    Session {
+        session: Vec<u8>,
+        unlock: Option<Vec<u8>>,
+    },
+    Token(Vec<u8>),
+}
+
+/// How often an open socket checks that what let it in still holds (at most, and at least
+/// once per heartbeat).
+const RECHECK: Duration = Duration::from_secs(5);
+
+fn bearer_hash(state: &AppState, headers: &HeaderMap) -> Vec<u8> {
+    let secret = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .unwrap_or_default();
+    state.tokens.hash("api_token", secret)
+}
+
 struct Connection {
     state: AppState,
     me: Account,
+    auth: Auth,
+    /// When `auth` was last found to hold.
+    checked: Instant,
     client: String,
     t: &'static Msgs,
     /// The conversations this socket follows, with the last position it sent.
@@ -185,6 +226,44 @@ enum Next {
 }
 
 impl Connection {
+    /// True while the session or token that opened this socket is still live and unlocked.
+    async fn still_allowed(&mut self, force: bool) -> Result<bool, Error> {
+        if !force && self.checked.elapsed() < RECHECK {
+            return Ok(true);
+        }
+        let now = self.state.clock.now();
+        let ok = match &self.auth {
+            Auth::Token(hash) => self
+                .state
+                .store
+                .token_account(hash, now)
+                .await?
+                .is_some_and(|(_, a)| a.id == self.me.id),
+            Auth::Session { session, unlock } => {
+                match self.state.store.peek_session(session, now).await? {
+                    Some(s) if s.account.id == self.me.id => match &s.lock {
+                        None => true,
+                        Some(lock) => {
+                            let minutes = self
+                                .state
+                                .store
+                                .practice()
+                                .await?
+                                .map_or(app_lock::DEFAULT_LOCK_MINUTES, |p| p.lock_minutes);
+                            app_lock::locked(lock, unlock.as_deref(), s.last_seen_at, now, minutes)
+                                .is_none()
+                        }
+                    },
+                    _ => false,
+                }
+            }
+        };
+        if ok {
+            self.checked = Instant::now();
+        }
+        Ok(ok)
+    }
+
     async fn run(&mut self, mut socket: WebSocket) {
         let mut events = self.state.live.subscribe();
         let mut heartbeat = tokio::time::interval(Duration::from_secs(30));
@@ -214,6 +293,8 @@ impl Connection {
                 _ = heartbeat.tick() => {
                     if last_heard.elapsed() > Duration::from_secs(90) {
                         Next::Close("idle")
+                    } else if !self.still_allowed(true).await.unwrap_or(false) {
+                        Next::Close("signed out")
                     } else if socket.send(Frame::Ping(Vec::new().into())).await.is_err() {
                         break;
                     } else {
@@ -268,6 +349,9 @@ impl Connection {
             }
             self.error(socket, None, "rate_limited").await;
             return Next::Continue;
+        }
+        if !self.still_allowed(false).await.unwrap_or(false) {
+            return Next::Close("signed out");
         }
         let Ok(frame) = serde_json::from_str::<ClientFrame>(text) else {
             self.error(socket, None, "bad_frame").await;
@@ -424,6 +508,14 @@ impl Connection {
     }
 
     async fn on_event(&mut self, socket: &mut WebSocket, event: LiveEvent) -> Next {
+        let relevant = match &event {
+            LiveEvent::Message { conversation, .. } => self.followed.contains_key(conversation),
+            LiveEvent::Read { .. } => false,
+            LiveEvent::Members { .. } | LiveEvent::Resync => true,
+        };
+        if relevant && !self.still_allowed(false).await.unwrap_or(false) {
+            return Next::Close("signed out");
+        }
         let result = match event {
             LiveEvent::Message { conversation, seq } => match self.followed.get(&conversation) {
                 Some(sent) if *sent < seq => self.catch_up(socket, &conversation).await,
