@@ -121,12 +121,31 @@ impl SessionStore for Db {
         id_hash: &[u8],
         now: Timestamp,
     ) -> Result<Option<SignedIn>, StoreError> {
-        let Some(signed) = self.peek_session(id_hash, now).await? else {
+        let Some(mut signed) = self.peek_session(id_hash, now).await? else {
             return Ok(None);
         };
-        // Touch at most once a minute, so reading pages does not turn into a write per request;
-        // with the app lock on, every request, so its idle time is exact.
-        if now.millis() - signed.last_seen_at.millis() > 60_000 || signed.lock.is_some() {
+        if let Some(lock) = signed.lock.as_mut() {
+            // With the app lock on, every request is activity, and a request after the idle
+            // time locks the session in the same statement: of several requests at once after a
+            // long pause, none finds it open (SET reads the row as it was, on both databases).
+            let row = sqlx::query(
+                "UPDATE sessions SET
+                    lock_key = CASE WHEN $1 - last_seen_at > COALESCE((SELECT lock_minutes FROM practice WHERE id = 1), 5) * 60000
+                                    THEN NULL ELSE lock_key END,
+                    last_seen_at = $1
+                  WHERE id_hash = $2 RETURNING lock_key",
+            )
+            .bind(now.millis())
+            .bind(id_hash.to_vec())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+            let Some(row) = row else { return Ok(None) };
+            lock.unlock_key = row.try_get("lock_key").map_err(db_err)?;
+            return Ok(Some(signed));
+        }
+        // Touch at most once a minute, so reading pages does not turn into a write per request.
+        if now.millis() - signed.last_seen_at.millis() > 60_000 {
             sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
                 .bind(now.millis())
                 .bind(id_hash.to_vec())

@@ -65,6 +65,44 @@ contract!(
                 "only this device"
             );
 
+            // After the idle time, every one of several requests at once finds it locked.
+            let idle = NOW.plus_seconds(6 * 60);
+            let tasks: Vec<_> = (0..5)
+                .map(|_| {
+                    let db = Arc::clone(&db);
+                    tokio::spawn(async move {
+                        db.session_account(b"phone", idle)
+                            .await
+                            .unwrap()
+                            .unwrap()
+                            .lock
+                            .unwrap()
+                            .unlock_key
+                    })
+                })
+                .collect();
+            for t in tasks {
+                assert_eq!(t.await.unwrap(), None);
+            }
+            assert!(
+                db.unlock(
+                    b"phone",
+                    &[2; 32],
+                    &AuditRecord::new(idle, Action::AppLockUnlocked, "t")
+                )
+                .await
+                .unwrap()
+            );
+            let within = db
+                .session_account(b"phone", idle.plus_seconds(60))
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                within.lock.unwrap().unlock_key,
+                Some(vec![2; 32]),
+                "active again within the time"
+            );
             db.lock_now(b"phone").await.unwrap();
             let lock = db
                 .session_account(b"phone", NOW)
