@@ -131,7 +131,7 @@ test('the fingerprint unlocks too, through a passkey on this device; the lock ca
   await page.goto(server.base + '/settings');
   await page.getByText('Passkey toevoegen').first().click();
   await page.getByLabel('Naam van de passkey').fill('Deze laptop');
-  await page.getByLabel('Wachtwoord', { exact: true }).fill('Stethoscoop-42!');
+  await page.locator('#passkey-password').fill('Stethoscoop-42!');
   await page.getByRole('button', { name: 'Passkey toevoegen' }).click();
   await page.getByText('De passkey is toegevoegd.').waitFor();
 

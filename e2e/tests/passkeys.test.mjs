@@ -52,7 +52,7 @@ async function contextWithoutAutofill() {
 async function addPasskey(page, name, password) {
   await page.getByText('Passkey toevoegen').first().click();
   await page.getByLabel('Naam van de passkey').fill(name);
-  await page.getByLabel('Wachtwoord', { exact: true }).fill(password);
+  await page.locator('#passkey-password').fill(password);
   await page.getByRole('button', { name: 'Passkey toevoegen' }).click();
 }
 
@@ -73,7 +73,7 @@ test('a passkey added in Instellingen signs in without a password and serves as 
   await addPasskey(page, 'Mijn laptop', 'niet-het-wachtwoord');
   await page.getByText('Dit wachtwoord klopt niet.').waitFor();
   assert.equal((await authenticator.credentials()).length, 0, 'no credential made');
-  await page.getByLabel('Wachtwoord', { exact: true }).fill(ADMIN.password);
+  await page.locator('#passkey-password').fill(ADMIN.password);
   await page.getByRole('button', { name: 'Passkey toevoegen' }).click();
   await page.getByText('De passkey is toegevoegd. Je kunt er voortaan mee inloggen.').waitFor();
   const row = page.getByRole('row').filter({ hasText: 'Mijn laptop' });
