@@ -97,6 +97,10 @@ pub struct Practice {
     pub lock_minutes: i64,
     /// Senders see "gelezen" once the others have read their message.
     pub read_receipts: bool,
+    /// When messages are answered; outside them patients see a banner.
+    pub office_hours: crate::office_hours::OfficeHours,
+    /// What the banner says about emergencies.
+    pub emergency_text: String,
 }
 
 impl Practice {
@@ -111,6 +115,8 @@ impl Practice {
             staff_second_step: SecondStep::TwoFactor,
             lock_minutes: crate::auth::app_lock::DEFAULT_LOCK_MINUTES,
             read_receipts: true,
+            office_hours: crate::office_hours::OfficeHours::default(),
+            emergency_text: crate::office_hours::DEFAULT_EMERGENCY_TEXT.to_string(),
         }
     }
 

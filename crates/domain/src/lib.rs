@@ -13,6 +13,7 @@ pub mod ids;
 pub mod invitation;
 pub mod live;
 pub mod mail;
+pub mod office_hours;
 pub mod ports;
 pub mod registration;
 pub mod time;

@@ -124,6 +124,8 @@ catalogue! {
     mail_signed_out_subject, mail_signed_out_body, mail_step_reset_subject, mail_step_reset_body, mail_not_asked, mail_login_button, accounts_title, accounts_intro, accounts_search, accounts_search_submit, accounts_none, accounts_second_step, accounts_step_app, accounts_step_passkeys, accounts_step_nothing, accounts_sessions, accounts_check, accounts_checked, accounts_check_required, accounts_sign_out, accounts_sign_out_text, accounts_signed_out, accounts_reset, accounts_reset_text, accounts_reset_done, accounts_open,
     // messenger
     conversations_filter, conversations_no_match, conversation_unread, message_status_sent, message_status_read, socket_bad_frame, practice_read_receipts, receipts_title, receipts_label, receipts_save, receipts_saved, receipts_off_by_practice,
+    // office hours
+    practice_hours, practice_hours_help, practice_closed_days, practice_closed_days_help, practice_emergency, office_hours_format, closed_days_format, office_closed, office_closed_later, weekday_0, weekday_1, weekday_2, weekday_3, weekday_4, weekday_5, weekday_6, opening_at,
     // app lock
     practice_lock_minutes, practice_lock_minutes_help, lock_minutes_range, pin_format, pin_too_easy, lock_title, lock_intro, lock_own_device, lock_pin, lock_pin_help, lock_pin_confirm, lock_pin_mismatch, lock_not_own, lock_biometric, lock_biometric_none, lock_enable, lock_enabled, lock_disable, lock_disable_help, lock_disabled, lock_now, lock_screen_title, lock_screen_intro, lock_code_label, lock_unlock, lock_biometric_button, lock_wrong, lock_signed_out, lock_forgot,
     // API tokens
@@ -313,6 +315,48 @@ pub fn date_time(lang: Lang, ms: i64) -> String {
         return String::new();
     };
     format!("{}, {:02}:{:02}", date(lang, ms), dt.hour(), dt.minute())
+}
+
+/// The practice's local calendar day (days since 1970-01-01) and minute of the day at `ms`.
+pub fn local_day_minute(ms: i64) -> Option<(i32, i32, i32, u16)> {
+    let dt = local(ms)?;
+    Some((
+        i32::from(dt.year()),
+        i32::from(dt.month()),
+        i32::from(dt.day()),
+        u16::try_from(i32::from(dt.hour()) * 60 + i32::from(dt.minute())).ok()?,
+    ))
+}
+
+/// "maandag 30 november om 08:00" / "Monday 30 November at 08:00".
+pub fn opening(lang: Lang, weekday: usize, month: u32, day: u32, minute: u16) -> String {
+    let t = lang.msgs();
+    let weekdays = [
+        t.weekday_0,
+        t.weekday_1,
+        t.weekday_2,
+        t.weekday_3,
+        t.weekday_4,
+        t.weekday_5,
+        t.weekday_6,
+    ];
+    let months = if lang == Lang::Nl {
+        MONTHS_NL
+    } else {
+        MONTHS_EN
+    };
+    let month = months
+        .get(usize::try_from(month).unwrap_or(1).saturating_sub(1))
+        .copied()
+        .unwrap_or("");
+    fill(
+        t.opening_at,
+        &[
+            ("weekday", weekdays.get(weekday).copied().unwrap_or("")),
+            ("date", &format!("{day} {month}")),
+            ("time", &format!("{:02}:{:02}", minute / 60, minute % 60)),
+        ],
+    )
 }
 
 /// "14:05".

@@ -5,6 +5,7 @@ use spreekuur_domain::account::{Account, NewAccount, Practice, Role};
 use spreekuur_domain::audit::AuditRecord;
 use spreekuur_domain::auth::session_code::SecondStep;
 use spreekuur_domain::mail::Outgoing;
+use spreekuur_domain::office_hours::OfficeHours;
 use spreekuur_domain::ports::{AccountStore, LinkPurpose, NewLinkToken};
 use spreekuur_domain::validate::{EmailAddress, PersonName};
 use spreekuur_domain::{Error, StoreError, Timestamp, UserId};
@@ -75,8 +76,8 @@ async fn insert_practice(
     now: Timestamp,
 ) -> Result<(), Error> {
     sqlx::query(
-        "INSERT INTO practice (id, name, email, terms_text, privacy_text, created_at, patient_second_step, staff_second_step, lock_minutes, read_receipts)
-         VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "INSERT INTO practice (id, name, email, terms_text, privacy_text, created_at, patient_second_step, staff_second_step, lock_minutes, read_receipts, office_hours, closed_days, emergency_text)
+         VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(p.name.clone())
     .bind(p.email.as_str())
@@ -87,6 +88,9 @@ async fn insert_practice(
     .bind(p.staff_second_step.as_str())
     .bind(p.lock_minutes)
     .bind(i64::from(p.read_receipts))
+    .bind(p.office_hours.encode_week())
+    .bind(p.office_hours.format_closed_days())
+    .bind(p.emergency_text.clone())
     .execute(&mut *conn)
     .await
     .map_err(|e| {
@@ -179,7 +183,7 @@ async fn link_problem(
 impl AccountStore for Db {
     async fn practice(&self) -> Result<Option<Practice>, StoreError> {
         let row =
-            sqlx::query("SELECT name, email, terms_text, privacy_text, patient_second_step, staff_second_step, lock_minutes, read_receipts FROM practice WHERE id = 1")
+            sqlx::query("SELECT name, email, terms_text, privacy_text, patient_second_step, staff_second_step, lock_minutes, read_receipts, office_hours, closed_days, emergency_text FROM practice WHERE id = 1")
                 .fetch_optional(&self.pool)
                 .await
                 .map_err(db_err)?;
@@ -198,6 +202,16 @@ impl AccountStore for Db {
                 staff_second_step: step("staff_second_step")?,
                 lock_minutes: r.try_get("lock_minutes").map_err(db_err)?,
                 read_receipts: r.try_get::<i64, _>("read_receipts").map_err(db_err)? != 0,
+                office_hours: OfficeHours {
+                    week: OfficeHours::decode_week(
+                        &r.try_get::<String, _>("office_hours").map_err(db_err)?,
+                    ),
+                    closed_days: OfficeHours::parse_closed_days(
+                        &r.try_get::<String, _>("closed_days").map_err(db_err)?,
+                    )
+                    .unwrap_or_default(),
+                },
+                emergency_text: r.try_get("emergency_text").map_err(db_err)?,
             })
         })
         .transpose()
@@ -210,7 +224,7 @@ impl AccountStore for Db {
     ) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         audit::append(&mut tx, audit_rec).await?;
-        sqlx::query("UPDATE practice SET name = $1, email = $2, terms_text = $3, privacy_text = $4, patient_second_step = $5, staff_second_step = $6, lock_minutes = $7, read_receipts = $8 WHERE id = 1")
+        sqlx::query("UPDATE practice SET name = $1, email = $2, terms_text = $3, privacy_text = $4, patient_second_step = $5, staff_second_step = $6, lock_minutes = $7, read_receipts = $8, office_hours = $9, closed_days = $10, emergency_text = $11 WHERE id = 1")
             .bind(p.name.clone())
             .bind(p.email.as_str())
             .bind(p.terms_text.clone())
@@ -219,6 +233,9 @@ impl AccountStore for Db {
             .bind(p.staff_second_step.as_str())
             .bind(p.lock_minutes)
             .bind(i64::from(p.read_receipts))
+            .bind(p.office_hours.encode_week())
+            .bind(p.office_hours.format_closed_days())
+            .bind(p.emergency_text.clone())
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;

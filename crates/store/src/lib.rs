@@ -112,6 +112,11 @@ fn migrations(backend: Backend) -> Vec<Migration> {
                 "api tokens",
                 include_str!("../migrations/sqlite/0009_api_tokens.sql"),
             ),
+            (
+                10,
+                "office hours",
+                include_str!("../migrations/sqlite/0010_office_hours.sql"),
+            ),
         ],
         Backend::Postgres => &[
             (
@@ -158,6 +163,11 @@ fn migrations(backend: Backend) -> Vec<Migration> {
                 9,
                 "api tokens",
                 include_str!("../migrations/postgres/0009_api_tokens.sql"),
+            ),
+            (
+                10,
+                "office hours",
+                include_str!("../migrations/postgres/0010_office_hours.sql"),
             ),
         ],
     };

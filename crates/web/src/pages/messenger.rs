@@ -8,9 +8,12 @@ use axum::Extension;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
-use spreekuur_domain::account::Account;
+use spreekuur_domain::account::{Account, Role};
 use spreekuur_domain::conversation::{ConversationSummary, Delivery, Message};
 use spreekuur_domain::live::LiveEvent;
+use spreekuur_domain::office_hours::{
+    Availability, LocalMoment, civil_from_days, days_from_civil, weekday,
+};
 use spreekuur_domain::{ConversationId, Error};
 use spreekuur_i18n::{Lang, Msgs, date_time, fill};
 
@@ -62,6 +65,8 @@ struct MessengerPage {
     draft: String,
     /// A fresh id for the next message, so a form sent twice stores it once.
     client_id: String,
+    /// Outside office hours, for a patient: when the next opening is, and the emergency text.
+    closed: Option<(String, String)>,
     /// The name filter over the list.
     filter: String,
 }
@@ -122,6 +127,38 @@ fn message_views(lang: Lang, me: &Account, msgs: &[Message], read_up_to: i64) ->
         .collect()
 }
 
+/// Outside office hours: what a patient sees above "Stuur" (they can still send).
+async fn closed_notice(
+    state: &AppState,
+    lang: Lang,
+) -> Result<Option<(String, String)>, crate::error::PageError> {
+    let Some(practice) = state.store.practice().await? else {
+        return Ok(None);
+    };
+    let Some((y, m, d, minute)) = spreekuur_i18n::local_day_minute(state.clock.now().millis())
+    else {
+        return Ok(None);
+    };
+    let (Ok(month), Ok(day)) = (u32::try_from(m), u32::try_from(d)) else {
+        return Ok(None);
+    };
+    let now = LocalMoment {
+        day: days_from_civil(i64::from(y), month, day),
+        minute,
+    };
+    let t = lang.msgs();
+    let text = match practice.office_hours.availability(now) {
+        Availability::Open => return Ok(None),
+        Availability::Closed { next: Some(next) } => {
+            let (_, nm, nd) = civil_from_days(next.day);
+            let when = spreekuur_i18n::opening(lang, weekday(next.day), nm, nd, next.minute);
+            fill(t.office_closed, &[("when", &when)])
+        }
+        Availability::Closed { next: None } => t.office_closed_later.to_string(),
+    };
+    Ok(Some((text, practice.emergency_text)))
+}
+
 /// GET /messenger?q=…
 pub async fn messenger_get(
     State(state): State<AppState>,
@@ -153,6 +190,7 @@ pub async fn messenger_get(
         error: None,
         draft: String::new(),
         client_id: String::new(),
+        closed: None,
         filter: q.q,
     };
     render(StatusCode::OK, &page)
@@ -198,6 +236,11 @@ async fn conversation_page(
         error,
         draft,
         client_id: uuid::Uuid::new_v4().to_string(),
+        closed: if me.role == Role::Patient {
+            closed_notice(state, lang).await?
+        } else {
+            None
+        },
         filter: String::new(),
     };
     render(

@@ -11,6 +11,7 @@ use spreekuur_domain::account::Practice;
 use spreekuur_domain::audit::{Action, AuditRecord};
 use spreekuur_domain::auth::app_lock;
 use spreekuur_domain::auth::session_code::SecondStep;
+use spreekuur_domain::office_hours::{DEFAULT_EMERGENCY_TEXT, OfficeHours};
 use spreekuur_domain::validate::{EmailAddress, parse_text};
 use spreekuur_i18n::Msgs;
 
@@ -35,6 +36,9 @@ struct PracticePage {
     staff_step: String,
     lock_minutes: String,
     read_receipts: bool,
+    days: Vec<DayRow>,
+    closed_days: String,
+    emergency_text: String,
     errors: FormErrors,
 }
 
@@ -54,6 +58,66 @@ pub struct PracticeForm {
     lock_minutes: String,
     #[serde(default)]
     read_receipts: String,
+    #[serde(default)]
+    hours_0: String,
+    #[serde(default)]
+    hours_1: String,
+    #[serde(default)]
+    hours_2: String,
+    #[serde(default)]
+    hours_3: String,
+    #[serde(default)]
+    hours_4: String,
+    #[serde(default)]
+    hours_5: String,
+    #[serde(default)]
+    hours_6: String,
+    #[serde(default)]
+    closed_days: String,
+    #[serde(default)]
+    emergency_text: String,
+}
+
+impl PracticeForm {
+    fn hours(&self) -> [&str; 7] {
+        [
+            &self.hours_0,
+            &self.hours_1,
+            &self.hours_2,
+            &self.hours_3,
+            &self.hours_4,
+            &self.hours_5,
+            &self.hours_6,
+        ]
+    }
+}
+
+/// One weekday's field on the practice page.
+pub struct DayRow {
+    idx: usize,
+    label: &'static str,
+    value: String,
+}
+
+fn day_rows(t: &'static Msgs, values: [String; 7]) -> Vec<DayRow> {
+    let labels = [
+        t.weekday_0,
+        t.weekday_1,
+        t.weekday_2,
+        t.weekday_3,
+        t.weekday_4,
+        t.weekday_5,
+        t.weekday_6,
+    ];
+    values
+        .into_iter()
+        .enumerate()
+        .map(|(idx, value)| DayRow {
+            idx,
+            label: labels[idx],
+            value,
+        })
+        .collect()
 }
 
 #[derive(Deserialize)]
@@ -90,6 +154,12 @@ pub async fn practice_get(
         staff_step: p.staff_second_step.as_str().into(),
         lock_minutes: p.lock_minutes.to_string(),
         read_receipts: p.read_receipts,
+        days: day_rows(
+            lang.lang.msgs(),
+            p.office_hours.week.map(OfficeHours::format_day),
+        ),
+        closed_days: p.office_hours.format_closed_days(),
+        emergency_text: p.emergency_text,
         errors: FormErrors::default(),
     };
     render(StatusCode::OK, &page)
@@ -125,6 +195,29 @@ pub async fn practice_post(
         .map_err(|e| errs.push(e))
         .ok();
     let staff_second_step = step(&form.staff_second_step).map_err(|e| errs.push(e)).ok();
+    let mut week = [None; 7];
+    for (i, typed) in form.hours().iter().enumerate() {
+        match OfficeHours::parse_day(typed) {
+            Ok(h) => week[i] = h,
+            Err(e) => {
+                errs.push(e);
+                break;
+            }
+        }
+    }
+    let closed_days = OfficeHours::parse_closed_days(&form.closed_days)
+        .map_err(|e| errs.push(e))
+        .ok();
+    let emergency_text = parse_text("emergency_text", &form.emergency_text, 500)
+        .map(|t| {
+            if t.is_empty() {
+                DEFAULT_EMERGENCY_TEXT.to_string()
+            } else {
+                t
+            }
+        })
+        .map_err(|e| errs.push(e))
+        .ok();
     let lock_minutes = form
         .lock_minutes
         .trim()
@@ -141,6 +234,8 @@ pub async fn practice_post(
         Some(patient_second_step),
         Some(staff_second_step),
         Some(lock_minutes),
+        Some(closed_days),
+        Some(emergency_text),
         true,
     ) = (
         email,
@@ -149,9 +244,12 @@ pub async fn practice_post(
         patient_second_step,
         staff_second_step,
         lock_minutes,
+        closed_days,
+        emergency_text,
         errs.is_empty(),
     )
     else {
+        let days = day_rows(t, form.hours().map(str::to_string));
         let page = PracticePage {
             layout: Layout::new(
                 lang.lang,
@@ -170,8 +268,11 @@ pub async fn practice_post(
             privacy_text: form.privacy_text,
             patient_step: form.patient_second_step,
             staff_step: form.staff_second_step,
+            days,
             lock_minutes: form.lock_minutes,
             read_receipts: form.read_receipts == "yes",
+            closed_days: form.closed_days.clone(),
+            emergency_text: form.emergency_text.clone(),
             errors: FormErrors::from_errors(t, &errs),
         };
         return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
@@ -189,6 +290,8 @@ pub async fn practice_post(
                 staff_second_step,
                 lock_minutes,
                 read_receipts: form.read_receipts == "yes",
+                office_hours: OfficeHours { week, closed_days },
+                emergency_text,
             },
             &rec,
         )

@@ -1,0 +1,79 @@
+// Office hours (seed 001): the practice sets hours per weekday and closed days; outside them a
+// patient sees, above "Stuur", when the practice opens again and the emergency text, and can
+// still send. Staff see no notice; without hours there is none.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startSmtpSink } from '../lib/smtp-sink.mjs';
+import { startServer } from '../lib/server.mjs';
+import { launch, checkA11y, screenshots, DESKTOP } from '../lib/browser.mjs';
+import { setUpPractice, registerPatient } from '../lib/journey.mjs';
+
+let sink, server, browser;
+before(async () => {
+  sink = await startSmtpSink();
+  server = await startServer({ smtpUrl: sink.url });
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+  await sink?.close();
+});
+
+const ams = (d, opts) => new Intl.DateTimeFormat('nl-NL', { timeZone: 'Europe/Amsterdam', ...opts }).format(d);
+const pad = (n) => String(n).padStart(2, '0');
+const isoDay = (d) => new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Amsterdam' }).format(d);
+
+async function saveHours(admin, hours, closed = '') {
+  await admin.goto(server.base + '/practice');
+  for (let i = 0; i < 7; i++) await admin.locator(`#hours_${i}`).fill(hours);
+  await admin.getByLabel('Gesloten dagen, zoals feestdagen').fill(closed);
+  await admin.getByRole('button', { name: 'Opslaan' }).click();
+}
+
+test('outside office hours a patient sees when the practice opens again, and can still send', async () => {
+  const admin = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+  await setUpPractice(admin, server);
+  const piet = await registerPatient(browser, sink, admin, { first: 'Piet', last: 'Post', email: 'piet@example.test', password: 'Brievenbus-7!' });
+
+  // What is not a time or a date is refused, with the reason.
+  await saveHours(admin, '17:00-08:00');
+  await admin.getByText('Schrijf openingstijden als 08:00-17:00 (begin vóór einde), of laat de dag leeg.').waitFor();
+  await saveHours(admin, '', '2026-02-30');
+  await admin.getByText('Schrijf elke gesloten dag als een bestaande datum').waitFor();
+
+  // An hour a day that ended earlier today (or starts later today, just after midnight); with
+  // tomorrow closed, the next opening is the day after.
+  const now = new Date();
+  const hour = Number(ams(now, { hour: '2-digit', hourCycle: 'h23' }));
+  const start = (hour + 21) % 24;
+  const laterToday = start > hour;
+  const tomorrow = new Date(now.getTime() + 24 * 3600 * 1000);
+  const next = laterToday ? now : new Date(now.getTime() + 48 * 3600 * 1000);
+  await saveHours(admin, `${pad(start)}:00-${pad(start)}:59`, laterToday ? '' : isoDay(tomorrow));
+  await admin.getByText('De praktijkgegevens zijn opgeslagen.').waitFor();
+  await checkA11y(admin, 'practice with office hours');
+
+  await piet.goto(server.base + '/messenger');
+  const when = `${ams(next, { weekday: 'long' })} ${ams(next, { day: 'numeric', month: 'long' })} om ${pad(start)}:00`;
+  const notice = piet.getByRole('note');
+  await notice.getByText(`De praktijk is nu gesloten. Je kunt je bericht gewoon sturen; het wordt beantwoord vanaf ${when}.`).waitFor();
+  await notice.getByText('Niet voor spoed: bel bij spoed de huisartsenpost of 112.').waitFor();
+  await checkA11y(piet, 'conversation outside office hours');
+  await screenshots(piet, '43-office-closed');
+  await piet.getByRole('textbox', { name: 'Bericht' }).fill('Kan ik morgen langskomen?');
+  await piet.getByRole('button', { name: 'Stuur' }).click();
+  await piet.locator('.message.mine').filter({ hasText: 'Kan ik morgen langskomen?' }).waitFor();
+
+  // Staff see no notice.
+  await admin.goto(server.base + '/messenger');
+  await admin.getByText('Kan ik morgen langskomen?').waitFor();
+  assert.equal(await admin.getByRole('note').count(), 0);
+
+  // Without office hours there is no notice.
+  await saveHours(admin, '');
+  await admin.getByText('De praktijkgegevens zijn opgeslagen.').waitFor();
+  await piet.reload();
+  await piet.getByText('Kan ik morgen langskomen?').waitFor();
+  assert.equal(await piet.getByRole('note').count(), 0);
+});
