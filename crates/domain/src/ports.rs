@@ -631,13 +631,14 @@ pub trait InvitationStore: Send + Sync {
 /// Conversations and messages (minimal here; the messenger issue extends it).
 #[async_trait]
 pub trait ConversationStore: Send + Sync {
-    /// The 1:1 conversation of `a` and `b`, opened if they have none yet.
+    /// The 1:1 conversation of `a` and `b`, opened if they have none yet (then true); two
+    /// calls at once for one pair make one conversation.
     async fn open_direct(
         &self,
         a: &UserId,
         b: &UserId,
         now: Timestamp,
-    ) -> Result<ConversationId, StoreError>;
+    ) -> Result<(ConversationId, bool), StoreError>;
     /// The user's conversations, the most recent activity first, with unread counts.
     async fn conversations_for(
         &self,

@@ -14,13 +14,15 @@ use sqlx::{AnyConnection, Row};
 
 use crate::{Db, audit, db_err, internal, is_unique_violation};
 
-/// Opens a 1:1 conversation between `a` and `b`, or returns the one they already share.
+/// Opens a 1:1 conversation between `a` and `b`, or returns the one they already share; true
+/// when this call made it. Two calls at once for one pair make one conversation: the pair's key
+/// is unique, and the second insert waits for the first and then finds it.
 pub(crate) async fn direct_conversation(
     conn: &mut AnyConnection,
     a: &UserId,
     b: &UserId,
     now: Timestamp,
-) -> Result<ConversationId, StoreError> {
+) -> Result<(ConversationId, bool), StoreError> {
     let existing = sqlx::query(
         "SELECT c.id FROM conversations c
            JOIN conversation_members ma ON ma.conversation_id = c.id AND ma.user_id = $1 AND ma.left_at IS NULL
@@ -33,17 +35,39 @@ pub(crate) async fn direct_conversation(
     .await
     .map_err(db_err)?;
     if let Some(row) = existing {
-        return Ok(ConversationId::from_stored(
-            row.try_get("id").map_err(db_err)?,
+        return Ok((
+            ConversationId::from_stored(row.try_get("id").map_err(db_err)?),
+            false,
         ));
     }
+    let key = if a.as_str() < b.as_str() {
+        format!("{a}:{b}")
+    } else {
+        format!("{b}:{a}")
+    };
     let id = ConversationId::new();
-    sqlx::query("INSERT INTO conversations (id, kind, created_at, last_activity, last_seq) VALUES ($1, 'direct', $2, $2, 0)")
-        .bind(id.as_str())
-        .bind(now.millis())
-        .execute(&mut *conn)
-        .await
-        .map_err(db_err)?;
+    let inserted = sqlx::query(
+        "INSERT INTO conversations (id, kind, created_at, last_activity, last_seq, direct_key)
+         VALUES ($1, 'direct', $2, $2, 0, $3) ON CONFLICT (direct_key) DO NOTHING",
+    )
+    .bind(id.as_str())
+    .bind(now.millis())
+    .bind(key.clone())
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?
+    .rows_affected();
+    if inserted == 0 {
+        let row = sqlx::query("SELECT id FROM conversations WHERE direct_key = $1")
+            .bind(key)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(db_err)?;
+        return Ok((
+            ConversationId::from_stored(row.try_get("id").map_err(db_err)?),
+            false,
+        ));
+    }
     for member in [a, b] {
         sqlx::query("INSERT INTO conversation_members (conversation_id, user_id, joined_at) VALUES ($1, $2, $3)")
             .bind(id.as_str())
@@ -53,7 +77,7 @@ pub(crate) async fn direct_conversation(
             .await
             .map_err(db_err)?;
     }
-    Ok(id)
+    Ok((id, true))
 }
 
 /// Why a message was not stored.
@@ -239,11 +263,11 @@ impl ConversationStore for Db {
         a: &UserId,
         b: &UserId,
         now: Timestamp,
-    ) -> Result<ConversationId, StoreError> {
+    ) -> Result<(ConversationId, bool), StoreError> {
         let mut tx = self.write().await?;
-        let id = direct_conversation(&mut tx, a, b, now).await?;
+        let opened = direct_conversation(&mut tx, a, b, now).await?;
         tx.commit().await.map_err(db_err)?;
-        Ok(id)
+        Ok(opened)
     }
 
     async fn conversations_for(

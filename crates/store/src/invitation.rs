@@ -98,7 +98,7 @@ impl Db {
         patient: &UserId,
         now: Timestamp,
     ) -> Result<ConversationId, Error> {
-        let conv = direct_conversation(conn, &inv.inviter, patient, now).await?;
+        let (conv, _) = direct_conversation(conn, &inv.inviter, patient, now).await?;
         if let Some(note) = inv.note.as_deref().filter(|n| !n.is_empty()) {
             insert_message(self, conn, &conv, &inv.inviter, note, None, now)
                 .await

@@ -117,6 +117,11 @@ fn migrations(backend: Backend) -> Vec<Migration> {
                 "office hours",
                 include_str!("../migrations/sqlite/0010_office_hours.sql"),
             ),
+            (
+                11,
+                "direct key",
+                include_str!("../migrations/sqlite/0011_direct_key.sql"),
+            ),
         ],
         Backend::Postgres => &[
             (
@@ -168,6 +173,11 @@ fn migrations(backend: Backend) -> Vec<Migration> {
                 10,
                 "office hours",
                 include_str!("../migrations/postgres/0010_office_hours.sql"),
+            ),
+            (
+                11,
+                "direct key",
+                include_str!("../migrations/postgres/0011_direct_key.sql"),
             ),
         ],
     };

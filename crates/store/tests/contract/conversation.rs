@@ -29,12 +29,26 @@ contract!(
         async move {
             let anna = practice_with_provider(&db).await;
             let jan = patient(&db, "jan@example.nl", "Jan").await;
-            let conv = db.open_direct(&anna, &jan, NOW).await.unwrap();
-            assert_eq!(
-                db.open_direct(&jan, &anna, NOW).await.unwrap(),
-                conv,
-                "one 1:1 per pair"
-            );
+            // Four requests at once (from either side) open one conversation.
+            let tasks: Vec<_> = (0..4)
+                .map(|i| {
+                    let db = Arc::clone(&db);
+                    let (a, b) = if i % 2 == 0 {
+                        (anna.clone(), jan.clone())
+                    } else {
+                        (jan.clone(), anna.clone())
+                    };
+                    tokio::spawn(async move { db.open_direct(&a, &b, NOW).await.unwrap() })
+                })
+                .collect();
+            let mut opened = Vec::new();
+            for t in tasks {
+                opened.push(t.await.unwrap());
+            }
+            assert_eq!(opened.iter().filter(|(_, created)| *created).count(), 1);
+            let conv = opened[0].0.clone();
+            assert!(opened.iter().all(|(id, _)| *id == conv), "one 1:1 per pair");
+            assert_eq!(db.conversations_for(&anna).await.unwrap().len(), 1);
             let anna_acc = db.account(&anna).await.unwrap().unwrap();
             let jan_acc = db.account(&jan).await.unwrap().unwrap();
 

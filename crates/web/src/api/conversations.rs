@@ -166,15 +166,17 @@ pub async fn open(
         .await?
         .filter(|a| a.active && a.id != me.id)
         .ok_or(Error::NotFound)?;
-    let id = state
+    let (id, created) = state
         .store
         .open_direct(&me.id, &other.id, state.clock.now())
         .await?;
-    state
-        .publish(LiveEvent::Members {
-            conversation: id.clone(),
-        })
-        .await;
+    if created {
+        state
+            .publish(LiveEvent::Members {
+                conversation: id.clone(),
+            })
+            .await;
+    }
     let summary = state
         .store
         .conversations_for(&me.id)
