@@ -244,12 +244,7 @@ impl Connection {
                     Some(s) if s.account.id == self.me.id => match &s.lock {
                         None => true,
                         Some(lock) => {
-                            let minutes = self
-                                .state
-                                .store
-                                .practice()
-                                .await?
-                                .map_or(app_lock::DEFAULT_LOCK_MINUTES, |p| p.lock_minutes);
+                            let minutes = self.state.lock_minutes().await?;
                             app_lock::locked(lock, unlock.as_deref(), s.last_seen_at, now, minutes)
                                 .is_none()
                         }

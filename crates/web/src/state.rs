@@ -115,6 +115,14 @@ impl AppState {
         }
     }
 
+    /// Minutes without activity before a device with the app lock locks.
+    pub async fn lock_minutes(&self) -> Result<i64, spreekuur_domain::StoreError> {
+        Ok(self.store.practice().await?.map_or(
+            spreekuur_domain::auth::app_lock::DEFAULT_LOCK_MINUTES,
+            |p| p.lock_minutes,
+        ))
+    }
+
     pub fn link(&self, path: &str) -> String {
         format!("{}{}", self.cfg.public_url, path)
     }

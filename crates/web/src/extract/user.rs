@@ -38,11 +38,7 @@ async fn found(parts: &mut Parts, state: &AppState) -> Result<Found, PageError> 
                         lock: None,
                     })),
                     Some(lock) => {
-                        let minutes = state
-                            .store
-                            .practice()
-                            .await?
-                            .map_or(app_lock::DEFAULT_LOCK_MINUTES, |p| p.lock_minutes);
+                        let minutes = state.lock_minutes().await?;
                         let key = cookies::get(&parts.headers, cookies::UNLOCK)
                             .map(|t| state.tokens.hash("unlock", &t));
                         match app_lock::locked(

@@ -198,11 +198,7 @@ pub async fn lock_now_post(
 pub async fn status_get(State(state): State<AppState>, me: Session) -> PageResult {
     let body = match me.lock {
         Some(_) => {
-            let minutes = state
-                .store
-                .practice()
-                .await?
-                .map_or(app_lock::DEFAULT_LOCK_MINUTES, |p| p.lock_minutes);
+            let minutes = state.lock_minutes().await?;
             json!({ "lock_after_secs": minutes * 60 })
         }
         None => json!({}),

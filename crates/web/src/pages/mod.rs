@@ -176,6 +176,21 @@ pub fn see_other(to: &str, cookie: Option<HeaderValue>) -> Response {
     r
 }
 
+/// The signed-in person's password, asked again before a change that outlives the session
+/// (a passkey, an authenticator app, an API token).
+pub async fn confirm_password(
+    state: &AppState,
+    me: &spreekuur_domain::account::Account,
+    password: String,
+) -> Result<bool, PageError> {
+    let hash = state
+        .store
+        .account_for_login(me.email.as_str())
+        .await?
+        .and_then(|(_, h)| h);
+    Ok(verify_password(state, password, hash).await)
+}
+
 /// Hashes a password on a blocking thread (Argon2id takes tens of milliseconds of CPU).
 pub async fn hash_password(state: &AppState, password: String) -> Result<String, PageError> {
     let hasher = state.passwords.clone();

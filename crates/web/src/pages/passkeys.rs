@@ -21,7 +21,7 @@ use spreekuur_domain::{Error, PasskeyId, Timestamp, UserId};
 use spreekuur_i18n::Msgs;
 use zeroize::Zeroizing;
 
-use super::{see_other, start_session, verify_password};
+use super::{see_other, start_session};
 use crate::csrf::CsrfForm;
 use crate::error::{PageError, PageResult};
 use crate::extract::{Client, Device, Enrolling, LangPref, User};
@@ -167,12 +167,7 @@ pub async fn add_options_post(
         }
         Err(e) => return Err(e.into()),
     };
-    let hash = state
-        .store
-        .account_for_login(me.email.as_str())
-        .await?
-        .and_then(|(_, h)| h);
-    if !verify_password(&state, form.password, hash).await {
+    if !super::confirm_password(&state, &me, form.password).await? {
         return refuse(StatusCode::UNAUTHORIZED, t.tf_wrong_password);
     }
     let existing = state

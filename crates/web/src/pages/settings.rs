@@ -89,12 +89,7 @@ pub async fn token_post(
         }
     };
     // A token outlives the session it was made in: it takes the password, not just a session.
-    let hash = state
-        .store
-        .account_for_login(me.email.as_str())
-        .await?
-        .and_then(|(_, h)| h);
-    if !super::verify_password(&state, form.password, hash).await {
+    if !super::confirm_password(&state, me, form.password).await? {
         let q = Notice {
             notice: Some("token_password".into()),
             left: None,

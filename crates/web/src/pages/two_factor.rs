@@ -17,7 +17,7 @@ use spreekuur_domain::ports::{PendingStage, SessionDevice};
 use spreekuur_domain::{Error, Timestamp};
 use spreekuur_i18n::{Lang, Msgs, fill, time_of_day};
 
-use super::{NewSession, render, see_other, verify_password};
+use super::{NewSession, render, see_other};
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::{PageError, PageResult};
 use crate::extract::{Client, Enrolling, LangPref, User, cookies};
@@ -214,12 +214,7 @@ pub async fn setup_post(
 ) -> PageResult {
     let me = enrolling.account.clone();
     let t = lang.lang.msgs();
-    let hash = state
-        .store
-        .account_for_login(me.email.as_str())
-        .await?
-        .and_then(|(_, h)| h);
-    if !verify_password(&state, form.password, hash).await {
+    if !super::confirm_password(&state, &me, form.password).await? {
         return render(
             StatusCode::UNAUTHORIZED,
             &setup_page(
@@ -324,12 +319,7 @@ pub async fn disable_post(
     CsrfForm(form): CsrfForm<CodeForm>,
 ) -> PageResult {
     let now = state.clock.now();
-    let hash = state
-        .store
-        .account_for_login(me.email.as_str())
-        .await?
-        .and_then(|(_, h)| h);
-    let password_ok = verify_password(&state, form.password, hash).await;
+    let password_ok = super::confirm_password(&state, &me, form.password).await?;
     if !password_ok || !check_second_factor(&state, &me, &form.code, now).await? {
         state
             .store
