@@ -105,7 +105,7 @@ config! {
     database_max_connections: u32 = 10, "10";
     /// File holding the master key that wraps the data keys (created with mode 0600). Empty: <data_dir>/master.key.
     master_key_file: PathBuf = PathBuf::new(), "";
-    /// Directory of the local blob store (files, later). Empty: <data_dir>/blobs.
+    /// Directory of the local blob store (files sent in conversations, encrypted). Empty: <data_dir>/blobs.
     blob_dir: PathBuf = PathBuf::new(), "";
     /// Outgoing mail relay: smtp://[user:pass@]host[:port] (STARTTLS required; add ?tls=none for a local relay without TLS) or smtps://host[:port]. Empty: mail stays in the outbox and the Development mailbox shows it.
     smtp_url: String = String::new(), "";
@@ -129,6 +129,8 @@ config! {
     session_hours: u64 = 12, "12";
     /// Largest request body accepted, in bytes; larger requests get 413.
     max_body_bytes: u64 = 1_048_576, "1048576";
+    /// The largest file a person may send in a conversation, in MiB (uploads stream to the blob store; this is not bound by max_body_bytes).
+    max_file_mib: u64 = 100, "100";
     /// Seconds to let running requests finish after SIGTERM or Ctrl-C.
     shutdown_timeout_secs: u64 = 10, "10";
     /// Take the client address for the audit trail from X-Forwarded-For (only behind a reverse proxy you run).

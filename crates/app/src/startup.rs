@@ -19,7 +19,7 @@ use spreekuur_domain::audit::{Action, AuditRecord};
 use spreekuur_domain::ports::{AccountStore, LinkPurpose, NewLinkToken};
 use spreekuur_domain::{Clock, Timestamp};
 use spreekuur_mail::{OutboxWorker, SmtpConfig};
-use spreekuur_store::{Db, Live};
+use spreekuur_store::{Db, Live, LocalBlobs};
 use spreekuur_web::tls::{PeerAddr, TlsListener};
 use spreekuur_web::{AppState, WebConfig};
 use tokio::net::TcpListener;
@@ -189,7 +189,13 @@ impl Core {
             session_hours: cfg.session_hours as i64,
             dev_mailbox: smtp.is_none(),
             trust_forwarded_for: cfg.trust_forwarded_for,
+            max_file_bytes: cfg.max_file_mib.saturating_mul(1024 * 1024),
         };
+        let blobs = Arc::new(
+            LocalBlobs::open(&blob_dir)
+                .await
+                .map_err(|e| StartError::Other(e.to_string()))?,
+        );
         let state = AppState::new(
             db.clone(),
             Arc::new(SystemClock),
@@ -200,6 +206,7 @@ impl Core {
             metrics_handle(),
             Arc::new(Notify::new()),
             live,
+            blobs,
         );
         Ok(Self {
             cfg,
@@ -321,6 +328,21 @@ impl App {
                 None
             }
         };
+        // Uploads that died with a process leave a pending row or a temporary piece: removed
+        // once a day's grace has passed, checked at start and every hour.
+        let sweeper = {
+            let state = state.clone();
+            let cancel = cancel.child_token();
+            tokio::spawn(async move {
+                loop {
+                    spreekuur_web::files::sweep(&state).await;
+                    tokio::select! {
+                        () = cancel.cancelled() => break,
+                        () = tokio::time::sleep(Duration::from_secs(3600)) => {}
+                    }
+                }
+            })
+        };
         let router =
             spreekuur_web::router(state.clone()).into_make_service_with_connect_info::<PeerAddr>();
         let http_cancel = cancel.clone().cancelled_owned();
@@ -376,6 +398,7 @@ impl App {
         if let Some(w) = worker {
             let _ = w.await;
         }
+        sweeper.abort();
         db.close().await;
         tracing::info!("stopped");
         Ok(())

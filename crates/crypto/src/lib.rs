@@ -1,15 +1,18 @@
 //! Spreekuur's cryptography, without I/O: the key ring for encryption at rest, password hashing,
-//! single-use tokens and their keyed hashes, constant-time comparison.
+//! files encrypted as they stream, single-use tokens and their keyed hashes, constant-time
+//! comparison.
 //!
 //! Every choice here is a standard construction from the RustCrypto crates; nothing is invented.
 
 pub mod keyring;
 pub mod password;
+pub mod stream;
 pub mod token;
 pub mod totp;
 
 pub use keyring::{Aad, DataKey, KeyRing, KeyStatus, MasterKey};
 pub use password::PasswordHasher;
+pub use stream::{FileKey, StreamOpener, StreamSealer};
 pub use token::{TokenHasher, generate_token};
 
 /// Why a cryptographic operation failed. Deliberately coarse: a failed open says nothing about

@@ -35,6 +35,8 @@ pub struct Message {
     pub sent_at: Timestamp,
     /// The sender's own id for it, if their client gave one.
     pub client_id: Option<String>,
+    /// The file this message carries (its body is then empty).
+    pub file: Option<crate::file::Attachment>,
 }
 
 impl std::fmt::Debug for Message {

@@ -30,6 +30,9 @@ pub enum Error {
     /// Too many attempts: the user may try again at `until`.
     #[error("rate limited until {until:?}")]
     RateLimited { until: crate::Timestamp },
+    /// More bytes than allowed (a file over the limit).
+    #[error("too large (limit {max_bytes} bytes)")]
+    TooLarge { max_bytes: u64 },
     /// Wrong credentials; deliberately says nothing about which part was wrong.
     #[error("wrong credentials")]
     BadCredentials,

@@ -76,3 +76,7 @@ id_type!(
     /// A personal access token for the JSON API.
     TokenId
 );
+id_type!(
+    /// A file sent in a conversation.
+    FileId
+);

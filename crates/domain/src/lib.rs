@@ -9,6 +9,7 @@ pub mod audit;
 pub mod auth;
 pub mod conversation;
 pub mod error;
+pub mod file;
 pub mod ids;
 pub mod invitation;
 pub mod live;

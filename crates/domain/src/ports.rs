@@ -11,11 +11,12 @@ use crate::auth::app_lock::AppLock;
 use crate::auth::session_code::{CodeProblem, CodeState};
 use crate::auth::throttle::Throttle;
 use crate::conversation::{ConversationSummary, Message, Posted, Thread};
+use crate::file::{Attachment, FileKind, FileListing};
 use crate::invitation::{Invitation, NewInvitation};
 use crate::mail::{OutboxItem, Outgoing};
 use crate::{
-    ConversationId, Error, InvitationId, OutboxId, PasskeyId, StoreError, Timestamp, TokenId,
-    UserId,
+    ConversationId, Error, FileId, InvitationId, OutboxId, PasskeyId, StoreError, Timestamp,
+    TokenId, UserId,
 };
 
 /// What a single-use link is for.
@@ -686,6 +687,115 @@ pub trait ConversationStore: Send + Sync {
     async fn mark_read(&self, id: &ConversationId, reader: &UserId, seq: i64) -> Result<(), Error>;
 }
 
+/// How an upload starts.
+pub enum FileStart {
+    /// A new file: its id and its own key (raw, to encrypt the content with; the store keeps
+    /// it only sealed by the key ring).
+    New {
+        id: FileId,
+        key: zeroize::Zeroizing<Vec<u8>>,
+    },
+    /// The uploader already sent a file with this client id: that message (a retry).
+    Retry(Box<Posted>),
+}
+
+impl std::fmt::Debug for FileStart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FileStart::New { id, .. } => write!(f, "New({id:?})"),
+            FileStart::Retry(p) => write!(f, "Retry({:?})", p.message.id),
+        }
+    }
+}
+
+/// A file a member may read: what it is, where it was sent, and its key.
+pub struct OpenedFile {
+    pub file: Attachment,
+    pub conversation: ConversationId,
+    pub key: zeroize::Zeroizing<Vec<u8>>,
+}
+
+/// Files sent in conversations: metadata and keys in the database, content in the blob store.
+/// A file is pending (seen by nobody) from its start until the message that carries it is
+/// committed; pending files left behind by a failed or cut-off upload are removed.
+#[async_trait]
+pub trait FileStore: Send + Sync {
+    /// Starts an upload by a member of the conversation (`NotFound` for anyone else).
+    async fn begin_file(
+        &self,
+        conversation: &ConversationId,
+        uploader: &UserId,
+        name: &str,
+        client_id: Option<&str>,
+        now: Timestamp,
+    ) -> Result<FileStart, Error>;
+    /// The content is in the blob store: posts the message that carries the file, in one
+    /// transaction with its audit record.
+    async fn commit_file(
+        &self,
+        file: &FileId,
+        uploader: &Account,
+        content_type: &str,
+        kind: FileKind,
+        size: u64,
+        client_id: Option<&str>,
+        now: Timestamp,
+        client: &str,
+    ) -> Result<Posted, Error>;
+    /// Forgets a pending file (an upload that failed or was cancelled).
+    async fn abandon_file(&self, file: &FileId) -> Result<(), StoreError>;
+    /// A file for a member of its conversation, on record in the audit trail (every download
+    /// and preview); `NotFound` for anyone else and for pending files.
+    async fn open_file(
+        &self,
+        file: &FileId,
+        reader: &Account,
+        client: &str,
+        now: Timestamp,
+    ) -> Result<OpenedFile, Error>;
+    /// The files in the user's conversations, newest first, optionally of one conversation
+    /// and one kind.
+    async fn files_for(
+        &self,
+        user: &UserId,
+        conversation: Option<&ConversationId>,
+        kind: Option<FileKind>,
+        limit: i64,
+    ) -> Result<Vec<FileListing>, Error>;
+    /// Pending files started before `before` (their upload died with its process).
+    async fn stale_files(&self, before: Timestamp) -> Result<Vec<FileId>, StoreError>;
+}
+
+/// Where file content lives: a local directory now, S3-compatible storage later. Blobs are
+/// written once, in pieces, and become visible under their key only when committed.
+#[async_trait]
+pub trait BlobStore: Send + Sync {
+    /// A new blob under `key`, written in pieces. Dropped without `commit`, it leaves nothing.
+    async fn create(&self, key: &str) -> Result<Box<dyn BlobWriter>, StoreError>;
+    /// Reads a committed blob.
+    async fn open(&self, key: &str) -> Result<Box<dyn BlobReader>, StoreError>;
+    /// Removes a blob; removing one that is not there is not an error.
+    async fn delete(&self, key: &str) -> Result<(), StoreError>;
+    /// Removes uncommitted pieces last written before `before` (a process that died
+    /// mid-write); returns how many.
+    async fn sweep(&self, before: Timestamp) -> Result<usize, StoreError>;
+}
+
+/// A blob being written.
+#[async_trait]
+pub trait BlobWriter: Send {
+    async fn write(&mut self, data: &[u8]) -> Result<(), StoreError>;
+    /// Makes the blob durable and visible under its key.
+    async fn commit(self: Box<Self>) -> Result<(), StoreError>;
+}
+
+/// A blob being read.
+#[async_trait]
+pub trait BlobReader: Send {
+    /// Reads up to `buf.len()` bytes; 0 at the end.
+    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, StoreError>;
+}
+
 /// The transactional outbox of e-mail.
 #[async_trait]
 pub trait OutboxStore: Send + Sync {
@@ -741,6 +851,7 @@ pub trait Store:
     + PasskeyStore
     + AccountAdminStore
     + ApiTokenStore
+    + FileStore
     + HealthStore
 {
 }
@@ -758,6 +869,7 @@ impl<T> Store for T where
         + PasskeyStore
         + AccountAdminStore
         + ApiTokenStore
+        + FileStore
         + HealthStore
 {
 }

@@ -171,6 +171,8 @@ catalogue! {
     messenger_title, conversations_empty, conversation_choose, message_placeholder, message_label,
     message_send, message_empty, message_sent_at, message_you, conversation_with, conversation_messages,
     conversations_list, message_too_long,
+    // files
+    file_attach, file_attach_hint, file_uploading, file_progress, file_cancel, file_cancelled, file_sent, file_failed, file_too_large, file_mismatch, file_empty, file_name, file_open, file_download, file_preview, file_kind_image, file_kind_pdf, file_kind_document, file_kind_other, files_title, files_intro, files_filter, files_filter_all, files_filter_image, files_filter_pdf, files_filter_document, files_filter_other, files_filter_submit, files_empty, files_none_of_kind, files_col_file, files_col_conversation, files_col_sender, files_col_date, files_col_size, files_list,
     // staff administration
     staff_title, staff_intro, staff_add, staff_first_name, staff_last_name, staff_email, staff_role,
     staff_added, staff_active, staff_inactive, staff_deactivate, staff_activate, staff_status,
@@ -359,6 +361,25 @@ pub fn opening(lang: Lang, weekday: usize, month: u32, day: u32, minute: u16) ->
     )
 }
 
+/// A file size as people read it: "840 bytes", "12 kB", "1,5 MB" / "1.5 MB" (decimal units,
+/// as file managers show them).
+pub fn file_size(lang: Lang, bytes: u64) -> String {
+    const UNITS: [(u64, &str); 3] = [(1_000_000_000, "GB"), (1_000_000, "MB"), (1_000, "kB")];
+    for (unit, name) in UNITS {
+        if bytes >= unit {
+            let tenths = (bytes * 10 + unit / 2) / unit;
+            let text = if tenths >= 100 || tenths.is_multiple_of(10) {
+                format!("{}", (tenths + 5) / 10)
+            } else {
+                let sep = if lang == Lang::Nl { ',' } else { '.' };
+                format!("{}{sep}{}", tenths / 10, tenths % 10)
+            };
+            return format!("{text} {name}");
+        }
+    }
+    format!("{bytes} bytes")
+}
+
 /// "14:05".
 pub fn time_of_day(ms: i64) -> String {
     local(ms)
@@ -377,5 +398,16 @@ mod date_tests {
         assert_eq!(date(Lang::Nl, ms), "2 juli 2026");
         assert_eq!(date_time(Lang::En, ms), "2 July 2026, 00:30");
         assert_eq!(time_of_day(ms), "00:30");
+    }
+
+    #[test]
+    fn file_sizes_read_naturally() {
+        assert_eq!(file_size(Lang::Nl, 840), "840 bytes");
+        assert_eq!(file_size(Lang::Nl, 12_300), "12 kB");
+        assert_eq!(file_size(Lang::Nl, 1_540_000), "1,5 MB");
+        assert_eq!(file_size(Lang::En, 1_540_000), "1.5 MB");
+        assert_eq!(file_size(Lang::En, 2_000_000), "2 MB");
+        assert_eq!(file_size(Lang::Nl, 104_857_600), "105 MB");
+        assert_eq!(file_size(Lang::Nl, 1_073_741_824), "1,1 GB");
     }
 }

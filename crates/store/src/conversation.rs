@@ -8,8 +8,9 @@ use spreekuur_domain::audit::{Action, AuditRecord};
 use spreekuur_domain::conversation::{
     ConversationSummary, Message, Posted, Thread, parse_body, parse_client_id,
 };
+use spreekuur_domain::file::{Attachment, FileKind};
 use spreekuur_domain::ports::ConversationStore;
-use spreekuur_domain::{ConversationId, Error, MessageId, StoreError, Timestamp, UserId};
+use spreekuur_domain::{ConversationId, Error, FileId, MessageId, StoreError, Timestamp, UserId};
 use sqlx::{AnyConnection, Row};
 
 use crate::{Db, audit, db_err, internal, is_unique_violation};
@@ -106,13 +107,16 @@ impl From<InsertError> for StoreError {
     }
 }
 
-/// Stores a message (sealed) at the conversation's next position; the sender has read up to it.
+/// Stores a message (sealed) at the conversation's next position, with the file it carries if
+/// any; the sender has read up to it.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn insert_message(
     db: &Db,
     conn: &mut AnyConnection,
     conversation: &ConversationId,
     sender: &UserId,
     body: &str,
+    file: Option<&FileId>,
     client_id: Option<&str>,
     now: Timestamp,
 ) -> Result<(MessageId, i64), InsertError> {
@@ -126,7 +130,7 @@ pub(crate) async fn insert_message(
         .fetch_one(&mut *conn)
         .await?;
     let seq: i64 = row.try_get("last_seq")?;
-    sqlx::query("INSERT INTO messages (id, conversation_id, seq, sender_id, body, created_at, client_id) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+    sqlx::query("INSERT INTO messages (id, conversation_id, seq, sender_id, body, created_at, client_id, file_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
         .bind(id.as_str())
         .bind(conversation.as_str())
         .bind(seq)
@@ -134,6 +138,7 @@ pub(crate) async fn insert_message(
         .bind(sealed)
         .bind(now.millis())
         .bind(client_id.map(str::to_string))
+        .bind(file.map(|f| f.as_str().to_string()))
         .execute(&mut *conn)
         .await?;
     sqlx::query("UPDATE conversation_members SET last_read_seq = $1 WHERE conversation_id = $2 AND user_id = $3")
@@ -145,10 +150,36 @@ pub(crate) async fn insert_message(
     Ok((id, seq))
 }
 
-const MESSAGE_COLUMNS: &str =
-    "m.id, m.seq, m.sender_id, m.body, m.created_at, m.client_id, u.first_name, u.last_name";
+pub(crate) const MESSAGE_COLUMNS: &str = "m.id, m.seq, m.sender_id, m.body, m.created_at, m.client_id, u.first_name, u.last_name,
+     f.id AS file_id, f.name AS file_name, f.size AS file_size, f.content_type AS file_type, f.kind AS file_kind";
+/// Messages with their sender and the file they carry.
+pub(crate) const MESSAGE_FROM: &str =
+    "messages m JOIN users u ON u.id = m.sender_id LEFT JOIN files f ON f.id = m.file_id";
 
 impl Db {
+    /// The file columns of a row (prefixed `file_`), opened.
+    pub(crate) fn attachment_from_row(
+        &self,
+        r: &sqlx::any::AnyRow,
+    ) -> Result<Option<Attachment>, Error> {
+        let Some(fid) = r
+            .try_get::<Option<String>, _>("file_id")
+            .map_err(internal)?
+        else {
+            return Ok(None);
+        };
+        let name: Vec<u8> = r.try_get("file_name").map_err(internal)?;
+        let kind: String = r.try_get("file_kind").map_err(internal)?;
+        Ok(Some(Attachment {
+            name: self.open("files", "name", &fid, &name)?,
+            id: FileId::from_stored(fid),
+            size: u64::try_from(r.try_get::<i64, _>("file_size").map_err(internal)?)
+                .unwrap_or_default(),
+            content_type: r.try_get("file_type").map_err(internal)?,
+            kind: FileKind::parse(&kind).unwrap_or(FileKind::Other),
+        }))
+    }
+
     fn message_from_row(
         &self,
         conversation: &ConversationId,
@@ -157,6 +188,7 @@ impl Db {
         let mid: String = r.try_get("id").map_err(internal)?;
         let sealed: Vec<u8> = r.try_get("body").map_err(internal)?;
         Ok(Message {
+            file: self.attachment_from_row(r)?,
             body: self.open("messages", "body", &mid, &sealed)?,
             id: MessageId::from_stored(mid),
             conversation: conversation.clone(),
@@ -173,7 +205,7 @@ impl Db {
     }
 
     /// The message `sender` stored earlier under `client_id`, if any.
-    async fn by_client_id(
+    pub(crate) async fn by_client_id(
         &self,
         conn: &mut AnyConnection,
         conversation: &ConversationId,
@@ -181,7 +213,7 @@ impl Db {
         client_id: &str,
     ) -> Result<Option<Message>, Error> {
         let sql = format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN users u ON u.id = m.sender_id
+            "SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM}
               WHERE m.conversation_id = $1 AND m.sender_id = $2 AND m.client_id = $3"
         );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -197,7 +229,7 @@ impl Db {
 }
 
 /// The members of a conversation who are still in it: (id, role, display name).
-async fn members(
+pub(crate) async fn members(
     conn: &mut AnyConnection,
     id: &ConversationId,
 ) -> Result<Vec<(UserId, Role, String)>, StoreError> {
@@ -225,7 +257,7 @@ async fn members(
         .collect()
 }
 
-fn title_for(viewer: &UserId, members: &[(UserId, Role, String)]) -> String {
+pub(crate) fn title_for(viewer: &UserId, members: &[(UserId, Role, String)]) -> String {
     members
         .iter()
         .filter(|(id, _, _)| id != viewer)
@@ -235,7 +267,7 @@ fn title_for(viewer: &UserId, members: &[(UserId, Role, String)]) -> String {
 }
 
 /// The patient in a conversation, for the audit record of a staff member's access.
-fn patient_of(members: &[(UserId, Role, String)]) -> Option<&UserId> {
+pub(crate) fn patient_of(members: &[(UserId, Role, String)]) -> Option<&UserId> {
     members
         .iter()
         .find(|(_, r, _)| *r == Role::Patient)
@@ -243,7 +275,7 @@ fn patient_of(members: &[(UserId, Role, String)]) -> Option<&UserId> {
 }
 
 /// Checks membership inside a transaction: the current members, or `NotFound`.
-async fn members_of(
+pub(crate) async fn members_of(
     conn: &mut AnyConnection,
     id: &ConversationId,
     user: &UserId,
@@ -385,7 +417,7 @@ impl ConversationStore for Db {
             _ => 0,
         };
         let sql = format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN users u ON u.id = m.sender_id
+            "SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM}
               WHERE m.conversation_id = $1 ORDER BY m.seq"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -443,6 +475,7 @@ impl ConversationStore for Db {
             id,
             &sender.id,
             &body,
+            None,
             client_id.as_deref(),
             now,
         )
@@ -482,6 +515,7 @@ impl ConversationStore for Db {
                 body,
                 sent_at: now,
                 client_id,
+                file: None,
             },
             created: true,
         })
@@ -497,7 +531,7 @@ impl ConversationStore for Db {
         let mut conn = self.pool.acquire().await.map_err(internal)?;
         members_of(&mut conn, id, reader).await?;
         let sql = format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN users u ON u.id = m.sender_id
+            "SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM}
               WHERE m.conversation_id = $1 AND m.seq > $2 ORDER BY m.seq LIMIT $3"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))

@@ -100,7 +100,7 @@ impl Db {
     ) -> Result<ConversationId, Error> {
         let (conv, _) = direct_conversation(conn, &inv.inviter, patient, now).await?;
         if let Some(note) = inv.note.as_deref().filter(|n| !n.is_empty()) {
-            insert_message(self, conn, &conv, &inv.inviter, note, None, now)
+            insert_message(self, conn, &conv, &inv.inviter, note, None, None, now)
                 .await
                 .map_err(StoreError::from)?;
         }

@@ -8,7 +8,9 @@ mod account_admin;
 mod api_token;
 mod audit;
 pub mod backend;
+mod blob;
 mod conversation;
+mod file;
 mod invitation;
 mod live;
 mod outbox;
@@ -30,6 +32,7 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{AnyPool, Row};
 
 pub use backend::Backend;
+pub use blob::LocalBlobs;
 pub use live::Live;
 
 /// Why the store could not be opened. Shown to the operator at start-up.
@@ -122,6 +125,11 @@ fn migrations(backend: Backend) -> Vec<Migration> {
                 "direct key",
                 include_str!("../migrations/sqlite/0011_direct_key.sql"),
             ),
+            (
+                12,
+                "files",
+                include_str!("../migrations/sqlite/0012_files.sql"),
+            ),
         ],
         Backend::Postgres => &[
             (
@@ -178,6 +186,11 @@ fn migrations(backend: Backend) -> Vec<Migration> {
                 11,
                 "direct key",
                 include_str!("../migrations/postgres/0011_direct_key.sql"),
+            ),
+            (
+                12,
+                "files",
+                include_str!("../migrations/postgres/0012_files.sql"),
             ),
         ],
     };

@@ -51,6 +51,7 @@ pub(crate) fn status(err: &Error) -> StatusCode {
         Error::Expired | Error::Used => StatusCode::GONE,
         Error::Conflict(_) => StatusCode::CONFLICT,
         Error::BadCredentials => StatusCode::UNAUTHORIZED,
+        Error::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
         Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
@@ -65,6 +66,7 @@ fn page(err: &Error) -> ErrorPage {
         Error::Used => ("error_title", "link_used", None),
         Error::Conflict(reason) => ("error_title", *reason, None),
         Error::BadCredentials => ("error_title", "login_failed", None),
+        Error::TooLarge { .. } => ("error_title", "error_too_large", None),
         Error::RateLimited { .. } => ("error_title", "error_rate_limited", None),
         Error::Internal(cause) => ("error_title", "error_generic", Some(cause.clone())),
     };

@@ -9,6 +9,7 @@ pub mod api;
 mod csrf;
 mod error;
 mod extract;
+pub mod files;
 mod layout;
 mod middleware;
 mod pages;
@@ -179,6 +180,9 @@ pub fn router(state: AppState) -> Router {
             "/messenger/{id}",
             get(pages::messenger::conversation_get).post(pages::messenger::conversation_post),
         )
+        .route("/messenger/{id}/files", post(pages::files::upload_post))
+        .route("/files", get(pages::files::files_get))
+        .route("/files/{id}", get(pages::files::file_get))
         .route(
             "/staff",
             get(pages::staff::staff_get).post(pages::staff::staff_post),

@@ -74,6 +74,8 @@ enum ServerFrame<'a> {
         body: &'a str,
         sent_at: i64,
         client_id: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        file: Option<crate::api::files::FileOut>,
     },
     Ack {
         client_id: &'a str,
@@ -592,6 +594,7 @@ fn message_frame(m: &Message) -> ServerFrame<'_> {
         body: &m.body,
         sent_at: m.sent_at.millis(),
         client_id: m.client_id.as_deref(),
+        file: m.file.as_ref().map(crate::api::files::FileOut::from),
     }
 }
 

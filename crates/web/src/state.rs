@@ -7,7 +7,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use spreekuur_crypto::{KeyRing, PasswordHasher, TokenHasher};
 use spreekuur_domain::Clock;
 use spreekuur_domain::live::LiveBus;
-use spreekuur_domain::ports::Store;
+use spreekuur_domain::ports::{BlobStore, Store};
 use tokio::sync::Notify;
 
 use crate::webauthn::RelyingParty;
@@ -28,6 +28,8 @@ pub struct WebConfig {
     pub dev_mailbox: bool,
     /// Take the client address from `X-Forwarded-For` (only behind a trusted reverse proxy).
     pub trust_forwarded_for: bool,
+    /// The largest file a person may send, in bytes.
+    pub max_file_bytes: u64,
 }
 
 impl WebConfig {
@@ -55,6 +57,8 @@ pub struct AppState {
     pub api_rate: Arc<crate::api::RateCounter>,
     /// The passkey relying party; None when the public URL is an IP address.
     pub passkeys: Option<Arc<RelyingParty>>,
+    /// Where file content lives (encrypted).
+    pub blobs: Arc<dyn BlobStore>,
     ready: Arc<AtomicBool>,
 }
 
@@ -70,11 +74,13 @@ impl AppState {
         metrics: Option<PrometheusHandle>,
         mail_wake: Arc<Notify>,
         live: Arc<dyn LiveBus>,
+        blobs: Arc<dyn BlobStore>,
     ) -> Self {
         let passkeys = RelyingParty::for_public_url(&cfg.public_url).map(Arc::new);
         Self {
             api_rate: Arc::default(),
             live,
+            blobs,
             passkeys,
             store,
             clock,

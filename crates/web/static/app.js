@@ -280,12 +280,17 @@ function liveMessenger() {
     time.className = 'time';
     time.textContent = when.format(new Date(m.sent_at));
     meta.append(sender, ' ', time);
-    const text = document.createElement('div');
-    text.className = 'body';
-    m.body.split('\n').forEach((line, i) => {
-      if (i > 0) text.append(document.createElement('br'));
-      text.append(line);
-    });
+    let text;
+    if (m.file) {
+      text = fileCard(m.file, root.dataset.lang);
+    } else {
+      text = document.createElement('div');
+      text.className = 'body';
+      m.body.split('\n').forEach((line, i) => {
+        if (i > 0) text.append(document.createElement('br'));
+        text.append(line);
+      });
+    }
     li.append(meta, text);
     if (mine) {
       const status = document.createElement('p');
@@ -367,6 +372,164 @@ function liveMessenger() {
   connect();
 }
 
+// A file size as the server writes it: "840 bytes", "12 kB", "1,5 MB".
+function fileSize(lang, bytes) {
+  const units = [[1e9, 'GB'], [1e6, 'MB'], [1e3, 'kB']];
+  for (const [unit, name] of units) {
+    if (bytes >= unit) {
+      const tenths = Math.round((bytes * 10) / unit);
+      const text = tenths >= 100 || tenths % 10 === 0 ? String(Math.round(tenths / 10))
+        : `${Math.floor(tenths / 10)}${lang === 'en' ? '.' : ','}${tenths % 10}`;
+      return `${text} ${name}`;
+    }
+  }
+  return `${bytes} bytes`;
+}
+
+// The card of a file that arrived live: a preview for images, name, kind and size, download.
+function fileCard(f, lang) {
+  const box = document.getElementById('attach');
+  const d = box ? box.dataset : {};
+  const inline = ['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'application/pdf'].includes(f.content_type);
+  const card = document.createElement('div');
+  card.className = 'file-card';
+  if (f.kind === 'image' && inline) {
+    const a = document.createElement('a');
+    a.href = `/files/${f.id}`;
+    a.target = '_blank';
+    a.rel = 'noopener';
+    a.className = 'preview';
+    const img = document.createElement('img');
+    img.src = `/files/${f.id}`;
+    img.alt = f.name;
+    a.append(img);
+    card.append(a);
+  }
+  const name = document.createElement('p');
+  name.className = 'file-name';
+  name.textContent = f.name;
+  const meta = document.createElement('p');
+  meta.className = 'file-meta';
+  const kinds = { image: d.kindImage, pdf: d.kindPdf, document: d.kindDocument, other: d.kindOther };
+  meta.textContent = `${kinds[f.kind] || d.kindOther || ''}, ${fileSize(lang, f.size)}`;
+  const actions = document.createElement('p');
+  actions.className = 'file-actions';
+  const link = (href, label, extra) => {
+    const a = document.createElement('a');
+    a.href = href;
+    a.textContent = label;
+    const hidden = document.createElement('span');
+    hidden.className = 'visually-hidden';
+    hidden.textContent = ` ${f.name}`;
+    a.append(hidden);
+    Object.assign(a, extra);
+    return a;
+  };
+  const download = link(`/files/${f.id}?download=1`, d.download || 'Download', {});
+  download.setAttribute('download', '');
+  actions.append(download);
+  if (inline) actions.append(' · ', link(`/files/${f.id}`, d.open || 'Open', { target: '_blank', rel: 'noopener' }));
+  card.append(name, meta, actions);
+  return card;
+}
+
+// The paperclip: one or more files, each with a progress bar and a cancel button; files
+// dropped on the conversation go the same way. Without a live socket the page reloads to show
+// the file.
+function attachments() {
+  const box = document.getElementById('attach');
+  if (!box || !window.XMLHttpRequest) return;
+  const d = box.dataset;
+  const input = document.getElementById('file-input');
+  const button = document.getElementById('attach-button');
+  const list = document.getElementById('uploads');
+  const status = document.getElementById('upload-status');
+  const root = document.getElementById('messenger');
+  const max = Number(d.max);
+  box.hidden = false;
+  const fill = (text, values) => Object.entries(values).reduce((t, [k, v]) => t.split(`{${k}}`).join(v), text);
+  const newId = () => (window.crypto && crypto.randomUUID ? crypto.randomUUID()
+    : Array.from({ length: 4 }, () => Math.random().toString(36).slice(2)).join(''));
+  const problem = (li, text) => {
+    li.replaceChildren();
+    li.className = 'upload failed';
+    const p = document.createElement('p');
+    p.className = 'alert error';
+    p.setAttribute('role', 'alert');
+    p.textContent = text;
+    li.append(p);
+  };
+  const send = (file) => {
+    const li = document.createElement('li');
+    li.className = 'upload';
+    list.append(li);
+    if (file.size > max) {
+      problem(li, fill(d.tooLarge, { name: file.name, max: d.maxText }));
+      return;
+    }
+    const label = document.createElement('span');
+    label.className = 'upload-name';
+    label.textContent = fill(d.uploading, { name: file.name });
+    const bar = document.createElement('progress');
+    bar.max = 100;
+    bar.value = 0;
+    bar.setAttribute('aria-label', `${d.progress} ${file.name}`);
+    const cancel = document.createElement('button');
+    cancel.type = 'button';
+    cancel.className = 'button secondary small';
+    cancel.textContent = d.cancel;
+    cancel.setAttribute('aria-label', `${d.cancel} ${file.name}`);
+    li.append(label, bar, cancel);
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', `/messenger/${d.conversation}/files?name=${encodeURIComponent(file.name)}&client_id=${newId()}`);
+    xhr.setRequestHeader('X-CSRF-Token', d.csrf);
+    xhr.upload.addEventListener('progress', (e) => {
+      if (e.lengthComputable) bar.value = Math.floor((e.loaded * 100) / e.total);
+    });
+    xhr.addEventListener('load', () => {
+      let answer = {};
+      try { answer = JSON.parse(xhr.responseText); } catch { answer = {}; }
+      if (xhr.status === 200 || xhr.status === 201) {
+        li.remove();
+        status.textContent = answer.message || '';
+        if (root.dataset.live !== 'open') location.reload();
+      } else {
+        problem(li, answer.message || fill(d.failed, { name: file.name }));
+      }
+    });
+    xhr.addEventListener('error', () => problem(li, fill(d.failed, { name: file.name })));
+    cancel.addEventListener('click', () => {
+      xhr.abort();
+      li.remove();
+      status.textContent = fill(d.cancelled, { name: file.name });
+      button.focus();
+    });
+    xhr.send(file);
+  };
+  button.addEventListener('click', () => input.click());
+  input.addEventListener('change', () => {
+    Array.from(input.files || []).forEach(send);
+    input.value = '';
+  });
+  const zone = root.querySelector('section.conversation');
+  if (zone) {
+    zone.addEventListener('dragover', (e) => {
+      if (!e.dataTransfer || !Array.from(e.dataTransfer.types || []).includes('Files')) return;
+      e.preventDefault();
+      zone.classList.add('dragging');
+    });
+    zone.addEventListener('dragleave', (e) => {
+      if (!zone.contains(e.relatedTarget)) zone.classList.remove('dragging');
+    });
+    zone.addEventListener('drop', (e) => {
+      if (!e.dataTransfer || !e.dataTransfer.files.length) return;
+      e.preventDefault();
+      zone.classList.remove('dragging');
+      Array.from(e.dataTransfer.files).forEach(send);
+    });
+  }
+}
+
 // "Print de back-upcodes".
 function printCodes() {
   const button = document.getElementById('print-codes');
@@ -384,4 +547,5 @@ document.addEventListener('DOMContentLoaded', () => {
   passkeys();
   appLock();
   liveMessenger();
+  attachments();
 });

@@ -58,6 +58,9 @@ pub enum Action {
     TokenCreated,
     TokenRevoked,
     AccountCreatedByApi,
+    FileSent,
+    /// A file downloaded or previewed.
+    FileRead,
 }
 
 impl Action {
@@ -110,6 +113,8 @@ impl Action {
             Action::TokenCreated => "api_token.created",
             Action::TokenRevoked => "api_token.revoked",
             Action::AccountCreatedByApi => "account.created_by_api",
+            Action::FileSent => "file.sent",
+            Action::FileRead => "file.read",
         }
     }
 }

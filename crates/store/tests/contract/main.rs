@@ -10,6 +10,7 @@ mod account;
 mod app_lock;
 mod audit;
 mod conversation;
+mod file;
 mod invitation;
 mod outbox;
 mod passkey;

@@ -71,6 +71,10 @@ pub struct MessageOut {
     sent_at: i64,
     /// The sender's idempotency key for it, if one was given.
     client_id: Option<String>,
+    /// The file this message carries (its body is then empty); download it from
+    /// `/api/v1/files/{id}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file: Option<super::files::FileOut>,
 }
 
 impl From<&Message> for MessageOut {
@@ -84,6 +88,7 @@ impl From<&Message> for MessageOut {
             body: m.body.clone(),
             sent_at: m.sent_at.millis(),
             client_id: m.client_id.clone(),
+            file: m.file.as_ref().map(super::files::FileOut::from),
         }
     }
 }

@@ -5,6 +5,7 @@
 //! the annotations on the handlers and types below.
 
 mod conversations;
+pub(crate) mod files;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -40,6 +41,12 @@ pub fn router() -> Router<AppState> {
             "/api/v1/conversations/{id}/messages",
             get(conversations::messages).post(conversations::send),
         )
+        .route(
+            "/api/v1/conversations/{id}/files",
+            axum::routing::post(files::upload),
+        )
+        .route("/api/v1/files", get(files::list))
+        .route("/api/v1/files/{id}", get(files::download))
 }
 
 #[derive(OpenApi)]
@@ -56,7 +63,10 @@ pub fn router() -> Router<AppState> {
         conversations::list,
         conversations::open,
         conversations::messages,
-        conversations::send
+        conversations::send,
+        files::upload,
+        files::list,
+        files::download
     ),
     components(schemas(
         ApiError,
@@ -66,7 +76,9 @@ pub fn router() -> Router<AppState> {
         conversations::OpenConversation,
         conversations::MessageOut,
         conversations::MessagePage,
-        conversations::NewMessage
+        conversations::NewMessage,
+        files::FileOut,
+        files::FileListingOut
     ))
 )]
 pub struct ApiDoc;
@@ -85,7 +97,7 @@ pub struct ApiError {
 #[derive(Serialize, ToSchema)]
 pub struct ErrorBody {
     /// A stable code: `unauthorized`, `not_found`, `invalid`, `forbidden`, `rate_limited`,
-    /// `internal`.
+    /// `too_large`, `conflict`, `internal`.
     code: &'static str,
     /// What went wrong, in English.
     message: String,
@@ -116,6 +128,11 @@ impl IntoResponse for ApiFailure {
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid",
                 format!("{field}: {reason}"),
+            ),
+            Error::TooLarge { max_bytes } => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!("larger than this server accepts ({max_bytes} bytes)"),
             ),
             Error::BadCredentials => (
                 StatusCode::UNAUTHORIZED,

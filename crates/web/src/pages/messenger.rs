@@ -49,6 +49,8 @@ pub struct MessageView {
     mine: bool,
     /// "verzonden" or "gelezen", under one's own messages.
     status: &'static str,
+    /// The file this message carries.
+    file: Option<super::files::FileView>,
 }
 
 #[derive(Template)]
@@ -69,6 +71,11 @@ struct MessengerPage {
     closed: Option<(String, String)>,
     /// The name filter over the list.
     filter: String,
+    /// "Bestanden tot 100 MB." under the paperclip.
+    attach_hint: String,
+    /// The largest file, in bytes (the page's script checks before sending), and as text.
+    max_file_bytes: u64,
+    max_file_text: String,
 }
 
 #[derive(Deserialize)]
@@ -123,6 +130,10 @@ fn message_views(lang: Lang, me: &Account, msgs: &[Message], read_up_to: i64) ->
             when: date_time(lang, m.sent_at.millis()),
             lines: m.body.lines().map(str::to_string).collect(),
             mine: m.sender == me.id,
+            file: m
+                .file
+                .as_ref()
+                .map(|f| super::files::FileView::new(lang, f)),
         })
         .collect()
 }
@@ -192,6 +203,9 @@ pub async fn messenger_get(
         client_id: String::new(),
         closed: None,
         filter: q.q,
+        attach_hint: String::new(),
+        max_file_bytes: state.cfg.max_file_bytes,
+        max_file_text: String::new(),
     };
     render(StatusCode::OK, &page)
 }
@@ -242,6 +256,15 @@ async fn conversation_page(
             None
         },
         filter: String::new(),
+        attach_hint: fill(
+            t.file_attach_hint,
+            &[(
+                "max",
+                &spreekuur_i18n::file_size(lang, state.cfg.max_file_bytes),
+            )],
+        ),
+        max_file_bytes: state.cfg.max_file_bytes,
+        max_file_text: spreekuur_i18n::file_size(lang, state.cfg.max_file_bytes),
     };
     render(
         if error.is_some() {

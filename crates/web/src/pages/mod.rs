@@ -5,6 +5,7 @@ pub mod app_lock;
 pub mod assets;
 pub mod dev_mailbox;
 pub mod enrol;
+pub mod files;
 pub mod health;
 pub mod home;
 pub mod invitation;

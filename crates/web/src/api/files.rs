@@ -1,0 +1,197 @@
+//! Files over the API: send one into a conversation (the request body is the file, streamed),
+//! list the files of the token's conversations, download one. Same rules as the pages: members
+//! only, the content decides the type, every download on record.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use spreekuur_domain::file::{Attachment, FileKind, FileListing};
+use spreekuur_domain::{ConversationId, Error, FileId};
+use utoipa::{IntoParams, ToSchema};
+
+use super::conversations::MessageOut;
+use super::{ApiResult, TokenUser};
+use crate::extract::Client;
+use crate::files::{Disposition, Upload};
+use crate::state::AppState;
+
+/// A file attached to a message.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FileOut {
+    id: String,
+    name: String,
+    /// Bytes.
+    size: u64,
+    /// The media type of the content, as the server recognised it (not as the sender claimed).
+    content_type: String,
+    /// `image`, `pdf`, `document` or `other`.
+    kind: &'static str,
+}
+
+impl From<&Attachment> for FileOut {
+    fn from(a: &Attachment) -> Self {
+        Self {
+            id: a.id.to_string(),
+            name: a.name.clone(),
+            size: a.size,
+            content_type: a.content_type.clone(),
+            kind: a.kind.as_str(),
+        }
+    }
+}
+
+/// A file in one of the token's conversations.
+#[derive(Serialize, ToSchema)]
+pub struct FileListingOut {
+    file: FileOut,
+    conversation: String,
+    conversation_title: String,
+    sender_name: String,
+    /// Milliseconds since 1970 (UTC).
+    sent_at: i64,
+}
+
+impl From<&FileListing> for FileListingOut {
+    fn from(l: &FileListing) -> Self {
+        Self {
+            file: FileOut::from(&l.file),
+            conversation: l.conversation.to_string(),
+            conversation_title: l.conversation_title.clone(),
+            sender_name: l.sender_name.clone(),
+            sent_at: l.sent_at.millis(),
+        }
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct UploadQuery {
+    /// The file's name (shown to the other members).
+    name: String,
+}
+
+/// Sends a file into a conversation. The request body is the file itself (not multipart); it
+/// streams to encrypted storage. The content decides the type: a body whose name or
+/// Content-Type promises an image or PDF but holds something else is refused (422).
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/files",
+    params(
+        ("id" = String, Path, description = "conversation id"),
+        UploadQuery,
+        ("Idempotency-Key" = Option<String>, Header, description = "the client's own id for this message"),
+    ),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "the file"),
+    responses(
+        (status = 201, description = "stored, as a message carrying the file", body = MessageOut),
+        (status = 200, description = "stored earlier under this Idempotency-Key", body = MessageOut),
+        (status = 404, body = super::ApiError),
+        (status = 413, description = "larger than the server's max_file_mib", body = super::ApiError),
+        (status = 422, description = "empty, no usable name, or content that is not what it claims", body = super::ApiError),
+    ))]
+pub async fn upload(
+    State(state): State<AppState>,
+    Client(client): Client,
+    user: TokenUser,
+    Path(id): Path<String>,
+    Query(q): Query<UploadQuery>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    let conversation = ConversationId::parse(&id).ok_or(Error::NotFound)?;
+    let upload = Upload {
+        conversation,
+        name: q.name,
+        declared_type: header_text(&headers, header::CONTENT_TYPE.as_str())?,
+        declared_len: declared_len(&headers)?,
+        client_id: header_text(&headers, "idempotency-key")?,
+    };
+    let posted = crate::files::receive(&state, &user.account, upload, body, &client).await?;
+    let status = if posted.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(MessageOut::from(&posted.message))).into_response())
+}
+
+pub(crate) fn header_text(headers: &HeaderMap, name: &str) -> Result<Option<String>, Error> {
+    headers
+        .get(name)
+        .map(|v| {
+            v.to_str()
+                .map(str::to_string)
+                .map_err(|_| Error::invalid("header", "plain text"))
+        })
+        .transpose()
+}
+
+pub(crate) fn declared_len(headers: &HeaderMap) -> Result<Option<u64>, Error> {
+    header_text(headers, header::CONTENT_LENGTH.as_str())?
+        .map(|v| {
+            v.parse::<u64>()
+                .map_err(|_| Error::invalid("Content-Length", "a number"))
+        })
+        .transpose()
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ListQuery {
+    /// Only this conversation's files.
+    conversation: Option<String>,
+    /// Only files of this kind: `image`, `pdf`, `document` or `other`.
+    kind: Option<String>,
+    /// At most this many (1–500, default 100).
+    limit: Option<i64>,
+}
+
+/// The files in the token's conversations, newest first.
+#[utoipa::path(get, path = "/api/v1/files", params(ListQuery),
+    responses(
+        (status = 200, body = Vec<FileListingOut>),
+        (status = 404, description = "no such conversation, or not a member", body = super::ApiError),
+        (status = 422, body = super::ApiError),
+    ))]
+pub async fn list(
+    State(state): State<AppState>,
+    user: TokenUser,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<Vec<FileListingOut>>> {
+    let conversation = q
+        .conversation
+        .as_deref()
+        .map(|c| ConversationId::parse(c).ok_or(Error::NotFound))
+        .transpose()?;
+    let kind = q
+        .kind
+        .as_deref()
+        .map(|k| FileKind::parse(k).ok_or(Error::invalid("kind", "image, pdf, document or other")))
+        .transpose()?;
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(Error::invalid("limit", "1 to 500").into());
+    }
+    let files = state
+        .store
+        .files_for(&user.account.id, conversation.as_ref(), kind, limit)
+        .await?;
+    Ok(Json(files.iter().map(FileListingOut::from).collect()))
+}
+
+/// Downloads a file (always as an attachment), for a member of its conversation. Every
+/// download is on record in the audit trail.
+#[utoipa::path(get, path = "/api/v1/files/{id}",
+    params(("id" = String, Path, description = "file id")),
+    responses(
+        (status = 200, description = "the file; Content-Type is the recognised type", content_type = "application/octet-stream"),
+        (status = 404, body = super::ApiError),
+    ))]
+pub async fn download(
+    State(state): State<AppState>,
+    Client(client): Client,
+    user: TokenUser,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let id = FileId::parse(&id).ok_or(Error::NotFound)?;
+    Ok(crate::files::send(&state, &user.account, &id, Disposition::Attachment, &client).await?)
+}
