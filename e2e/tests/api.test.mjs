@@ -127,6 +127,39 @@ test('tokens, conversations and messages over the API, with the pages\' rules', 
   assert.equal(await upgrade(`Bearer ${token}`), 101);
   assert.equal(await upgrade('Bearer spk_nope'), 401);
 
+  // Files: the body is the file; a retry with the same key stores it once; the content
+  // decides the type; members download it byte for byte, others get "not found".
+  const raw = async (tok, method, url, body, headers = {}) => {
+    const r = await fetch(server.base + url, { method, headers: { Authorization: `Bearer ${tok}`, ...headers }, body });
+    return { status: r.status, headers: r.headers, bytes: Buffer.from(await r.arrayBuffer()) };
+  };
+  const pdf = Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(200_000, 7)]);
+  const up = await raw(token, 'POST', `/api/v1/conversations/${conv.id}/files?name=${encodeURIComponent('labuitslag.pdf')}`, pdf, { 'Content-Type': 'application/pdf', 'Idempotency-Key': 'his-file-1' });
+  assert.equal(up.status, 201);
+  const sent = JSON.parse(up.bytes.toString());
+  assert.deepEqual([sent.file.name, sent.file.size, sent.file.kind, sent.file.content_type], ['labuitslag.pdf', pdf.length, 'pdf', 'application/pdf']);
+  const upAgain = await raw(token, 'POST', `/api/v1/conversations/${conv.id}/files?name=labuitslag.pdf`, pdf, { 'Content-Type': 'application/pdf', 'Idempotency-Key': 'his-file-1' });
+  assert.equal(upAgain.status, 200);
+  assert.equal(JSON.parse(upAgain.bytes.toString()).id, sent.id, 'a retry finds the first');
+  const fake = await raw(token, 'POST', `/api/v1/conversations/${conv.id}/files?name=scan.pdf`, Buffer.from('<html><script>x</script></html>'), { 'Content-Type': 'application/pdf' });
+  assert.equal(fake.status, 422);
+  assert.equal(JSON.parse(fake.bytes.toString()).error.code, 'invalid');
+  const listed = await api(token, 'GET', `/api/v1/files?conversation=${conv.id}&kind=pdf`);
+  assert.deepEqual(listed.json.map((f) => f.file.id), [sent.file.id]);
+  assert.equal((await api(token, 'GET', '/api/v1/files?kind=exe')).status, 422);
+  const down = await raw(token, 'GET', `/api/v1/files/${sent.file.id}`);
+  assert.equal(down.status, 200);
+  assert.deepEqual(down.bytes, pdf);
+  assert.equal(down.headers.get('content-type'), 'application/pdf');
+  assert.match(down.headers.get('content-disposition'), /^attachment; filename="labuitslag.pdf"/);
+  const bramUnlimited = cli(['create-token', '--login', 'bram@delinde.test', '--name', 'Bestanden', '--rate-per-minute', '0']);
+  assert.equal((await raw(bramUnlimited, 'GET', `/api/v1/files/${sent.file.id}`)).status, 404, 'not a member');
+  assert.equal((await raw(bramUnlimited, 'GET', '/api/v1/files/not-an-id')).status, 404);
+  assert.equal((await raw(bramUnlimited, 'POST', `/api/v1/conversations/${conv.id}/files?name=x.txt`, Buffer.from('hallo'))).status, 404);
+  assert.deepEqual((await api(bramUnlimited, 'GET', '/api/v1/files')).json, []);
+  const messages = await api(token, 'GET', `/api/v1/conversations/${conv.id}/messages?limit=500`);
+  assert.equal(messages.json.messages.filter((m) => m.file && m.file.id === sent.file.id).length, 1, 'one message carries it');
+
   // Revoked in Instellingen: refused at once.
   await admin.goto(server.base + '/settings');
   await admin.getByRole('button', { name: 'Intrekken: HIS-koppeling' }).click();
@@ -137,5 +170,5 @@ test('tokens, conversations and messages over the API, with the pages\' rules', 
   const doc = await api(null, 'GET', '/api/v1/openapi.json');
   assert.equal(doc.status, 200);
   assert.match(doc.json.openapi, /^3\./);
-  for (const p of ['/api/v1/me', '/api/v1/conversations', '/api/v1/conversations/{id}/messages']) assert.ok(doc.json.paths[p], p);
+  for (const p of ['/api/v1/me', '/api/v1/conversations', '/api/v1/conversations/{id}/messages', '/api/v1/conversations/{id}/files', '/api/v1/files', '/api/v1/files/{id}']) assert.ok(doc.json.paths[p], p);
 });
