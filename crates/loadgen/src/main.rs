@@ -7,10 +7,12 @@
 //!   message when the previous one is acknowledged (acknowledged = committed);
 //! * W2: delivery latency at a fixed rate, from the start of the send to the arrival at the other
 //!   member's socket: p50, p95, p99, max, and how many never arrived;
-//! * W3: server memory (resident set) per idle connected socket, at 1,000 and 5,000 sockets.
+//! * W3: server memory (resident set) per idle connected socket, at 1,000 and 5,000 sockets;
+//! * Files: one file of `--file-mib` MiB (default 1024) sent through the API and downloaded
+//!   again, throughput each way and the server's peak resident memory meanwhile.
 //!
 //! Usage: `spreekuur-load [--bin target/release/spreekuur] [--database-url postgres://…]
-//! [--seconds 10] [--rate 200] [--sockets 1000,5000]`
+//! [--seconds 10] [--rate 200] [--sockets 1000,5000] [--file-mib 1024] [--only files]`
 
 use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
@@ -33,6 +35,9 @@ struct Args {
     seconds: u64,
     rate: u64,
     sockets: Vec<usize>,
+    file_mib: u64,
+    /// Run only this part (`messages` or `files`); empty runs all.
+    only: String,
 }
 
 fn args() -> Result<Args, Error> {
@@ -42,6 +47,8 @@ fn args() -> Result<Args, Error> {
         seconds: 10,
         rate: 200,
         sockets: vec![1000, 5000],
+        file_mib: 1024,
+        only: String::new(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -51,6 +58,8 @@ fn args() -> Result<Args, Error> {
             "--database-url" => a.database_url = Some(value),
             "--seconds" => a.seconds = value.parse()?,
             "--rate" => a.rate = value.parse()?,
+            "--file-mib" => a.file_mib = value.parse()?,
+            "--only" => a.only = value,
             "--sockets" => {
                 a.sockets = value.split(',').map(str::parse).collect::<Result<_, _>>()?
             }
@@ -70,7 +79,7 @@ struct Server {
 }
 
 impl Server {
-    fn start(bin: &str, database_url: Option<&str>) -> Result<Self, Error> {
+    fn start(bin: &str, database_url: Option<&str>, file_mib: u64) -> Result<Self, Error> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
@@ -79,6 +88,7 @@ impl Server {
             ("SPREEKUUR_LISTEN".to_string(), format!("127.0.0.1:{port}")),
             ("SPREEKUUR_DATA_DIR".into(), dir.display().to_string()),
             ("SPREEKUUR_LOG_LEVEL".into(), "warn".into()),
+            ("SPREEKUUR_MAX_FILE_MIB".into(), (file_mib + 1).max(100).to_string()),
         ];
         if let Some(url) = database_url {
             env.push(("SPREEKUUR_DATABASE_URL".into(), url.into()));
@@ -112,13 +122,7 @@ impl Server {
 
     /// Resident memory of the server process, in KiB.
     fn rss_kib(&self) -> Result<u64, Error> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.split_whitespace().next())
-            .and_then(|v| v.parse().ok())
-            .ok_or_else(|| "no VmRSS".into())
+        rss_of(self.child.id())
     }
 }
 
@@ -425,13 +429,135 @@ async fn w3(server: &Server, users: &[User], n: usize) -> Result<(f64, u64), Err
     Ok(((after.saturating_sub(before)) as f64 / n as f64, after))
 }
 
+struct FileRun {
+    up: f64,
+    down: f64,
+    peak_kib: u64,
+}
+
+/// The content of the benchmark's file: a fixed pseudo-random MiB, repeated (so the
+/// download can be checked without keeping the file).
+fn pattern() -> Vec<u8> {
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    (0..1 << 20)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+/// Files: one file of `mib` MiB up through the API and down again, checking every byte, with
+/// the server's resident memory sampled every 20 ms meanwhile.
+async fn files(server: &Server, user: &User, conv: &str, mib: u64) -> Result<FileRun, Error> {
+    let pid = server.child.id();
+    let peak = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let sampling = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let sampler = {
+        let (peak, sampling) = (peak.clone(), sampling.clone());
+        tokio::spawn(async move {
+            while sampling.load(std::sync::atomic::Ordering::Relaxed) {
+                if let Ok(kib) = rss_of(pid) {
+                    peak.fetch_max(kib, std::sync::atomic::Ordering::Relaxed);
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+    };
+    let chunk = pattern();
+    let total = mib << 20;
+    // Up: the body is the file, written a MiB at a time.
+    let t0 = Instant::now();
+    let mut stream = TcpStream::connect(("127.0.0.1", server.port)).await?;
+    stream.set_nodelay(true)?;
+    let head = format!(
+        "POST /api/v1/conversations/{conv}/files?name=bench.bin HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\nContent-Type: application/octet-stream\r\nContent-Length: {total}\r\nConnection: close\r\n\r\n",
+        user.token
+    );
+    stream.write_all(head.as_bytes()).await?;
+    for _ in 0..mib {
+        stream.write_all(&chunk).await?;
+    }
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await?;
+    let up_secs = t0.elapsed().as_secs_f64();
+    let answer = String::from_utf8_lossy(&answer);
+    if !answer.starts_with("HTTP/1.1 201") {
+        return Err(format!("upload: {}", answer.lines().next().unwrap_or("")).into());
+    }
+    let body = answer.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+    let v: Value = serde_json::from_str(body)?;
+    let file = v["file"]["id"].as_str().ok_or("no file id")?.to_string();
+    // Down: read and compare as it streams.
+    let t1 = Instant::now();
+    let mut stream = TcpStream::connect(("127.0.0.1", server.port)).await?;
+    let head = format!(
+        "GET /api/v1/files/{file} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\nConnection: close\r\n\r\n",
+        user.token
+    );
+    stream.write_all(head.as_bytes()).await?;
+    let mut buf = vec![0u8; 1 << 18];
+    let mut header = Vec::new();
+    let mut got: u64 = 0;
+    let mut in_body = false;
+    loop {
+        let n = stream.read(&mut buf).await?;
+        if n == 0 {
+            break;
+        }
+        let mut data = &buf[..n];
+        if !in_body {
+            header.extend_from_slice(data);
+            let Some(end) = header.windows(4).position(|w| w == b"\r\n\r\n") else {
+                continue;
+            };
+            if !header.starts_with(b"HTTP/1.1 200") {
+                return Err("download refused".into());
+            }
+            let body_start = end + 4 - (header.len() - n);
+            data = &buf[body_start..n];
+            in_body = true;
+        }
+        for (i, b) in data.iter().enumerate() {
+            let at = ((got + i as u64) & ((1 << 20) - 1)) as usize;
+            if chunk[at] != *b {
+                return Err(format!("download differs at byte {}", got + i as u64).into());
+            }
+        }
+        got += data.len() as u64;
+    }
+    let down_secs = t1.elapsed().as_secs_f64();
+    if got != total {
+        return Err(format!("downloaded {got} of {total} bytes").into());
+    }
+    sampling.store(false, std::sync::atomic::Ordering::Relaxed);
+    let _ = sampler.await;
+    Ok(FileRun {
+        up: mib as f64 / up_secs,
+        down: mib as f64 / down_secs,
+        peak_kib: peak.load(std::sync::atomic::Ordering::Relaxed),
+    })
+}
+
+fn rss_of(pid: u32) -> Result<u64, Error> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| "no VmRSS".into())
+}
+
 async fn run(a: Args) -> Result<(), Error> {
     let backend = if a.database_url.is_some() {
         "PostgreSQL"
     } else {
         "SQLite"
     };
-    let server = Server::start(&a.bin, a.database_url.as_deref())?;
+    let server = Server::start(&a.bin, a.database_url.as_deref(), a.file_mib)?;
     ready(server.port).await?;
     let levels = [1usize, 8, 32];
     let n = 2 * levels.iter().copied().max().unwrap_or(1);
@@ -447,6 +573,19 @@ async fn run(a: Args) -> Result<(), Error> {
         t0.elapsed().as_secs_f64()
     );
     println!("## {backend}\n");
+    if a.only.is_empty() || a.only == "files" {
+        let f = files(&server, &users[0], &convs[0], a.file_mib).await?;
+        println!(
+            "| Files: one file of {} MiB | up | down | server peak RSS |\n|---|---|---|---|\n| through the API | {:.0} MiB/s | {:.0} MiB/s | {:.1} MiB |\n",
+            a.file_mib,
+            f.up,
+            f.down,
+            f.peak_kib as f64 / 1024.0
+        );
+    }
+    if !(a.only.is_empty() || a.only == "messages") {
+        return Ok(());
+    }
     println!("| W1: concurrent senders | accepted messages/s |\n|---|---|");
     for k in levels {
         let rate = w1(server.port, &users, &convs, k, a.seconds).await?;
