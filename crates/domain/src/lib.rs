@@ -10,6 +10,7 @@ pub mod auth;
 pub mod conversation;
 pub mod error;
 pub mod file;
+pub mod group;
 pub mod ids;
 pub mod invitation;
 pub mod live;

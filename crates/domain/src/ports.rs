@@ -12,6 +12,7 @@ use crate::auth::session_code::{CodeProblem, CodeState};
 use crate::auth::throttle::Throttle;
 use crate::conversation::{ConversationSummary, Message, Posted, Thread};
 use crate::file::{Attachment, FileKind, FileListing};
+use crate::group::Person;
 use crate::invitation::{Invitation, NewInvitation};
 use crate::mail::{OutboxItem, Outgoing};
 use crate::{
@@ -687,6 +688,49 @@ pub trait ConversationStore: Send + Sync {
     async fn mark_read(&self, id: &ConversationId, reader: &UserId, seq: i64) -> Result<(), Error>;
 }
 
+/// Contacts and group conversations ("Contacten", "Groepen").
+#[async_trait]
+pub trait GroupStore: Send + Sync {
+    /// Everyone the user may reach (`group::may_reach`), by last name.
+    async fn contacts_for(&self, user: &Account) -> Result<Vec<Person>, StoreError>;
+    /// A named group of the staff member `creator` and people they may reach (at most one
+    /// patient); `NotFound` for anyone they may not reach.
+    async fn create_group(
+        &self,
+        creator: &Account,
+        name: &str,
+        members: &[UserId],
+        now: Timestamp,
+        client: &str,
+    ) -> Result<ConversationId, Error>;
+    /// A group's name and current members, for one of them; `NotFound` otherwise.
+    async fn group_members(
+        &self,
+        id: &ConversationId,
+        viewer: &UserId,
+    ) -> Result<(String, Vec<Person>), Error>;
+    /// Adds someone `by` (a staff member of the group) may reach; false when already in it.
+    async fn add_member(
+        &self,
+        id: &ConversationId,
+        by: &Account,
+        member: &UserId,
+        now: Timestamp,
+        client: &str,
+    ) -> Result<bool, Error>;
+    /// Removes a member (not oneself): from now on they read nothing of the conversation.
+    async fn remove_member(
+        &self,
+        id: &ConversationId,
+        by: &Account,
+        member: &UserId,
+        now: Timestamp,
+        client: &str,
+    ) -> Result<(), Error>;
+    /// The user's group conversations, most recent activity first.
+    async fn groups_for(&self, user: &UserId) -> Result<Vec<ConversationSummary>, StoreError>;
+}
+
 /// How an upload starts.
 pub enum FileStart {
     /// A new file: its id and its own key (raw, to encrypt the content with; the store keeps
@@ -852,6 +896,7 @@ pub trait Store:
     + AccountAdminStore
     + ApiTokenStore
     + FileStore
+    + GroupStore
     + HealthStore
 {
 }
@@ -870,6 +915,7 @@ impl<T> Store for T where
         + AccountAdminStore
         + ApiTokenStore
         + FileStore
+        + GroupStore
         + HealthStore
 {
 }

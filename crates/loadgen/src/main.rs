@@ -88,7 +88,10 @@ impl Server {
             ("SPREEKUUR_LISTEN".to_string(), format!("127.0.0.1:{port}")),
             ("SPREEKUUR_DATA_DIR".into(), dir.display().to_string()),
             ("SPREEKUUR_LOG_LEVEL".into(), "warn".into()),
-            ("SPREEKUUR_MAX_FILE_MIB".into(), (file_mib + 1).max(100).to_string()),
+            (
+                "SPREEKUUR_MAX_FILE_MIB".into(),
+                (file_mib + 1).max(100).to_string(),
+            ),
         ];
         if let Some(url) = database_url {
             env.push(("SPREEKUUR_DATABASE_URL".into(), url.into()));

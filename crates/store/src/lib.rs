@@ -11,6 +11,7 @@ pub mod backend;
 mod blob;
 mod conversation;
 mod file;
+mod group;
 mod invitation;
 mod live;
 mod outbox;

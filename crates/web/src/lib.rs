@@ -182,6 +182,22 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/messenger/{id}/files", post(pages::files::upload_post))
         .route("/files", get(pages::files::files_get))
+        .route("/contacts", get(pages::contacts::contacts_get))
+        .route(
+            "/contacts/{id}/message",
+            post(pages::contacts::message_post),
+        )
+        .route("/groups", get(pages::groups::groups_get))
+        .route(
+            "/groups/new",
+            get(pages::groups::new_get).post(pages::groups::new_post),
+        )
+        .route("/groups/{id}", get(pages::groups::group_get))
+        .route("/groups/{id}/members", post(pages::groups::add_post))
+        .route(
+            "/groups/{id}/members/{user}/remove",
+            post(pages::groups::remove_post),
+        )
         .route("/files/{id}", get(pages::files::file_get))
         .route(
             "/staff",

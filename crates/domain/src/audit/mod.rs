@@ -61,6 +61,9 @@ pub enum Action {
     FileSent,
     /// A file downloaded or previewed.
     FileRead,
+    /// Someone added to a group (also each member when it is made).
+    MemberAdded,
+    MemberRemoved,
 }
 
 impl Action {
@@ -115,6 +118,8 @@ impl Action {
             Action::AccountCreatedByApi => "account.created_by_api",
             Action::FileSent => "file.sent",
             Action::FileRead => "file.read",
+            Action::MemberAdded => "member.added",
+            Action::MemberRemoved => "member.removed",
         }
     }
 }

@@ -11,6 +11,7 @@ mod app_lock;
 mod audit;
 mod conversation;
 mod file;
+mod group;
 mod invitation;
 mod outbox;
 mod passkey;

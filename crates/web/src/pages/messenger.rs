@@ -39,6 +39,8 @@ pub struct Current {
     heading: String,
     /// The position of the newest message shown (the live socket resumes after it).
     last_seq: i64,
+    /// A group conversation (its members are listed on the group's page).
+    group: bool,
 }
 
 pub struct MessageView {
@@ -225,6 +227,7 @@ async fn conversation_page(
         .read_conversation(id, me, client, state.clock.now())
         .await?;
     let summary = thread.summary;
+    let group = state.store.group_members(id, &me.id).await.is_ok();
     let list = state.store.conversations_for(&me.id).await?;
     let t = lang.msgs();
     let page = MessengerPage {
@@ -242,9 +245,14 @@ async fn conversation_page(
         list: list_items(lang, &list, Some(id), ""),
         current: Some(Current {
             id: id.to_string(),
-            heading: fill(t.conversation_with, &[("name", &summary.title)]),
+            heading: if group {
+                summary.title.clone()
+            } else {
+                fill(t.conversation_with, &[("name", &summary.title)])
+            },
             title: summary.title,
             last_seq: thread.messages.last().map_or(0, |m| m.seq),
+            group,
         }),
         messages: message_views(lang, me, &thread.messages, thread.read_up_to),
         error,

@@ -3,9 +3,11 @@
 pub mod accounts;
 pub mod app_lock;
 pub mod assets;
+pub mod contacts;
 pub mod dev_mailbox;
 pub mod enrol;
 pub mod files;
+pub mod groups;
 pub mod health;
 pub mod home;
 pub mod invitation;

@@ -1,0 +1,121 @@
+//! "Contacten": who this user may talk to. A patient sees the staff they are connected with;
+//! staff see their colleagues and the patients they are connected with. A patient never sees,
+//! finds or reaches another patient. "Stuur bericht" opens (or makes) the 1:1 conversation.
+
+use askama::Template;
+use axum::Extension;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use spreekuur_domain::account::Role;
+use spreekuur_domain::live::LiveEvent;
+use spreekuur_domain::{Error, UserId};
+use spreekuur_i18n::{Msgs, fill};
+
+use super::{render, see_other};
+use crate::csrf::{CsrfForm, CsrfToken};
+use crate::error::PageResult;
+use crate::extract::{LangPref, User};
+use crate::layout::Layout;
+use crate::state::AppState;
+
+pub struct ContactRow {
+    id: String,
+    name: String,
+    role: &'static str,
+    /// "Stuur bericht aan Anna de Vries", for screen readers.
+    action: String,
+}
+
+#[derive(Template)]
+#[template(path = "contacts.html")]
+struct ContactsPage {
+    layout: Layout,
+    t: &'static Msgs,
+    intro: &'static str,
+    rows: Vec<ContactRow>,
+}
+
+pub fn role_label(t: &'static Msgs, role: Role) -> &'static str {
+    match role {
+        Role::Admin => t.role_admin,
+        Role::Provider => t.role_provider,
+        Role::Assistant => t.role_assistant,
+        Role::Patient => t.role_patient,
+    }
+}
+
+/// GET /contacts
+pub async fn contacts_get(
+    State(state): State<AppState>,
+    lang: LangPref,
+    Extension(csrf): Extension<CsrfToken>,
+    User(me): User,
+) -> PageResult {
+    let t = lang.lang.msgs();
+    let rows = state
+        .store
+        .contacts_for(&me)
+        .await?
+        .into_iter()
+        .map(|p| ContactRow {
+            id: p.id.to_string(),
+            action: fill(t.contacts_message_to, &[("name", &p.name)]),
+            name: p.name,
+            role: role_label(t, p.role),
+        })
+        .collect();
+    let page = ContactsPage {
+        layout: Layout::new(
+            lang.lang,
+            "/contacts",
+            csrf.0,
+            Some(&me),
+            &state,
+            "contacts",
+        )
+        .await,
+        t,
+        intro: if me.role.is_staff() {
+            t.contacts_intro_staff
+        } else {
+            t.contacts_intro_patient
+        },
+        rows,
+    };
+    render(StatusCode::OK, &page)
+}
+
+/// POST /contacts/{id}/message: the 1:1 conversation with a contact, opened if need be.
+pub async fn message_post(
+    State(state): State<AppState>,
+    User(me): User,
+    Path(id): Path<String>,
+    CsrfForm(_): CsrfForm<std::collections::HashMap<String, String>>,
+) -> PageResult {
+    let other = UserId::parse(&id).ok_or(Error::NotFound)?;
+    // Only someone on this user's own contact list: anyone else is "not found".
+    if !state
+        .store
+        .contacts_for(&me)
+        .await?
+        .iter()
+        .any(|p| p.id == other)
+    {
+        return Err(Error::NotFound.into());
+    }
+    let (conversation, created) = state
+        .store
+        .open_direct(&me.id, &other, state.clock.now())
+        .await?;
+    if created {
+        state
+            .publish(LiveEvent::Members {
+                conversation: conversation.clone(),
+            })
+            .await;
+    }
+    Ok(see_other(
+        &format!("/messenger/{conversation}#composer"),
+        None,
+    ))
+}
