@@ -52,7 +52,10 @@ test('a message appears live, and nothing is lost or doubled across a crash', as
     await patient.locator('ol.messages li').filter({ hasText: 'de uitslag is binnen' }).waitFor();
     assert.equal(await patient.evaluate(() => window.notReloaded), true, 'arrived without a reload');
     const own = staff.locator('ol.messages li.mine').filter({ hasText: 'de uitslag is binnen' });
-    await own.getByText('verzonden').waitFor();
+    await staff.evaluate(() => { window.notReloaded = true; });
+    // Piet's open page has read it: the provider's "verzonden" turns "gelezen" by itself.
+    await own.getByText('gelezen').waitFor();
+    assert.equal(await staff.evaluate(() => window.notReloaded), true, '"gelezen" arrived live');
     assert.equal(await staff.getByRole('textbox', { name: 'Bericht' }).inputValue(), '', 'the composer is cleared after the acknowledgement');
     await checkA11y(patient, 'conversation with a live message');
 

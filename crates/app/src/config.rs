@@ -131,6 +131,10 @@ config! {
     max_body_bytes: u64 = 1_048_576, "1048576";
     /// The largest file a person may send in a conversation, in MiB (uploads stream to the blob store; this is not bound by max_body_bytes).
     max_file_mib: u64 = 100, "100";
+    /// At most one e-mail notice of unread messages per person in this many minutes.
+    notify_window_minutes: u64 = 15, "15";
+    /// Seconds between two looks for people to send a notice of unread messages.
+    notify_check_seconds: u64 = 60, "60";
     /// Seconds to let running requests finish after SIGTERM or Ctrl-C.
     shutdown_timeout_secs: u64 = 10, "10";
     /// Take the client address for the audit trail from X-Forwarded-For (only behind a reverse proxy you run).

@@ -190,6 +190,8 @@ impl Core {
             dev_mailbox: smtp.is_none(),
             trust_forwarded_for: cfg.trust_forwarded_for,
             max_file_bytes: cfg.max_file_mib.saturating_mul(1024 * 1024),
+            notify_window_ms: i64::try_from(cfg.notify_window_minutes.saturating_mul(60_000))
+                .unwrap_or(i64::MAX),
         };
         let blobs = Arc::new(
             LocalBlobs::open(&blob_dir)
@@ -343,6 +345,21 @@ impl App {
                 }
             })
         };
+        // E-mail notices of unread messages, looked for on every node.
+        let notifier = {
+            let state = state.clone();
+            let cancel = cancel.child_token();
+            let every = Duration::from_secs(cfg.notify_check_seconds.max(1));
+            tokio::spawn(async move {
+                loop {
+                    tokio::select! {
+                        () = cancel.cancelled() => break,
+                        () = tokio::time::sleep(every) => {}
+                    }
+                    spreekuur_web::notices::send_due(&state).await;
+                }
+            })
+        };
         let router =
             spreekuur_web::router(state.clone()).into_make_service_with_connect_info::<PeerAddr>();
         let http_cancel = cancel.clone().cancelled_owned();
@@ -399,6 +416,7 @@ impl App {
             let _ = w.await;
         }
         sweeper.abort();
+        notifier.abort();
         db.close().await;
         tracing::info!("stopped");
         Ok(())

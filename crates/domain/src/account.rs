@@ -58,6 +58,8 @@ pub struct Account {
     pub lang: String,
     /// Others may see that this person has read their messages.
     pub send_read_receipts: bool,
+    /// An e-mail (without content) when a message waits unread and this person is not online.
+    pub notify_email: bool,
     pub created_at: Timestamp,
 }
 

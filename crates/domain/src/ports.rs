@@ -686,6 +686,39 @@ pub trait ConversationStore: Send + Sync {
     ) -> Result<(), Error>;
     /// Records that the member has seen the conversation up to `seq`.
     async fn mark_read(&self, id: &ConversationId, reader: &UserId, seq: i64) -> Result<(), Error>;
+    /// How far every other member has read, as `viewer` may see it (0 when the practice shows
+    /// no read receipts; someone who sends none counts as having read nothing). `NotFound`
+    /// for anyone not in the conversation.
+    async fn read_up_to(&self, id: &ConversationId, viewer: &UserId) -> Result<i64, Error>;
+}
+
+/// E-mail notices of unread messages, and who is online (has the messenger open).
+#[async_trait]
+pub trait NoticeStore: Send + Sync {
+    /// Notes an open socket of `user`, online until `until` unless renewed.
+    async fn set_present(
+        &self,
+        socket: &str,
+        user: &UserId,
+        until: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// The socket closed.
+    async fn set_absent(&self, socket: &str) -> Result<(), StoreError>;
+    /// Whether this person wants the e-mails.
+    async fn set_notify_email(&self, user: &UserId, on: bool) -> Result<(), StoreError>;
+    /// People to tell: they want it, are not online, have a message from someone else unread
+    /// that arrived after their last notice, and had no notice within `window_ms`.
+    async fn due_notices(&self, now: Timestamp, window_ms: i64)
+    -> Result<Vec<Account>, StoreError>;
+    /// Queues the notice for `user` if (still) due, in one transaction with the mark that
+    /// starts the next window; false when another node was first.
+    async fn send_notice(
+        &self,
+        user: &UserId,
+        now: Timestamp,
+        window_ms: i64,
+        mail: &Outgoing,
+    ) -> Result<bool, StoreError>;
 }
 
 /// Contacts and group conversations ("Contacten", "Groepen").
@@ -897,6 +930,7 @@ pub trait Store:
     + ApiTokenStore
     + FileStore
     + GroupStore
+    + NoticeStore
     + HealthStore
 {
 }
@@ -916,6 +950,7 @@ impl<T> Store for T where
         + ApiTokenStore
         + FileStore
         + GroupStore
+        + NoticeStore
         + HealthStore
 {
 }

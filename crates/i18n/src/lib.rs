@@ -171,6 +171,8 @@ catalogue! {
     messenger_title, conversations_empty, conversation_choose, message_placeholder, message_label,
     message_send, message_empty, message_sent_at, message_you, conversation_with, conversation_messages,
     conversations_list, message_too_long,
+    // e-mail notices of unread messages
+    mail_unread_subject, mail_unread_greeting, mail_unread_body, mail_unread_button, mail_unread_off, notify_title, notify_label, notify_hint, notify_save, notify_saved,
     // contacts and groups
     contacts_title, contacts_intro_patient, contacts_intro_staff, contacts_empty, contacts_message, contacts_message_to, groups_title, groups_intro, groups_empty, groups_new, groups_name, groups_members_choose, groups_members_hint, groups_create, groups_created, groups_members, groups_open, groups_add, groups_add_who, groups_add_submit, groups_added, groups_remove, groups_remove_label, groups_removed, groups_nobody_to_add, group_name_required, group_one_patient, group_members_required,
     // files

@@ -296,6 +296,25 @@ pub fn security_notice(
     }
 }
 
+/// "There is a new message for you at the practice": nothing more. No content, no sender, and
+/// not even the recipient's name, because an e-mail box is not a safe place for any of it.
+pub fn unread_notice(lang: Lang, practice: &str, to: &EmailAddress, link: &str) -> Outgoing {
+    let t = lang.msgs();
+    let greeting = t.mail_unread_greeting.to_string();
+    let body = fill(t.mail_unread_body, &[("practice", practice)]);
+    let off = t.mail_unread_off.to_string();
+    let footer = fill(t.mail_footer, &[("practice", practice)]);
+    let button = t.mail_unread_button;
+    let text = format!("{greeting}\n\n{body}\n\n{button}: {link}\n\n{off}\n\n-- \n{footer}\n");
+    Outgoing {
+        to: to.clone(),
+        from_name: practice.to_string(),
+        subject: fill(t.mail_unread_subject, &[("practice", practice)]),
+        text,
+        html: html_layout(lang, &[greeting, body], (button, link), &[off], &footer),
+    }
+}
+
 /// The session code, with the time it was requested in the subject and the text (seed 004,
 /// done better: the person can tell which of several e-mails is the newest).
 pub fn session_code(

@@ -13,7 +13,7 @@ use sqlx::{AnyConnection, Row};
 
 use crate::{Db, audit, db_err, internal, is_unique_violation, outbox};
 
-pub(crate) const ACCOUNT_COLUMNS: &str = "u.id, u.role, u.email, u.username, u.first_name, u.last_name, u.active, u.lang, u.send_read_receipts, u.created_at";
+pub(crate) const ACCOUNT_COLUMNS: &str = "u.id, u.role, u.email, u.username, u.first_name, u.last_name, u.active, u.lang, u.send_read_receipts, u.notify_email, u.created_at";
 
 pub(crate) fn account_from_row(row: &sqlx::any::AnyRow) -> Result<Account, StoreError> {
     let role: String = row.try_get("role").map_err(db_err)?;
@@ -30,6 +30,7 @@ pub(crate) fn account_from_row(row: &sqlx::any::AnyRow) -> Result<Account, Store
             .try_get::<i64, _>("send_read_receipts")
             .map_err(db_err)?
             != 0,
+        notify_email: row.try_get::<i64, _>("notify_email").map_err(db_err)? != 0,
         created_at: Timestamp(row.try_get("created_at").map_err(db_err)?),
     })
 }

@@ -288,6 +288,34 @@ pub(crate) async fn members_of(
     }
 }
 
+/// How far every other member has read, counting whoever does not send read receipts as not
+/// having read; 0 when the practice shows none.
+async fn read_by_others(
+    conn: &mut AnyConnection,
+    id: &ConversationId,
+    viewer: &UserId,
+) -> Result<i64, Error> {
+    let read = sqlx::query(
+        "SELECT MIN(CASE WHEN u.send_read_receipts = 1 THEN m.last_read_seq ELSE 0 END) AS up_to,
+                (SELECT read_receipts FROM practice WHERE id = 1) AS receipts
+           FROM conversation_members m JOIN users u ON u.id = m.user_id
+          WHERE m.conversation_id = $1 AND m.user_id <> $2 AND m.left_at IS NULL",
+    )
+    .bind(id.as_str())
+    .bind(viewer.as_str())
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(internal)?;
+    let receipts: Option<i64> = read.try_get("receipts").map_err(internal)?;
+    Ok(match receipts {
+        Some(1) => read
+            .try_get::<Option<i64>, _>("up_to")
+            .map_err(internal)?
+            .unwrap_or(0),
+        _ => 0,
+    })
+}
+
 #[async_trait]
 impl ConversationStore for Db {
     async fn open_direct(
@@ -396,26 +424,7 @@ impl ConversationStore for Db {
             .execute(&mut *tx)
             .await
             .map_err(internal)?;
-        // Read by all others, counting whoever does not send read receipts as not having read.
-        let read = sqlx::query(
-            "SELECT MIN(CASE WHEN u.send_read_receipts = 1 THEN m.last_read_seq ELSE 0 END) AS up_to,
-                    (SELECT read_receipts FROM practice WHERE id = 1) AS receipts
-               FROM conversation_members m JOIN users u ON u.id = m.user_id
-              WHERE m.conversation_id = $1 AND m.user_id <> $2 AND m.left_at IS NULL",
-        )
-        .bind(id.as_str())
-        .bind(reader.id.as_str())
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(internal)?;
-        let receipts: Option<i64> = read.try_get("receipts").map_err(internal)?;
-        let read_up_to = match receipts {
-            Some(1) => read
-                .try_get::<Option<i64>, _>("up_to")
-                .map_err(internal)?
-                .unwrap_or(0),
-            _ => 0,
-        };
+        let read_up_to = read_by_others(&mut tx, id, &reader.id).await?;
         let sql = format!(
             "SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM}
               WHERE m.conversation_id = $1 ORDER BY m.seq"
@@ -585,5 +594,11 @@ impl ConversationStore for Db {
             members_of(&mut conn, id, reader).await?;
         }
         Ok(())
+    }
+
+    async fn read_up_to(&self, id: &ConversationId, viewer: &UserId) -> Result<i64, Error> {
+        let mut conn = self.pool.acquire().await.map_err(internal)?;
+        members_of(&mut conn, id, viewer).await?;
+        read_by_others(&mut conn, id, viewer).await
     }
 }

@@ -14,6 +14,7 @@ mod file;
 mod group;
 mod invitation;
 mod live;
+mod notice;
 mod outbox;
 mod passkey;
 mod session;
@@ -131,6 +132,11 @@ fn migrations(backend: Backend) -> Vec<Migration> {
                 "files",
                 include_str!("../migrations/sqlite/0012_files.sql"),
             ),
+            (
+                13,
+                "notices",
+                include_str!("../migrations/sqlite/0013_notices.sql"),
+            ),
         ],
         Backend::Postgres => &[
             (
@@ -192,6 +198,11 @@ fn migrations(backend: Backend) -> Vec<Migration> {
                 12,
                 "files",
                 include_str!("../migrations/postgres/0012_files.sql"),
+            ),
+            (
+                13,
+                "notices",
+                include_str!("../migrations/postgres/0013_notices.sql"),
             ),
         ],
     };

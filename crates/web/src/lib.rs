@@ -12,6 +12,7 @@ mod extract;
 pub mod files;
 mod layout;
 mod middleware;
+pub mod notices;
 mod pages;
 mod socket;
 mod state;
@@ -62,6 +63,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/settings/read-receipts",
             post(pages::settings::receipts_post),
+        )
+        .route(
+            "/settings/notifications",
+            post(pages::settings::notify_post),
         )
         .route(
             "/settings/tokens/{id}/revoke",

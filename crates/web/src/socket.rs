@@ -23,7 +23,7 @@ use spreekuur_domain::account::Account;
 use spreekuur_domain::auth::app_lock;
 use spreekuur_domain::conversation::Message;
 use spreekuur_domain::live::LiveEvent;
-use spreekuur_domain::{ConversationId, Error};
+use spreekuur_domain::{ConversationId, Error, Timestamp};
 use spreekuur_i18n::Msgs;
 
 use crate::extract::{Client, LangPref, MaybeUser, cookies};
@@ -76,6 +76,11 @@ enum ServerFrame<'a> {
         client_id: Option<&'a str>,
         #[serde(skip_serializing_if = "Option::is_none")]
         file: Option<crate::api::files::FileOut>,
+    },
+    /// Every other member has read up to `up_to`: one's own messages up to there are "gelezen".
+    Read {
+        conversation: &'a str,
+        up_to: i64,
     },
     Ack {
         client_id: &'a str,
@@ -189,6 +194,10 @@ enum Auth {
     Token(Vec<u8>),
 }
 
+/// How long a socket's presence holds without renewal, and how often it is renewed.
+const PRESENCE_LEASE: Duration = Duration::from_secs(360);
+const PRESENCE_RENEW: Duration = Duration::from_secs(300);
+
 /// How often an open socket checks that what let it in still holds (at most, and at least
 /// once per heartbeat).
 const RECHECK: Duration = Duration::from_secs(5);
@@ -261,7 +270,38 @@ impl Connection {
         Ok(ok)
     }
 
+    /// A person's browser holds this socket: they are online (no e-mail notices) while it
+    /// lives. The lease is renewed well before it runs out; a node that dies leaves rows that
+    /// expire on their own.
+    async fn mark_present(&self, presence: &Option<String>) {
+        if let Some(id) = presence {
+            let until =
+                Timestamp(self.state.clock.now().millis() + PRESENCE_LEASE.as_millis() as i64);
+            if let Err(e) = self.state.store.set_present(id, &self.me.id, until).await {
+                tracing::warn!(error = %e, "presence not recorded");
+            }
+        }
+    }
+
     async fn run(&mut self, mut socket: WebSocket) {
+        let presence =
+            matches!(self.auth, Auth::Session { .. }).then(|| uuid::Uuid::new_v4().to_string());
+        self.mark_present(&presence).await;
+        let mut renewed = Instant::now();
+        self.serve(&mut socket, &presence, &mut renewed).await;
+        if let Some(id) = &presence
+            && let Err(e) = self.state.store.set_absent(id).await
+        {
+            tracing::warn!(error = %e, "presence not cleared; it expires");
+        }
+    }
+
+    async fn serve(
+        &mut self,
+        socket: &mut WebSocket,
+        presence: &Option<String>,
+        renewed: &mut Instant,
+    ) {
         let mut events = self.state.live.subscribe();
         let mut heartbeat = tokio::time::interval(Duration::from_secs(30));
         heartbeat.tick().await;
@@ -271,10 +311,10 @@ impl Connection {
                 frame = socket.recv() => match frame {
                     Some(Ok(Frame::Text(text))) => {
                         last_heard = Instant::now();
-                        self.on_frame(&mut socket, text.as_str()).await
+                        self.on_frame(socket, text.as_str()).await
                     }
                     Some(Ok(Frame::Binary(_))) => {
-                        self.error(&mut socket, None, "bad_frame").await;
+                        self.error(socket, None, "bad_frame").await;
                         Next::Continue
                     }
                     Some(Ok(Frame::Ping(_) | Frame::Pong(_))) => {
@@ -284,7 +324,7 @@ impl Connection {
                     Some(Ok(Frame::Close(_))) | Some(Err(_)) | None => break,
                 },
                 event = events.next() => match event {
-                    Some(e) => self.on_event(&mut socket, e).await,
+                    Some(e) => self.on_event(socket, e).await,
                     None => break,
                 },
                 _ = heartbeat.tick() => {
@@ -295,6 +335,10 @@ impl Connection {
                     } else if socket.send(Frame::Ping(Vec::new().into())).await.is_err() {
                         break;
                     } else {
+                        if renewed.elapsed() > PRESENCE_RENEW {
+                            self.mark_present(presence).await;
+                            *renewed = Instant::now();
+                        }
                         Next::Continue
                     }
                 }
@@ -507,7 +551,9 @@ impl Connection {
     async fn on_event(&mut self, socket: &mut WebSocket, event: LiveEvent) -> Next {
         let relevant = match &event {
             LiveEvent::Message { conversation, .. } => self.followed.contains_key(conversation),
-            LiveEvent::Read { .. } => false,
+            LiveEvent::Read {
+                conversation, user, ..
+            } => self.followed.contains_key(conversation) && *user != self.me.id,
             LiveEvent::Members { .. } | LiveEvent::Resync => true,
         };
         if relevant && !self.still_allowed(false).await.unwrap_or(false) {
@@ -531,7 +577,28 @@ impl Connection {
                 }
                 r
             }
-            LiveEvent::Members { .. } | LiveEvent::Read { .. } => Ok(()),
+            LiveEvent::Read { conversation, .. } => {
+                match self
+                    .state
+                    .store
+                    .read_up_to(&conversation, &self.me.id)
+                    .await
+                {
+                    Ok(up_to) if up_to > 0 => {
+                        send(
+                            socket,
+                            &ServerFrame::Read {
+                                conversation: conversation.as_str(),
+                                up_to,
+                            },
+                        )
+                        .await
+                    }
+                    Ok(_) | Err(Error::NotFound) => Ok(()),
+                    Err(e) => Err(e),
+                }
+            }
+            LiveEvent::Members { .. } => Ok(()),
         };
         match result {
             Ok(()) => Next::Continue,

@@ -30,6 +30,8 @@ pub struct WebConfig {
     pub trust_forwarded_for: bool,
     /// The largest file a person may send, in bytes.
     pub max_file_bytes: u64,
+    /// At most one e-mail notice of unread messages per person in this many milliseconds.
+    pub notify_window_ms: i64,
 }
 
 impl WebConfig {

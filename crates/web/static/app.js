@@ -334,6 +334,12 @@ function liveMessenger() {
       let f;
       try { f = JSON.parse(e.data); } catch { return; }
       if (f.type === 'ready') root.dataset.live = 'open';
+      else if (f.type === 'read' && f.conversation === current && list) {
+        list.querySelectorAll('li.message.mine').forEach((li) => {
+          const status = li.querySelector('.status');
+          if (status && Number(li.dataset.seq) <= f.up_to) status.textContent = root.dataset.read;
+        });
+      }
       else if (f.type === 'message') { show(f); if (f.sender !== root.dataset.me) bump(f.conversation); }
       else if (f.type === 'ack' && pending && f.client_id === pending.clientId) {
         clearTimeout(pending.timer);
@@ -489,7 +495,8 @@ function attachments() {
     xhr.addEventListener('load', () => {
       let answer = {};
       try { answer = JSON.parse(xhr.responseText); } catch { answer = {}; }
-      if (xhr.status === 200 || xhr.status === 201) {
+      // Stored only when the server says so: a redirect (signed out, locked) is no answer.
+      if ((xhr.status === 200 || xhr.status === 201) && typeof answer.seq === 'number') {
         li.remove();
         status.textContent = answer.message || '';
         if (root.dataset.live !== 'open') location.reload();

@@ -227,6 +227,16 @@ async fn conversation_page(
         .read_conversation(id, me, client, state.clock.now())
         .await?;
     let summary = thread.summary;
+    // Opening it read it all: the others' pages turn "verzonden" into "gelezen".
+    if let Some(last) = thread.messages.last() {
+        state
+            .publish(LiveEvent::Read {
+                conversation: id.clone(),
+                user: me.id.clone(),
+                seq: last.seq,
+            })
+            .await;
+    }
     let group = state.store.group_members(id, &me.id).await.is_ok();
     let list = state.store.conversations_for(&me.id).await?;
     let t = lang.msgs();

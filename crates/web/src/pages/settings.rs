@@ -45,6 +45,9 @@ struct SettingsPage {
     /// This person lets others see "gelezen"; the practice shows read receipts at all.
     sends_receipts: bool,
     practice_receipts: bool,
+    /// E-mails about unread messages, and what they promise.
+    notify_email: bool,
+    notify_hint: String,
     tokens: Vec<TokenRow>,
     new_token: Option<String>,
 }
@@ -138,6 +141,22 @@ pub async fn receipts_post(
         .await?;
     Ok(see_other(
         "/settings?notice=receipts_saved#read-receipts",
+        None,
+    ))
+}
+
+/// POST /settings/notifications: an e-mail when a message waits unread, or none.
+pub async fn notify_post(
+    State(state): State<AppState>,
+    User(me): User,
+    CsrfForm(form): CsrfForm<ReceiptsForm>,
+) -> PageResult {
+    state
+        .store
+        .set_notify_email(&me.id, form.send == "yes")
+        .await?;
+    Ok(see_other(
+        "/settings?notice=notify_saved#notifications",
         None,
     ))
 }
@@ -265,6 +284,7 @@ async fn page(
         Some("lock_off") => Some(t.lock_disabled),
         Some("token_revoked") => Some(t.token_revoked),
         Some("receipts_saved") => Some(t.receipts_saved),
+        Some("notify_saved") => Some(t.notify_saved),
         _ => None,
     }
     .map(str::to_string);
@@ -328,6 +348,14 @@ async fn page(
         lock_intro: fill(t.lock_intro, &[("minutes", &lock_minutes.to_string())]),
         is_staff: me.role.is_staff(),
         sends_receipts: me.send_read_receipts,
+        notify_email: me.notify_email,
+        notify_hint: fill(
+            t.notify_hint,
+            &[(
+                "minutes",
+                &(state.cfg.notify_window_ms / 60_000).to_string(),
+            )],
+        ),
         practice_receipts,
         tokens: state
             .store
