@@ -63,7 +63,7 @@ test('sent, read, unread counts, the filter, and a form sent twice', async () =>
   // after he has read it.
   await piet.goto(server.base + '/settings');
   await piet.getByLabel('Laat anderen zien dat ik hun berichten heb gelezen').uncheck();
-  await piet.getByRole('button', { name: 'Opslaan' }).click();
+  await piet.getByRole('button', { name: 'Opslaan', exact: true }).click();
   await piet.getByText('Je keuze voor leesbevestigingen is opgeslagen.').waitFor();
   await send(staff, 'Het recept ligt klaar bij de apotheek.');
   await piet.goto(server.base + '/messenger');

@@ -68,7 +68,7 @@ test('one notice without content while away, none while online or switched off',
   assert.equal(await box.isChecked(), true, 'on by default');
   await checkA11y(kees, 'settings with the notice choice');
   await box.uncheck();
-  await kees.locator('#notifications ~ form').getByRole('button', { name: 'Opslaan' }).click();
+  await kees.getByRole('button', { name: 'Keuze voor e-mails opslaan' }).click();
   await kees.getByText('Je keuze voor e-mails bij een nieuw bericht is opgeslagen.').waitFor();
   assert.equal(await kees.getByLabel(/Stuur me een e-mail als er een nieuw bericht/).isChecked(), false);
   const mies = await registerPatient(browser, sink, anna, { first: 'Mies', last: 'Mol', email: 'mies@example.test', password: 'Zonnebloem-5!' });

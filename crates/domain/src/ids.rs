@@ -80,3 +80,7 @@ id_type!(
     /// A file sent in a conversation.
     FileId
 );
+id_type!(
+    /// A team of the practice (Planbureau, Cliëntensupport, …).
+    TeamId
+);

@@ -18,6 +18,7 @@ pub mod mail;
 pub mod office_hours;
 pub mod ports;
 pub mod registration;
+pub mod team;
 pub mod time;
 pub mod validate;
 

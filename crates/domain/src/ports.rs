@@ -15,9 +15,10 @@ use crate::file::{Attachment, FileKind, FileListing};
 use crate::group::Person;
 use crate::invitation::{Invitation, NewInvitation};
 use crate::mail::{OutboxItem, Outgoing};
+use crate::team::{Team, TeamConversation};
 use crate::{
-    ConversationId, Error, FileId, InvitationId, OutboxId, PasskeyId, StoreError, Timestamp,
-    TokenId, UserId,
+    ConversationId, Error, FileId, InvitationId, OutboxId, PasskeyId, StoreError, TeamId,
+    Timestamp, TokenId, UserId,
 };
 
 /// What a single-use link is for.
@@ -721,6 +722,64 @@ pub trait NoticeStore: Send + Sync {
     ) -> Result<bool, StoreError>;
 }
 
+/// Teams and their conversations.
+#[async_trait]
+pub trait TeamStore: Send + Sync {
+    /// Every team with its members, by name.
+    async fn teams(&self) -> Result<Vec<Team>, StoreError>;
+    /// A new team (administrators); `Conflict("team.name_taken")` for a name in use.
+    async fn create_team(
+        &self,
+        by: &Account,
+        name: &str,
+        purpose: &str,
+        now: Timestamp,
+        client: &str,
+    ) -> Result<TeamId, Error>;
+    /// Adds an active staff member to a team and to its conversations (administrators).
+    async fn add_team_member(
+        &self,
+        team: &TeamId,
+        by: &Account,
+        member: &UserId,
+        now: Timestamp,
+        client: &str,
+    ) -> Result<(), Error>;
+    /// Takes someone out of a team and out of its conversations (administrators); a
+    /// conversation they had taken is free again.
+    async fn remove_team_member(
+        &self,
+        team: &TeamId,
+        by: &Account,
+        member: &UserId,
+        now: Timestamp,
+        client: &str,
+    ) -> Result<(), Error>;
+    /// The patient's conversation with a team, opened if there is none (then true).
+    async fn open_team_conversation(
+        &self,
+        team: &TeamId,
+        patient: &Account,
+        now: Timestamp,
+    ) -> Result<(ConversationId, bool), Error>;
+    /// The team behind a conversation, for a staff member in it; None for other conversations.
+    async fn team_conversation(
+        &self,
+        id: &ConversationId,
+        viewer: &Account,
+    ) -> Result<Option<TeamConversation>, Error>;
+    /// Gives a team conversation to a member of the team (oneself: "Ik pak dit op"), by a staff
+    /// member in it; `NotFound` otherwise.
+    async fn assign(
+        &self,
+        id: &ConversationId,
+        by: &Account,
+        to: &UserId,
+        now: Timestamp,
+        client: &str,
+    ) -> Result<(), Error>;
+}
+
 /// Contacts and group conversations ("Contacten", "Groepen").
 #[async_trait]
 pub trait GroupStore: Send + Sync {
@@ -931,6 +990,7 @@ pub trait Store:
     + FileStore
     + GroupStore
     + NoticeStore
+    + TeamStore
     + HealthStore
 {
 }
@@ -951,6 +1011,7 @@ impl<T> Store for T where
         + FileStore
         + GroupStore
         + NoticeStore
+        + TeamStore
         + HealthStore
 {
 }

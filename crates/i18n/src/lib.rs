@@ -173,6 +173,8 @@ catalogue! {
     conversations_list, message_too_long,
     // e-mail notices of unread messages
     mail_unread_subject, mail_unread_greeting, mail_unread_body, mail_unread_button, mail_unread_off, notify_title, notify_label, notify_hint, notify_save, notify_saved,
+    // teams
+    nav_teams, teams_title, teams_intro, teams_no_members, teams_members, teams_add_who, teams_add_submit, teams_added, teams_remove, teams_remove_label, teams_removed, teams_new, teams_name, teams_purpose, teams_create, teams_created, team_name_required, team_name_taken, contacts_teams, contacts_teams_intro, team_banner_open, team_banner_taken, team_banner_mine, team_take, team_hand_over, team_hand_over_submit, team_taken, team_handed_over,
     // contacts and groups
     contacts_title, contacts_intro_patient, contacts_intro_staff, contacts_empty, contacts_message, contacts_message_to, groups_title, groups_intro, groups_empty, groups_new, groups_name, groups_members_choose, groups_members_hint, groups_create, groups_created, groups_members, groups_open, groups_add, groups_add_who, groups_add_submit, groups_added, groups_remove, groups_remove_label, groups_removed, groups_nobody_to_add, group_name_required, group_one_patient, group_members_required,
     // files

@@ -257,6 +257,15 @@ pub(crate) async fn members(
         .collect()
 }
 
+/// A team conversation as staff see it: "Planbureau – Piet Post".
+fn team_title(team: &str, patients: &[&str]) -> String {
+    if patients.is_empty() {
+        team.to_string()
+    } else {
+        format!("{team} – {}", patients.join(", "))
+    }
+}
+
 pub(crate) fn title_for(viewer: &UserId, members: &[(UserId, Role, String)]) -> String {
     members
         .iter()
@@ -335,8 +344,8 @@ impl ConversationStore for Db {
         user: &UserId,
     ) -> Result<Vec<ConversationSummary>, StoreError> {
         let rows = sqlx::query(
-            "SELECT c.id, c.name, c.last_activity, c.last_seq, mine.last_read_seq,
-                    u.id AS member_id, u.first_name, u.last_name
+            "SELECT c.id, c.name, c.kind, c.last_activity, c.last_seq, mine.last_read_seq,
+                    u.id AS member_id, u.role, u.first_name, u.last_name
                FROM conversation_members mine
                JOIN conversations c ON c.id = mine.conversation_id
                JOIN conversation_members other ON other.conversation_id = c.id AND other.left_at IS NULL
@@ -348,10 +357,13 @@ impl ConversationStore for Db {
         .fetch_all(&self.pool)
         .await
         .map_err(db_err)?;
-        let mut list: Vec<(ConversationSummary, Vec<String>)> = Vec::new();
+        // Per conversation: its summary, whether it is a team's, and the other members.
+        let mut list: Vec<(ConversationSummary, bool, Vec<(String, String)>)> = Vec::new();
+        let mut viewer_is_staff = false;
         for r in &rows {
             let id = ConversationId::from_stored(r.try_get("id").map_err(db_err)?);
-            if list.last().is_none_or(|(c, _)| c.id != id) {
+            if list.last().is_none_or(|(c, _, _)| c.id != id) {
+                let kind: String = r.try_get("kind").map_err(db_err)?;
                 let last_seq: i64 = r.try_get("last_seq").map_err(db_err)?;
                 let read: i64 = r.try_get("last_read_seq").map_err(db_err)?;
                 list.push((
@@ -365,25 +377,42 @@ impl ConversationStore for Db {
                         last_seq,
                         unread: (last_seq - read).max(0),
                     },
+                    kind == "team",
                     Vec::new(),
                 ));
             }
             let member: String = r.try_get("member_id").map_err(db_err)?;
-            if member != user.as_str()
-                && let Some((_, names)) = list.last_mut()
-            {
-                names.push(format!(
-                    "{} {}",
-                    r.try_get::<String, _>("first_name").map_err(db_err)?,
-                    r.try_get::<String, _>("last_name").map_err(db_err)?
+            let role: String = r.try_get("role").map_err(db_err)?;
+            if member == user.as_str() {
+                viewer_is_staff = role != "patient";
+            } else if let Some((_, _, names)) = list.last_mut() {
+                names.push((
+                    format!(
+                        "{} {}",
+                        r.try_get::<String, _>("first_name").map_err(db_err)?,
+                        r.try_get::<String, _>("last_name").map_err(db_err)?
+                    ),
+                    role,
                 ));
             }
         }
         Ok(list
             .into_iter()
-            .map(|(mut c, names)| {
-                if c.title.is_empty() {
-                    c.title = names.join(", ");
+            .map(|(mut c, team, names)| {
+                if team && viewer_is_staff {
+                    // Staff see which patient wrote to the team.
+                    let patients: Vec<&str> = names
+                        .iter()
+                        .filter(|(_, r)| r == "patient")
+                        .map(|(n, _)| n.as_str())
+                        .collect();
+                    c.title = team_title(&c.title, &patients);
+                } else if c.title.is_empty() {
+                    c.title = names
+                        .iter()
+                        .map(|(n, _)| n.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ");
                 }
                 c
             })
@@ -409,12 +438,13 @@ impl ConversationStore for Db {
                 .object(id);
             audit::append(&mut tx, &rec).await?;
         }
-        let meta =
-            sqlx::query("SELECT name, last_activity, last_seq FROM conversations WHERE id = $1")
-                .bind(id.as_str())
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(internal)?;
+        let meta = sqlx::query(
+            "SELECT name, kind, last_activity, last_seq FROM conversations WHERE id = $1",
+        )
+        .bind(id.as_str())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(internal)?;
         let last_seq: i64 = meta.try_get("last_seq").map_err(internal)?;
         // Reading the conversation is reading all of it.
         sqlx::query("UPDATE conversation_members SET last_read_seq = $1 WHERE conversation_id = $2 AND user_id = $3")
@@ -440,9 +470,22 @@ impl ConversationStore for Db {
             .map(|r| self.message_from_row(id, r))
             .collect::<Result<Vec<_>, _>>()?;
         let name: Option<String> = meta.try_get("name").map_err(internal)?;
+        let kind: String = meta.try_get("kind").map_err(internal)?;
+        let title = match name {
+            Some(team) if kind == "team" && reader.role.is_staff() => {
+                let patients: Vec<&str> = members
+                    .iter()
+                    .filter(|(_, r, _)| *r == Role::Patient)
+                    .map(|(_, _, n)| n.as_str())
+                    .collect();
+                team_title(&team, &patients)
+            }
+            Some(name) => name,
+            None => title_for(&reader.id, &members),
+        };
         let summary = ConversationSummary {
             id: id.clone(),
-            title: name.unwrap_or_else(|| title_for(&reader.id, &members)),
+            title,
             last_activity: Timestamp(meta.try_get("last_activity").map_err(internal)?),
             last_seq,
             unread: 0,

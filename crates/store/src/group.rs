@@ -29,16 +29,20 @@ fn person(r: &sqlx::any::AnyRow) -> Result<Person, StoreError> {
 
 /// Everyone `user` may reach, by last name.
 async fn contacts(conn: &mut AnyConnection, user: &Account) -> Result<Vec<Person>, StoreError> {
-    // People who share a current conversation with the user.
+    // People who share a current conversation with the user. A patient who wrote to a team
+    // reaches the team, not each of its members: team conversations connect staff to the
+    // patient only.
     let connected = sqlx::query(
         "SELECT DISTINCT u.id, u.role, u.first_name, u.last_name
            FROM conversation_members me
+           JOIN conversations c ON c.id = me.conversation_id
            JOIN conversation_members other ON other.conversation_id = me.conversation_id
                 AND other.left_at IS NULL AND other.user_id <> me.user_id
            JOIN users u ON u.id = other.user_id AND u.active = 1
-          WHERE me.user_id = $1 AND me.left_at IS NULL",
+          WHERE me.user_id = $1 AND me.left_at IS NULL AND ($2 = 1 OR c.kind <> 'team')",
     )
     .bind(user.id.as_str())
+    .bind(i64::from(user.role.is_staff()))
     .fetch_all(&mut *conn)
     .await
     .map_err(db_err)?;

@@ -19,6 +19,7 @@ mod outbox;
 mod passkey;
 mod session;
 mod session_code;
+mod team;
 mod throttle;
 mod totp;
 
@@ -137,6 +138,11 @@ fn migrations(backend: Backend) -> Vec<Migration> {
                 "notices",
                 include_str!("../migrations/sqlite/0013_notices.sql"),
             ),
+            (
+                14,
+                "teams",
+                include_str!("../migrations/sqlite/0014_teams.sql"),
+            ),
         ],
         Backend::Postgres => &[
             (
@@ -203,6 +209,11 @@ fn migrations(backend: Backend) -> Vec<Migration> {
                 13,
                 "notices",
                 include_str!("../migrations/postgres/0013_notices.sql"),
+            ),
+            (
+                14,
+                "teams",
+                include_str!("../migrations/postgres/0014_teams.sql"),
             ),
         ],
     };

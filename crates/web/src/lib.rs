@@ -192,6 +192,21 @@ pub fn router(state: AppState) -> Router {
             "/contacts/{id}/message",
             post(pages::contacts::message_post),
         )
+        .route(
+            "/teams",
+            get(pages::teams::teams_get).post(pages::teams::teams_post),
+        )
+        .route("/teams/{id}/members", post(pages::teams::member_post))
+        .route(
+            "/teams/{id}/members/{user}/remove",
+            post(pages::teams::member_remove_post),
+        )
+        .route("/teams/{id}/message", post(pages::teams::message_post))
+        .route("/messenger/{id}/take", post(pages::teams::take_post))
+        .route(
+            "/messenger/{id}/hand-over",
+            post(pages::teams::hand_over_post),
+        )
         .route("/groups", get(pages::groups::groups_get))
         .route(
             "/groups/new",

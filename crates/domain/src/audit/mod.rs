@@ -64,6 +64,11 @@ pub enum Action {
     /// Someone added to a group (also each member when it is made).
     MemberAdded,
     MemberRemoved,
+    TeamCreated,
+    TeamMemberAdded,
+    TeamMemberRemoved,
+    /// A team conversation taken or handed over.
+    ConversationAssigned,
 }
 
 impl Action {
@@ -120,6 +125,10 @@ impl Action {
             Action::FileRead => "file.read",
             Action::MemberAdded => "member.added",
             Action::MemberRemoved => "member.removed",
+            Action::TeamCreated => "team.created",
+            Action::TeamMemberAdded => "team.member_added",
+            Action::TeamMemberRemoved => "team.member_removed",
+            Action::ConversationAssigned => "conversation.assigned",
         }
     }
 }

@@ -17,4 +17,5 @@ mod notice;
 mod outbox;
 mod passkey;
 mod session_code;
+mod team;
 mod totp;

@@ -33,6 +33,15 @@ struct ContactsPage {
     t: &'static Msgs,
     intro: &'static str,
     rows: Vec<ContactRow>,
+    /// For patients: the practice's teams, to write to.
+    teams: Vec<TeamContact>,
+}
+
+pub struct TeamContact {
+    id: String,
+    name: String,
+    purpose: String,
+    action: String,
 }
 
 pub fn role_label(t: &'static Msgs, role: Role) -> &'static str {
@@ -64,6 +73,22 @@ pub async fn contacts_get(
             role: role_label(t, p.role),
         })
         .collect();
+    let teams = if me.role == Role::Patient {
+        state
+            .store
+            .teams()
+            .await?
+            .into_iter()
+            .map(|team| TeamContact {
+                id: team.id.to_string(),
+                action: fill(t.contacts_message_to, &[("name", &team.name)]),
+                name: team.name,
+                purpose: team.purpose,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let page = ContactsPage {
         layout: Layout::new(
             lang.lang,
@@ -81,6 +106,7 @@ pub async fn contacts_get(
             t.contacts_intro_patient
         },
         rows,
+        teams,
     };
     render(StatusCode::OK, &page)
 }

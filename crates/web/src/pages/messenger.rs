@@ -55,6 +55,14 @@ pub struct MessageView {
     file: Option<super::files::FileView>,
 }
 
+pub struct TeamBanner {
+    text: String,
+    /// "Ik pak dit op" is offered (someone else, or nobody, has it).
+    take: bool,
+    /// Colleagues in the team to hand it to: (id, name).
+    hand_over: Vec<(String, String)>,
+}
+
 #[derive(Template)]
 #[template(path = "messenger.html")]
 struct MessengerPage {
@@ -75,6 +83,10 @@ struct MessengerPage {
     filter: String,
     /// "Bestanden tot 100 MB." under the paperclip.
     attach_hint: String,
+    /// For staff in a team conversation: who took it, "Ik pak dit op", "Overdragen aan".
+    team: Option<TeamBanner>,
+    /// What just happened ("Je hebt dit gesprek opgepakt.").
+    notice: Option<&'static str>,
     /// The largest file, in bytes (the page's script checks before sending), and as text.
     max_file_bytes: u64,
     max_file_text: String,
@@ -204,6 +216,8 @@ pub async fn messenger_get(
         draft: String::new(),
         client_id: String::new(),
         closed: None,
+        team: None,
+        notice: None,
         filter: q.q,
         attach_hint: String::new(),
         max_file_bytes: state.cfg.max_file_bytes,
@@ -212,6 +226,7 @@ pub async fn messenger_get(
     render(StatusCode::OK, &page)
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn conversation_page(
     state: &AppState,
     lang: Lang,
@@ -221,6 +236,7 @@ async fn conversation_page(
     client: &str,
     error: Option<&'static str>,
     draft: String,
+    notice: Option<&'static str>,
 ) -> PageResult {
     let thread = state
         .store
@@ -238,8 +254,30 @@ async fn conversation_page(
             .await;
     }
     let group = state.store.group_members(id, &me.id).await.is_ok();
-    let list = state.store.conversations_for(&me.id).await?;
     let t = lang.msgs();
+    let team = state
+        .store
+        .team_conversation(id, me)
+        .await?
+        .map(|tc| TeamBanner {
+            text: match &tc.assignee {
+                None => fill(t.team_banner_open, &[("team", &tc.team_name)]),
+                Some(a) if a.id == me.id => fill(t.team_banner_mine, &[("team", &tc.team_name)]),
+                Some(a) => fill(
+                    t.team_banner_taken,
+                    &[("team", &tc.team_name), ("name", &a.name)],
+                ),
+            },
+            take: tc.assignee.as_ref().is_none_or(|a| a.id != me.id)
+                && tc.members.iter().any(|m| m.id == me.id),
+            hand_over: tc
+                .members
+                .iter()
+                .filter(|m| m.id != me.id && tc.assignee.as_ref().is_none_or(|a| a.id != m.id))
+                .map(|m| (m.id.to_string(), m.name.clone()))
+                .collect(),
+        });
+    let list = state.store.conversations_for(&me.id).await?;
     let page = MessengerPage {
         layout: Layout::new(
             lang,
@@ -273,6 +311,8 @@ async fn conversation_page(
         } else {
             None
         },
+        team,
+        notice,
         filter: String::new(),
         attach_hint: fill(
             t.file_attach_hint,
@@ -294,6 +334,12 @@ async fn conversation_page(
     )
 }
 
+#[derive(Deserialize)]
+pub struct NoticeQuery {
+    #[serde(default)]
+    notice: String,
+}
+
 /// GET /messenger/{id}: another user's or a made-up id is "not found".
 pub async fn conversation_get(
     State(state): State<AppState>,
@@ -302,8 +348,15 @@ pub async fn conversation_get(
     Extension(csrf): Extension<CsrfToken>,
     User(me): User,
     Path(id): Path<String>,
+    Query(q): Query<NoticeQuery>,
 ) -> PageResult {
     let id = ConversationId::parse(&id).ok_or(Error::NotFound)?;
+    let t = lang.lang.msgs();
+    let notice = match q.notice.as_str() {
+        "taken" => Some(t.team_taken),
+        "handed_over" => Some(t.team_handed_over),
+        _ => None,
+    };
     conversation_page(
         &state,
         lang.lang,
@@ -313,6 +366,7 @@ pub async fn conversation_get(
         &client,
         None,
         String::new(),
+        notice,
     )
     .await
 }
@@ -367,6 +421,7 @@ pub async fn conversation_post(
                 &client,
                 Some(msg),
                 form.body,
+                None,
             )
             .await
         }

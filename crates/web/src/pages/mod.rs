@@ -25,6 +25,7 @@ pub mod set_password;
 pub mod settings;
 pub mod setup;
 pub mod staff;
+pub mod teams;
 pub mod terms;
 pub mod two_factor;
 

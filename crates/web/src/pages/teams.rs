@@ -1,0 +1,299 @@
+//! Teams: the administrator decides who is in "Planbureau", "Cliëntensupport" and any team the
+//! practice adds; a patient writes to a team from Contacten; staff in a team conversation take
+//! it ("Ik pak dit op") or hand it to a colleague.
+
+use askama::Template;
+use axum::Extension;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use spreekuur_domain::account::Role;
+use spreekuur_domain::live::LiveEvent;
+use spreekuur_domain::{ConversationId, Error, TeamId, UserId};
+use spreekuur_i18n::{Msgs, fill};
+
+use super::{render, see_other};
+use crate::csrf::{CsrfForm, CsrfToken};
+use crate::error::PageResult;
+use crate::extract::{Admin, Client, LangPref, Staff, User};
+use crate::layout::Layout;
+use crate::state::AppState;
+
+pub struct TeamMemberRow {
+    id: String,
+    name: String,
+    remove: String,
+}
+
+pub struct TeamRow {
+    id: String,
+    name: String,
+    purpose: String,
+    members: Vec<TeamMemberRow>,
+    /// Staff not yet in the team: (id, name).
+    addable: Vec<(String, String)>,
+    add_label: String,
+}
+
+#[derive(Template)]
+#[template(path = "teams.html")]
+struct TeamsPage {
+    layout: Layout,
+    t: &'static Msgs,
+    teams: Vec<TeamRow>,
+    notice: Option<&'static str>,
+    error: Option<&'static str>,
+    name: String,
+    purpose: String,
+}
+
+#[derive(Deserialize)]
+pub struct TeamsQuery {
+    #[serde(default)]
+    notice: String,
+}
+
+async fn teams_page(
+    state: &AppState,
+    lang: spreekuur_i18n::Lang,
+    csrf: String,
+    me: &spreekuur_domain::account::Account,
+    notice: Option<&'static str>,
+    error: Option<&'static str>,
+    name: String,
+    purpose: String,
+) -> PageResult {
+    let t = lang.msgs();
+    let staff: Vec<_> = state
+        .store
+        .list_staff()
+        .await?
+        .into_iter()
+        .filter(|a| a.active)
+        .collect();
+    let teams = state
+        .store
+        .teams()
+        .await?
+        .into_iter()
+        .map(|team| TeamRow {
+            addable: staff
+                .iter()
+                .filter(|a| !team.members.iter().any(|m| m.id == a.id))
+                .map(|a| (a.id.to_string(), a.display_name()))
+                .collect(),
+            add_label: fill(t.teams_add_who, &[("team", &team.name)]),
+            members: team
+                .members
+                .iter()
+                .map(|m| TeamMemberRow {
+                    id: m.id.to_string(),
+                    name: m.name.clone(),
+                    remove: fill(
+                        t.teams_remove_label,
+                        &[("name", &m.name), ("team", &team.name)],
+                    ),
+                })
+                .collect(),
+            id: team.id.to_string(),
+            name: team.name,
+            purpose: team.purpose,
+        })
+        .collect();
+    let page = TeamsPage {
+        layout: Layout::new(lang, "/teams", csrf, Some(me), state, "teams").await,
+        t,
+        teams,
+        notice,
+        error,
+        name,
+        purpose,
+    };
+    render(
+        if error.is_some() {
+            StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            StatusCode::OK
+        },
+        &page,
+    )
+}
+
+/// GET /teams (administrators)
+pub async fn teams_get(
+    State(state): State<AppState>,
+    lang: LangPref,
+    Extension(csrf): Extension<CsrfToken>,
+    Admin(me): Admin,
+    Query(q): Query<TeamsQuery>,
+) -> PageResult {
+    let t = lang.lang.msgs();
+    let notice = match q.notice.as_str() {
+        "created" => Some(t.teams_created),
+        "added" => Some(t.teams_added),
+        "removed" => Some(t.teams_removed),
+        _ => None,
+    };
+    teams_page(
+        &state,
+        lang.lang,
+        csrf.0,
+        &me,
+        notice,
+        None,
+        String::new(),
+        String::new(),
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct NewTeamForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    purpose: String,
+}
+
+/// POST /teams (administrators): a new team.
+pub async fn teams_post(
+    State(state): State<AppState>,
+    lang: LangPref,
+    Client(client): Client,
+    Extension(csrf): Extension<CsrfToken>,
+    Admin(me): Admin,
+    CsrfForm(form): CsrfForm<NewTeamForm>,
+) -> PageResult {
+    let t = lang.lang.msgs();
+    let error = match state
+        .store
+        .create_team(&me, &form.name, &form.purpose, state.clock.now(), &client)
+        .await
+    {
+        Ok(_) => return Ok(see_other("/teams?notice=created", None)),
+        Err(Error::Invalid { reason, .. }) => t.text(reason),
+        Err(Error::Conflict(reason)) => t.text(reason),
+        Err(e) => return Err(e.into()),
+    };
+    teams_page(
+        &state,
+        lang.lang,
+        csrf.0,
+        &me,
+        None,
+        Some(error),
+        form.name,
+        form.purpose,
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct MemberForm {
+    #[serde(default)]
+    member: String,
+}
+
+/// POST /teams/{id}/members (administrators)
+pub async fn member_post(
+    State(state): State<AppState>,
+    Client(client): Client,
+    Admin(me): Admin,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<MemberForm>,
+) -> PageResult {
+    let team = TeamId::parse(&id).ok_or(Error::NotFound)?;
+    let member = UserId::parse(&form.member).ok_or(Error::NotFound)?;
+    state
+        .store
+        .add_team_member(&team, &me, &member, state.clock.now(), &client)
+        .await?;
+    Ok(see_other("/teams?notice=added", None))
+}
+
+/// POST /teams/{id}/members/{user}/remove (administrators)
+pub async fn member_remove_post(
+    State(state): State<AppState>,
+    Client(client): Client,
+    Admin(me): Admin,
+    Path((id, user)): Path<(String, String)>,
+    CsrfForm(_): CsrfForm<std::collections::HashMap<String, String>>,
+) -> PageResult {
+    let team = TeamId::parse(&id).ok_or(Error::NotFound)?;
+    let member = UserId::parse(&user).ok_or(Error::NotFound)?;
+    state
+        .store
+        .remove_team_member(&team, &me, &member, state.clock.now(), &client)
+        .await?;
+    Ok(see_other("/teams?notice=removed", None))
+}
+
+/// POST /teams/{id}/message (patients): the conversation with the team, opened if need be.
+pub async fn message_post(
+    State(state): State<AppState>,
+    User(me): User,
+    Path(id): Path<String>,
+    CsrfForm(_): CsrfForm<std::collections::HashMap<String, String>>,
+) -> PageResult {
+    if me.role != Role::Patient {
+        return Err(Error::NotFound.into());
+    }
+    let team = TeamId::parse(&id).ok_or(Error::NotFound)?;
+    let (conversation, created) = state
+        .store
+        .open_team_conversation(&team, &me, state.clock.now())
+        .await?;
+    if created {
+        state
+            .publish(LiveEvent::Members {
+                conversation: conversation.clone(),
+            })
+            .await;
+    }
+    Ok(see_other(
+        &format!("/messenger/{conversation}#composer"),
+        None,
+    ))
+}
+
+/// POST /messenger/{id}/take: "Ik pak dit op".
+pub async fn take_post(
+    State(state): State<AppState>,
+    Client(client): Client,
+    Staff(me): Staff,
+    Path(id): Path<String>,
+    CsrfForm(_): CsrfForm<std::collections::HashMap<String, String>>,
+) -> PageResult {
+    let id = ConversationId::parse(&id).ok_or(Error::NotFound)?;
+    state
+        .store
+        .assign(&id, &me, &me.id, state.clock.now(), &client)
+        .await?;
+    Ok(see_other(&format!("/messenger/{id}?notice=taken"), None))
+}
+
+#[derive(Deserialize)]
+pub struct HandOverForm {
+    #[serde(default)]
+    to: String,
+}
+
+/// POST /messenger/{id}/hand-over: to a colleague in the team.
+pub async fn hand_over_post(
+    State(state): State<AppState>,
+    Client(client): Client,
+    Staff(me): Staff,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<HandOverForm>,
+) -> PageResult {
+    let id = ConversationId::parse(&id).ok_or(Error::NotFound)?;
+    let to = UserId::parse(&form.to).ok_or(Error::NotFound)?;
+    state
+        .store
+        .assign(&id, &me, &to, state.clock.now(), &client)
+        .await?;
+    Ok(see_other(
+        &format!("/messenger/{id}?notice=handed_over"),
+        None,
+    ))
+}
