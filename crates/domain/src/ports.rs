@@ -566,6 +566,14 @@ pub trait ApiTokenStore: Send + Sync {
         now: Timestamp,
         audit: &AuditRecord,
     ) -> Result<bool, StoreError>;
+    /// Sets any live token's rate (administrators): None the default, Some(0) no limit;
+    /// false when there is no such live token.
+    async fn set_token_rate(
+        &self,
+        id: &TokenId,
+        rate_per_minute: Option<i64>,
+        audit: &AuditRecord,
+    ) -> Result<bool, StoreError>;
 }
 
 /// Invitations and their answers.
@@ -685,6 +693,34 @@ pub trait ConversationStore: Send + Sync {
         client: &str,
         now: Timestamp,
     ) -> Result<(), Error>;
+    /// Sets the conversation's external id (the practice system's patient or episode number),
+    /// by a staff member in it; None clears it. Audited.
+    async fn set_external_id(
+        &self,
+        id: &ConversationId,
+        by: &Account,
+        external_id: Option<&str>,
+        now: Timestamp,
+        client: &str,
+    ) -> Result<(), Error>;
+    /// The user's conversations carrying this external id.
+    async fn conversations_by_external_id(
+        &self,
+        user: &UserId,
+        external_id: &str,
+    ) -> Result<Vec<ConversationSummary>, StoreError>;
+    /// The current members of a conversation, for one of them; `NotFound` otherwise.
+    async fn conversation_members(
+        &self,
+        id: &ConversationId,
+        viewer: &UserId,
+    ) -> Result<Vec<crate::group::Person>, Error>;
+    /// A conversation's external id, for a member.
+    async fn external_id(
+        &self,
+        id: &ConversationId,
+        viewer: &UserId,
+    ) -> Result<Option<String>, Error>;
     /// Records that the member has seen the conversation up to `seq`.
     async fn mark_read(&self, id: &ConversationId, reader: &UserId, seq: i64) -> Result<(), Error>;
     /// How far every other member has read, as `viewer` may see it (0 when the practice shows

@@ -132,4 +132,28 @@ impl ApiTokenStore for Db {
         tx.commit().await.map_err(db_err)?;
         Ok(true)
     }
+
+    async fn set_token_rate(
+        &self,
+        id: &TokenId,
+        rate_per_minute: Option<i64>,
+        audit_rec: &AuditRecord,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.write().await?;
+        let n = sqlx::query(
+            "UPDATE api_tokens SET rate_per_minute = $1 WHERE id = $2 AND revoked_at IS NULL",
+        )
+        .bind(rate_per_minute)
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .rows_affected();
+        if n != 1 {
+            return Ok(false);
+        }
+        audit::append(&mut tx, audit_rec).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(true)
+    }
 }

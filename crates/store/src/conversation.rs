@@ -644,4 +644,107 @@ impl ConversationStore for Db {
         members_of(&mut conn, id, viewer).await?;
         read_by_others(&mut conn, id, viewer).await
     }
+
+    async fn set_external_id(
+        &self,
+        id: &ConversationId,
+        by: &Account,
+        external_id: Option<&str>,
+        now: Timestamp,
+        client: &str,
+    ) -> Result<(), Error> {
+        if !by.role.is_staff() {
+            return Err(Error::NotFound);
+        }
+        let value = match external_id.map(str::trim) {
+            None | Some("") => None,
+            Some(v)
+                if v.chars().count() <= 64
+                    && v.chars().all(|c| c.is_ascii_graphic() || c == ' ') =>
+            {
+                Some(v.to_string())
+            }
+            Some(_) => {
+                return Err(Error::invalid(
+                    "external_id",
+                    "1 to 64 printable characters",
+                ));
+            }
+        };
+        let mut tx = self.write().await?;
+        let members = members_of(&mut tx, id, &by.id).await?;
+        sqlx::query("UPDATE conversations SET external_id = $1 WHERE id = $2")
+            .bind(value)
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(internal)?;
+        let mut rec = AuditRecord::new(now, Action::ExternalIdSet, client)
+            .actor(&by.id)
+            .object(id);
+        if let Some(p) = patient_of(&members) {
+            rec = rec.patient(p);
+        }
+        audit::append(&mut tx, &rec).await?;
+        tx.commit().await.map_err(internal)
+    }
+
+    async fn conversations_by_external_id(
+        &self,
+        user: &UserId,
+        external_id: &str,
+    ) -> Result<Vec<ConversationSummary>, StoreError> {
+        let ids: Vec<String> = sqlx::query(
+            "SELECT c.id FROM conversations c
+               JOIN conversation_members m ON m.conversation_id = c.id AND m.user_id = $1 AND m.left_at IS NULL
+              WHERE c.external_id = $2",
+        )
+        .bind(user.as_str())
+        .bind(external_id.trim())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(|r| r.try_get("id"))
+        .collect::<Result<_, _>>()
+        .map_err(db_err)?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(self
+            .conversations_for(user)
+            .await?
+            .into_iter()
+            .filter(|c| ids.iter().any(|i| i == c.id.as_str()))
+            .collect())
+    }
+
+    async fn external_id(
+        &self,
+        id: &ConversationId,
+        viewer: &UserId,
+    ) -> Result<Option<String>, Error> {
+        let mut conn = self.pool.acquire().await.map_err(internal)?;
+        members_of(&mut conn, id, viewer).await?;
+        sqlx::query("SELECT external_id FROM conversations WHERE id = $1")
+            .bind(id.as_str())
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(internal)?
+            .try_get("external_id")
+            .map_err(internal)
+    }
+
+    async fn conversation_members(
+        &self,
+        id: &ConversationId,
+        viewer: &UserId,
+    ) -> Result<Vec<spreekuur_domain::group::Person>, Error> {
+        let mut conn = self.pool.acquire().await.map_err(internal)?;
+        Ok(members_of(&mut conn, id, viewer)
+            .await?
+            .into_iter()
+            .map(|(id, role, name)| spreekuur_domain::group::Person { id, name, role })
+            .collect())
+    }
 }

@@ -143,6 +143,11 @@ fn migrations(backend: Backend) -> Vec<Migration> {
                 "teams",
                 include_str!("../migrations/sqlite/0014_teams.sql"),
             ),
+            (
+                15,
+                "external ids",
+                include_str!("../migrations/sqlite/0015_external_ids.sql"),
+            ),
         ],
         Backend::Postgres => &[
             (
@@ -214,6 +219,11 @@ fn migrations(backend: Backend) -> Vec<Migration> {
                 14,
                 "teams",
                 include_str!("../migrations/postgres/0014_teams.sql"),
+            ),
+            (
+                15,
+                "external ids",
+                include_str!("../migrations/postgres/0015_external_ids.sql"),
             ),
         ],
     };

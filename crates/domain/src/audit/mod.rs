@@ -69,6 +69,8 @@ pub enum Action {
     TeamMemberRemoved,
     /// A team conversation taken or handed over.
     ConversationAssigned,
+    ExternalIdSet,
+    TokenRateSet,
 }
 
 impl Action {
@@ -129,6 +131,8 @@ impl Action {
             Action::TeamMemberAdded => "team.member_added",
             Action::TeamMemberRemoved => "team.member_removed",
             Action::ConversationAssigned => "conversation.assigned",
+            Action::ExternalIdSet => "conversation.external_id_set",
+            Action::TokenRateSet => "token.rate_set",
         }
     }
 }

@@ -164,3 +164,68 @@ contract!(
         }
     }
 );
+
+contract!(
+    external_ids_are_set_by_staff_members_and_found_by_members,
+    |db: &TestDb| {
+        let db = db.db.clone();
+        async move {
+            let anna = practice_with_provider(&db).await;
+            let jan = patient(&db, "jan@example.nl", "Jan").await;
+            let kees = patient(&db, "kees@example.nl", "Kees").await;
+            let (conv, _) = db.open_direct(&anna, &jan, NOW).await.unwrap();
+            let anna_acc = db.account(&anna).await.unwrap().unwrap();
+            let jan_acc = db.account(&jan).await.unwrap().unwrap();
+            db.set_external_id(&conv, &anna_acc, Some(" HIS-12 "), NOW, "t")
+                .await
+                .unwrap();
+            assert_eq!(
+                db.external_id(&conv, &jan).await.unwrap().as_deref(),
+                Some("HIS-12")
+            );
+            assert_eq!(
+                db.conversations_by_external_id(&jan, "HIS-12")
+                    .await
+                    .unwrap()
+                    .len(),
+                1
+            );
+            assert!(
+                db.conversations_by_external_id(&kees, "HIS-12")
+                    .await
+                    .unwrap()
+                    .is_empty()
+            );
+            assert!(matches!(
+                db.external_id(&conv, &kees).await,
+                Err(Error::NotFound)
+            ));
+            // Patients do not set it; nonsense is refused and changes nothing.
+            assert!(matches!(
+                db.set_external_id(&conv, &jan_acc, Some("X"), NOW, "t")
+                    .await,
+                Err(Error::NotFound)
+            ));
+            assert!(matches!(
+                db.set_external_id(&conv, &anna_acc, Some(&"9".repeat(65)), NOW, "t")
+                    .await,
+                Err(Error::Invalid { .. })
+            ));
+            assert_eq!(
+                db.external_id(&conv, &anna).await.unwrap().as_deref(),
+                Some("HIS-12")
+            );
+            db.set_external_id(&conv, &anna_acc, None, NOW, "t")
+                .await
+                .unwrap();
+            assert!(
+                db.conversations_by_external_id(&anna, "HIS-12")
+                    .await
+                    .unwrap()
+                    .is_empty()
+            );
+            let members = db.conversation_members(&conv, &jan).await.unwrap();
+            assert_eq!(members.len(), 2);
+        }
+    }
+);

@@ -136,17 +136,33 @@ pub async fn me(user: TokenUser) -> Json<Me> {
     })
 }
 
-/// The account's conversations, the most recent activity first.
-#[utoipa::path(get, path = "/api/v1/conversations", responses(
+/// The account's conversations, the most recent activity first; with `external_id`, those
+/// carrying it.
+#[utoipa::path(get, path = "/api/v1/conversations", params(ListQuery), responses(
     (status = 200, body = [ConversationOut]),
     (status = 401, body = super::ApiError),
 ))]
 pub async fn list(
     State(state): State<AppState>,
     user: TokenUser,
+    Query(q): Query<ListQuery>,
 ) -> ApiResult<Json<Vec<ConversationOut>>> {
-    let list = state.store.conversations_for(&user.account.id).await?;
+    let list = match q.external_id.as_deref() {
+        Some(x) => {
+            state
+                .store
+                .conversations_by_external_id(&user.account.id, x)
+                .await?
+        }
+        None => state.store.conversations_for(&user.account.id).await?,
+    };
     Ok(Json(list.iter().map(ConversationOut::from).collect()))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ListQuery {
+    /// Only conversations carrying this external id (the practice system's number).
+    external_id: Option<String>,
 }
 
 /// Opens the 1:1 conversation with another account (staff only), or returns the existing one.

@@ -4,6 +4,7 @@
 //! calls make the same checks. The OpenAPI document at `/api/v1/openapi.json` is generated from
 //! the annotations on the handlers and types below.
 
+mod admin;
 mod conversations;
 pub(crate) mod files;
 
@@ -45,6 +46,27 @@ pub fn router() -> Router<AppState> {
             "/api/v1/conversations/{id}/files",
             axum::routing::post(files::upload),
         )
+        .route(
+            "/api/v1/conversations/{id}/members",
+            get(admin::members).post(admin::add_member),
+        )
+        .route(
+            "/api/v1/conversations/{id}/members/{member}",
+            axum::routing::delete(admin::remove_member),
+        )
+        .route(
+            "/api/v1/conversations/{id}/external-id",
+            axum::routing::put(admin::set_external_id),
+        )
+        .route(
+            "/api/v1/accounts",
+            axum::routing::post(admin::create_account),
+        )
+        .route("/api/v1/tokens", get(admin::tokens))
+        .route(
+            "/api/v1/tokens/{id}",
+            axum::routing::patch(admin::set_token_rate),
+        )
         .route("/api/v1/files", get(files::list))
         .route("/api/v1/files/{id}", get(files::download))
 }
@@ -66,7 +88,14 @@ pub fn router() -> Router<AppState> {
         conversations::send,
         files::upload,
         files::list,
-        files::download
+        files::download,
+        admin::members,
+        admin::add_member,
+        admin::remove_member,
+        admin::set_external_id,
+        admin::create_account,
+        admin::tokens,
+        admin::set_token_rate
     ),
     components(schemas(
         ApiError,
@@ -78,7 +107,14 @@ pub fn router() -> Router<AppState> {
         conversations::MessagePage,
         conversations::NewMessage,
         files::FileOut,
-        files::FileListingOut
+        files::FileListingOut,
+        admin::MemberOut,
+        admin::NewMember,
+        admin::ExternalId,
+        admin::NewAccountIn,
+        admin::ProvisionedOut,
+        admin::TokenOut,
+        admin::TokenRate
     ))
 )]
 pub struct ApiDoc;

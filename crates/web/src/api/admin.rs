@@ -1,0 +1,363 @@
+//! Members, external ids and what administrators' tokens may do besides: provision accounts
+//! from a practice system (staff get a link to set their password; patients get the usual
+//! invitation, so they accept the terms themselves) and set a token's rate. Every call that
+//! changes something is on record in the audit trail.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use spreekuur_domain::account::Role;
+use spreekuur_domain::audit::{Action, AuditRecord};
+use spreekuur_domain::invitation::NewInvitation;
+use spreekuur_domain::live::LiveEvent;
+use spreekuur_domain::{ConversationId, Error, TokenId, UserId};
+use spreekuur_i18n::Lang;
+use utoipa::ToSchema;
+
+use super::{ApiResult, TokenUser};
+use crate::extract::Client;
+use crate::state::AppState;
+
+/// A member of a conversation.
+#[derive(Serialize, ToSchema)]
+pub struct MemberOut {
+    id: String,
+    name: String,
+    /// `admin`, `provider`, `assistant` or `patient`.
+    role: &'static str,
+}
+
+fn conversation_id(id: &str) -> Result<ConversationId, Error> {
+    ConversationId::parse(id).ok_or(Error::NotFound)
+}
+
+/// The current members of a conversation the token's account is in.
+#[utoipa::path(get, path = "/api/v1/conversations/{id}/members",
+    params(("id" = String, Path, description = "conversation id")),
+    responses((status = 200, body = [MemberOut]), (status = 404, body = super::ApiError)))]
+pub async fn members(
+    State(state): State<AppState>,
+    user: TokenUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<MemberOut>>> {
+    let id = conversation_id(&id)?;
+    let people = state
+        .store
+        .conversation_members(&id, &user.account.id)
+        .await?;
+    Ok(Json(
+        people
+            .into_iter()
+            .map(|p| MemberOut {
+                id: p.id.to_string(),
+                name: p.name,
+                role: p.role.as_str(),
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewMember {
+    /// The account to add: someone the token's account may reach (a colleague, or a patient
+    /// it is connected with; at most one patient per group).
+    member: String,
+}
+
+/// Adds a member to a group conversation (staff in the group).
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/members",
+    params(("id" = String, Path, description = "group conversation id")),
+    request_body = NewMember,
+    responses(
+        (status = 201, description = "added"),
+        (status = 200, description = "was a member already"),
+        (status = 404, description = "not a group, not in it, or someone the account may not reach", body = super::ApiError),
+        (status = 422, description = "a second patient", body = super::ApiError),
+    ))]
+pub async fn add_member(
+    State(state): State<AppState>,
+    Client(client): Client,
+    user: TokenUser,
+    Path(id): Path<String>,
+    Json(body): Json<NewMember>,
+) -> ApiResult<Response> {
+    let id = conversation_id(&id)?;
+    let member = UserId::parse(&body.member).ok_or(Error::NotFound)?;
+    let added = state
+        .store
+        .add_member(&id, &user.account, &member, state.clock.now(), &client)
+        .await?;
+    if added {
+        state.publish(LiveEvent::Members { conversation: id }).await;
+        Ok(StatusCode::CREATED.into_response())
+    } else {
+        Ok(StatusCode::OK.into_response())
+    }
+}
+
+/// Removes a member from a group conversation (staff in the group; not oneself). From then on
+/// they read nothing of it.
+#[utoipa::path(delete, path = "/api/v1/conversations/{id}/members/{member}",
+    params(("id" = String, Path, description = "group conversation id"), ("member" = String, Path, description = "account id")),
+    responses((status = 204, description = "removed"), (status = 404, body = super::ApiError)))]
+pub async fn remove_member(
+    State(state): State<AppState>,
+    Client(client): Client,
+    user: TokenUser,
+    Path((id, member)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let id = conversation_id(&id)?;
+    let member = UserId::parse(&member).ok_or(Error::NotFound)?;
+    state
+        .store
+        .remove_member(&id, &user.account, &member, state.clock.now(), &client)
+        .await?;
+    state.publish(LiveEvent::Members { conversation: id }).await;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct ExternalId {
+    /// The practice system's patient or episode number (1–64 printable characters); null
+    /// clears it.
+    external_id: Option<String>,
+}
+
+/// Sets a conversation's external id (staff in it); search with
+/// `GET /api/v1/conversations?external_id=…`.
+#[utoipa::path(put, path = "/api/v1/conversations/{id}/external-id",
+    params(("id" = String, Path, description = "conversation id")),
+    request_body = ExternalId,
+    responses((status = 200, body = ExternalId), (status = 404, body = super::ApiError), (status = 422, body = super::ApiError)))]
+pub async fn set_external_id(
+    State(state): State<AppState>,
+    Client(client): Client,
+    user: TokenUser,
+    Path(id): Path<String>,
+    Json(body): Json<ExternalId>,
+) -> ApiResult<Json<ExternalId>> {
+    let id = conversation_id(&id)?;
+    state
+        .store
+        .set_external_id(
+            &id,
+            &user.account,
+            body.external_id.as_deref(),
+            state.clock.now(),
+            &client,
+        )
+        .await?;
+    let external_id = state.store.external_id(&id, &user.account.id).await?;
+    Ok(Json(ExternalId { external_id }))
+}
+
+fn admin(user: &TokenUser) -> Result<(), Error> {
+    if user.account.role == Role::Admin {
+        Ok(())
+    } else {
+        Err(Error::Forbidden)
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewAccountIn {
+    /// `provider`, `assistant`, `admin` or `patient`.
+    role: String,
+    first_name: String,
+    last_name: String,
+    email: String,
+    /// `nl` (default) or `en`: the language of the e-mail and of the account.
+    lang: Option<String>,
+    /// For a patient: a personal note, the first message of the conversation.
+    note: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ProvisionedOut {
+    /// Staff: the new account's id; they get an e-mail with a link to set their password.
+    account: Option<String>,
+    /// Patients: the invitation's id; they get the invitation e-mail, accept the terms and
+    /// choose a password themselves, and the conversation with the token's account opens.
+    invitation: Option<String>,
+}
+
+/// Creates an account from a practice system (administrators' tokens only).
+#[utoipa::path(post, path = "/api/v1/accounts", request_body = NewAccountIn,
+    responses(
+        (status = 201, body = ProvisionedOut),
+        (status = 403, description = "not an administrator's token", body = super::ApiError),
+        (status = 409, description = "the address has an account", body = super::ApiError),
+        (status = 422, body = super::ApiError),
+    ))]
+pub async fn create_account(
+    State(state): State<AppState>,
+    Client(client): Client,
+    user: TokenUser,
+    Json(body): Json<NewAccountIn>,
+) -> ApiResult<Response> {
+    admin(&user)?;
+    let role = Role::parse(&body.role).ok_or(Error::invalid(
+        "role",
+        "provider, assistant, admin or patient",
+    ))?;
+    let lang = Lang::parse(body.lang.as_deref().unwrap_or("nl"))
+        .ok_or(Error::invalid("lang", "nl or en"))?;
+    let first_error = |errs: Vec<Error>| {
+        errs.into_iter()
+            .next()
+            .unwrap_or_else(|| Error::Internal("no error".into()))
+    };
+    let out = if role.is_staff() {
+        let (id, _) = crate::pages::staff::create_staff(
+            &state,
+            Some(&user.account.id),
+            &client,
+            &body.first_name,
+            &body.last_name,
+            &body.email,
+            role,
+            lang,
+        )
+        .await
+        .map_err(first_error)?;
+        let rec = AuditRecord::new(state.clock.now(), Action::AccountCreatedByApi, &client)
+            .actor(&user.account.id)
+            .object(&id);
+        state.store.audit(&rec).await?;
+        ProvisionedOut {
+            account: Some(id.to_string()),
+            invitation: None,
+        }
+    } else {
+        let now = state.clock.now();
+        let token =
+            spreekuur_crypto::generate_token().map_err(|e| Error::Internal(e.to_string()))?;
+        let inv = NewInvitation::parse(
+            user.account.id.clone(),
+            &body.first_name,
+            &body.last_name,
+            &body.email,
+            body.note.as_deref().unwrap_or(""),
+            lang.code(),
+            state.tokens.hash("invitation", &token),
+            now,
+            state.cfg.invitation_valid_days,
+        )
+        .map_err(first_error)?;
+        let mail = crate::pages::invite::invitation_mail(
+            &state,
+            &user.account.display_name(),
+            inv.first_name.as_str(),
+            &inv.email,
+            &inv.lang,
+            &token,
+            inv.expires_at,
+            inv.note.is_some(),
+        )
+        .await
+        .map_err(|_| Error::Internal("invitation mail".into()))?;
+        let audit = [
+            AuditRecord::new(now, Action::InvitationCreated, &client)
+                .actor(&user.account.id)
+                .object(&inv.id),
+            AuditRecord::new(now, Action::InvitationSent, &client)
+                .actor(&user.account.id)
+                .object(&inv.id),
+            AuditRecord::new(now, Action::AccountCreatedByApi, &client)
+                .actor(&user.account.id)
+                .object(&inv.id),
+        ];
+        state.store.create_invitation(&inv, &mail, &audit).await?;
+        ProvisionedOut {
+            account: None,
+            invitation: Some(inv.id.to_string()),
+        }
+    };
+    state.mail_wake.notify_one();
+    Ok((StatusCode::CREATED, Json(out)).into_response())
+}
+
+/// A live token of any account, as administrators see it (never its secret).
+#[derive(Serialize, ToSchema)]
+pub struct TokenOut {
+    id: String,
+    name: String,
+    account: String,
+    account_name: String,
+    /// Requests per minute; 0: no limit; null: the default (600).
+    rate_per_minute: Option<i64>,
+    /// Milliseconds since 1970 (UTC).
+    created_at: i64,
+}
+
+/// Every live token of the practice's staff (administrators' tokens only).
+#[utoipa::path(get, path = "/api/v1/tokens",
+    responses((status = 200, body = [TokenOut]), (status = 403, body = super::ApiError)))]
+pub async fn tokens(
+    State(state): State<AppState>,
+    user: TokenUser,
+) -> ApiResult<Json<Vec<TokenOut>>> {
+    admin(&user)?;
+    let mut out = Vec::new();
+    for account in state.store.list_staff().await? {
+        for t in state.store.tokens(&account.id).await? {
+            out.push(TokenOut {
+                id: t.id.to_string(),
+                name: t.name,
+                account: account.id.to_string(),
+                account_name: account.display_name(),
+                rate_per_minute: t.rate_per_minute,
+                created_at: t.created_at.millis(),
+            });
+        }
+    }
+    Ok(Json(out))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct TokenRate {
+    /// Requests per minute; 0 for no limit; null for the default (600).
+    rate_per_minute: Option<i64>,
+}
+
+/// Sets a token's rate limit (administrators' tokens only), for example none for an
+/// integration that sends in bulk.
+#[utoipa::path(patch, path = "/api/v1/tokens/{id}",
+    params(("id" = String, Path, description = "token id")),
+    request_body = TokenRate,
+    responses(
+        (status = 204, description = "set"),
+        (status = 403, description = "not an administrator's token", body = super::ApiError),
+        (status = 404, body = super::ApiError),
+        (status = 422, body = super::ApiError),
+    ))]
+pub async fn set_token_rate(
+    State(state): State<AppState>,
+    Client(client): Client,
+    user: TokenUser,
+    Path(id): Path<String>,
+    Json(body): Json<TokenRate>,
+) -> ApiResult<Response> {
+    admin(&user)?;
+    let id = TokenId::parse(&id).ok_or(Error::NotFound)?;
+    if body
+        .rate_per_minute
+        .is_some_and(|r| !(0..=1_000_000).contains(&r))
+    {
+        return Err(Error::invalid("rate_per_minute", "0 to 1000000, or null").into());
+    }
+    let rec = AuditRecord::new(state.clock.now(), Action::TokenRateSet, &client)
+        .actor(&user.account.id)
+        .object(&id);
+    if state
+        .store
+        .set_token_rate(&id, body.rate_per_minute, &rec)
+        .await?
+    {
+        Ok(StatusCode::NO_CONTENT.into_response())
+    } else {
+        Err(Error::NotFound.into())
+    }
+}

@@ -1,0 +1,112 @@
+// The API for practice systems beyond messages: an administrator's token provisions staff (a
+// link to set a password) and patients (the usual invitation), lists tokens and sets their
+// rate; conversations carry an external id that is set and searched; members are listed; every
+// other token is refused what is not its own.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { startSmtpSink } from '../lib/smtp-sink.mjs';
+import { startServer } from '../lib/server.mjs';
+import { launch, DESKTOP } from '../lib/browser.mjs';
+import { ADMIN, setUpPractice } from '../lib/journey.mjs';
+
+const BIN = process.env.SPREEKUUR_BIN || path.resolve(import.meta.dirname, '../../target/debug/spreekuur');
+
+let sink, server, browser;
+before(async () => {
+  sink = await startSmtpSink();
+  server = await startServer({ smtpUrl: sink.url });
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+  await sink?.close();
+});
+
+test('provisioning, token rates, external ids and members over the API', async () => {
+  const anna = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+  await setUpPractice(anna, server);
+  const cli = (args) => execFileSync(BIN, ['admin', ...args], { env: { PATH: process.env.PATH, SPREEKUUR_DATA_DIR: server.dataDir } }).toString().trim();
+  const his = cli(['create-token', '--login', ADMIN.email, '--name', 'HIS', '--rate-per-minute', '0']);
+  const api = async (token, method, url, body) => {
+    const r = await fetch(server.base + url, {
+      method,
+      headers: { Authorization: `Bearer ${token}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const text = await r.text();
+    return { status: r.status, json: text ? JSON.parse(text) : null };
+  };
+
+  // Staff from the practice system: an account, and an e-mail with a link to set a password.
+  const bram = await api(his, 'POST', '/api/v1/accounts', { role: 'provider', first_name: 'Bram', last_name: 'Bakker', email: 'bram@delinde.test' });
+  assert.equal(bram.status, 201);
+  assert.match(bram.json.account, /^[0-9a-f-]{36}$/);
+  await sink.waitFor('bram@delinde.test', (m) => /wachtwoord/i.test(m.text));
+  assert.equal((await api(his, 'POST', '/api/v1/accounts', { role: 'assistant', first_name: 'B', last_name: 'B', email: 'bram@delinde.test' })).status, 409);
+  assert.equal((await api(his, 'POST', '/api/v1/accounts', { role: 'chef', first_name: 'C', last_name: 'C', email: 'c@delinde.test' })).status, 422);
+  assert.equal((await api(his, 'POST', '/api/v1/accounts', { role: 'provider', first_name: '', last_name: 'C', email: 'geen-adres' })).status, 422);
+  // A patient from the practice system: the invitation, with its note; they register themselves.
+  const piet = await api(his, 'POST', '/api/v1/accounts', { role: 'patient', first_name: 'Piet', last_name: 'Post', email: 'piet@example.test', note: 'Welkom bij de praktijk.' });
+  assert.equal(piet.status, 201);
+  assert.ok(piet.json.invitation && !piet.json.account);
+  await sink.waitFor('piet@example.test', (m) => /Uitnodiging accepteren/.test(m.html || ''));
+
+  // Tokens: the administrator sees every live token and sets a rate; others may not.
+  const bramToken = cli(['create-token', '--login', 'bram@delinde.test', '--name', 'Agenda']);
+  const list = await api(his, 'GET', '/api/v1/tokens');
+  assert.equal(list.status, 200);
+  const agenda = list.json.find((t) => t.name === 'Agenda');
+  assert.equal(agenda.account_name, 'Bram Bakker');
+  assert.ok(!JSON.stringify(list.json).includes('spk_'), 'never a secret');
+  assert.equal((await api(his, 'PATCH', `/api/v1/tokens/${agenda.id}`, { rate_per_minute: 2 })).status, 204);
+  const tries = [];
+  for (let i = 0; i < 3; i++) tries.push((await api(bramToken, 'GET', '/api/v1/me')).status);
+  assert.deepEqual(tries, [200, 200, 429], 'the new rate holds');
+  assert.equal((await api(his, 'PATCH', `/api/v1/tokens/${agenda.id}`, { rate_per_minute: 0 })).status, 204);
+  assert.equal((await api(bramToken, 'GET', '/api/v1/me')).status, 200, 'no limit any more');
+  assert.equal((await api(his, 'PATCH', `/api/v1/tokens/${agenda.id}`, { rate_per_minute: -1 })).status, 422);
+  assert.equal((await api(his, 'PATCH', '/api/v1/tokens/0190c0de-0000-7000-8000-000000000000', { rate_per_minute: 5 })).status, 404);
+  assert.equal((await api(bramToken, 'PATCH', `/api/v1/tokens/${agenda.id}`, { rate_per_minute: 0 })).status, 403);
+  assert.equal((await api(bramToken, 'GET', '/api/v1/tokens')).status, 403);
+  assert.equal((await api(bramToken, 'POST', '/api/v1/accounts', { role: 'admin', first_name: 'X', last_name: 'Y', email: 'x@delinde.test' })).status, 403);
+
+  // External ids: set on a conversation, searched, refused when malformed or not one's own.
+  const conv = await api(his, 'POST', '/api/v1/conversations', { member: bram.json.account });
+  assert.equal(conv.status, 201);
+  const set = await api(his, 'PUT', `/api/v1/conversations/${conv.json.id}/external-id`, { external_id: ' EPD-4711 ' });
+  assert.deepEqual([set.status, set.json], [200, { external_id: 'EPD-4711' }]);
+  assert.deepEqual((await api(his, 'GET', '/api/v1/conversations?external_id=EPD-4711')).json.map((c) => c.id), [conv.json.id]);
+  assert.deepEqual((await api(bramToken, 'GET', '/api/v1/conversations?external_id=EPD-4711')).json.map((c) => c.id), [conv.json.id]);
+  assert.deepEqual((await api(his, 'GET', '/api/v1/conversations?external_id=EPD-0000')).json, []);
+  assert.equal((await api(his, 'PUT', `/api/v1/conversations/${conv.json.id}/external-id`, { external_id: 'x'.repeat(65) })).status, 422);
+  assert.equal((await api(his, 'PUT', `/api/v1/conversations/${conv.json.id}/external-id`, { external_id: 'a\u0007b' })).status, 422);
+  // Members: listed for members; a 1:1 is no group to add to.
+  const members = await api(bramToken, 'GET', `/api/v1/conversations/${conv.json.id}/members`);
+  assert.deepEqual(members.json.map((m) => [m.name, m.role]).sort(), [['Anna de Vries', 'admin'], ['Bram Bakker', 'provider']]);
+  assert.equal((await api(his, 'POST', `/api/v1/conversations/${conv.json.id}/members`, { member: bram.json.account })).status, 404);
+
+  // A third colleague, not in it, finds nothing of it.
+  const carla = await api(his, 'POST', '/api/v1/accounts', { role: 'assistant', first_name: 'Carla', last_name: 'Claes', email: 'carla@delinde.test' });
+  const carlaToken = cli(['create-token', '--login', 'carla@delinde.test', '--name', 'x', '--rate-per-minute', '0']);
+  assert.ok(carla.json.account);
+  assert.deepEqual((await api(carlaToken, 'GET', '/api/v1/conversations?external_id=EPD-4711')).json, []);
+  for (const [method, url, body] of [
+    ['GET', `/api/v1/conversations/${conv.json.id}/members`],
+    ['POST', `/api/v1/conversations/${conv.json.id}/members`, { member: carla.json.account }],
+    ['DELETE', `/api/v1/conversations/${conv.json.id}/members/${bram.json.account}`],
+    ['PUT', `/api/v1/conversations/${conv.json.id}/external-id`, { external_id: 'EPD-1' }],
+    ['GET', '/api/v1/conversations/not-an-id/members'],
+  ]) {
+    assert.equal((await api(carlaToken, method, url, body)).status, 404, `${method} ${url}`);
+  }
+  assert.equal((await api(his, 'GET', '/api/v1/conversations?external_id=EPD-4711')).json.length, 1, 'unchanged');
+
+  // The OpenAPI document describes all of it.
+  const doc = await (await fetch(server.base + '/api/v1/openapi.json')).json();
+  for (const p of ['/api/v1/accounts', '/api/v1/tokens', '/api/v1/tokens/{id}', '/api/v1/conversations/{id}/members', '/api/v1/conversations/{id}/members/{member}', '/api/v1/conversations/{id}/external-id']) {
+    assert.ok(doc.paths[p], p);
+  }
+});
