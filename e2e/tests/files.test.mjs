@@ -65,7 +65,7 @@ test('a file each way, live, and the Bestanden page', async () => {
   await choose(piet, { name: 'verwijsbrief mei.pdf', mimeType: 'application/pdf', buffer: pdf });
   await piet.getByRole('status').filter({ hasText: 'verwijsbrief mei.pdf is verstuurd.' }).waitFor();
   const card = staff.locator('.message .file-card').filter({ hasText: 'verwijsbrief mei.pdf' });
-  await card.getByText('PDF-document, 300 kB').waitFor();
+  await card.getByText('PDF-document, 293 kB').waitFor();
   assert.deepEqual(await downloaded(staff, 'Downloaden verwijsbrief mei.pdf'), pdf, 'the provider gets the same bytes');
 
   // The provider drops an image on the conversation; Piet sees its preview without reloading.

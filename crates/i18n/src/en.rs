@@ -550,4 +550,5 @@ pub static EN: Msgs = Msgs {
     team_hand_over_submit: "Hand over",
     team_taken: "You have taken this conversation.",
     team_handed_over: "The conversation has been handed over.",
+    manifest_description: "Exchange messages and files with your practice securely.",
 };

@@ -96,6 +96,7 @@ macro_rules! catalogue {
 
 catalogue! {
     lang_code, app_name, lang_switch, lang_nl, lang_en, skip_to_content, logout, menu,
+    manifest_description,
     footer_secure,
     // errors
     error_title, error_generic, error_reference, error_not_found_title, error_not_found, error_forbidden,
@@ -367,10 +368,10 @@ pub fn opening(lang: Lang, weekday: usize, month: u32, day: u32, minute: u16) ->
     )
 }
 
-/// A file size as people read it: "840 bytes", "12 kB", "1,5 MB" / "1.5 MB" (decimal units,
-/// as file managers show them).
+/// A file size as people read it: "840 bytes", "12 kB", "1,5 MB" / "1.5 MB", in units of 1024
+/// as Windows shows them (so the 100 MiB limit reads "100 MB").
 pub fn file_size(lang: Lang, bytes: u64) -> String {
-    const UNITS: [(u64, &str); 3] = [(1_000_000_000, "GB"), (1_000_000, "MB"), (1_000, "kB")];
+    const UNITS: [(u64, &str); 3] = [(1 << 30, "GB"), (1 << 20, "MB"), (1 << 10, "kB")];
     for (unit, name) in UNITS {
         if bytes >= unit {
             let tenths = (bytes * 10 + unit / 2) / unit;
@@ -409,11 +410,11 @@ mod date_tests {
     #[test]
     fn file_sizes_read_naturally() {
         assert_eq!(file_size(Lang::Nl, 840), "840 bytes");
-        assert_eq!(file_size(Lang::Nl, 12_300), "12 kB");
-        assert_eq!(file_size(Lang::Nl, 1_540_000), "1,5 MB");
-        assert_eq!(file_size(Lang::En, 1_540_000), "1.5 MB");
-        assert_eq!(file_size(Lang::En, 2_000_000), "2 MB");
-        assert_eq!(file_size(Lang::Nl, 104_857_600), "105 MB");
-        assert_eq!(file_size(Lang::Nl, 1_073_741_824), "1,1 GB");
+        assert_eq!(file_size(Lang::Nl, 12_600), "12 kB");
+        assert_eq!(file_size(Lang::Nl, 1_600_000), "1,5 MB");
+        assert_eq!(file_size(Lang::En, 1_600_000), "1.5 MB");
+        assert_eq!(file_size(Lang::En, 2 * 1024 * 1024), "2 MB");
+        assert_eq!(file_size(Lang::Nl, 100 * 1024 * 1024), "100 MB");
+        assert_eq!(file_size(Lang::Nl, 1_181_116_006), "1,1 GB");
     }
 }

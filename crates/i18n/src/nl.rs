@@ -550,4 +550,5 @@ pub static NL: Msgs = Msgs {
     team_hand_over_submit: "Overdragen",
     team_taken: "Je hebt dit gesprek opgepakt.",
     team_handed_over: "Het gesprek is overgedragen.",
+    manifest_description: "Veilig berichten en bestanden uitwisselen met je praktijk.",
 };

@@ -35,6 +35,8 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(pages::health::readyz))
         .route("/metrics", get(pages::health::metrics))
         .route("/static/{file}", get(pages::assets::asset))
+        .route("/sw.js", get(pages::assets::service_worker))
+        .route("/manifest.webmanifest", get(pages::assets::manifest))
         .route("/lang/{code}", get(pages::lang::lang_get))
         .route(
             "/setup/{token}",

@@ -378,9 +378,9 @@ function liveMessenger() {
   connect();
 }
 
-// A file size as the server writes it: "840 bytes", "12 kB", "1,5 MB".
+// A file size as the server writes it (units of 1024): "840 bytes", "12 kB", "1,5 MB".
 function fileSize(lang, bytes) {
-  const units = [[1e9, 'GB'], [1e6, 'MB'], [1e3, 'kB']];
+  const units = [[2 ** 30, 'GB'], [2 ** 20, 'MB'], [2 ** 10, 'kB']];
   for (const [unit, name] of units) {
     if (bytes >= unit) {
       const tenths = Math.round((bytes * 10) / unit);
@@ -537,6 +537,32 @@ function attachments() {
   }
 }
 
+// At phone width the side menu folds away behind a "Menu" button, so the conversation comes
+// first; without JavaScript it simply stays open.
+function menuToggle() {
+  const nav = document.getElementById('side-menu');
+  if (!nav || !window.matchMedia) return;
+  const button = nav.querySelector('.menu-toggle');
+  const list = document.getElementById('side-menu-list');
+  const phone = window.matchMedia('(max-width: 48rem)');
+  const set = (open) => {
+    button.setAttribute('aria-expanded', String(open));
+    list.hidden = !open;
+  };
+  const apply = () => {
+    button.hidden = !phone.matches;
+    set(!phone.matches);
+  };
+  button.addEventListener('click', () => set(button.getAttribute('aria-expanded') !== 'true'));
+  phone.addEventListener('change', apply);
+  apply();
+}
+
+// Installable: the service worker keeps only the static files (see /sw.js).
+function serviceWorker() {
+  if ('serviceWorker' in navigator) navigator.serviceWorker.register('/sw.js').catch(() => {});
+}
+
 // "Print de back-upcodes".
 function printCodes() {
   const button = document.getElementById('print-codes');
@@ -555,4 +581,6 @@ document.addEventListener('DOMContentLoaded', () => {
   appLock();
   liveMessenger();
   attachments();
+  menuToggle();
+  serviceWorker();
 });
