@@ -134,7 +134,7 @@ test('tokens, conversations and messages over the API, with the pages\' rules', 
     return { status: r.status, headers: r.headers, bytes: Buffer.from(await r.arrayBuffer()) };
   };
   const pdf = Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(200_000, 7)]);
-  const up = await raw(token, 'POST', `/api/v1/conversations/${conv.id}/files?name=${encodeURIComponent('labuitslag.pdf')}`, pdf, { 'Content-Type': 'application/pdf', 'Idempotency-Key': 'his-file-1' });
+  const up = await raw(token, 'POST', `/api/v1/conversations/${conv.id}/files`, pdf, { 'Content-Type': 'application/pdf', 'Idempotency-Key': 'his-file-1', 'X-File-Name': encodeURIComponent('labuitslag.pdf') });
   assert.equal(up.status, 201);
   const sent = JSON.parse(up.bytes.toString());
   assert.deepEqual([sent.file.name, sent.file.size, sent.file.kind, sent.file.content_type], ['labuitslag.pdf', pdf.length, 'pdf', 'application/pdf']);

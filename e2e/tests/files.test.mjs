@@ -62,8 +62,12 @@ test('a file each way, live, and the Bestanden page', async () => {
 
   // Piet sends a PDF of several chunks with the paperclip; it arrives live at the practice.
   const pdf = Buffer.concat([Buffer.from('%PDF-1.7\n'), randomBytes(300_000)]);
+  const uploads = [];
+  piet.on('request', (r) => { if (r.method() === 'POST' && r.url().includes('/files')) uploads.push(r.url()); });
   await choose(piet, { name: 'verwijsbrief mei.pdf', mimeType: 'application/pdf', buffer: pdf });
   await piet.getByRole('status').filter({ hasText: 'verwijsbrief mei.pdf is verstuurd.' }).waitFor();
+  assert.equal(uploads.length, 1);
+  assert.ok(!uploads[0].includes('verwijsbrief'), 'the name stays out of the URL (and access logs)');
   const card = staff.locator('.message .file-card').filter({ hasText: 'verwijsbrief mei.pdf' });
   await card.getByText('PDF-document, 293 kB').waitFor();
   assert.deepEqual(await downloaded(staff, 'Downloaden verwijsbrief mei.pdf'), pdf, 'the provider gets the same bytes');

@@ -265,10 +265,13 @@ fn promise_of_type(mime: &str) -> Option<Promise> {
         .unwrap_or_default()
         .trim()
         .to_ascii_lowercase();
+    // Only what the sniffer can recognise is a promise it can check: a scanner's image/tiff
+    // or a browser's image/avif is stored as what its content turns out to be.
     match mime.as_str() {
-        "image/svg+xml" => None,
         "application/pdf" => Some(Promise::Pdf),
-        m if m.starts_with("image/") => Some(Promise::Image),
+        "image/png" | "image/jpeg" | "image/jpg" | "image/gif" | "image/webp" | "image/heic" => {
+            Some(Promise::Image)
+        }
         _ => None,
     }
 }
@@ -384,6 +387,7 @@ pub struct FileListing {
     pub file: Attachment,
     pub conversation: ConversationId,
     pub conversation_title: String,
+    pub sender: crate::UserId,
     pub sender_name: String,
     pub sent_at: Timestamp,
 }
@@ -462,6 +466,9 @@ mod tests {
         assert!(check_claim("foto", Some("image/png"), html, &s).is_err());
         assert!(check_claim("brief.pdf", None, html, &s).is_err());
         assert!(check_claim("verslag.docx", None, html, &s).is_err());
+        // A type the sniffer does not know is no promise it can check.
+        let tiff = b"II*\x00rest";
+        assert!(check_claim("scan", Some("image/tiff"), tiff, &sniff(tiff, "scan")).is_ok());
         // Without a promise, it is stored, and served as bytes.
         assert!(check_claim("pagina.html", Some("text/html"), html, &s).is_ok());
         let png = b"\x89PNG\r\n\x1a\n";

@@ -797,6 +797,7 @@ pub trait TeamStore: Send + Sync {
         team: &TeamId,
         patient: &Account,
         now: Timestamp,
+        client: &str,
     ) -> Result<(ConversationId, bool), Error>;
     /// The team behind a conversation, for a staff member in it; None for other conversations.
     async fn team_conversation(
@@ -914,8 +915,9 @@ pub trait FileStore: Send + Sync {
         now: Timestamp,
         client: &str,
     ) -> Result<Posted, Error>;
-    /// Forgets a pending file (an upload that failed or was cancelled).
-    async fn abandon_file(&self, file: &FileId) -> Result<(), StoreError>;
+    /// Forgets a pending file (an upload that failed or was cancelled); false when there was
+    /// no pending file (it was committed meanwhile, or is gone already).
+    async fn abandon_file(&self, file: &FileId) -> Result<bool, StoreError>;
     /// A file for a member of its conversation, on record in the audit trail (every download
     /// and preview); `NotFound` for anyone else and for pending files.
     async fn open_file(
@@ -926,13 +928,16 @@ pub trait FileStore: Send + Sync {
         now: Timestamp,
     ) -> Result<OpenedFile, Error>;
     /// The files in the user's conversations, newest first, optionally of one conversation
-    /// and one kind.
+    /// (`NotFound` when not theirs) and one kind. A staff member's listing is audited, once per
+    /// patient whose files it shows.
     async fn files_for(
         &self,
         user: &UserId,
         conversation: Option<&ConversationId>,
         kind: Option<FileKind>,
         limit: i64,
+        client: &str,
+        now: Timestamp,
     ) -> Result<Vec<FileListing>, Error>;
     /// Pending files started before `before` (their upload died with its process).
     async fn stale_files(&self, before: Timestamp) -> Result<Vec<FileId>, StoreError>;

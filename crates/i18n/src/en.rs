@@ -551,4 +551,5 @@ pub static EN: Msgs = Msgs {
     team_taken: "You have taken this conversation.",
     team_handed_over: "The conversation has been handed over.",
     manifest_description: "Exchange messages and files with your practice securely.",
+    opens_new_window: "(opens in a new window)",
 };

@@ -96,7 +96,7 @@ macro_rules! catalogue {
 
 catalogue! {
     lang_code, app_name, lang_switch, lang_nl, lang_en, skip_to_content, logout, menu,
-    manifest_description,
+    manifest_description, opens_new_window,
     footer_secure,
     // errors
     error_title, error_generic, error_reference, error_not_found_title, error_not_found, error_forbidden,

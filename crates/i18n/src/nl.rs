@@ -551,4 +551,5 @@ pub static NL: Msgs = Msgs {
     team_taken: "Je hebt dit gesprek opgepakt.",
     team_handed_over: "Het gesprek is overgedragen.",
     manifest_description: "Veilig berichten en bestanden uitwisselen met je praktijk.",
+    opens_new_window: "(opent in een nieuw venster)",
 };

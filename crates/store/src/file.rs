@@ -178,13 +178,16 @@ impl FileStore for Db {
         })
     }
 
-    async fn abandon_file(&self, file: &FileId) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM files WHERE id = $1 AND message_id IS NULL")
-            .bind(file.as_str())
-            .execute(&self.pool)
-            .await
-            .map_err(db_err)?;
-        Ok(())
+    async fn abandon_file(&self, file: &FileId) -> Result<bool, StoreError> {
+        Ok(
+            sqlx::query("DELETE FROM files WHERE id = $1 AND message_id IS NULL")
+                .bind(file.as_str())
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?
+                .rows_affected()
+                == 1,
+        )
     }
 
     async fn open_file(
@@ -234,11 +237,18 @@ impl FileStore for Db {
         conversation: Option<&ConversationId>,
         kind: Option<FileKind>,
         limit: i64,
+        client: &str,
+        now: Timestamp,
     ) -> Result<Vec<FileListing>, Error> {
+        // A conversation asked for by id must be the user's own: "not found" otherwise.
+        if let Some(c) = conversation {
+            let mut conn = self.pool.acquire().await.map_err(internal)?;
+            members_of(&mut conn, c, user).await?;
+        }
         let rows = sqlx::query(
             "SELECT f.id AS file_id, f.name AS file_name, f.size AS file_size,
                     f.content_type AS file_type, f.kind AS file_kind, f.conversation_id,
-                    m.created_at, u.first_name, u.last_name
+                    m.created_at, f.uploader_id, u.first_name, u.last_name
                FROM conversation_members mine
                JOIN files f ON f.conversation_id = mine.conversation_id AND f.message_id IS NOT NULL
                JOIN messages m ON m.id = f.message_id
@@ -289,6 +299,7 @@ impl FileStore for Db {
                     .ok_or_else(|| Error::Internal("file row without id".into()))?,
                 conversation: conv,
                 conversation_title: title,
+                sender: UserId::from_stored(r.try_get("uploader_id").map_err(internal)?),
                 sender_name: format!(
                     "{} {}",
                     r.try_get::<String, _>("first_name").map_err(internal)?,
@@ -296,6 +307,45 @@ impl FileStore for Db {
                 ),
                 sent_at: Timestamp(r.try_get("created_at").map_err(internal)?),
             });
+        }
+        // File names say much about a patient: a staff member's listing is on record, once
+        // per patient whose files it showed.
+        let staff: Option<String> = sqlx::query("SELECT role FROM users WHERE id = $1")
+            .bind(user.as_str())
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(internal)?
+            .map(|r| r.try_get("role"))
+            .transpose()
+            .map_err(internal)?;
+        drop(conn);
+        if staff.is_some_and(|r| r != "patient") && !out.is_empty() {
+            let mut patients: Vec<UserId> = Vec::new();
+            let mut conn = self.pool.acquire().await.map_err(internal)?;
+            let mut seen: Vec<&ConversationId> = Vec::new();
+            for l in &out {
+                if seen.contains(&&l.conversation) {
+                    continue;
+                }
+                seen.push(&l.conversation);
+                let members = members_of(&mut conn, &l.conversation, user).await?;
+                if let Some(p) = patient_of(&members)
+                    && !patients.contains(p)
+                {
+                    patients.push(p.clone());
+                }
+            }
+            drop(conn);
+            if !patients.is_empty() {
+                let mut tx = self.write().await?;
+                for p in &patients {
+                    let rec = AuditRecord::new(now, Action::FilesListed, client)
+                        .actor(user)
+                        .patient(p);
+                    audit::append(&mut tx, &rec).await?;
+                }
+                tx.commit().await.map_err(internal)?;
+            }
         }
         Ok(out)
     }

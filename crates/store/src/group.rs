@@ -234,6 +234,13 @@ impl GroupStore for Db {
         client: &str,
     ) -> Result<bool, Error> {
         let mut tx = self.write().await?;
+        // Two additions at once must not both pass the one-patient check: the conversation's
+        // row is locked first (PostgreSQL; SQLite's writer is alone anyway).
+        sqlx::query("UPDATE conversations SET last_activity = last_activity WHERE id = $1")
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(internal)?;
         let current = managed_group(&mut tx, id, by).await?;
         if current.iter().any(|(m, _, _)| m == member) {
             return Ok(false);

@@ -48,14 +48,17 @@ fn admin_only(by: &Account) -> Result<(), Error> {
     }
 }
 
-async fn team_exists(conn: &mut AnyConnection, team: &TeamId) -> Result<(), Error> {
-    sqlx::query("SELECT id FROM teams WHERE id = $1")
+/// Locks the team's row for the rest of the transaction (PostgreSQL; SQLite's writer is alone
+/// anyway), so joining, leaving and opening its conversations never interleave; `NotFound` for
+/// no such team.
+async fn lock_team(conn: &mut AnyConnection, team: &TeamId) -> Result<(), Error> {
+    let n = sqlx::query("UPDATE teams SET name = name WHERE id = $1")
         .bind(team.as_str())
-        .fetch_optional(&mut *conn)
+        .execute(&mut *conn)
         .await
         .map_err(internal)?
-        .map(|_| ())
-        .ok_or(Error::NotFound)
+        .rows_affected();
+    if n == 1 { Ok(()) } else { Err(Error::NotFound) }
 }
 
 /// Puts `user` in conversation `id` (back in, after a removal).
@@ -164,7 +167,7 @@ impl TeamStore for Db {
     ) -> Result<(), Error> {
         admin_only(by)?;
         let mut tx = self.write().await?;
-        team_exists(&mut tx, team).await?;
+        lock_team(&mut tx, team).await?;
         let staff =
             sqlx::query("SELECT id FROM users WHERE id = $1 AND role <> 'patient' AND active = 1")
                 .bind(member.as_str())
@@ -198,6 +201,17 @@ impl TeamStore for Db {
                 .map_err(internal)?;
         for c in &conversations {
             join(&mut tx, c, member, now).await?;
+            // Each patient's trail shows who can now read their conversation.
+            let members =
+                crate::conversation::members(&mut tx, &ConversationId::from_stored(c.clone()))
+                    .await?;
+            let mut rec = AuditRecord::new(now, Action::MemberAdded, client)
+                .actor(&by.id)
+                .object(format!("{c}/{member}"));
+            if let Some(p) = patient_of(&members) {
+                rec = rec.patient(p);
+            }
+            audit::append(&mut tx, &rec).await?;
         }
         let rec = AuditRecord::new(now, Action::TeamMemberAdded, client)
             .actor(&by.id)
@@ -216,6 +230,7 @@ impl TeamStore for Db {
     ) -> Result<(), Error> {
         admin_only(by)?;
         let mut tx = self.write().await?;
+        lock_team(&mut tx, team).await?;
         let removed = sqlx::query("DELETE FROM team_members WHERE team_id = $1 AND user_id = $2")
             .bind(team.as_str())
             .bind(member.as_str())
@@ -259,12 +274,14 @@ impl TeamStore for Db {
         team: &TeamId,
         patient: &Account,
         now: Timestamp,
+        client: &str,
     ) -> Result<(ConversationId, bool), Error> {
         if patient.role != Role::Patient {
             return Err(Error::NotFound);
         }
         let key = format!("{team}:{}", patient.id);
         let mut tx = self.write().await?;
+        lock_team(&mut tx, team).await?;
         let row = sqlx::query("SELECT name FROM teams WHERE id = $1")
             .bind(team.as_str())
             .fetch_optional(&mut *tx)
@@ -297,8 +314,18 @@ impl TeamStore for Db {
             return Ok((ConversationId::from_stored(existing), false));
         }
         join(&mut tx, id.as_str(), &patient.id, now).await?;
+        let mut joined = vec![patient.id.clone()];
         for m in team_members(&mut tx, team).await? {
             join(&mut tx, id.as_str(), &m.id, now).await?;
+            joined.push(m.id);
+        }
+        // The patient's trail shows everyone the conversation was opened to.
+        for m in &joined {
+            let rec = AuditRecord::new(now, Action::MemberAdded, client)
+                .actor(&patient.id)
+                .patient(&patient.id)
+                .object(format!("{id}/{m}"));
+            audit::append(&mut tx, &rec).await?;
         }
         tx.commit().await.map_err(internal)?;
         Ok((id, true))

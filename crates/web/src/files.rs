@@ -138,13 +138,18 @@ async fn store_content(
     }
 }
 
-/// Removes what a failed upload left: the pending row, and the blob if it was committed.
+/// Removes what a failed upload left: the pending row, then the blob if it was committed. The
+/// row goes first and the blob only with it, so a file that got committed meanwhile (a very
+/// slow upload meeting the sweep) keeps its content.
 async fn forget(state: &AppState, id: &FileId, blob: bool) {
-    if blob && let Err(e) = state.blobs.delete(id.as_str()).await {
-        tracing::warn!(error = %e, "blob of a failed upload not removed; the sweep will retry");
-    }
-    if let Err(e) = state.store.abandon_file(id).await {
-        tracing::warn!(error = %e, "pending file not removed; the sweep will retry");
+    match state.store.abandon_file(id).await {
+        Ok(true) if blob => {
+            if let Err(e) = state.blobs.delete(id.as_str()).await {
+                tracing::warn!(error = %e, "blob of a failed upload not removed");
+            }
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "pending file not removed; the sweep will retry"),
     }
 }
 

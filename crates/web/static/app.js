@@ -434,7 +434,11 @@ function fileCard(f, lang) {
   const download = link(`/files/${f.id}?download=1`, d.download || 'Download', {});
   download.setAttribute('download', '');
   actions.append(download);
-  if (inline) actions.append(' · ', link(`/files/${f.id}`, d.open || 'Open', { target: '_blank', rel: 'noopener' }));
+  if (inline) {
+    const open = link(`/files/${f.id}`, d.open || 'Open', { target: '_blank', rel: 'noopener' });
+    open.querySelector('.visually-hidden').textContent += ` ${d.newWindow || ''}`;
+    actions.append(' · ', open);
+  }
   card.append(name, meta, actions);
   return card;
 }
@@ -487,8 +491,10 @@ function attachments() {
     cancel.setAttribute('aria-label', `${d.cancel} ${file.name}`);
     li.append(label, bar, cancel);
     const xhr = new XMLHttpRequest();
-    xhr.open('POST', `/messenger/${d.conversation}/files?name=${encodeURIComponent(file.name)}&client_id=${newId()}`);
+    xhr.open('POST', `/messenger/${d.conversation}/files?client_id=${newId()}`);
     xhr.setRequestHeader('X-CSRF-Token', d.csrf);
+    // The name travels in a header, not the URL: it stays out of access logs.
+    xhr.setRequestHeader('X-File-Name', encodeURIComponent(file.name));
     xhr.upload.addEventListener('progress', (e) => {
       if (e.lengthComputable) bar.value = Math.floor((e.loaded * 100) / e.total);
     });

@@ -61,6 +61,8 @@ pub enum Action {
     FileSent,
     /// A file downloaded or previewed.
     FileRead,
+    /// A staff member's list of files (their names) that included a patient's.
+    FilesListed,
     /// Someone added to a group (also each member when it is made).
     MemberAdded,
     MemberRemoved,
@@ -125,6 +127,7 @@ impl Action {
             Action::AccountCreatedByApi => "account.created_by_api",
             Action::FileSent => "file.sent",
             Action::FileRead => "file.read",
+            Action::FilesListed => "files.listed",
             Action::MemberAdded => "member.added",
             Action::MemberRemoved => "member.removed",
             Action::TeamCreated => "team.created",

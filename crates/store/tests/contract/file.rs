@@ -67,7 +67,12 @@ contract!(
                 db.open_file(&id, &jan_acc, "t", NOW).await,
                 Err(Error::NotFound)
             ));
-            assert!(db.files_for(&jan, None, None, 10).await.unwrap().is_empty());
+            assert!(
+                db.files_for(&jan, None, None, 10, "t", NOW)
+                    .await
+                    .unwrap()
+                    .is_empty()
+            );
             // Only the uploader commits it.
             assert!(matches!(
                 db.commit_file(
@@ -137,35 +142,43 @@ contract!(
                 thread.messages.last().unwrap().file.as_ref().unwrap().id,
                 id
             );
-            let listed = db.files_for(&anna, None, None, 10).await.unwrap();
+            let before = records(&db).await;
+            let listed = db.files_for(&anna, None, None, 10, "t", NOW).await.unwrap();
             assert_eq!(listed.len(), 1);
+            assert_eq!(
+                records(&db).await,
+                before + 1,
+                "a staff listing is on record"
+            );
+            assert_eq!(listed[0].sender, jan);
+            let jans = records(&db).await;
+            db.files_for(&jan, None, None, 10, "t", NOW).await.unwrap();
+            assert_eq!(records(&db).await, jans, "a patient's own listing is not");
             assert_eq!(listed[0].conversation_title, "Jan Tester");
             assert_eq!(
-                db.files_for(&anna, None, Some(FileKind::Image), 10)
+                db.files_for(&anna, None, Some(FileKind::Image), 10, "t", NOW)
                     .await
                     .unwrap()
                     .len(),
                 0
             );
             assert_eq!(
-                db.files_for(&anna, Some(&conv), Some(FileKind::Pdf), 10)
+                db.files_for(&anna, Some(&conv), Some(FileKind::Pdf), 10, "t", NOW)
                     .await
                     .unwrap()
                     .len(),
                 1
             );
             assert!(
-                db.files_for(&kees, None, None, 10)
+                db.files_for(&kees, None, None, 10, "t", NOW)
                     .await
                     .unwrap()
                     .is_empty()
             );
-            assert!(
-                db.files_for(&kees, Some(&conv), None, 10)
-                    .await
-                    .unwrap()
-                    .is_empty()
-            );
+            assert!(matches!(
+                db.files_for(&kees, Some(&conv), None, 10, "t", NOW).await,
+                Err(Error::NotFound)
+            ));
         }
     }
 );
@@ -225,7 +238,13 @@ contract!(abandoned_and_stale_uploads_disappear, |db: &TestDb| {
         .await
         .unwrap();
         db.abandon_file(&kept).await.unwrap();
-        assert_eq!(db.files_for(&jan, None, None, 10).await.unwrap().len(), 1);
+        assert_eq!(
+            db.files_for(&jan, None, None, 10, "t", NOW)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
         assert_eq!(
             db.stale_files(Timestamp(later.millis() + 1)).await.unwrap(),
             vec![dead]

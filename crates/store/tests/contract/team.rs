@@ -78,16 +78,16 @@ contract!(
 
             // Jan writes to the team: one conversation, whoever asks twice.
             assert!(matches!(
-                db.open_team_conversation(&plan, &anna_acc, NOW).await,
+                db.open_team_conversation(&plan, &anna_acc, NOW, "t").await,
                 Err(Error::NotFound)
             ));
             let (conv, made) = db
-                .open_team_conversation(&plan, &jan_acc, NOW)
+                .open_team_conversation(&plan, &jan_acc, NOW, "t")
                 .await
                 .unwrap();
             assert!(made);
             assert_eq!(
-                db.open_team_conversation(&plan, &jan_acc, NOW)
+                db.open_team_conversation(&plan, &jan_acc, NOW, "t")
                     .await
                     .unwrap(),
                 (conv.clone(), false)

@@ -68,7 +68,9 @@ impl From<&FileListing> for FileListingOut {
 
 #[derive(Deserialize, IntoParams)]
 pub struct UploadQuery {
-    /// The file's name (shown to the other members).
+    /// The file's name (shown to the other members), when the `X-File-Name` header (the name
+    /// percent-encoded; preferred: it keeps names out of URLs and access logs) is not sent.
+    #[serde(default)]
     name: String,
 }
 
@@ -80,6 +82,7 @@ pub struct UploadQuery {
         ("id" = String, Path, description = "conversation id"),
         UploadQuery,
         ("Idempotency-Key" = Option<String>, Header, description = "the client's own id for this message"),
+        ("X-File-Name" = Option<String>, Header, description = "the file's name, percent-encoded UTF-8"),
     ),
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "the file"),
     responses(
@@ -101,7 +104,7 @@ pub async fn upload(
     let conversation = ConversationId::parse(&id).ok_or(Error::NotFound)?;
     let upload = Upload {
         conversation,
-        name: q.name,
+        name: file_name(&headers, &q.name)?,
         declared_type: header_text(&headers, header::CONTENT_TYPE.as_str())?,
         declared_len: declared_len(&headers)?,
         client_id: header_text(&headers, "idempotency-key")?,
@@ -113,6 +116,32 @@ pub async fn upload(
         StatusCode::OK
     };
     Ok((status, Json(MessageOut::from(&posted.message))).into_response())
+}
+
+/// The file's name from `X-File-Name` (percent-encoded UTF-8, so it stays out of URLs and the
+/// access logs that keep them), or else from `?name=`.
+pub(crate) fn file_name(headers: &HeaderMap, query: &str) -> Result<String, Error> {
+    match header_text(headers, "x-file-name")? {
+        Some(encoded) => percent_decode(&encoded).ok_or(Error::invalid("file", "file.name")),
+        None => Ok(query.to_string()),
+    }
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = s.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 pub(crate) fn header_text(headers: &HeaderMap, name: &str) -> Result<Option<String>, Error> {
@@ -154,6 +183,7 @@ pub struct ListQuery {
     ))]
 pub async fn list(
     State(state): State<AppState>,
+    Client(client): Client,
     user: TokenUser,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Json<Vec<FileListingOut>>> {
@@ -173,7 +203,14 @@ pub async fn list(
     }
     let files = state
         .store
-        .files_for(&user.account.id, conversation.as_ref(), kind, limit)
+        .files_for(
+            &user.account.id,
+            conversation.as_ref(),
+            kind,
+            limit,
+            &client,
+            state.clock.now(),
+        )
         .await?;
     Ok(Json(files.iter().map(FileListingOut::from).collect()))
 }
@@ -194,4 +231,21 @@ pub async fn download(
 ) -> ApiResult<Response> {
     let id = FileId::parse(&id).ok_or(Error::NotFound)?;
     Ok(crate::files::send(&state, &user.account, &id, Disposition::Attachment, &client).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percent_decode;
+
+    #[test]
+    fn names_are_percent_decoded_or_refused() {
+        assert_eq!(
+            percent_decode("uitslag%20%C3%A9%C3%A9n.pdf").as_deref(),
+            Some("uitslag één.pdf")
+        );
+        assert_eq!(percent_decode("plain.txt").as_deref(), Some("plain.txt"));
+        for bad in ["%", "%4", "%zz", "%FF%FE"] {
+            assert_eq!(percent_decode(bad), None, "{bad}");
+        }
+    }
 }

@@ -16,7 +16,7 @@ use spreekuur_domain::{ConversationId, Error, FileId};
 use spreekuur_i18n::{Lang, Msgs, date_time, file_size, fill};
 
 use super::render;
-use crate::api::files::{declared_len, header_text};
+use crate::api::files::{declared_len, file_name, header_text};
 use crate::csrf::CsrfToken;
 use crate::error::PageResult;
 use crate::extract::{Client, LangPref, User};
@@ -88,6 +88,7 @@ pub struct FilesQuery {
 pub async fn files_get(
     State(state): State<AppState>,
     lang: LangPref,
+    Client(client): Client,
     Extension(csrf): Extension<CsrfToken>,
     User(me): User,
     Query(q): Query<FilesQuery>,
@@ -95,14 +96,17 @@ pub async fn files_get(
     let lang = lang.lang;
     let t = lang.msgs();
     let kind = FileKind::parse(&q.kind);
-    let listing = state.store.files_for(&me.id, None, kind, 500).await?;
+    let listing = state
+        .store
+        .files_for(&me.id, None, kind, 500, &client, state.clock.now())
+        .await?;
     let rows = listing
         .iter()
         .map(|l| FileRow {
             file: FileView::new(lang, &l.file),
             conversation_id: l.conversation.to_string(),
             conversation: l.conversation_title.clone(),
-            sender: if l.sender_name == me.display_name() {
+            sender: if l.sender == me.id {
                 t.message_you.to_string()
             } else {
                 l.sender_name.clone()
@@ -164,8 +168,8 @@ struct UploadAnswer {
     message: String,
 }
 
-/// POST /messenger/{id}/files?name=…&client_id=…: the body is the file. Answers JSON for the
-/// page's script, which shows progress and the outcome.
+/// POST /messenger/{id}/files?client_id=…: the body is the file, its name in `X-File-Name`.
+/// Answers JSON for the page's script, which shows progress and the outcome.
 pub async fn upload_post(
     State(state): State<AppState>,
     lang: LangPref,
@@ -187,11 +191,11 @@ pub async fn upload_post(
     let Some(conversation) = ConversationId::parse(&id) else {
         return answer(StatusCode::NOT_FOUND, None, t.error_not_found.to_string());
     };
-    let name = q.name.clone();
+    let name = file_name(&headers, &q.name).unwrap_or_default();
     let result = async {
         let upload = Upload {
             conversation,
-            name: q.name,
+            name: name.clone(),
             declared_type: header_text(&headers, header::CONTENT_TYPE.as_str())?,
             declared_len: declared_len(&headers)?,
             client_id: Some(q.client_id).filter(|c| !c.is_empty()),

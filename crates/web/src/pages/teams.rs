@@ -231,6 +231,7 @@ pub async fn member_remove_post(
 /// POST /teams/{id}/message (patients): the conversation with the team, opened if need be.
 pub async fn message_post(
     State(state): State<AppState>,
+    Client(client): Client,
     User(me): User,
     Path(id): Path<String>,
     CsrfForm(_): CsrfForm<std::collections::HashMap<String, String>>,
@@ -241,7 +242,7 @@ pub async fn message_post(
     let team = TeamId::parse(&id).ok_or(Error::NotFound)?;
     let (conversation, created) = state
         .store
-        .open_team_conversation(&team, &me, state.clock.now())
+        .open_team_conversation(&team, &me, state.clock.now(), &client)
         .await?;
     if created {
         state
