@@ -228,6 +228,54 @@ impl Db {
     }
 }
 
+/// A person from a row with `id`, `role`, `first_name` and `last_name`.
+pub(crate) fn person_from_row(
+    r: &sqlx::any::AnyRow,
+) -> Result<spreekuur_domain::group::Person, StoreError> {
+    let role: String = r.try_get("role").map_err(db_err)?;
+    Ok(spreekuur_domain::group::Person {
+        id: UserId::from_stored(r.try_get("id").map_err(db_err)?),
+        name: format!(
+            "{} {}",
+            r.try_get::<String, _>("first_name").map_err(db_err)?,
+            r.try_get::<String, _>("last_name").map_err(db_err)?
+        ),
+        role: Role::parse(&role).unwrap_or(Role::Patient),
+    })
+}
+
+/// Puts `user` in conversation `id`: back in after a removal, or new.
+pub(crate) async fn join_conversation(
+    conn: &mut AnyConnection,
+    id: &str,
+    user: &UserId,
+    now: Timestamp,
+) -> Result<(), Error> {
+    let back = sqlx::query(
+        "UPDATE conversation_members SET left_at = NULL, left_seq = NULL, joined_at = $1
+          WHERE conversation_id = $2 AND user_id = $3",
+    )
+    .bind(now.millis())
+    .bind(id)
+    .bind(user.as_str())
+    .execute(&mut *conn)
+    .await
+    .map_err(internal)?
+    .rows_affected();
+    if back == 0 {
+        sqlx::query(
+            "INSERT INTO conversation_members (conversation_id, user_id, joined_at) VALUES ($1, $2, $3)",
+        )
+        .bind(id)
+        .bind(user.as_str())
+        .bind(now.millis())
+        .execute(&mut *conn)
+        .await
+        .map_err(internal)?;
+    }
+    Ok(())
+}
+
 /// The members of a conversation who are still in it: (id, role, display name).
 pub(crate) async fn members(
     conn: &mut AnyConnection,

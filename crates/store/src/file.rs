@@ -270,8 +270,10 @@ impl FileStore for Db {
         .fetch_all(&self.pool)
         .await
         .map_err(internal)?;
-        // Conversation titles as this user sees them (the other members' names).
+        // Conversation titles as this user sees them (the other members' names), and the
+        // patients whose file names a staff member's listing shows (put on record below).
         let mut titles: Vec<(ConversationId, String)> = Vec::new();
+        let mut patients: Vec<UserId> = Vec::new();
         let mut conn = self.pool.acquire().await.map_err(internal)?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
@@ -280,6 +282,15 @@ impl FileStore for Db {
                 Some((_, t)) => t.clone(),
                 None => {
                     let members = members_of(&mut conn, &conv, user).await?;
+                    let viewer_is_staff = members
+                        .iter()
+                        .any(|(m, role, _)| m == user && role.is_staff());
+                    if viewer_is_staff
+                        && let Some(p) = patient_of(&members)
+                        && !patients.contains(p)
+                    {
+                        patients.push(p.clone());
+                    }
                     let name: Option<String> =
                         sqlx::query("SELECT name FROM conversations WHERE id = $1")
                             .bind(conv.as_str())
@@ -308,44 +319,18 @@ impl FileStore for Db {
                 sent_at: Timestamp(r.try_get("created_at").map_err(internal)?),
             });
         }
+        drop(conn);
         // File names say much about a patient: a staff member's listing is on record, once
         // per patient whose files it showed.
-        let staff: Option<String> = sqlx::query("SELECT role FROM users WHERE id = $1")
-            .bind(user.as_str())
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(internal)?
-            .map(|r| r.try_get("role"))
-            .transpose()
-            .map_err(internal)?;
-        drop(conn);
-        if staff.is_some_and(|r| r != "patient") && !out.is_empty() {
-            let mut patients: Vec<UserId> = Vec::new();
-            let mut conn = self.pool.acquire().await.map_err(internal)?;
-            let mut seen: Vec<&ConversationId> = Vec::new();
-            for l in &out {
-                if seen.contains(&&l.conversation) {
-                    continue;
-                }
-                seen.push(&l.conversation);
-                let members = members_of(&mut conn, &l.conversation, user).await?;
-                if let Some(p) = patient_of(&members)
-                    && !patients.contains(p)
-                {
-                    patients.push(p.clone());
-                }
+        if !patients.is_empty() {
+            let mut tx = self.write().await?;
+            for p in &patients {
+                let rec = AuditRecord::new(now, Action::FilesListed, client)
+                    .actor(user)
+                    .patient(p);
+                audit::append(&mut tx, &rec).await?;
             }
-            drop(conn);
-            if !patients.is_empty() {
-                let mut tx = self.write().await?;
-                for p in &patients {
-                    let rec = AuditRecord::new(now, Action::FilesListed, client)
-                        .actor(user)
-                        .patient(p);
-                    audit::append(&mut tx, &rec).await?;
-                }
-                tx.commit().await.map_err(internal)?;
-            }
+            tx.commit().await.map_err(internal)?;
         }
         Ok(out)
     }

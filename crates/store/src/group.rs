@@ -11,21 +11,8 @@ use spreekuur_domain::ports::{ConversationStore, GroupStore};
 use spreekuur_domain::{ConversationId, Error, StoreError, Timestamp, UserId};
 use sqlx::{AnyConnection, Row};
 
-use crate::conversation::{members, patient_of};
+use crate::conversation::{join_conversation, members, patient_of, person_from_row};
 use crate::{Db, audit, db_err, internal};
-
-fn person(r: &sqlx::any::AnyRow) -> Result<Person, StoreError> {
-    let role: String = r.try_get("role").map_err(db_err)?;
-    Ok(Person {
-        id: UserId::from_stored(r.try_get("id").map_err(db_err)?),
-        name: format!(
-            "{} {}",
-            r.try_get::<String, _>("first_name").map_err(db_err)?,
-            r.try_get::<String, _>("last_name").map_err(db_err)?
-        ),
-        role: Role::parse(&role).unwrap_or(Role::Patient),
-    })
-}
 
 /// Everyone `user` may reach, by last name.
 async fn contacts(conn: &mut AnyConnection, user: &Account) -> Result<Vec<Person>, StoreError> {
@@ -48,7 +35,7 @@ async fn contacts(conn: &mut AnyConnection, user: &Account) -> Result<Vec<Person
     .map_err(db_err)?;
     let mut out: Vec<Person> = connected
         .iter()
-        .map(person)
+        .map(person_from_row)
         .collect::<Result<Vec<_>, _>>()?
         .into_iter()
         .filter(|p| may_reach(user.role, p.role, true))
@@ -63,7 +50,7 @@ async fn contacts(conn: &mut AnyConnection, user: &Account) -> Result<Vec<Person
         .await
         .map_err(db_err)?;
         for r in &colleagues {
-            let p = person(r)?;
+            let p = person_from_row(r)?;
             if !out.iter().any(|o| o.id == p.id) {
                 out.push(p);
             }
@@ -175,15 +162,7 @@ impl GroupStore for Db {
             .find(|p| p.role == Role::Patient)
             .map(|p| p.id.clone());
         for member in std::iter::once(&creator.id).chain(chosen.iter().map(|p| &p.id)) {
-            sqlx::query(
-                "INSERT INTO conversation_members (conversation_id, user_id, joined_at) VALUES ($1, $2, $3)",
-            )
-            .bind(id.as_str())
-            .bind(member.as_str())
-            .bind(now.millis())
-            .execute(&mut *tx)
-            .await
-            .map_err(internal)?;
+            join_conversation(&mut tx, id.as_str(), member, now).await?;
             let rec = membership_record(
                 Action::MemberAdded,
                 now,
@@ -253,29 +232,7 @@ impl GroupStore for Db {
         let mut roles: Vec<Role> = current.iter().map(|(_, r, _)| *r).collect();
         roles.push(person.role);
         check_one_patient(&roles)?;
-        // Back in after a removal, or new.
-        let back = sqlx::query(
-            "UPDATE conversation_members SET left_at = NULL, left_seq = NULL, joined_at = $1
-              WHERE conversation_id = $2 AND user_id = $3",
-        )
-        .bind(now.millis())
-        .bind(id.as_str())
-        .bind(member.as_str())
-        .execute(&mut *tx)
-        .await
-        .map_err(internal)?
-        .rows_affected();
-        if back == 0 {
-            sqlx::query(
-                "INSERT INTO conversation_members (conversation_id, user_id, joined_at) VALUES ($1, $2, $3)",
-            )
-            .bind(id.as_str())
-            .bind(member.as_str())
-            .bind(now.millis())
-            .execute(&mut *tx)
-            .await
-            .map_err(internal)?;
-        }
+        join_conversation(&mut tx, id.as_str(), member, now).await?;
         let patient = if person.role == Role::Patient {
             Some(person.id.clone())
         } else {

@@ -12,21 +12,8 @@ use spreekuur_domain::team::{Team, TeamConversation, parse_team};
 use spreekuur_domain::{ConversationId, Error, StoreError, TeamId, Timestamp, UserId};
 use sqlx::{AnyConnection, Row};
 
-use crate::conversation::{members_of, patient_of};
+use crate::conversation::{join_conversation, members_of, patient_of, person_from_row};
 use crate::{Db, audit, db_err, internal, is_unique_violation};
-
-fn person(r: &sqlx::any::AnyRow) -> Result<Person, StoreError> {
-    let role: String = r.try_get("role").map_err(db_err)?;
-    Ok(Person {
-        id: UserId::from_stored(r.try_get("id").map_err(db_err)?),
-        name: format!(
-            "{} {}",
-            r.try_get::<String, _>("first_name").map_err(db_err)?,
-            r.try_get::<String, _>("last_name").map_err(db_err)?
-        ),
-        role: Role::parse(&role).unwrap_or(Role::Patient),
-    })
-}
 
 async fn team_members(conn: &mut AnyConnection, team: &TeamId) -> Result<Vec<Person>, StoreError> {
     let rows = sqlx::query(
@@ -37,7 +24,7 @@ async fn team_members(conn: &mut AnyConnection, team: &TeamId) -> Result<Vec<Per
     .fetch_all(&mut *conn)
     .await
     .map_err(db_err)?;
-    rows.iter().map(person).collect()
+    rows.iter().map(person_from_row).collect()
 }
 
 fn admin_only(by: &Account) -> Result<(), Error> {
@@ -59,38 +46,6 @@ async fn lock_team(conn: &mut AnyConnection, team: &TeamId) -> Result<(), Error>
         .map_err(internal)?
         .rows_affected();
     if n == 1 { Ok(()) } else { Err(Error::NotFound) }
-}
-
-/// Puts `user` in conversation `id` (back in, after a removal).
-async fn join(
-    conn: &mut AnyConnection,
-    id: &str,
-    user: &UserId,
-    now: Timestamp,
-) -> Result<(), Error> {
-    let back = sqlx::query(
-        "UPDATE conversation_members SET left_at = NULL, left_seq = NULL, joined_at = $1
-          WHERE conversation_id = $2 AND user_id = $3",
-    )
-    .bind(now.millis())
-    .bind(id)
-    .bind(user.as_str())
-    .execute(&mut *conn)
-    .await
-    .map_err(internal)?
-    .rows_affected();
-    if back == 0 {
-        sqlx::query(
-            "INSERT INTO conversation_members (conversation_id, user_id, joined_at) VALUES ($1, $2, $3)",
-        )
-        .bind(id)
-        .bind(user.as_str())
-        .bind(now.millis())
-        .execute(&mut *conn)
-        .await
-        .map_err(internal)?;
-    }
-    Ok(())
 }
 
 #[async_trait]
@@ -200,7 +155,7 @@ impl TeamStore for Db {
                 .collect::<Result<_, _>>()
                 .map_err(internal)?;
         for c in &conversations {
-            join(&mut tx, c, member, now).await?;
+            join_conversation(&mut tx, c, member, now).await?;
             // Each patient's trail shows who can now read their conversation.
             let members =
                 crate::conversation::members(&mut tx, &ConversationId::from_stored(c.clone()))
@@ -313,10 +268,10 @@ impl TeamStore for Db {
                 .map_err(internal)?;
             return Ok((ConversationId::from_stored(existing), false));
         }
-        join(&mut tx, id.as_str(), &patient.id, now).await?;
+        join_conversation(&mut tx, id.as_str(), &patient.id, now).await?;
         let mut joined = vec![patient.id.clone()];
         for m in team_members(&mut tx, team).await? {
-            join(&mut tx, id.as_str(), &m.id, now).await?;
+            join_conversation(&mut tx, id.as_str(), &m.id, now).await?;
             joined.push(m.id);
         }
         // The patient's trail shows everyone the conversation was opened to.

@@ -13,7 +13,7 @@ use spreekuur_domain::{ConversationId, Error, UserId};
 use spreekuur_i18n::{Msgs, date_time, fill};
 
 use super::contacts::role_label;
-use super::{render, see_other};
+use super::{render, render_form, see_other};
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::PageResult;
 use crate::extract::{Client, LangPref, Staff, User};
@@ -109,14 +109,7 @@ async fn new_group_page(
         choices,
         error,
     };
-    render(
-        if error.is_some() {
-            StatusCode::UNPROCESSABLE_ENTITY
-        } else {
-            StatusCode::OK
-        },
-        &page,
-    )
+    render_form(error.is_some(), &page)
 }
 
 /// GET /groups/new (staff)
@@ -268,14 +261,7 @@ async fn group_page(
         notice,
         error,
     };
-    render(
-        if error.is_some() {
-            StatusCode::UNPROCESSABLE_ENTITY
-        } else {
-            StatusCode::OK
-        },
-        &page,
-    )
+    render_form(error.is_some(), &page)
 }
 
 /// GET /groups/{id}: members, and for staff adding and removing them.

@@ -17,7 +17,7 @@ use spreekuur_domain::office_hours::{
 use spreekuur_domain::{ConversationId, Error};
 use spreekuur_i18n::{Lang, Msgs, date_time, fill};
 
-use super::{render, see_other};
+use super::{render, render_form, see_other};
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::PageResult;
 use crate::extract::{Client, LangPref, User};
@@ -324,14 +324,7 @@ async fn conversation_page(
         max_file_bytes: state.cfg.max_file_bytes,
         max_file_text: spreekuur_i18n::file_size(lang, state.cfg.max_file_bytes),
     };
-    render(
-        if error.is_some() {
-            StatusCode::UNPROCESSABLE_ENTITY
-        } else {
-            StatusCode::OK
-        },
-        &page,
-    )
+    render_form(error.is_some(), &page)
 }
 
 #[derive(Deserialize)]

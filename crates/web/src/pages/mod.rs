@@ -49,6 +49,18 @@ pub fn render(status: StatusCode, page: &impl Template) -> PageResult {
     Ok((status, Html(html)).into_response())
 }
 
+/// A form page: 422 when it comes back with an error, 200 otherwise.
+pub fn render_form(error: bool, page: &impl Template) -> PageResult {
+    render(
+        if error {
+            StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            StatusCode::OK
+        },
+        page,
+    )
+}
+
 /// Field messages of a form shown again.
 #[derive(Default)]
 pub struct FormErrors(Vec<(&'static str, &'static str)>);

@@ -5,14 +5,13 @@
 use askama::Template;
 use axum::Extension;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use serde::Deserialize;
 use spreekuur_domain::account::Role;
 use spreekuur_domain::live::LiveEvent;
 use spreekuur_domain::{ConversationId, Error, TeamId, UserId};
 use spreekuur_i18n::{Msgs, fill};
 
-use super::{render, see_other};
+use super::{render_form, see_other};
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::PageResult;
 use crate::extract::{Admin, Client, LangPref, Staff, User};
@@ -109,14 +108,7 @@ async fn teams_page(
         name,
         purpose,
     };
-    render(
-        if error.is_some() {
-            StatusCode::UNPROCESSABLE_ENTITY
-        } else {
-            StatusCode::OK
-        },
-        &page,
-    )
+    render_form(error.is_some(), &page)
 }
 
 /// GET /teams (administrators)
