@@ -64,6 +64,9 @@ pub struct Thread {
 pub struct Posted {
     pub message: Message,
     pub created: bool,
+    /// The members when it was stored (empty for a retry): live delivery may hand it to them
+    /// as it is, without reading it back.
+    pub recipients: Vec<crate::UserId>,
 }
 
 /// What the sender sees under their own message.

@@ -1,18 +1,37 @@
 //! Live delivery: what open clients (WebSockets) must learn about, told across every node.
-//! An event carries only ids and positions; a socket that hears one reads what it needs from the
-//! store, as the member it serves. So an event can be lost or repeated without harm: the store
-//! is the truth, and a socket that missed events resynchronises from its last position.
+//! Between nodes an event carries only ids and positions; a socket that hears one reads what it
+//! needs from the store, as the member it serves. So an event can be lost or repeated without
+//! harm: the store is the truth, and a socket that missed events resynchronises from its last
+//! position. Within the node that stored it, a new message also travels whole, with the members
+//! it was stored for, so the sockets there need not read it back.
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use crate::conversation::Posted;
 use crate::{ConversationId, StoreError, UserId};
+
+/// A message as it was stored, carried to this node's sockets (never across nodes).
+#[derive(Debug, Clone)]
+pub struct Carried(pub Arc<Posted>);
+
+impl PartialEq for Carried {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.message.id == other.0.message.id
+    }
+}
+
+impl Eq for Carried {}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LiveEvent {
-    /// A message was committed at `seq`.
+    /// A message was committed at `seq`; `carried` is the message itself when it was stored on
+    /// this node.
     Message {
         conversation: ConversationId,
         seq: i64,
+        carried: Option<Carried>,
     },
     /// `user` has read `conversation` up to `seq`.
     Read {
@@ -28,10 +47,21 @@ pub enum LiveEvent {
 }
 
 impl LiveEvent {
-    /// A compact text form, for PostgreSQL's NOTIFY payload.
+    /// The event for a message just stored, carrying it.
+    pub fn posted(posted: &Posted) -> Self {
+        LiveEvent::Message {
+            conversation: posted.message.conversation.clone(),
+            seq: posted.message.seq,
+            carried: Some(Carried(Arc::new(posted.clone()))),
+        }
+    }
+
+    /// A compact text form, for PostgreSQL's NOTIFY payload (a carried message stays behind).
     pub fn encode(&self) -> String {
         match self {
-            LiveEvent::Message { conversation, seq } => format!("m {conversation} {seq}"),
+            LiveEvent::Message {
+                conversation, seq, ..
+            } => format!("m {conversation} {seq}"),
             LiveEvent::Read {
                 conversation,
                 user,
@@ -49,6 +79,7 @@ impl LiveEvent {
             ["m", c, seq] => Some(LiveEvent::Message {
                 conversation: ConversationId::parse(c)?,
                 seq: seq.parse().ok()?,
+                carried: None,
             }),
             ["r", c, u, seq] => Some(LiveEvent::Read {
                 conversation: ConversationId::parse(c)?,
@@ -92,6 +123,7 @@ mod tests {
             LiveEvent::Message {
                 conversation: c.clone(),
                 seq: 42,
+                carried: None,
             },
             LiveEvent::Read {
                 conversation: c.clone(),

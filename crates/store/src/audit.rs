@@ -9,52 +9,68 @@ use spreekuur_domain::ports::AuditStore;
 use spreekuur_domain::{StoreError, Timestamp};
 use sqlx::{AnyConnection, Row};
 
-use crate::{Db, db_err};
+use crate::{Db, db_err, values};
 
 /// Appends `rec` inside the caller's transaction.
 pub(crate) async fn append(conn: &mut AnyConnection, rec: &AuditRecord) -> Result<(), StoreError> {
-    let head = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+    append_all(conn, std::slice::from_ref(rec)).await
+}
+
+/// Appends `recs` in order inside the caller's transaction, in three statements however many
+/// there are: the head is moved past all of them at once (which locks it), the chain is
+/// computed here, and the rows go in together.
+pub(crate) async fn append_all(
+    conn: &mut AnyConnection,
+    recs: &[AuditRecord],
+) -> Result<(), StoreError> {
+    if recs.is_empty() {
+        return Ok(());
+    }
+    let n = i64::try_from(recs.len()).map_err(|_| StoreError("too many audit records".into()))?;
+    let head = sqlx::query("UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash")
+        .bind(n)
         .fetch_one(&mut *conn)
         .await
         .map_err(db_err)?;
-    let seq: i64 = head.try_get("seq").map_err(db_err)?;
-    let prev: Vec<u8> = head.try_get("hash").map_err(db_err)?;
-    let hash = sha256(&rec.canonical(seq, &prev)).to_vec();
-    sqlx::query(
-        "INSERT INTO audit_log (seq, at, actor_id, on_behalf_of, action, patient_id, object_id, source, outcome, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    )
-    .bind(seq)
-    .bind(rec.at.millis())
-    .bind(rec.actor.as_ref().map(|u| u.to_string()))
-    .bind(rec.on_behalf_of.as_ref().map(|u| u.to_string()))
-    .bind(rec.action.as_str())
-    .bind(rec.patient.as_ref().map(|u| u.to_string()))
-    .bind(rec.object.clone())
-    .bind(rec.source.clone())
-    .bind(rec.outcome.as_str())
-    .bind(prev)
-    .bind(hash.clone())
-    .execute(&mut *conn)
-    .await
-    .map_err(db_err)?;
+    let last: i64 = head.try_get("seq").map_err(db_err)?;
+    let mut prev: Vec<u8> = head.try_get("hash").map_err(db_err)?;
+    let mut rows = Vec::with_capacity(recs.len());
+    for (seq, rec) in (last - n + 1..).zip(recs) {
+        let hash = sha256(&rec.canonical(seq, &prev)).to_vec();
+        rows.push((seq, rec, std::mem::replace(&mut prev, hash.clone()), hash));
+    }
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let sql = format!(
+            "INSERT INTO audit_log (seq, at, actor_id, on_behalf_of, action, patient_id, object_id, source, outcome, prev_hash, hash) VALUES {}",
+            values(chunk.len(), 11)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (seq, rec, prev_hash, hash) in chunk {
+            q = q
+                .bind(*seq)
+                .bind(rec.at.millis())
+                .bind(rec.actor.as_ref().map(|u| u.to_string()))
+                .bind(rec.on_behalf_of.as_ref().map(|u| u.to_string()))
+                .bind(rec.action.as_str())
+                .bind(rec.patient.as_ref().map(|u| u.to_string()))
+                .bind(rec.object.clone())
+                .bind(rec.source.clone())
+                .bind(rec.outcome.as_str())
+                .bind(prev_hash.clone())
+                .bind(hash.clone());
+        }
+        q.execute(&mut *conn).await.map_err(db_err)?;
+    }
     sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
-        .bind(hash)
+        .bind(prev)
         .execute(&mut *conn)
         .await
         .map_err(db_err)?;
     Ok(())
 }
 
-pub(crate) async fn append_all(
-    conn: &mut AnyConnection,
-    recs: &[AuditRecord],
-) -> Result<(), StoreError> {
-    for r in recs {
-        append(conn, r).await?;
-    }
-    Ok(())
-}
+/// Rows in one multi-row INSERT: well under either backend's limit on parameters.
+const ROWS_PER_INSERT: usize = 100;
 
 fn stored(row: &sqlx::any::AnyRow) -> Result<StoredAuditRecord, sqlx::Error> {
     Ok(StoredAuditRecord {

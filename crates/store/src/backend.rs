@@ -34,14 +34,17 @@ impl Backend {
     }
 
     /// Statements run on every new connection: WAL so readers never block the writer, a busy
-    /// timeout so writers queue instead of failing, and foreign keys enforced.
+    /// timeout so writers queue instead of failing, foreign keys enforced, and every commit
+    /// flushed to disk before it returns (`synchronous = FULL`: a message acknowledged to its
+    /// sender survives a power cut; NORMAL would keep WAL commits only in the page cache).
     pub(crate) fn connection_setup(self) -> &'static [&'static str] {
         match self {
             Backend::Sqlite => &[
                 "PRAGMA journal_mode = WAL",
                 "PRAGMA busy_timeout = 10000",
                 "PRAGMA foreign_keys = ON",
-                "PRAGMA synchronous = NORMAL",
+                "PRAGMA synchronous = FULL",
+                "PRAGMA temp_store = MEMORY",
             ],
             Backend::Postgres => &[],
         }

@@ -13,6 +13,9 @@ use spreekuur_domain::ports::ConversationStore;
 use spreekuur_domain::{ConversationId, Error, FileId, MessageId, StoreError, Timestamp, UserId};
 use sqlx::{AnyConnection, Row};
 
+use tokio::sync::oneshot;
+
+use crate::message_writer::PostRequest;
 use crate::{Db, audit, db_err, internal, is_unique_violation};
 
 /// Opens a 1:1 conversation between `a` and `b`, or returns the one they already share; true
@@ -180,7 +183,7 @@ impl Db {
         }))
     }
 
-    fn message_from_row(
+    pub(crate) fn message_from_row(
         &self,
         conversation: &ConversationId,
         r: &sqlx::any::AnyRow,
@@ -559,66 +562,26 @@ impl ConversationStore for Db {
             Some(c) => parse_client_id(c)?,
             None => None,
         };
-        let mut tx = self.write().await?;
-        let members = members_of(&mut tx, id, &sender.id).await?;
-        if let Some(cid) = &client_id
-            && let Some(message) = self.by_client_id(&mut tx, id, &sender.id, cid).await?
-        {
-            return Ok(Posted {
-                message,
-                created: false,
-            });
-        }
-        let (mid, seq) = match insert_message(
-            self,
-            &mut tx,
-            id,
-            &sender.id,
-            &body,
-            None,
-            client_id.as_deref(),
+        let (reply, answer) = oneshot::channel();
+        let req = PostRequest {
+            conversation: id.clone(),
+            sender: sender.clone(),
+            body,
+            client_id,
             now,
-        )
-        .await
-        {
-            Ok(v) => v,
-            // A retry that raced the first attempt: the first one's message is the answer.
-            Err(InsertError::Duplicate) => {
-                drop(tx);
-                let mut conn = self.pool.acquire().await.map_err(internal)?;
-                let cid = client_id.as_deref().unwrap_or_default();
-                return match self.by_client_id(&mut conn, id, &sender.id, cid).await? {
-                    Some(message) => Ok(Posted {
-                        message,
-                        created: false,
-                    }),
-                    None => Err(Error::Internal("duplicate client id vanished".into())),
-                };
-            }
-            Err(InsertError::Store(e)) => return Err(e.into()),
+            client: client.to_string(),
+            reply,
         };
-        let mut rec = AuditRecord::new(now, Action::MessageSent, client)
-            .actor(&sender.id)
-            .object(id);
-        if let Some(p) = patient_of(&members) {
-            rec = rec.patient(p);
+        match &self.writer {
+            Some(writer) => writer
+                .send(req)
+                .await
+                .map_err(|_| Error::Internal("the message writer has stopped".into()))?,
+            None => self.write_batch(&mut vec![req]).await,
         }
-        audit::append(&mut tx, &rec).await?;
-        tx.commit().await.map_err(internal)?;
-        Ok(Posted {
-            message: Message {
-                id: mid,
-                conversation: id.clone(),
-                seq,
-                sender: sender.id.clone(),
-                sender_name: sender.display_name(),
-                body,
-                sent_at: now,
-                client_id,
-                file: None,
-            },
-            created: true,
-        })
+        answer
+            .await
+            .map_err(|_| Error::Internal("the message writer dropped a message".into()))?
     }
 
     async fn messages_after(

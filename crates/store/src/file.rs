@@ -44,6 +44,7 @@ impl FileStore for Db {
             return Ok(FileStart::Retry(Box::new(Posted {
                 message,
                 created: false,
+                recipients: Vec::new(),
             })));
         }
         let id = FileId::new();
@@ -131,6 +132,7 @@ impl FileStore for Db {
                     Some(message) => Ok(Posted {
                         message,
                         created: false,
+                        recipients: Vec::new(),
                     }),
                     None => Err(Error::Internal("duplicate client id vanished".into())),
                 };
@@ -175,6 +177,7 @@ impl FileStore for Db {
                 }),
             },
             created: true,
+            recipients: members.into_iter().map(|(u, _, _)| u).collect(),
         })
     }
 

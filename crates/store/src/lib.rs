@@ -14,6 +14,7 @@ mod file;
 mod group;
 mod invitation;
 mod live;
+mod message_writer;
 mod notice;
 mod outbox;
 mod passkey;
@@ -25,6 +26,7 @@ mod totp;
 
 use std::borrow::Cow;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use spreekuur_crypto::{Aad, DataKey, KeyRing, KeyStatus, MasterKey};
@@ -59,7 +61,9 @@ pub enum ConnectError {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
-    keys: KeyRing,
+    keys: Arc<KeyRing>,
+    /// Where new messages go to be stored in batches; None in the writer's own copy.
+    writer: Option<tokio::sync::mpsc::Sender<message_writer::PostRequest>>,
 }
 
 impl std::fmt::Debug for Db {
@@ -283,11 +287,19 @@ impl Db {
         let keys = load_keys(&pool, master)
             .await
             .map_err(|e| ConnectError::Keys(e.0))?;
-        Ok(Self {
+        let mut db = Self {
             pool,
             backend,
-            keys,
-        })
+            keys: Arc::new(keys),
+            writer: None,
+        };
+        db.writer = Some(message_writer::spawn(Self {
+            pool: db.pool.clone(),
+            backend,
+            keys: db.keys.clone(),
+            writer: None,
+        }));
+        Ok(db)
     }
 
     pub fn backend(&self) -> Backend {
@@ -425,6 +437,31 @@ async fn load_keys(pool: &AnyPool, master: &MasterKey) -> Result<KeyRing, StoreE
     KeyRing::new(keys).map_err(|e| StoreError(e.to_string()))
 }
 
+/// The placeholders of a multi-row VALUES list: `($1, $2), ($3, $4)` for 2 rows of 2 columns.
+pub(crate) fn values(rows: usize, columns: usize) -> String {
+    values_from(1, rows, columns)
+}
+
+/// The same, numbered from `first`.
+pub(crate) fn values_from(first: usize, rows: usize, columns: usize) -> String {
+    let mut out = String::with_capacity(rows * columns * 5);
+    for r in 0..rows {
+        if r > 0 {
+            out.push_str(", ");
+        }
+        out.push('(');
+        for c in 0..columns {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            out.push('$');
+            out.push_str(&(first + r * columns + c).to_string());
+        }
+        out.push(')');
+    }
+    out
+}
+
 /// Wraps a database error for the log; the user only ever sees a generic message.
 pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
     StoreError(e.to_string())
@@ -461,6 +498,13 @@ impl HealthStore for Db {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn values_lists_number_their_placeholders_in_order() {
+        assert_eq!(values(2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(values_from(3, 1, 2), "($3, $4)");
+        assert_eq!(values(0, 2), "");
+    }
 
     #[test]
     fn both_backends_have_the_same_migrations() {

@@ -17,7 +17,6 @@ use spreekuur_domain::conversation::Posted;
 use spreekuur_domain::file::{
     SNIFF_BYTES, Sniffed, check_claim, content_disposition, is_inline, served_type, sniff,
 };
-use spreekuur_domain::live::LiveEvent;
 use spreekuur_domain::ports::{BlobReader, FileStart};
 use spreekuur_domain::{ConversationId, Error, FileId};
 
@@ -118,12 +117,7 @@ async fn store_content(
         .await;
     match committed {
         Ok(posted) if posted.created => {
-            state
-                .publish(LiveEvent::Message {
-                    conversation: posted.message.conversation.clone(),
-                    seq: posted.message.seq,
-                })
-                .await;
+            state.publish_posted(&posted).await;
             Ok(posted)
         }
         // A retry raced the first attempt, which stored the file already.

@@ -123,6 +123,14 @@ impl AppState {
         }
     }
 
+    /// Announces a message just stored (a retry that found an earlier one announces nothing).
+    pub async fn publish_posted(&self, posted: &spreekuur_domain::conversation::Posted) {
+        if posted.created {
+            self.publish(spreekuur_domain::live::LiveEvent::posted(posted))
+                .await;
+        }
+    }
+
     /// Minutes without activity before a device with the app lock locks.
     pub async fn lock_minutes(&self) -> Result<i64, spreekuur_domain::StoreError> {
         Ok(self.store.practice().await?.map_or(

@@ -229,3 +229,107 @@ contract!(
         }
     }
 );
+
+contract!(
+    messages_sent_at_once_each_get_their_own_place_and_their_own_audit_record,
+    |db: &TestDb| {
+        let node2 = db.second_node();
+        let db = db.db.clone();
+        async move {
+            let node2 = node2.await;
+            let anna = practice_with_provider(&db).await;
+            let anna_acc = db.account(&anna).await.unwrap().unwrap();
+            let mut convs = Vec::new();
+            for i in 0..3 {
+                let p = patient(&db, &format!("p{i}@example.nl"), "Piet").await;
+                let (conv, _) = db.open_direct(&anna, &p, NOW).await.unwrap();
+                convs.push((conv, db.account(&p).await.unwrap().unwrap()));
+            }
+            let stranger = patient(&db, "vreemd@example.nl", "Vera").await;
+            let stranger_acc = db.account(&stranger).await.unwrap().unwrap();
+
+            // 60 messages from both sides of three conversations, their first 20 sent again
+            // (through a second node as well), and a stranger's 10, all at once: they meet in
+            // batches in both nodes' writers.
+            let mut tasks = Vec::new();
+            for round in 0..2 {
+                for i in 0..60usize {
+                    if round == 1 && i >= 20 {
+                        break;
+                    }
+                    let (conv, p) = convs[i % 3].clone();
+                    let sender = if i % 2 == 0 { anna_acc.clone() } else { p };
+                    let node = if round == 1 && i % 4 == 0 {
+                        Arc::clone(&node2)
+                    } else {
+                        Arc::clone(&db)
+                    };
+                    tasks.push(tokio::spawn(async move {
+                        let cid = format!("k-{i}");
+                        let body = format!("bericht {i}");
+                        let r = node
+                            .post_message(&conv, &sender, &body, Some(&cid), NOW, "t")
+                            .await;
+                        (Some(i), r)
+                    }));
+                }
+            }
+            for _ in 0..10 {
+                let (conv, _) = convs[0].clone();
+                let (db, s) = (Arc::clone(&db), stranger_acc.clone());
+                tasks.push(tokio::spawn(async move {
+                    (
+                        None,
+                        db.post_message(&conv, &s, "ik ook", None, NOW, "t").await,
+                    )
+                }));
+            }
+            let mut first_id = std::collections::HashMap::new();
+            let mut created = 0;
+            for t in tasks {
+                match t.await.unwrap() {
+                    (Some(i), Ok(p)) => {
+                        created += usize::from(p.created);
+                        assert_eq!(p.message.body, format!("bericht {i}"));
+                        let id = first_id.entry(i).or_insert(p.message.id.clone());
+                        assert_eq!(*id, p.message.id, "a retry answers with the first message");
+                    }
+                    (None, r) => assert!(matches!(r, Err(Error::NotFound)), "{r:?}"),
+                    (Some(i), Err(e)) => panic!("message {i}: {e}"),
+                }
+            }
+            assert_eq!(created, 60, "every message stored once");
+
+            for (n, (conv, _)) in convs.iter().enumerate() {
+                let stored = db.messages_after(conv, &anna, 0, 1000).await.unwrap();
+                assert_eq!(
+                    stored.iter().map(|m| m.seq).collect::<Vec<_>>(),
+                    (1..=20).collect::<Vec<i64>>(),
+                    "conversation {n}: each message its own place, none skipped"
+                );
+                for m in &stored {
+                    let i: usize = m.client_id.as_deref().unwrap()[2..].parse().unwrap();
+                    assert_eq!((i % 3, &m.body), (n, &format!("bericht {i}")));
+                }
+            }
+            let report = db.verify_audit_chain().await.unwrap();
+            assert_eq!(report.first_broken, None, "the chain holds across batches");
+            let sent: Vec<_> = db
+                .audit_recent(1000)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|r| r.action == Action::MessageSent.as_str())
+                .collect();
+            assert_eq!(sent.len(), 60, "one record per message, none for retries");
+            assert!(sent.iter().all(|r| r.patient.is_some()));
+            // The retries' answers and the stranger changed nothing else: unread counts agree.
+            for (conv, p) in &convs {
+                let list = db.conversations_for(&p.id).await.unwrap();
+                let c = list.iter().find(|c| c.id == *conv).unwrap();
+                assert_eq!(c.last_seq, 20);
+            }
+            node2.close().await;
+        }
+    }
+);

@@ -14,6 +14,9 @@ use sqlx::Connection;
 pub struct TestDb {
     pub db: Arc<Db>,
     drop_pg: Option<(String, String)>,
+    /// How to open the same database again, as a second node would.
+    url: String,
+    master: String,
 }
 
 impl std::ops::Deref for TestDb {
@@ -29,12 +32,13 @@ impl TestDb {
             std::env::temp_dir().join(format!("spreekuur-test-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).unwrap();
         let url = format!("sqlite://{}/test.db", dir.display());
-        let db = Db::connect(&url, &MasterKey::generate().unwrap(), 5)
-            .await
-            .unwrap();
+        let master = MasterKey::generate().unwrap();
+        let db = Db::connect(&url, &master, 5).await.unwrap();
         Self {
             db: Arc::new(db),
             drop_pg: None,
+            url,
+            master: master.to_file_text().to_string(),
         }
     }
 
@@ -54,12 +58,23 @@ impl TestDb {
             .unwrap();
         admin.close().await.unwrap();
         let url = with_database(&admin_url, &name);
-        let db = Db::connect(&url, &MasterKey::generate().unwrap(), 5)
-            .await
-            .unwrap();
+        let master = MasterKey::generate().unwrap();
+        let db = Db::connect(&url, &master, 5).await.unwrap();
         Self {
             db: Arc::new(db),
             drop_pg: Some((admin_url, name)),
+            url,
+            master: master.to_file_text().to_string(),
+        }
+    }
+
+    /// The same database opened again: another `spreekuur serve` process, with its own pool
+    /// and message writer. Close it before `finish`.
+    pub fn second_node(&self) -> impl Future<Output = Arc<Db>> + Send + use<> {
+        let (url, master) = (self.url.clone(), self.master.clone());
+        async move {
+            let master = MasterKey::from_file_text(&master).unwrap();
+            Arc::new(Db::connect(&url, &master, 5).await.unwrap())
         }
     }
 

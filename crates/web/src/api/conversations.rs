@@ -287,14 +287,7 @@ pub async fn send(
             &client,
         )
         .await?;
-    if posted.created {
-        state
-            .publish(LiveEvent::Message {
-                conversation: id,
-                seq: posted.message.seq,
-            })
-            .await;
-    }
+    state.publish_posted(&posted).await;
     let status = if posted.created {
         StatusCode::CREATED
     } else {

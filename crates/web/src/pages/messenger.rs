@@ -389,14 +389,7 @@ pub async fn conversation_post(
         .await
     {
         Ok(posted) => {
-            if posted.created {
-                state
-                    .publish(LiveEvent::Message {
-                        conversation: id.clone(),
-                        seq: posted.message.seq,
-                    })
-                    .await;
-            }
+            state.publish_posted(&posted).await;
             Ok(see_other(&format!("/messenger/{id}#composer"), None))
         }
         Err(Error::Invalid { reason, .. }) => {
