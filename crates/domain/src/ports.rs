@@ -799,6 +799,22 @@ pub trait TeamStore: Send + Sync {
         now: Timestamp,
         client: &str,
     ) -> Result<(ConversationId, bool), Error>;
+    /// Sets a team's own weekly hours (administrators); None: the practice's apply. Audited.
+    async fn set_team_hours(
+        &self,
+        team: &TeamId,
+        by: &Account,
+        hours: Option<crate::team::Week>,
+        now: Timestamp,
+        client: &str,
+    ) -> Result<(), Error>;
+    /// The own weekly hours of the team behind a conversation, for any member of it; None when
+    /// it is no team conversation or its team keeps the practice's hours.
+    async fn team_hours(
+        &self,
+        id: &ConversationId,
+        viewer: &UserId,
+    ) -> Result<Option<crate::team::TeamHours>, Error>;
     /// The team behind a conversation, for a staff member in it; None for other conversations.
     async fn team_conversation(
         &self,

@@ -19,7 +19,19 @@ pub struct Team {
     /// What to write to this team about (shown to patients).
     pub purpose: String,
     pub members: Vec<Person>,
+    /// The team's own weekly hours (Monday first); None: the practice's apply.
+    pub hours: Option<Week>,
 }
+
+/// A team's own hours, as its conversations show them.
+#[derive(Debug, Clone)]
+pub struct TeamHours {
+    pub team_name: String,
+    pub week: Week,
+}
+
+/// Opening and closing minute per weekday, Monday first; None: closed that day.
+pub type Week = [Option<(u16, u16)>; 7];
 
 /// What staff see above a team conversation.
 #[derive(Debug, Clone)]

@@ -126,7 +126,7 @@ catalogue! {
     // messenger
     conversations_filter, conversations_no_match, conversation_unread, message_status_sent, message_status_read, socket_bad_frame, practice_read_receipts, receipts_title, receipts_label, receipts_save, receipts_saved, receipts_off_by_practice,
     // office hours
-    practice_hours, practice_hours_help, practice_closed_days, practice_closed_days_help, practice_emergency, office_hours_format, closed_days_format, office_closed, office_closed_later, weekday_0, weekday_1, weekday_2, weekday_3, weekday_4, weekday_5, weekday_6, opening_at,
+    practice_hours, practice_hours_help, practice_closed_days, practice_closed_days_help, practice_emergency, office_hours_format, closed_days_format, office_closed, office_closed_later, office_closed_team, office_closed_team_later, weekday_0, weekday_1, weekday_2, weekday_3, weekday_4, weekday_5, weekday_6, opening_at,
     // app lock
     practice_lock_minutes, practice_lock_minutes_help, lock_minutes_range, pin_format, pin_too_easy, lock_title, lock_intro, lock_own_device, lock_pin, lock_pin_help, lock_pin_confirm, lock_pin_mismatch, lock_not_own, lock_biometric, lock_biometric_none, lock_enable, lock_enabled, lock_disable, lock_disable_help, lock_disabled, lock_now, lock_screen_title, lock_screen_intro, lock_code_label, lock_unlock, lock_biometric_button, lock_wrong, lock_signed_out, lock_forgot,
     // API tokens
@@ -175,7 +175,7 @@ catalogue! {
     // e-mail notices of unread messages
     mail_unread_subject, mail_unread_greeting, mail_unread_body, mail_unread_button, mail_unread_off, notify_title, notify_label, notify_hint, notify_save, notify_saved,
     // teams
-    nav_teams, teams_title, teams_intro, teams_no_members, teams_members, teams_add_who, teams_add_submit, teams_added, teams_remove, teams_remove_label, teams_removed, teams_new, teams_name, teams_purpose, teams_create, teams_created, team_name_required, team_name_taken, contacts_teams, contacts_teams_intro, team_banner_open, team_banner_taken, team_banner_mine, team_take, team_hand_over, team_hand_over_submit, team_taken, team_handed_over,
+    nav_teams, teams_title, teams_intro, teams_no_members, teams_members, teams_add_who, teams_add_submit, teams_added, teams_remove, teams_remove_label, teams_removed, teams_hours, teams_hours_own, teams_hours_practice, teams_hours_help, teams_hours_save, teams_hours_save_label, teams_hours_saved, teams_new, teams_name, teams_purpose, teams_create, teams_created, team_name_required, team_name_taken, contacts_teams, contacts_teams_intro, team_banner_open, team_banner_taken, team_banner_mine, team_take, team_hand_over, team_hand_over_submit, team_taken, team_handed_over,
     // contacts and groups
     contacts_title, contacts_intro_patient, contacts_intro_staff, contacts_empty, contacts_message, contacts_message_to, groups_title, groups_intro, groups_empty, groups_new, groups_name, groups_members_choose, groups_members_hint, groups_create, groups_created, groups_members, groups_open, groups_add, groups_add_who, groups_add_submit, groups_added, groups_remove, groups_remove_label, groups_removed, groups_nobody_to_add, group_name_required, group_one_patient, group_members_required,
     // files

@@ -152,6 +152,11 @@ fn migrations(backend: Backend) -> Vec<Migration> {
                 "external ids",
                 include_str!("../migrations/sqlite/0015_external_ids.sql"),
             ),
+            (
+                16,
+                "team hours",
+                include_str!("../migrations/sqlite/0016_team_hours.sql"),
+            ),
         ],
         Backend::Postgres => &[
             (
@@ -228,6 +233,11 @@ fn migrations(backend: Backend) -> Vec<Migration> {
                 15,
                 "external ids",
                 include_str!("../migrations/postgres/0015_external_ids.sql"),
+            ),
+            (
+                16,
+                "team hours",
+                include_str!("../migrations/postgres/0016_team_hours.sql"),
             ),
         ],
     };

@@ -7,8 +7,9 @@ use async_trait::async_trait;
 use spreekuur_domain::account::{Account, Role};
 use spreekuur_domain::audit::{Action, AuditRecord};
 use spreekuur_domain::group::Person;
+use spreekuur_domain::office_hours::OfficeHours;
 use spreekuur_domain::ports::TeamStore;
-use spreekuur_domain::team::{Team, TeamConversation, parse_team};
+use spreekuur_domain::team::{Team, TeamConversation, TeamHours, Week, parse_team};
 use spreekuur_domain::{ConversationId, Error, StoreError, TeamId, Timestamp, UserId};
 use sqlx::{AnyConnection, Row};
 
@@ -52,7 +53,7 @@ async fn lock_team(conn: &mut AnyConnection, team: &TeamId) -> Result<(), Error>
 impl TeamStore for Db {
     async fn teams(&self) -> Result<Vec<Team>, StoreError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
-        let rows = sqlx::query("SELECT id, name, purpose FROM teams ORDER BY name")
+        let rows = sqlx::query("SELECT id, name, purpose, office_hours FROM teams ORDER BY name")
             .fetch_all(&mut *conn)
             .await
             .map_err(db_err)?;
@@ -64,6 +65,7 @@ impl TeamStore for Db {
                 id,
                 name: r.try_get("name").map_err(db_err)?,
                 purpose: r.try_get("purpose").map_err(db_err)?,
+                hours: decode_hours(&r.try_get::<String, _>("office_hours").map_err(db_err)?),
             });
         }
         Ok(out)
@@ -286,6 +288,69 @@ impl TeamStore for Db {
         Ok((id, true))
     }
 
+    async fn set_team_hours(
+        &self,
+        team: &TeamId,
+        by: &Account,
+        hours: Option<Week>,
+        now: Timestamp,
+        client: &str,
+    ) -> Result<(), Error> {
+        admin_only(by)?;
+        let stored = hours
+            .map(|week| {
+                OfficeHours {
+                    week,
+                    closed_days: Vec::new(),
+                }
+                .encode_week()
+            })
+            .unwrap_or_default();
+        let mut tx = self.write().await?;
+        let n = sqlx::query("UPDATE teams SET office_hours = $1 WHERE id = $2")
+            .bind(stored)
+            .bind(team.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(internal)?
+            .rows_affected();
+        if n == 0 {
+            return Err(Error::NotFound);
+        }
+        let rec = AuditRecord::new(now, Action::TeamHoursSet, client)
+            .actor(&by.id)
+            .object(team);
+        audit::append(&mut tx, &rec).await?;
+        tx.commit().await.map_err(internal)
+    }
+
+    async fn team_hours(
+        &self,
+        id: &ConversationId,
+        viewer: &UserId,
+    ) -> Result<Option<TeamHours>, Error> {
+        let mut conn = self.pool.acquire().await.map_err(internal)?;
+        members_of(&mut conn, id, viewer).await?;
+        let row = sqlx::query(
+            "SELECT t.name, t.office_hours FROM conversations c JOIN teams t ON t.id = c.team_id WHERE c.id = $1",
+        )
+        .bind(id.as_str())
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(internal)?;
+        let Some(r) = row else {
+            return Ok(None);
+        };
+        let week = decode_hours(&r.try_get::<String, _>("office_hours").map_err(internal)?);
+        Ok(match week {
+            Some(week) => Some(TeamHours {
+                team_name: r.try_get("name").map_err(internal)?,
+                week,
+            }),
+            None => None,
+        })
+    }
+
     async fn team_conversation(
         &self,
         id: &ConversationId,
@@ -355,4 +420,9 @@ impl TeamStore for Db {
         audit::append(&mut tx, &rec).await?;
         tx.commit().await.map_err(internal)
     }
+}
+
+/// A team's stored hours: empty when it keeps the practice's.
+fn decode_hours(stored: &str) -> Option<Week> {
+    (!stored.is_empty()).then(|| OfficeHours::decode_week(stored))
 }

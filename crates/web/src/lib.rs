@@ -199,6 +199,7 @@ pub fn router(state: AppState) -> Router {
             get(pages::teams::teams_get).post(pages::teams::teams_post),
         )
         .route("/teams/{id}/members", post(pages::teams::member_post))
+        .route("/teams/{id}/hours", post(pages::teams::hours_post))
         .route(
             "/teams/{id}/members/{user}/remove",
             post(pages::teams::member_remove_post),

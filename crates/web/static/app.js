@@ -343,8 +343,9 @@ function liveMessenger() {
       else if (f.type === 'message') { show(f); if (f.sender !== root.dataset.me) bump(f.conversation); }
       else if (f.type === 'ack' && pending && f.client_id === pending.clientId) {
         clearTimeout(pending.timer);
+        // What was typed meanwhile (the next message) stays.
+        if (body.value === pending.text) body.value = '';
         pending = null;
-        body.value = '';
         clientField.value = newClientId();
         form.querySelector('button[type=submit]').disabled = false;
         body.focus();
@@ -371,7 +372,7 @@ function liveMessenger() {
       form.querySelector('button[type=submit]').disabled = true;
       const clientId = clientField.value;
       // No acknowledgement in time: send the form itself; its client id makes it count once.
-      pending = { clientId, timer: setTimeout(() => { pending = null; form.submit(); }, 10000) };
+      pending = { clientId, text: body.value, timer: setTimeout(() => { pending = null; form.submit(); }, 10000) };
       socket.send(JSON.stringify({ type: 'send', conversation: current, client_id: clientId, body: body.value }));
     });
   }

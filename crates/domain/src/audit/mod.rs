@@ -67,6 +67,7 @@ pub enum Action {
     MemberAdded,
     MemberRemoved,
     TeamCreated,
+    TeamHoursSet,
     TeamMemberAdded,
     TeamMemberRemoved,
     /// A team conversation taken or handed over.
@@ -131,6 +132,7 @@ impl Action {
             Action::MemberAdded => "member.added",
             Action::MemberRemoved => "member.removed",
             Action::TeamCreated => "team.created",
+            Action::TeamHoursSet => "team.hours_set",
             Action::TeamMemberAdded => "team.member_added",
             Action::TeamMemberRemoved => "team.member_removed",
             Action::ConversationAssigned => "conversation.assigned",

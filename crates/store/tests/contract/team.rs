@@ -187,3 +187,85 @@ contract!(
         }
     }
 );
+
+contract!(
+    a_team_may_keep_its_own_hours_which_its_conversations_show,
+    |db: &TestDb| {
+        let db = db.db.clone();
+        async move {
+            let anna = practice_with_provider(&db).await;
+            let admin = person(&db, Role::Admin, "admin@example.nl", "Ada").await;
+            let jan = person(&db, Role::Patient, "jan@example.nl", "Jan").await;
+            let stranger = person(&db, Role::Patient, "vera@example.nl", "Vera").await;
+            let admin_acc = db.account(&admin).await.unwrap().unwrap();
+            let anna_acc = db.account(&anna).await.unwrap().unwrap();
+            let jan_acc = db.account(&jan).await.unwrap().unwrap();
+            let plan = db
+                .teams()
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|t| t.name == "Planbureau")
+                .unwrap();
+            assert!(
+                plan.hours.is_none(),
+                "a team starts with the practice's hours"
+            );
+            db.add_team_member(&plan.id, &admin_acc, &anna, NOW, "t")
+                .await
+                .unwrap();
+            let (team_conv, _) = db
+                .open_team_conversation(&plan.id, &jan_acc, NOW, "t")
+                .await
+                .unwrap();
+            let (direct, _) = db.open_direct(&anna, &jan, NOW).await.unwrap();
+            assert!(db.team_hours(&team_conv, &jan).await.unwrap().is_none());
+
+            let mut week = [None; 7];
+            week[0] = Some((8 * 60, 12 * 60));
+            week[4] = Some((13 * 60, 17 * 60));
+            // Only administrators set them; an unknown team is not found.
+            assert!(matches!(
+                db.set_team_hours(&plan.id, &anna_acc, Some(week), NOW, "t")
+                    .await,
+                Err(Error::NotFound)
+            ));
+            assert!(matches!(
+                db.set_team_hours(
+                    &spreekuur_domain::TeamId::new(),
+                    &admin_acc,
+                    Some(week),
+                    NOW,
+                    "t"
+                )
+                .await,
+                Err(Error::NotFound)
+            ));
+            db.set_team_hours(&plan.id, &admin_acc, Some(week), NOW, "t")
+                .await
+                .unwrap();
+            let listed = db.teams().await.unwrap();
+            let listed = listed.iter().find(|t| t.id == plan.id).unwrap();
+            assert_eq!(listed.hours, Some(week));
+            // The patient's team conversation shows the team's hours, his 1:1 none; someone
+            // outside the conversation learns nothing.
+            let shown = db.team_hours(&team_conv, &jan).await.unwrap().unwrap();
+            assert_eq!((shown.team_name.as_str(), shown.week), ("Planbureau", week));
+            assert!(db.team_hours(&direct, &jan).await.unwrap().is_none());
+            assert!(matches!(
+                db.team_hours(&team_conv, &stranger).await,
+                Err(Error::NotFound)
+            ));
+            let rec = db.audit_recent(1).await.unwrap().remove(0);
+            assert_eq!(
+                (rec.action.as_str(), rec.actor.as_deref()),
+                ("team.hours_set", Some(admin.as_str()))
+            );
+            // None: the practice's hours again.
+            db.set_team_hours(&plan.id, &admin_acc, None, NOW, "t")
+                .await
+                .unwrap();
+            assert!(db.team_hours(&team_conv, &jan).await.unwrap().is_none());
+        }
+    }
+);

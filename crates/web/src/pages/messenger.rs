@@ -152,14 +152,21 @@ fn message_views(lang: Lang, me: &Account, msgs: &[Message], read_up_to: i64) ->
         .collect()
 }
 
-/// Outside office hours: what a patient sees above "Stuur" (they can still send).
+/// Outside office hours: what a patient sees above "Stuur" (they can still send). In a team
+/// conversation, the team's own hours count when it has them (with the practice's closed days).
 async fn closed_notice(
     state: &AppState,
     lang: Lang,
+    me: &Account,
+    id: &ConversationId,
 ) -> Result<Option<(String, String)>, crate::error::PageError> {
-    let Some(practice) = state.store.practice().await? else {
+    let Some(mut practice) = state.store.practice().await? else {
         return Ok(None);
     };
+    let team = state.store.team_hours(id, &me.id).await?;
+    if let Some(team) = &team {
+        practice.office_hours.week = team.week;
+    }
     let Some((y, m, d, minute)) = spreekuur_i18n::local_day_minute(state.clock.now().millis())
     else {
         return Ok(None);
@@ -177,9 +184,18 @@ async fn closed_notice(
         Availability::Closed { next: Some(next) } => {
             let (_, nm, nd) = civil_from_days(next.day);
             let when = spreekuur_i18n::opening(lang, weekday(next.day), nm, nd, next.minute);
-            fill(t.office_closed, &[("when", &when)])
+            match &team {
+                Some(team) => fill(
+                    t.office_closed_team,
+                    &[("team", &team.team_name), ("when", &when)],
+                ),
+                None => fill(t.office_closed, &[("when", &when)]),
+            }
         }
-        Availability::Closed { next: None } => t.office_closed_later.to_string(),
+        Availability::Closed { next: None } => match &team {
+            Some(team) => fill(t.office_closed_team_later, &[("team", &team.team_name)]),
+            None => t.office_closed_later.to_string(),
+        },
     };
     Ok(Some((text, practice.emergency_text)))
 }
@@ -307,7 +323,7 @@ async fn conversation_page(
         draft,
         client_id: uuid::Uuid::new_v4().to_string(),
         closed: if me.role == Role::Patient {
-            closed_notice(state, lang).await?
+            closed_notice(state, lang, me, id).await?
         } else {
             None
         },

@@ -94,12 +94,12 @@ impl PracticeForm {
 
 /// One weekday's field on the practice page.
 pub struct DayRow {
-    idx: usize,
-    label: &'static str,
-    value: String,
+    pub(crate) idx: usize,
+    pub(crate) label: &'static str,
+    pub(crate) value: String,
 }
 
-fn day_rows(t: &'static Msgs, values: [String; 7]) -> Vec<DayRow> {
+pub(crate) fn day_rows(t: &'static Msgs, values: [String; 7]) -> Vec<DayRow> {
     let labels = [
         t.weekday_0,
         t.weekday_1,

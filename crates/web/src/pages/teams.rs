@@ -8,9 +8,12 @@ use axum::extract::{Path, Query, State};
 use serde::Deserialize;
 use spreekuur_domain::account::Role;
 use spreekuur_domain::live::LiveEvent;
+use spreekuur_domain::office_hours::OfficeHours;
+use spreekuur_domain::team::Week;
 use spreekuur_domain::{ConversationId, Error, TeamId, UserId};
 use spreekuur_i18n::{Msgs, fill};
 
+use super::practice::{DayRow, day_rows};
 use super::{render_form, see_other};
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::PageResult;
@@ -32,6 +35,20 @@ pub struct TeamRow {
     /// Staff not yet in the team: (id, name).
     addable: Vec<(String, String)>,
     add_label: String,
+    /// "Openingstijden van Planbureau", whether the team keeps its own, its seven day fields,
+    /// and what was wrong with them when they came back.
+    hours_label: String,
+    own_hours: bool,
+    days: Vec<DayRow>,
+    hours_error: Option<&'static str>,
+    save_label: String,
+}
+
+/// Hours typed for one team that came back with an error.
+struct HoursAttempt {
+    team: String,
+    values: [String; 7],
+    error: &'static str,
 }
 
 #[derive(Template)]
@@ -52,6 +69,7 @@ pub struct TeamsQuery {
     notice: String,
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn teams_page(
     state: &AppState,
     lang: spreekuur_i18n::Lang,
@@ -61,6 +79,7 @@ async fn teams_page(
     error: Option<&'static str>,
     name: String,
     purpose: String,
+    hours: Option<HoursAttempt>,
 ) -> PageResult {
     let t = lang.msgs();
     let staff: Vec<_> = state
@@ -75,28 +94,44 @@ async fn teams_page(
         .teams()
         .await?
         .into_iter()
-        .map(|team| TeamRow {
-            addable: staff
-                .iter()
-                .filter(|a| !team.members.iter().any(|m| m.id == a.id))
-                .map(|a| (a.id.to_string(), a.display_name()))
-                .collect(),
-            add_label: fill(t.teams_add_who, &[("team", &team.name)]),
-            members: team
-                .members
-                .iter()
-                .map(|m| TeamMemberRow {
-                    id: m.id.to_string(),
-                    name: m.name.clone(),
-                    remove: fill(
-                        t.teams_remove_label,
-                        &[("name", &m.name), ("team", &team.name)],
-                    ),
-                })
-                .collect(),
-            id: team.id.to_string(),
-            name: team.name,
-            purpose: team.purpose,
+        .map(|team| {
+            let id = team.id.to_string();
+            let attempt = hours.as_ref().filter(|h| h.team == id);
+            let values = match attempt {
+                Some(a) => a.values.clone(),
+                None => team
+                    .hours
+                    .map(|week| week.map(OfficeHours::format_day))
+                    .unwrap_or_default(),
+            };
+            TeamRow {
+                hours_label: fill(t.teams_hours, &[("team", &team.name)]),
+                save_label: fill(t.teams_hours_save_label, &[("team", &team.name)]),
+                own_hours: team.hours.is_some(),
+                days: day_rows(t, values),
+                hours_error: attempt.map(|a| a.error),
+                addable: staff
+                    .iter()
+                    .filter(|a| !team.members.iter().any(|m| m.id == a.id))
+                    .map(|a| (a.id.to_string(), a.display_name()))
+                    .collect(),
+                add_label: fill(t.teams_add_who, &[("team", &team.name)]),
+                members: team
+                    .members
+                    .iter()
+                    .map(|m| TeamMemberRow {
+                        id: m.id.to_string(),
+                        name: m.name.clone(),
+                        remove: fill(
+                            t.teams_remove_label,
+                            &[("name", &m.name), ("team", &team.name)],
+                        ),
+                    })
+                    .collect(),
+                id,
+                name: team.name,
+                purpose: team.purpose,
+            }
         })
         .collect();
     let page = TeamsPage {
@@ -108,7 +143,7 @@ async fn teams_page(
         name,
         purpose,
     };
-    render_form(error.is_some(), &page)
+    render_form(error.is_some() || hours.is_some(), &page)
 }
 
 /// GET /teams (administrators)
@@ -124,6 +159,7 @@ pub async fn teams_get(
         "created" => Some(t.teams_created),
         "added" => Some(t.teams_added),
         "removed" => Some(t.teams_removed),
+        "hours" => Some(t.teams_hours_saved),
         _ => None,
     };
     teams_page(
@@ -135,6 +171,7 @@ pub async fn teams_get(
         None,
         String::new(),
         String::new(),
+        None,
     )
     .await
 }
@@ -176,8 +213,83 @@ pub async fn teams_post(
         Some(error),
         form.name,
         form.purpose,
+        None,
     )
     .await
+}
+
+#[derive(Deserialize)]
+pub struct HoursForm {
+    #[serde(default)]
+    hours_0: String,
+    #[serde(default)]
+    hours_1: String,
+    #[serde(default)]
+    hours_2: String,
+    #[serde(default)]
+    hours_3: String,
+    #[serde(default)]
+    hours_4: String,
+    #[serde(default)]
+    hours_5: String,
+    #[serde(default)]
+    hours_6: String,
+}
+
+/// POST /teams/{id}/hours (administrators): the team's own hours; all days empty gives it the
+/// practice's again.
+pub async fn hours_post(
+    State(state): State<AppState>,
+    lang: LangPref,
+    Client(client): Client,
+    Extension(csrf): Extension<CsrfToken>,
+    Admin(me): Admin,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<HoursForm>,
+) -> PageResult {
+    let team = TeamId::parse(&id).ok_or(Error::NotFound)?;
+    let values = [
+        form.hours_0,
+        form.hours_1,
+        form.hours_2,
+        form.hours_3,
+        form.hours_4,
+        form.hours_5,
+        form.hours_6,
+    ];
+    let mut week: Week = [None; 7];
+    for (day, typed) in week.iter_mut().zip(&values) {
+        match OfficeHours::parse_day(typed) {
+            Ok(h) => *day = h,
+            Err(Error::Invalid { reason, .. }) => {
+                let t = lang.lang.msgs();
+                let attempt = HoursAttempt {
+                    team: team.to_string(),
+                    values,
+                    error: t.text(reason),
+                };
+                return teams_page(
+                    &state,
+                    lang.lang,
+                    csrf.0,
+                    &me,
+                    None,
+                    None,
+                    String::new(),
+                    String::new(),
+                    Some(attempt),
+                )
+                .await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let own = values.iter().any(|v| !v.trim().is_empty()).then_some(week);
+    state
+        .store
+        .set_team_hours(&team, &me, own, state.clock.now(), &client)
+        .await?;
+    Ok(see_other(&format!("/teams?notice=hours#team-{team}"), None))
 }
 
 #[derive(Deserialize)]
