@@ -222,3 +222,33 @@ test('an upload cancelled or cut off halfway leaves no message, no file and no b
   assert.equal(await piet.getByText('lange scan.pdf').count(), 0, 'not on Bestanden');
   assert.equal(await piet.getByText('afgebroken.pdf').count(), 0, 'not on Bestanden');
 });
+
+test('a file each way on PostgreSQL, both at desktop width', async () => {
+  const pg = await startServer({ smtpUrl: sink.url, postgres: true });
+  try {
+    const anna = await (await browser.newContext({ viewport: DESKTOP, acceptDownloads: true })).newPage();
+    await setUpPractice(anna, pg);
+    const jan = await registerPatient(browser, sink, anna, { first: 'Jan', last: 'Jansen', email: 'jan@example.test', password: 'Zeilboot-9!' });
+    await jan.setViewportSize(DESKTOP);
+    await anna.goto(pg.base + '/messenger');
+    await anna.getByRole('link', { name: /Jan Jansen/ }).click();
+    await liveOpen(anna);
+    await liveOpen(jan);
+
+    const scan = Buffer.concat([Buffer.from('%PDF-1.4\n'), randomBytes(150_000)]);
+    await choose(jan, { name: 'uitslag bloed.pdf', mimeType: 'application/pdf', buffer: scan });
+    await jan.getByRole('status').filter({ hasText: 'uitslag bloed.pdf is verstuurd.' }).waitFor();
+    await anna.locator('.message .file-card').filter({ hasText: 'uitslag bloed.pdf' }).waitFor();
+    assert.deepEqual(await downloaded(anna, 'Downloaden uitslag bloed.pdf'), scan, 'the practice gets the same bytes');
+
+    await jan.evaluate(() => { window.notReloaded = true; });
+    const letter = Buffer.concat([Buffer.from('%PDF-1.7\n'), randomBytes(90_000)]);
+    await choose(anna, { name: 'brief specialist.pdf', mimeType: 'application/pdf', buffer: letter });
+    await jan.locator('.message .file-card').filter({ hasText: 'brief specialist.pdf' }).waitFor();
+    assert.equal(await jan.evaluate(() => window.notReloaded), true, 'arrived live');
+    assert.deepEqual(await downloaded(jan, 'Downloaden brief specialist.pdf'), letter, 'the patient gets the same bytes');
+    await checkA11y(jan, 'conversation with files on PostgreSQL');
+  } finally {
+    await pg.stop();
+  }
+});
