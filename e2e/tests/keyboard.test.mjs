@@ -84,8 +84,12 @@ test('the whole registration, then the messenger, with the keyboard alone', asyn
   assert.match(await twoLines.locator('.body').innerText(), /Regel een\nRegel twee/);
   // The paperclip opens the file chooser from the keyboard (choosing the file is the
   // operating system's dialog); the file arrives as a card.
+  // (Waiting for the chooser starts first: Playwright takes the dialog over asynchronously,
+  // and an Enter pressed before that opens the browser's own dialog instead.)
+  const chooserOpens = page.waitForEvent('filechooser');
   await tabTo(page, /Bestand toevoegen/);
-  const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Enter')]);
+  await page.keyboard.press('Enter');
+  const chooser = await chooserOpens;
   await chooser.setFiles({ name: 'verwijsbrief.pdf', mimeType: 'application/pdf', buffer: Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(3000, 1)]) });
   await page.locator('.message.mine').filter({ hasText: 'verwijsbrief.pdf' }).waitFor();
   // Toos finds her file under Bestanden and downloads it, and goes back to her conversation
@@ -94,7 +98,9 @@ test('the whole registration, then the messenger, with the keyboard alone', asyn
   await page.keyboard.press('Enter');
   await page.getByRole('heading', { name: 'Bestanden' }).waitFor();
   await tabTo(page, /Downloaden\s+verwijsbrief\.pdf/);
-  const [download] = await Promise.all([page.waitForEvent('download'), page.keyboard.press('Enter')]);
+  const downloads = page.waitForEvent('download');
+  await page.keyboard.press('Enter');
+  const download = await downloads;
   assert.equal(download.suggestedFilename(), 'verwijsbrief.pdf');
   await tabTo(page, /^\|Contacten$/);
   await page.keyboard.press('Enter');

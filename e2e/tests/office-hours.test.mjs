@@ -108,6 +108,7 @@ test('a team with its own hours: its conversation says when the team opens; the 
   await fillTeamHours('9 tot 5');
   await team.getByRole('alert').getByText('Schrijf openingstijden als 08:00-17:00 (begin vóór einde), of laat de dag leeg.').waitFor();
   assert.equal(await team.getByLabel('maandag', { exact: true }).getAttribute('aria-invalid'), 'true');
+  assert.equal(await team.getByLabel('dinsdag', { exact: true }).getAttribute('aria-invalid'), null, 'only the first day refused is marked');
   assert.equal(await team.getByLabel('maandag', { exact: true }).inputValue(), '9 tot 5', 'what was typed stays');
   await checkA11y(admin, 'teams with an error in the hours');
   await fillTeamHours(`${pad(start)}:00-${pad(start)}:59`);

@@ -50,6 +50,19 @@ impl Backend {
         }
     }
 
+    /// Appended to a query of `conversation_members m` inside a write transaction: keeps the
+    /// member rows it read from changing until the commit (PostgreSQL; SQLite's write
+    /// transaction excludes every other writer already, and knows no such clause). The lock is
+    /// the one an UPDATE of those rows takes anyway (the sender's read position is updated
+    /// later in the same transaction): a shared lock would deadlock two transactions that each
+    /// hold it and then both update.
+    pub(crate) fn lock_members_sql(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR NO KEY UPDATE OF m",
+        }
+    }
+
     /// The outbox claim's row selection: PostgreSQL skips rows another node is claiming right
     /// now; SQLite has a single writer, so no lock clause is needed (or accepted).
     pub(crate) fn claim_outbox_sql(self) -> &'static str {

@@ -88,13 +88,21 @@ pub(crate) async fn direct_conversation(
 pub(crate) enum InsertError {
     /// The sender already stored a message with this client id (a concurrent retry).
     Duplicate,
+    /// PostgreSQL gave up on the transaction because of another one (a deadlock or a
+    /// serialisation failure): trying again will do.
+    Conflict(StoreError),
     Store(StoreError),
 }
 
 impl From<sqlx::Error> for InsertError {
     fn from(e: sqlx::Error) -> Self {
         if is_unique_violation(&e) {
-            InsertError::Duplicate
+            return InsertError::Duplicate;
+        }
+        let retry = matches!(&e, sqlx::Error::Database(d)
+            if matches!(d.code().as_deref(), Some("40001" | "40P01")));
+        if retry {
+            InsertError::Conflict(db_err(e))
         } else {
             InsertError::Store(db_err(e))
         }
@@ -105,7 +113,7 @@ impl From<InsertError> for StoreError {
     fn from(e: InsertError) -> Self {
         match e {
             InsertError::Duplicate => StoreError("duplicate client id".into()),
-            InsertError::Store(s) => s,
+            InsertError::Conflict(s) | InsertError::Store(s) => s,
         }
     }
 }
@@ -284,14 +292,23 @@ pub(crate) async fn members(
     conn: &mut AnyConnection,
     id: &ConversationId,
 ) -> Result<Vec<(UserId, Role, String)>, StoreError> {
-    let rows = sqlx::query(
+    members_with(conn, id, "").await
+}
+
+async fn members_with(
+    conn: &mut AnyConnection,
+    id: &ConversationId,
+    lock: &str,
+) -> Result<Vec<(UserId, Role, String)>, StoreError> {
+    let sql = format!(
         "SELECT u.id, u.role, u.first_name, u.last_name FROM conversation_members m JOIN users u ON u.id = m.user_id
-          WHERE m.conversation_id = $1 AND m.left_at IS NULL ORDER BY u.last_name",
-    )
-    .bind(id.as_str())
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(db_err)?;
+          WHERE m.conversation_id = $1 AND m.left_at IS NULL ORDER BY u.last_name{lock}"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id.as_str())
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_err)?;
     rows.iter()
         .map(|r| {
             let role: String = r.try_get("role").map_err(db_err)?;
@@ -332,6 +349,23 @@ pub(crate) fn patient_of(members: &[(UserId, Role, String)]) -> Option<&UserId> 
         .iter()
         .find(|(_, r, _)| *r == Role::Patient)
         .map(|(id, _, _)| id)
+}
+
+/// As `members_of`, in a write transaction that stores something for these members: on
+/// PostgreSQL their rows stay locked until the commit, so nobody removed meanwhile is among
+/// those it is delivered to (`Backend::lock_members_sql`).
+pub(crate) async fn members_of_locked(
+    conn: &mut AnyConnection,
+    backend: crate::Backend,
+    id: &ConversationId,
+    user: &UserId,
+) -> Result<Vec<(UserId, Role, String)>, Error> {
+    let members = members_with(conn, id, backend.lock_members_sql()).await?;
+    if members.iter().any(|(m, _, _)| m == user) {
+        Ok(members)
+    } else {
+        Err(Error::NotFound)
+    }
 }
 
 /// Checks membership inside a transaction: the current members, or `NotFound`.

@@ -12,7 +12,9 @@ use spreekuur_domain::{ConversationId, Error, FileId, StoreError, Timestamp, Use
 use sqlx::Row;
 use zeroize::Zeroizing;
 
-use crate::conversation::{InsertError, insert_message, members_of, patient_of, title_for};
+use crate::conversation::{
+    InsertError, insert_message, members_of, members_of_locked, patient_of, title_for,
+};
 use crate::{Db, audit, db_err, internal};
 
 fn crypto(e: spreekuur_crypto::CryptoError) -> Error {
@@ -102,7 +104,7 @@ impl FileStore for Db {
         let sealed_name: Vec<u8> = row.try_get("name").map_err(internal)?;
         let name = self.open("files", "name", file.as_str(), &sealed_name)?;
         // Still a member: someone removed while uploading sends nothing.
-        let members = members_of(&mut tx, &conversation, &uploader.id).await?;
+        let members = members_of_locked(&mut tx, self.backend, &conversation, &uploader.id).await?;
         let size_db = i64::try_from(size).map_err(|_| Error::TooLarge {
             max_bytes: i64::MAX as u64,
         })?;
@@ -137,7 +139,9 @@ impl FileStore for Db {
                     None => Err(Error::Internal("duplicate client id vanished".into())),
                 };
             }
-            Err(InsertError::Store(e)) => return Err(e.into()),
+            Err(e @ (InsertError::Conflict(_) | InsertError::Store(_))) => {
+                return Err(StoreError::from(e).into());
+            }
         };
         sqlx::query(
             "UPDATE files SET message_id = $1, content_type = $2, kind = $3, size = $4 WHERE id = $5",

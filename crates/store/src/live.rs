@@ -114,11 +114,20 @@ fn payloads(node: &str, events: &[String]) -> Vec<String> {
     out
 }
 
-/// The sending node and the events of a payload `payloads` made; None for anything else.
+/// The sending node and the events of a payload `payloads` made (a line that is no event is
+/// skipped, with a warning); None without a node.
 fn parse_payload(payload: &str) -> Option<(&str, Vec<LiveEvent>)> {
     let mut lines = payload.split('\n');
-    let node = lines.next().filter(|n| !n.is_empty())?;
-    let events = lines.map(LiveEvent::decode).collect::<Option<Vec<_>>>()?;
+    let node = lines.next().filter(|n| !n.is_empty() && !n.contains(' '))?;
+    let events = lines
+        .filter_map(|line| {
+            let event = LiveEvent::decode(line);
+            if event.is_none() {
+                tracing::warn!("unreadable live event ignored");
+            }
+            event
+        })
+        .collect();
     Some((node, events))
 }
 
@@ -183,6 +192,15 @@ mod tests {
         assert_eq!(back, events, "every event once, in order");
         assert!(payloads("node-a", &[]).is_empty());
         assert!(parse_payload("").is_none());
-        assert!(parse_payload("node-a\nq").is_none());
+        assert!(
+            parse_payload("m 0190c0de-0000-7000-8000-000000000000 1").is_none(),
+            "no node"
+        );
+        let (_, events) = parse_payload(&format!("node-a\nq\n{}", events[0])).unwrap();
+        assert_eq!(
+            events.len(),
+            1,
+            "a line that is no event does not cost the others"
+        );
     }
 }

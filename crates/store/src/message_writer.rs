@@ -22,7 +22,7 @@ use sqlx::{AnyConnection, Row};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::conversation::{InsertError, MESSAGE_COLUMNS, MESSAGE_FROM};
-use crate::{Db, audit, internal, values};
+use crate::{Backend, Db, audit, internal, values};
 
 /// A checked message on its way to the writer.
 pub(crate) struct PostRequest {
@@ -68,7 +68,9 @@ impl Db {
     pub(crate) async fn write_batch(&self, batch: &mut Vec<PostRequest>) {
         let results = match self.store_batch(batch).await {
             Ok(results) => results,
-            Err(e) if batch.len() > 1 => {
+            // One message's retry raced its first attempt, or PostgreSQL chose this batch to
+            // give way to another transaction: each message on its own.
+            Err(e @ (InsertError::Duplicate | InsertError::Conflict(_))) if batch.len() > 1 => {
                 tracing::warn!(error = %StoreError::from(e), messages = batch.len(),
                     "a batch of messages was not stored; storing them one by one");
                 let mut results = Vec::with_capacity(batch.len());
@@ -77,6 +79,20 @@ impl Db {
                 }
                 results
             }
+            Err(e) if batch.len() > 1 => {
+                // The database itself failed: trying the messages one by one would only keep
+                // every sender waiting longer. They hear it and may send again.
+                let e = StoreError::from(e);
+                tracing::error!(error = %e, messages = batch.len(), "a batch of messages was not stored");
+                batch
+                    .iter()
+                    .map(|_| Err(Error::Internal(e.0.clone())))
+                    .collect()
+            }
+            Err(InsertError::Conflict(_)) => match batch.first() {
+                Some(r) => vec![self.store_alone(r).await],
+                None => Vec::new(),
+            },
             Err(e) => match batch.first() {
                 Some(r) => vec![self.after_failure(r, e).await],
                 None => Vec::new(),
@@ -89,7 +105,12 @@ impl Db {
     }
 
     async fn store_alone(&self, r: &PostRequest) -> Result<Posted, Error> {
-        match self.store_batch(std::slice::from_ref(r)).await {
+        let mut result = self.store_batch(std::slice::from_ref(r)).await;
+        // Given way to another transaction once more: once more, then it is an error.
+        if matches!(result, Err(InsertError::Conflict(_))) {
+            result = self.store_batch(std::slice::from_ref(r)).await;
+        }
+        match result {
             Ok(mut v) => v
                 .pop()
                 .unwrap_or_else(|| Err(Error::Internal("empty batch answer".into()))),
@@ -125,7 +146,7 @@ impl Db {
         let mut conversations: Vec<&str> = reqs.iter().map(|r| r.conversation.as_str()).collect();
         conversations.sort_unstable();
         conversations.dedup();
-        let members = members_in(&mut tx, &conversations).await?;
+        let members = members_in(&mut tx, self.backend, &conversations).await?;
         let is_member = |r: &PostRequest| {
             members
                 .get(r.conversation.as_str())
@@ -322,16 +343,23 @@ impl Db {
     }
 }
 
-/// The current members of `conversations`, with their roles.
+/// The current members of `conversations`, with their roles. On PostgreSQL their rows stay
+/// locked until the batch commits, so a removal waits for the batch (or the batch, for a
+/// removal under way, and then no longer sees the member): nobody removed meanwhile is among
+/// those a message is delivered to. SQLite's batch holds the database's one write lock anyway.
+/// Should two batches (or a batch and a removal) still lock them the other way round,
+/// PostgreSQL breaks the deadlock and the batch's messages are stored again one by one.
 async fn members_in(
     conn: &mut AnyConnection,
+    backend: Backend,
     conversations: &[&str],
 ) -> Result<HashMap<String, Vec<(UserId, Role)>>, InsertError> {
     let placeholders: Vec<String> = (1..=conversations.len()).map(|i| format!("${i}")).collect();
     let sql = format!(
         "SELECT m.conversation_id, m.user_id, u.role FROM conversation_members m JOIN users u ON u.id = m.user_id
-          WHERE m.left_at IS NULL AND m.conversation_id IN ({})",
-        placeholders.join(", ")
+          WHERE m.left_at IS NULL AND m.conversation_id IN ({}){}",
+        placeholders.join(", "),
+        backend.lock_members_sql()
     );
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
     for c in conversations {

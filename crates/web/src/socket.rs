@@ -482,15 +482,12 @@ impl Connection {
             self.error(socket, Some(client_id), "not_found").await;
             return Ok(());
         };
-        let now = self.state.clock.now();
         let posted = self
             .state
-            .store
-            .post_message(&id, &self.me, body, Some(client_id), now, &self.client)
+            .post_message(&id, &self.me, body, Some(client_id), &self.client)
             .await;
         match posted {
             Ok(p) => {
-                self.state.publish_posted(&p).await;
                 send(
                     socket,
                     &ServerFrame::Ack {

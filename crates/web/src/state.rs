@@ -123,6 +123,33 @@ impl AppState {
         }
     }
 
+    /// Stores a message and announces it, on a task of its own: a sender who goes away while
+    /// it is being stored (a closed tab, a dropped connection) cannot leave it stored but
+    /// unannounced.
+    pub async fn post_message(
+        &self,
+        id: &spreekuur_domain::ConversationId,
+        sender: &spreekuur_domain::account::Account,
+        body: &str,
+        client_id: Option<&str>,
+        client: &str,
+    ) -> Result<spreekuur_domain::conversation::Posted, spreekuur_domain::Error> {
+        let state = self.clone();
+        let (id, sender, body) = (id.clone(), sender.clone(), body.to_string());
+        let (client_id, client) = (client_id.map(str::to_string), client.to_string());
+        let now = self.clock.now();
+        tokio::spawn(async move {
+            let posted = state
+                .store
+                .post_message(&id, &sender, &body, client_id.as_deref(), now, &client)
+                .await?;
+            state.publish_posted(&posted).await;
+            Ok(posted)
+        })
+        .await
+        .map_err(|e| spreekuur_domain::Error::Internal(format!("sending task: {e}")))?
+    }
+
     /// Announces a message just stored (a retry that found an earlier one announces nothing).
     pub async fn publish_posted(&self, posted: &spreekuur_domain::conversation::Posted) {
         if posted.created {

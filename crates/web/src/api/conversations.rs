@@ -277,17 +277,8 @@ pub async fn send(
         })
         .transpose()?;
     let posted = state
-        .store
-        .post_message(
-            &id,
-            &user.account,
-            &body.body,
-            key,
-            state.clock.now(),
-            &client,
-        )
+        .post_message(&id, &user.account, &body.body, key, &client)
         .await?;
-    state.publish_posted(&posted).await;
     let status = if posted.created {
         StatusCode::CREATED
     } else {

@@ -393,21 +393,10 @@ pub async fn conversation_post(
     let id = ConversationId::parse(&id).ok_or(Error::NotFound)?;
     let t = lang.lang.msgs();
     match state
-        .store
-        .post_message(
-            &id,
-            &me,
-            &form.body,
-            Some(&form.client_id),
-            state.clock.now(),
-            &client,
-        )
+        .post_message(&id, &me, &form.body, Some(&form.client_id), &client)
         .await
     {
-        Ok(posted) => {
-            state.publish_posted(&posted).await;
-            Ok(see_other(&format!("/messenger/{id}#composer"), None))
-        }
+        Ok(_) => Ok(see_other(&format!("/messenger/{id}#composer"), None)),
         Err(Error::Invalid { reason, .. }) => {
             let msg = if reason == "message.empty" {
                 t.message_empty

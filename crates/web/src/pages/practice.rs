@@ -97,6 +97,8 @@ pub struct DayRow {
     pub(crate) idx: usize,
     pub(crate) label: &'static str,
     pub(crate) value: String,
+    /// This day's hours were refused.
+    pub(crate) invalid: bool,
 }
 
 pub(crate) fn day_rows(t: &'static Msgs, values: [String; 7]) -> Vec<DayRow> {
@@ -116,6 +118,7 @@ pub(crate) fn day_rows(t: &'static Msgs, values: [String; 7]) -> Vec<DayRow> {
             idx,
             label: labels[idx],
             value,
+            invalid: false,
         })
         .collect()
 }

@@ -48,6 +48,8 @@ pub struct TeamRow {
 struct HoursAttempt {
     team: String,
     values: [String; 7],
+    /// The first day whose hours were refused (Monday is 0).
+    bad_day: usize,
     error: &'static str,
 }
 
@@ -108,7 +110,13 @@ async fn teams_page(
                 hours_label: fill(t.teams_hours, &[("team", &team.name)]),
                 save_label: fill(t.teams_hours_save_label, &[("team", &team.name)]),
                 own_hours: team.hours.is_some(),
-                days: day_rows(t, values),
+                days: day_rows(t, values)
+                    .into_iter()
+                    .map(|d| DayRow {
+                        invalid: attempt.is_some_and(|a| a.bad_day == d.idx),
+                        ..d
+                    })
+                    .collect(),
                 hours_error: attempt.map(|a| a.error),
                 addable: staff
                     .iter()
@@ -248,6 +256,9 @@ pub async fn hours_post(
     CsrfForm(form): CsrfForm<HoursForm>,
 ) -> PageResult {
     let team = TeamId::parse(&id).ok_or(Error::NotFound)?;
+    if !state.store.teams().await?.iter().any(|t| t.id == team) {
+        return Err(Error::NotFound.into());
+    }
     let values = [
         form.hours_0,
         form.hours_1,
@@ -258,7 +269,7 @@ pub async fn hours_post(
         form.hours_6,
     ];
     let mut week: Week = [None; 7];
-    for (day, typed) in week.iter_mut().zip(&values) {
+    for (i, (day, typed)) in week.iter_mut().zip(&values).enumerate() {
         match OfficeHours::parse_day(typed) {
             Ok(h) => *day = h,
             Err(Error::Invalid { reason, .. }) => {
@@ -266,6 +277,7 @@ pub async fn hours_post(
                 let attempt = HoursAttempt {
                     team: team.to_string(),
                     values,
+                    bad_day: i,
                     error: t.text(reason),
                 };
                 return teams_page(
