@@ -772,7 +772,8 @@ pub trait TeamStore: Send + Sync {
         now: Timestamp,
         client: &str,
     ) -> Result<TeamId, Error>;
-    /// Adds an active staff member to a team and to its conversations (administrators).
+    /// Adds an active staff member to a team and to its conversations (administrators); the
+    /// conversations they joined (none when they were in the team already).
     async fn add_team_member(
         &self,
         team: &TeamId,
@@ -780,7 +781,7 @@ pub trait TeamStore: Send + Sync {
         member: &UserId,
         now: Timestamp,
         client: &str,
-    ) -> Result<(), Error>;
+    ) -> Result<Vec<ConversationId>, Error>;
     /// Takes someone out of a team and out of its conversations (administrators); a
     /// conversation they had taken is free again.
     async fn remove_team_member(

@@ -121,7 +121,7 @@ impl TeamStore for Db {
         member: &UserId,
         now: Timestamp,
         client: &str,
-    ) -> Result<(), Error> {
+    ) -> Result<Vec<ConversationId>, Error> {
         admin_only(by)?;
         let mut tx = self.write().await?;
         lock_team(&mut tx, team).await?;
@@ -144,7 +144,7 @@ impl TeamStore for Db {
         .map_err(internal)?
         .rows_affected();
         if added == 0 {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let conversations: Vec<String> =
             sqlx::query("SELECT id FROM conversations WHERE team_id = $1")
@@ -174,7 +174,11 @@ impl TeamStore for Db {
             .actor(&by.id)
             .object(format!("{team}/{member}"));
         audit::append(&mut tx, &rec).await?;
-        tx.commit().await.map_err(internal)
+        tx.commit().await.map_err(internal)?;
+        Ok(conversations
+            .into_iter()
+            .map(ConversationId::from_stored)
+            .collect())
     }
 
     async fn remove_team_member(

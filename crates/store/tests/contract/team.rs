@@ -105,9 +105,22 @@ contract!(
 
             // Bram joins the team later: he is in its conversations from then on.
             assert!(db.team_conversation(&conv, &bram_acc).await.is_err());
-            db.add_team_member(&plan, &admin_acc, &bram, NOW, "t")
+            let joined = db
+                .add_team_member(&plan, &admin_acc, &bram, NOW, "t")
                 .await
                 .unwrap();
+            assert_eq!(
+                joined,
+                std::slice::from_ref(&conv),
+                "the conversations he joined, to announce"
+            );
+            assert!(
+                db.add_team_member(&plan, &admin_acc, &bram, NOW, "t")
+                    .await
+                    .unwrap()
+                    .is_empty(),
+                "in the team already: nothing joined"
+            );
             let tc = db
                 .team_conversation(&conv, &bram_acc)
                 .await

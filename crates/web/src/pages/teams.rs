@@ -320,10 +320,14 @@ pub async fn member_post(
 ) -> PageResult {
     let team = TeamId::parse(&id).ok_or(Error::NotFound)?;
     let member = UserId::parse(&form.member).ok_or(Error::NotFound)?;
-    state
+    let joined = state
         .store
         .add_team_member(&team, &me, &member, state.clock.now(), &client)
         .await?;
+    // Their open pages follow the team's conversations from now on.
+    for conversation in joined {
+        state.publish(LiveEvent::Members { conversation }).await;
+    }
     Ok(see_other("/teams?notice=added", None))
 }
 
