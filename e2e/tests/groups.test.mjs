@@ -99,12 +99,15 @@ test('contacts, a group with a member removed, and what patients cannot do', asy
   await piet.getByText('Je zit nog niet in een groep.').waitFor();
   await piet.goto(server.base + '/messenger');
   assert.equal(await piet.getByRole('link', { name: /Zorgteam Piet/ }).count(), 0);
-  // Added again, he reads the conversation once more.
+  // Added again, he reads the conversation once more, but not what was said while he was out.
   await anna.goto(groupUrl.replace('/messenger/', '/groups/'));
   await anna.getByLabel('Wie wil je toevoegen?').selectOption({ label: 'Piet Post (Patiënt)' });
   await anna.getByRole('button', { name: 'Toevoegen' }).click();
   await anna.getByText('Het nieuwe lid is toegevoegd').waitFor();
   await eventually(async () => (await piet.goto(groupUrl)).status() === 200, 'Piet reads the group again');
+  await piet.getByText('Welkom in het zorgteam, Piet.').waitFor();
+  assert.equal(await piet.getByText('Na het verwijderen geschreven.').count(), 0, 'what was said while he was out stays hidden');
+  assert.equal(await piet.getByText('Nog een bericht.').count(), 0);
 
   // What a patient cannot do: make groups, manage members, reach another patient.
   const csrf = await lies.evaluate(() => document.querySelector('input[name=_csrf]')?.value);

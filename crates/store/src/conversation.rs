@@ -255,13 +255,57 @@ pub(crate) fn person_from_row(
     })
 }
 
-/// Puts `user` in conversation `id`: back in after a removal, or new.
+/// Leaves out of a query over `messages m` what the user bound as `$reader` did not see: what
+/// was said while they were out of the conversation (see `join_conversation`).
+pub(crate) fn seen_by(reader: usize) -> String {
+    format!(
+        " AND NOT EXISTS (SELECT 1 FROM member_gaps g WHERE g.conversation_id = m.conversation_id
+            AND g.user_id = ${reader} AND m.seq BETWEEN g.from_seq AND g.to_seq)"
+    )
+}
+
+/// Puts `user` in conversation `id`: back in after a removal, or new. Back in, what was said
+/// while they were out stays hidden from them (and is not unread).
 pub(crate) async fn join_conversation(
     conn: &mut AnyConnection,
     id: &str,
     user: &UserId,
     now: Timestamp,
 ) -> Result<(), Error> {
+    let out = sqlx::query(
+        "SELECT m.left_seq, c.last_seq FROM conversation_members m JOIN conversations c ON c.id = m.conversation_id
+          WHERE m.conversation_id = $1 AND m.user_id = $2 AND m.left_at IS NOT NULL",
+    )
+    .bind(id)
+    .bind(user.as_str())
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(internal)?;
+    if let Some(row) = out {
+        let left: Option<i64> = row.try_get("left_seq").map_err(internal)?;
+        let last: i64 = row.try_get("last_seq").map_err(internal)?;
+        if let Some(left) = left.filter(|l| *l < last) {
+            sqlx::query(
+                "INSERT INTO member_gaps (conversation_id, user_id, from_seq, to_seq) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(id)
+            .bind(user.as_str())
+            .bind(left + 1)
+            .bind(last)
+            .execute(&mut *conn)
+            .await
+            .map_err(internal)?;
+        }
+        sqlx::query(
+            "UPDATE conversation_members SET last_read_seq = $1 WHERE conversation_id = $2 AND user_id = $3",
+        )
+        .bind(last)
+        .bind(id)
+        .bind(user.as_str())
+        .execute(&mut *conn)
+        .await
+        .map_err(internal)?;
+    }
     let back = sqlx::query(
         "UPDATE conversation_members SET left_at = NULL, left_seq = NULL, joined_at = $1
           WHERE conversation_id = $2 AND user_id = $3",
@@ -542,10 +586,12 @@ impl ConversationStore for Db {
         let read_up_to = read_by_others(&mut tx, id, &reader.id).await?;
         let sql = format!(
             "SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM}
-              WHERE m.conversation_id = $1 ORDER BY m.seq"
+              WHERE m.conversation_id = $1{} ORDER BY m.seq",
+            seen_by(2)
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(id.as_str())
+            .bind(reader.id.as_str())
             .fetch_all(&mut *tx)
             .await
             .map_err(internal)?;
@@ -629,12 +675,14 @@ impl ConversationStore for Db {
         members_of(&mut conn, id, reader).await?;
         let sql = format!(
             "SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM}
-              WHERE m.conversation_id = $1 AND m.seq > $2 ORDER BY m.seq LIMIT $3"
+              WHERE m.conversation_id = $1 AND m.seq > $2{} ORDER BY m.seq LIMIT $3",
+            seen_by(4)
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(id.as_str())
             .bind(after)
             .bind(limit)
+            .bind(reader.as_str())
             .fetch_all(&mut *conn)
             .await
             .map_err(internal)?;

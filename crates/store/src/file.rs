@@ -13,7 +13,7 @@ use sqlx::Row;
 use zeroize::Zeroizing;
 
 use crate::conversation::{
-    InsertError, insert_message, members_of, members_of_locked, patient_of, title_for,
+    InsertError, insert_message, members_of, members_of_locked, patient_of, seen_by, title_for,
 };
 use crate::{Db, audit, db_err, internal};
 
@@ -205,16 +205,21 @@ impl FileStore for Db {
         now: Timestamp,
     ) -> Result<OpenedFile, Error> {
         let mut tx = self.write().await?;
-        let row = sqlx::query(
-            "SELECT id AS file_id, conversation_id, name AS file_name, size AS file_size,
-                    content_type AS file_type, kind AS file_kind, file_key
-               FROM files WHERE id = $1 AND message_id IS NOT NULL",
-        )
-        .bind(file.as_str())
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(internal)?
-        .ok_or(Error::NotFound)?;
+        // A file said while the reader was out of the conversation is not theirs to read.
+        let sql = format!(
+            "SELECT f.id AS file_id, f.conversation_id, f.name AS file_name, f.size AS file_size,
+                    f.content_type AS file_type, f.kind AS file_kind, f.file_key
+               FROM files f JOIN messages m ON m.id = f.message_id
+              WHERE f.id = $1{}",
+            seen_by(2)
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(file.as_str())
+            .bind(reader.id.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(internal)?
+            .ok_or(Error::NotFound)?;
         let conversation =
             ConversationId::from_stored(row.try_get("conversation_id").map_err(internal)?);
         let members = members_of(&mut tx, &conversation, &reader.id).await?;
@@ -252,7 +257,7 @@ impl FileStore for Db {
             let mut conn = self.pool.acquire().await.map_err(internal)?;
             members_of(&mut conn, c, user).await?;
         }
-        let rows = sqlx::query(
+        let sql = format!(
             "SELECT f.id AS file_id, f.name AS file_name, f.size AS file_size,
                     f.content_type AS file_type, f.kind AS file_kind, f.conversation_id,
                     m.created_at, f.uploader_id, u.first_name, u.last_name
@@ -262,21 +267,23 @@ impl FileStore for Db {
                JOIN users u ON u.id = f.uploader_id
               WHERE mine.user_id = $1 AND mine.left_at IS NULL
                 AND ($2 = '' OR f.conversation_id = $2)
-                AND ($3 = '' OR f.kind = $3)
+                AND ($3 = '' OR f.kind = $3){}
               ORDER BY m.created_at DESC, f.id DESC
               LIMIT $4",
-        )
-        .bind(user.as_str())
-        .bind(
-            conversation
-                .map(|c| c.as_str().to_string())
-                .unwrap_or_default(),
-        )
-        .bind(kind.map(FileKind::as_str).unwrap_or_default())
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(internal)?;
+            seen_by(1)
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(user.as_str())
+            .bind(
+                conversation
+                    .map(|c| c.as_str().to_string())
+                    .unwrap_or_default(),
+            )
+            .bind(kind.map(FileKind::as_str).unwrap_or_default())
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(internal)?;
         // Conversation titles as this user sees them (the other members' names), and the
         // patients whose file names a staff member's listing shows (put on record below).
         let mut titles: Vec<(ConversationId, String)> = Vec::new();

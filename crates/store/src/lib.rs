@@ -157,6 +157,11 @@ fn migrations(backend: Backend) -> Vec<Migration> {
                 "team hours",
                 include_str!("../migrations/sqlite/0016_team_hours.sql"),
             ),
+            (
+                17,
+                "member gaps",
+                include_str!("../migrations/sqlite/0017_member_gaps.sql"),
+            ),
         ],
         Backend::Postgres => &[
             (
@@ -238,6 +243,11 @@ fn migrations(backend: Backend) -> Vec<Migration> {
                 16,
                 "team hours",
                 include_str!("../migrations/postgres/0016_team_hours.sql"),
+            ),
+            (
+                17,
+                "member gaps",
+                include_str!("../migrations/postgres/0017_member_gaps.sql"),
             ),
         ],
     };

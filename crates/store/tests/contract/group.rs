@@ -198,3 +198,88 @@ contract!(
         }
     }
 );
+
+contract!(
+    a_member_added_again_does_not_read_what_was_said_while_out,
+    |db: &TestDb| {
+        let db = db.db.clone();
+        async move {
+            let anna = practice_with_provider(&db).await;
+            let bram = person(&db, Role::Assistant, "bram@example.nl", "Bram").await;
+            let jan = person(&db, Role::Patient, "jan@example.nl", "Jan").await;
+            let anna_acc = db.account(&anna).await.unwrap().unwrap();
+            let bram_acc = db.account(&bram).await.unwrap().unwrap();
+            // Anna may put Jan in a group once they are in conversation.
+            db.open_direct(&anna, &jan, NOW).await.unwrap();
+            let group = db
+                .create_group(
+                    &anna_acc,
+                    "Zorgteam Jan",
+                    &[jan.clone(), bram.clone()],
+                    NOW,
+                    "t",
+                )
+                .await
+                .unwrap();
+            let say = |text: &'static str| {
+                let (db, group, anna_acc) = (db.clone(), group.clone(), anna_acc.clone());
+                async move {
+                    db.post_message(&group, &anna_acc, text, None, NOW, "t")
+                        .await
+                        .unwrap()
+                }
+            };
+            say("Voor iedereen").await;
+            db.remove_member(&group, &anna_acc, &bram, NOW, "t")
+                .await
+                .unwrap();
+            say("Alleen voor Jan").await;
+            say("Nog iets voor Jan").await;
+            assert!(
+                db.add_member(&group, &anna_acc, &bram, NOW, "t")
+                    .await
+                    .unwrap()
+            );
+            say("Welkom terug, Bram").await;
+
+            // Bram reads what was said while he was in, not what was said while he was out;
+            // nor does it count as unread.
+            let bodies = |ms: Vec<spreekuur_domain::conversation::Message>| {
+                ms.into_iter().map(|m| m.body).collect::<Vec<_>>()
+            };
+            let list = db.conversations_for(&bram).await.unwrap();
+            assert_eq!(list.iter().find(|c| c.id == group).unwrap().unread, 1);
+            let thread = db
+                .read_conversation(&group, &bram_acc, "t", NOW)
+                .await
+                .unwrap();
+            assert_eq!(
+                bodies(thread.messages),
+                ["Voor iedereen", "Welkom terug, Bram"]
+            );
+            assert_eq!(
+                bodies(db.messages_after(&group, &bram, 0, 100).await.unwrap()),
+                ["Voor iedereen", "Welkom terug, Bram"]
+            );
+            // Jan, never out, reads all of it.
+            assert_eq!(
+                db.messages_after(&group, &jan, 0, 100).await.unwrap().len(),
+                4
+            );
+            // Out and in once more: both gaps stay hidden.
+            db.remove_member(&group, &anna_acc, &bram, NOW, "t")
+                .await
+                .unwrap();
+            say("Weer zonder Bram").await;
+            assert!(
+                db.add_member(&group, &anna_acc, &bram, NOW, "t")
+                    .await
+                    .unwrap()
+            );
+            assert_eq!(
+                bodies(db.messages_after(&group, &bram, 0, 100).await.unwrap()),
+                ["Voor iedereen", "Welkom terug, Bram"]
+            );
+        }
+    }
+);
