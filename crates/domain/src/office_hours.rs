@@ -50,11 +50,14 @@ pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (y, m, d)
 }
 
+/// Opening and closing minute per weekday, Monday first; None: closed that day.
+pub type Week = [Option<(u16, u16)>; 7];
+
 /// The practice's hours. With no hours set at all the messenger shows no banner.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OfficeHours {
     /// Monday first: opening and closing minute, or None when closed all day.
-    pub week: [Option<(u16, u16)>; 7],
+    pub week: Week,
     /// Days (since 1970-01-01) the practice is closed, such as public holidays.
     pub closed_days: Vec<i64>,
 }
@@ -118,6 +121,16 @@ impl OfficeHours {
             return Err(bad());
         }
         Ok(Some((from, until)))
+    }
+
+    /// A week typed as seven days (Monday first), each as `parse_day` takes it; the first day
+    /// refused (0 is Monday) with why.
+    pub fn parse_week(days: [&str; 7]) -> Result<Week, (usize, Error)> {
+        let mut week = [None; 7];
+        for (i, typed) in days.into_iter().enumerate() {
+            week[i] = Self::parse_day(typed).map_err(|e| (i, e))?;
+        }
+        Ok(week)
     }
 
     /// Closed days, one date (yyyy-mm-dd) per line; empty lines are skipped.
@@ -288,5 +301,17 @@ mod tests {
         }
         let h = hours();
         assert_eq!(OfficeHours::decode_week(&h.encode_week()), h.week);
+    }
+
+    #[test]
+    fn a_week_names_its_first_refused_day() {
+        let week =
+            OfficeHours::parse_week(["08:00-12:00", "", "", "", "13:00-17:00", "", ""]).unwrap();
+        assert_eq!(week[0], Some((480, 720)));
+        assert_eq!(week[4], Some((780, 1020)));
+        assert_eq!(week.iter().filter(|d| d.is_some()).count(), 2);
+        let (day, _) =
+            OfficeHours::parse_week(["", "9 tot 5", "17:00-08:00", "", "", "", ""]).unwrap_err();
+        assert_eq!(day, 1);
     }
 }

@@ -30,8 +30,7 @@ pub struct TeamHours {
     pub week: Week,
 }
 
-/// Opening and closing minute per weekday, Monday first; None: closed that day.
-pub type Week = [Option<(u16, u16)>; 7];
+pub use crate::office_hours::Week;
 
 /// What staff see above a team conversation.
 #[derive(Debug, Clone)]

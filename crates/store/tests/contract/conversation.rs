@@ -1,26 +1,11 @@
 use std::sync::Arc;
 
-use spreekuur_domain::account::Role;
-use spreekuur_domain::audit::{Action, AuditRecord};
+use spreekuur_domain::Error;
+use spreekuur_domain::audit::Action;
 use spreekuur_domain::ports::*;
-use spreekuur_domain::{Error, UserId};
-use spreekuur_store::Db;
 
 use crate::contract;
 use crate::support::*;
-
-async fn patient(db: &Db, email: &str, first: &str) -> UserId {
-    let p = new_account(Role::Patient, email, first);
-    db.create_account(
-        &p,
-        None,
-        None,
-        &AuditRecord::new(NOW, Action::Registered, "t"),
-    )
-    .await
-    .unwrap();
-    p.id
-}
 
 contract!(
     a_retried_message_is_stored_once_and_unread_counts_follow_reading,

@@ -1,25 +1,10 @@
 use spreekuur_domain::Timestamp;
 use spreekuur_domain::UserId;
-use spreekuur_domain::account::Role;
-use spreekuur_domain::audit::{Action, AuditRecord};
 use spreekuur_domain::ports::*;
 use spreekuur_store::Db;
 
 use crate::contract;
 use crate::support::*;
-
-async fn patient(db: &Db, email: &str, first: &str) -> UserId {
-    let p = new_account(Role::Patient, email, first);
-    db.create_account(
-        &p,
-        None,
-        None,
-        &AuditRecord::new(NOW, Action::Registered, "t"),
-    )
-    .await
-    .unwrap();
-    p.id
-}
 
 const WINDOW: i64 = 15 * 60_000;
 

@@ -194,3 +194,22 @@ pub async fn practice_with_provider(db: &Db) -> UserId {
     .unwrap();
     admin.id
 }
+
+/// A stored account with this role (registered), for tests that need people.
+pub async fn person(db: &Db, role: Role, email: &str, first: &str) -> UserId {
+    let p = new_account(role, email, first);
+    db.create_account(
+        &p,
+        None,
+        None,
+        &AuditRecord::new(NOW, Action::Registered, "t"),
+    )
+    .await
+    .unwrap();
+    p.id
+}
+
+/// A stored patient.
+pub async fn patient(db: &Db, email: &str, first: &str) -> UserId {
+    person(db, Role::Patient, email, first).await
+}

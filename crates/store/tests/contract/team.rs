@@ -1,24 +1,9 @@
+use spreekuur_domain::Error;
 use spreekuur_domain::account::Role;
-use spreekuur_domain::audit::{Action, AuditRecord};
 use spreekuur_domain::ports::*;
-use spreekuur_domain::{Error, UserId};
-use spreekuur_store::Db;
 
 use crate::contract;
 use crate::support::*;
-
-async fn person(db: &Db, role: Role, email: &str, first: &str) -> UserId {
-    let p = new_account(role, email, first);
-    db.create_account(
-        &p,
-        None,
-        None,
-        &AuditRecord::new(NOW, Action::Registered, "t"),
-    )
-    .await
-    .unwrap();
-    p.id
-}
 
 contract!(
     team_conversations_follow_the_team_and_are_taken_by_its_members,

@@ -58,6 +58,18 @@ pub struct PracticeForm {
     lock_minutes: String,
     #[serde(default)]
     read_receipts: String,
+    #[serde(flatten)]
+    week: WeekForm,
+    #[serde(default)]
+    closed_days: String,
+    #[serde(default)]
+    emergency_text: String,
+}
+
+/// The seven weekday fields of an hours form (`hours_0` is Monday): the practice's hours here,
+/// a team's on /teams.
+#[derive(Deserialize)]
+pub struct WeekForm {
     #[serde(default)]
     hours_0: String,
     #[serde(default)]
@@ -72,14 +84,10 @@ pub struct PracticeForm {
     hours_5: String,
     #[serde(default)]
     hours_6: String,
-    #[serde(default)]
-    closed_days: String,
-    #[serde(default)]
-    emergency_text: String,
 }
 
-impl PracticeForm {
-    fn hours(&self) -> [&str; 7] {
+impl WeekForm {
+    pub(crate) fn days(&self) -> [&str; 7] {
         [
             &self.hours_0,
             &self.hours_1,
@@ -198,16 +206,9 @@ pub async fn practice_post(
         .map_err(|e| errs.push(e))
         .ok();
     let staff_second_step = step(&form.staff_second_step).map_err(|e| errs.push(e)).ok();
-    let mut week = [None; 7];
-    for (i, typed) in form.hours().iter().enumerate() {
-        match OfficeHours::parse_day(typed) {
-            Ok(h) => week[i] = h,
-            Err(e) => {
-                errs.push(e);
-                break;
-            }
-        }
-    }
+    let week = OfficeHours::parse_week(form.week.days())
+        .map_err(|(_, e)| errs.push(e))
+        .unwrap_or_default();
     let closed_days = OfficeHours::parse_closed_days(&form.closed_days)
         .map_err(|e| errs.push(e))
         .ok();
@@ -252,7 +253,7 @@ pub async fn practice_post(
         errs.is_empty(),
     )
     else {
-        let days = day_rows(t, form.hours().map(str::to_string));
+        let days = day_rows(t, form.week.days().map(str::to_string));
         let page = PracticePage {
             layout: Layout::new(
                 lang.lang,

@@ -9,11 +9,10 @@ use serde::Deserialize;
 use spreekuur_domain::account::Role;
 use spreekuur_domain::live::LiveEvent;
 use spreekuur_domain::office_hours::OfficeHours;
-use spreekuur_domain::team::Week;
 use spreekuur_domain::{ConversationId, Error, TeamId, UserId};
 use spreekuur_i18n::{Msgs, fill};
 
-use super::practice::{DayRow, day_rows};
+use super::practice::{DayRow, WeekForm, day_rows};
 use super::{render_form, see_other};
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::PageResult;
@@ -226,24 +225,6 @@ pub async fn teams_post(
     .await
 }
 
-#[derive(Deserialize)]
-pub struct HoursForm {
-    #[serde(default)]
-    hours_0: String,
-    #[serde(default)]
-    hours_1: String,
-    #[serde(default)]
-    hours_2: String,
-    #[serde(default)]
-    hours_3: String,
-    #[serde(default)]
-    hours_4: String,
-    #[serde(default)]
-    hours_5: String,
-    #[serde(default)]
-    hours_6: String,
-}
-
 /// POST /teams/{id}/hours (administrators): the team's own hours; all days empty gives it the
 /// practice's again.
 pub async fn hours_post(
@@ -253,50 +234,41 @@ pub async fn hours_post(
     Extension(csrf): Extension<CsrfToken>,
     Admin(me): Admin,
     Path(id): Path<String>,
-    CsrfForm(form): CsrfForm<HoursForm>,
+    CsrfForm(form): CsrfForm<WeekForm>,
 ) -> PageResult {
     let team = TeamId::parse(&id).ok_or(Error::NotFound)?;
     if !state.store.teams().await?.iter().any(|t| t.id == team) {
         return Err(Error::NotFound.into());
     }
-    let values = [
-        form.hours_0,
-        form.hours_1,
-        form.hours_2,
-        form.hours_3,
-        form.hours_4,
-        form.hours_5,
-        form.hours_6,
-    ];
-    let mut week: Week = [None; 7];
-    for (i, (day, typed)) in week.iter_mut().zip(&values).enumerate() {
-        match OfficeHours::parse_day(typed) {
-            Ok(h) => *day = h,
-            Err(Error::Invalid { reason, .. }) => {
-                let t = lang.lang.msgs();
-                let attempt = HoursAttempt {
-                    team: team.to_string(),
-                    values,
-                    bad_day: i,
-                    error: t.text(reason),
-                };
-                return teams_page(
-                    &state,
-                    lang.lang,
-                    csrf.0,
-                    &me,
-                    None,
-                    None,
-                    String::new(),
-                    String::new(),
-                    Some(attempt),
-                )
-                .await;
-            }
-            Err(e) => return Err(e.into()),
+    let week = match OfficeHours::parse_week(form.days()) {
+        Ok(week) => week,
+        Err((bad_day, Error::Invalid { reason, .. })) => {
+            let attempt = HoursAttempt {
+                team: team.to_string(),
+                values: form.days().map(str::to_string),
+                bad_day,
+                error: lang.lang.msgs().text(reason),
+            };
+            return teams_page(
+                &state,
+                lang.lang,
+                csrf.0,
+                &me,
+                None,
+                None,
+                String::new(),
+                String::new(),
+                Some(attempt),
+            )
+            .await;
         }
-    }
-    let own = values.iter().any(|v| !v.trim().is_empty()).then_some(week);
+        Err((_, e)) => return Err(e.into()),
+    };
+    let own = form
+        .days()
+        .iter()
+        .any(|v| !v.trim().is_empty())
+        .then_some(week);
     state
         .store
         .set_team_hours(&team, &me, own, state.clock.now(), &client)
