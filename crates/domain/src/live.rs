@@ -100,15 +100,21 @@ impl LiveEvent {
 pub trait LiveBus: Send + Sync {
     /// Tells every node, this one included. Call only after the change is committed.
     async fn publish(&self, event: &LiveEvent) -> Result<(), StoreError>;
-    /// Events from now on, from every node.
+    /// Events from now on, from every node: those of the conversations it follows, and every
+    /// `Members` and `Resync`.
     fn subscribe(&self) -> Box<dyn LiveSubscription>;
 }
 
 #[async_trait]
-pub trait LiveSubscription: Send {
+pub trait LiveSubscription: Send + Sync {
     /// The next event; `Resync` when this subscriber fell behind and skipped some; None when
     /// the bus is gone.
     async fn next(&mut self) -> Option<LiveEvent>;
+    /// From now on, also the `Message` and `Read` events of `conversation`. Follow before
+    /// reading the conversation's state, so nothing falls between the read and the events.
+    fn follow(&mut self, conversation: &ConversationId);
+    /// No more events of `conversation`.
+    fn unfollow(&mut self, conversation: &ConversationId);
 }
 
 #[cfg(test)]

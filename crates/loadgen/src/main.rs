@@ -12,7 +12,8 @@
 //!   again, throughput each way and the server's peak resident memory meanwhile.
 //!
 //! Usage: `spreekuur-load [--bin target/release/spreekuur] [--database-url postgres://…]
-//! [--seconds 10] [--rate 200] [--sockets 1000,5000] [--file-mib 1024] [--only files]`
+//! [--seconds 10] [--senders 1,8,32] [--rate 200] [--sockets 1000,5000] [--file-mib 1024]
+//! [--only files]`
 
 use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
@@ -35,6 +36,8 @@ struct Args {
     seconds: u64,
     rate: u64,
     sockets: Vec<usize>,
+    /// W1's levels of concurrent senders.
+    senders: Vec<usize>,
     file_mib: u64,
     /// Run only this part (`messages` or `files`); empty runs all.
     only: String,
@@ -47,6 +50,7 @@ fn args() -> Result<Args, Error> {
         seconds: 10,
         rate: 200,
         sockets: vec![1000, 5000],
+        senders: vec![1, 8, 32],
         file_mib: 1024,
         only: String::new(),
     };
@@ -62,6 +66,9 @@ fn args() -> Result<Args, Error> {
             "--only" => a.only = value,
             "--sockets" => {
                 a.sockets = value.split(',').map(str::parse).collect::<Result<_, _>>()?
+            }
+            "--senders" => {
+                a.senders = value.split(',').map(str::parse).collect::<Result<_, _>>()?
             }
             other => return Err(format!("unknown flag {other}").into()),
         }
@@ -297,7 +304,7 @@ async fn w1(
     convs: &[String],
     senders: usize,
     secs: u64,
-) -> Result<f64, Error> {
+) -> Result<(f64, u64), Error> {
     let arrivals = Arc::new(Mutex::new(HashMap::new()));
     let mut tasks = Vec::new();
     let start = Instant::now();
@@ -337,7 +344,10 @@ async fn w1(
     for t in tasks {
         total += t.await?;
     }
-    Ok(total as f64 / start.elapsed().as_secs_f64().max(secs as f64))
+    Ok((
+        total as f64 / start.elapsed().as_secs_f64().max(secs as f64),
+        total,
+    ))
 }
 
 struct Latency {
@@ -544,6 +554,72 @@ async fn files(server: &Server, user: &User, conv: &str, mib: u64) -> Result<Fil
     })
 }
 
+/// CPU time (user + system) a process has used so far, in clock ticks (1/100 s on Linux).
+fn cpu_ticks(pid: &str) -> u64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0;
+    };
+    // The command name may hold spaces; the fields after it are plain.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    // utime and stime are fields 14 and 15, the 12th and 13th after the name.
+    fields
+        .get(11)
+        .and_then(|u| u.parse::<u64>().ok())
+        .unwrap_or(0)
+        + fields
+            .get(12)
+            .and_then(|s| s.parse::<u64>().ok())
+            .unwrap_or(0)
+}
+
+/// CPU time of every PostgreSQL process on this machine (the database a run may use).
+fn postgres_ticks() -> u64 {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    dir.flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|pid| pid.bytes().all(|b| b.is_ascii_digit()))
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|c| c.trim() == "postgres")
+        })
+        .map(|pid| cpu_ticks(&pid))
+        .sum()
+}
+
+/// CPU time used meanwhile by the server, the database (PostgreSQL) and this generator.
+struct Cpu {
+    server: u64,
+    database: u64,
+    generator: u64,
+}
+
+impl Cpu {
+    fn now(server: &Server) -> Self {
+        Self {
+            server: cpu_ticks(&server.child.id().to_string()),
+            database: postgres_ticks(),
+            generator: cpu_ticks("self"),
+        }
+    }
+
+    /// Microseconds of CPU per message since `before`, for `messages` messages.
+    fn per_message(&self, before: &Cpu, messages: u64) -> (f64, f64, f64) {
+        let us = |after: u64, before: u64| {
+            after.saturating_sub(before) as f64 * 10_000.0 / messages.max(1) as f64
+        };
+        (
+            us(self.server, before.server),
+            us(self.database, before.database),
+            us(self.generator, before.generator),
+        )
+    }
+}
+
 fn rss_of(pid: u32) -> Result<u64, Error> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
     status
@@ -562,8 +638,9 @@ async fn run(a: Args) -> Result<(), Error> {
     };
     let server = Server::start(&a.bin, a.database_url.as_deref(), a.file_mib)?;
     ready(server.port).await?;
-    let levels = [1usize, 8, 32];
-    let n = 2 * levels.iter().copied().max().unwrap_or(1);
+    let levels = a.senders.clone();
+    // W2 uses 16 pairs.
+    let n = 2 * levels.iter().copied().max().unwrap_or(1).max(16);
     let t0 = Instant::now();
     let users = users(&server, n).await?;
     let mut convs = Vec::new();
@@ -589,10 +666,19 @@ async fn run(a: Args) -> Result<(), Error> {
     if !(a.only.is_empty() || a.only == "messages") {
         return Ok(());
     }
-    println!("| W1: concurrent senders | accepted messages/s |\n|---|---|");
+    println!(
+        "| W1: concurrent senders | accepted messages/s | CPU per message: server | database | generator |\n|---|---|---|---|---|"
+    );
     for k in levels {
-        let rate = w1(server.port, &users, &convs, k, a.seconds).await?;
-        println!("| {k} | {rate:.0} |");
+        let before = Cpu::now(&server);
+        let (rate, total) = w1(server.port, &users, &convs, k, a.seconds).await?;
+        let (s, d, g) = Cpu::now(&server).per_message(&before, total);
+        let d = if a.database_url.is_some() {
+            format!("{d:.0} µs")
+        } else {
+            "(in the server)".into()
+        };
+        println!("| {k} | {rate:.0} | {s:.0} µs | {d} | {g:.0} µs |");
     }
     let l = w2(server.port, &users, &convs, 16, a.rate, a.seconds).await?;
     println!(

@@ -9,6 +9,7 @@ use spreekuur_domain::ports::AuditStore;
 use spreekuur_domain::{StoreError, Timestamp};
 use sqlx::{AnyConnection, Row};
 
+use crate::statement::Stmt;
 use crate::{Db, db_err, values};
 
 /// Appends `rec` inside the caller's transaction.
@@ -33,40 +34,68 @@ pub(crate) async fn append_all(
         .await
         .map_err(db_err)?;
     let last: i64 = head.try_get("seq").map_err(db_err)?;
-    let mut prev: Vec<u8> = head.try_get("hash").map_err(db_err)?;
-    let mut rows = Vec::with_capacity(recs.len());
-    for (seq, rec) in (last - n + 1..).zip(recs) {
-        let hash = sha256(&rec.canonical(seq, &prev)).to_vec();
-        rows.push((seq, rec, std::mem::replace(&mut prev, hash.clone()), hash));
+    let prev: Vec<u8> = head.try_get("hash").map_err(db_err)?;
+    for stmt in append_statements(&chain(last - n, prev, recs)) {
+        stmt.execute(&mut *conn).await.map_err(db_err)?;
     }
+    Ok(())
+}
+
+/// A record with its place in the chain: its position, its predecessor's hash and its own.
+pub(crate) struct Chained<'a> {
+    seq: i64,
+    rec: &'a AuditRecord,
+    prev_hash: Vec<u8>,
+    hash: Vec<u8>,
+}
+
+/// `recs` chained after the record at position `last` whose hash is `prev`.
+pub(crate) fn chain(last: i64, mut prev: Vec<u8>, recs: &[AuditRecord]) -> Vec<Chained<'_>> {
+    (last + 1..)
+        .zip(recs)
+        .map(|(seq, rec)| {
+            let hash = sha256(&rec.canonical(seq, &prev)).to_vec();
+            Chained {
+                seq,
+                rec,
+                prev_hash: std::mem::replace(&mut prev, hash.clone()),
+                hash,
+            }
+        })
+        .collect()
+}
+
+/// The statements that store `rows` and move the head to the last of them (none for no rows).
+pub(crate) fn append_statements(rows: &[Chained]) -> Vec<Stmt> {
+    let mut out = Vec::new();
     for chunk in rows.chunks(ROWS_PER_INSERT) {
-        let sql = format!(
+        let mut stmt = Stmt::new(format!(
             "INSERT INTO audit_log (seq, at, actor_id, on_behalf_of, action, patient_id, object_id, source, outcome, prev_hash, hash) VALUES {}",
             values(chunk.len(), 11)
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for (seq, rec, prev_hash, hash) in chunk {
-            q = q
-                .bind(*seq)
-                .bind(rec.at.millis())
-                .bind(rec.actor.as_ref().map(|u| u.to_string()))
-                .bind(rec.on_behalf_of.as_ref().map(|u| u.to_string()))
-                .bind(rec.action.as_str())
-                .bind(rec.patient.as_ref().map(|u| u.to_string()))
-                .bind(rec.object.clone())
-                .bind(rec.source.clone())
-                .bind(rec.outcome.as_str())
-                .bind(prev_hash.clone())
-                .bind(hash.clone());
+        ));
+        for c in chunk {
+            stmt.push(c.seq);
+            stmt.push(c.rec.at.millis());
+            stmt.push(c.rec.actor.as_ref().map(|u| u.to_string()));
+            stmt.push(c.rec.on_behalf_of.as_ref().map(|u| u.to_string()));
+            stmt.push(c.rec.action.as_str());
+            stmt.push(c.rec.patient.as_ref().map(|u| u.to_string()));
+            stmt.push(c.rec.object.clone());
+            stmt.push(c.rec.source.clone());
+            stmt.push(c.rec.outcome.as_str());
+            stmt.push(c.prev_hash.clone());
+            stmt.push(c.hash.clone());
         }
-        q.execute(&mut *conn).await.map_err(db_err)?;
+        out.push(stmt);
     }
-    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
-        .bind(prev)
-        .execute(&mut *conn)
-        .await
-        .map_err(db_err)?;
-    Ok(())
+    if let Some(last) = rows.last() {
+        out.push(
+            Stmt::new("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+                .arg(last.seq)
+                .arg(last.hash.clone()),
+        );
+    }
+    out
 }
 
 /// Rows in one multi-row INSERT: well under either backend's limit on parameters.

@@ -45,6 +45,9 @@ impl Backend {
                 "PRAGMA foreign_keys = ON",
                 "PRAGMA synchronous = FULL",
                 "PRAGMA temp_store = MEMORY",
+                // Checkpoints run on a task of their own (`Db::connect`), not in whichever
+                // commit happens to fill the log: the message writer's commits stay short.
+                "PRAGMA wal_autocheckpoint = 0",
             ],
             Backend::Postgres => &[],
         }

@@ -657,7 +657,8 @@ impl ConversationStore for Db {
                 .send(req)
                 .await
                 .map_err(|_| Error::Internal("the message writer has stopped".into()))?,
-            None => self.write_batch(&mut vec![req]).await,
+            // Only the writer's own copy of the database has none, and it posts nothing.
+            None => return Err(Error::Internal("no message writer".into())),
         }
         answer
             .await

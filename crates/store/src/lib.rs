@@ -20,6 +20,7 @@ mod outbox;
 mod passkey;
 mod session;
 mod session_code;
+mod statement;
 mod team;
 mod throttle;
 mod totp;

@@ -1,28 +1,33 @@
-//! The live bus. Alone, an in-process broadcast. On PostgreSQL, every node also LISTENs on one
-//! channel and tells the others with NOTIFY, so a message committed through one node reaches
-//! the sockets held by all of them. A node's own events go straight to its own sockets (with a
-//! new message carried whole); the notifications it sends name the node, and it skips its own
-//! when they come back. Notifications are sent by one task, several events to a NOTIFY when
-//! they queue up, so a burst of messages costs PostgreSQL a few statements, not one each.
+//! The live bus. Within a process, a hub hands each event only to the sockets that follow its
+//! conversation: a message wakes its members' sockets, not every socket of the node. On
+//! PostgreSQL, every node also LISTENs on one channel and tells the others with NOTIFY, so a
+//! message committed through one node reaches the sockets held by all of them. A node's own
+//! events go straight to its own sockets (with a new message carried whole); the notifications
+//! it sends name the node, and it skips its own when they come back. Notifications are sent by
+//! one task, several events to a NOTIFY when they queue up, so a burst of messages costs
+//! PostgreSQL a few statements, not one each.
 
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
-use spreekuur_domain::StoreError;
 use spreekuur_domain::live::{LiveBus, LiveEvent, LiveSubscription};
+use spreekuur_domain::{ConversationId, StoreError};
 use sqlx::postgres::PgListener;
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{Notify, mpsc};
 
 use crate::{Db, db_err};
 
 const CHANNEL: &str = "spreekuur_live";
 /// Events a slow socket may fall behind before it is told to resynchronise.
-const BACKLOG: usize = 4096;
+const BACKLOG: usize = 1024;
+/// Events waiting to be told to the other nodes.
+const REMOTE_BACKLOG: usize = 4096;
 /// PostgreSQL refuses a NOTIFY payload of 8000 bytes or more.
 const MAX_PAYLOAD: usize = 7900;
 
 pub struct Live {
-    local: broadcast::Sender<LiveEvent>,
+    local: Arc<Hub>,
     /// Events for the other nodes (PostgreSQL only), in their text form.
     remote: Option<mpsc::Sender<String>>,
 }
@@ -31,7 +36,7 @@ impl Live {
     /// One process: events go straight to this process's sockets.
     pub fn local() -> Arc<Self> {
         Arc::new(Self {
-            local: broadcast::channel(BACKLOG).0,
+            local: Arc::new(Hub::default()),
             remote: None,
         })
     }
@@ -42,7 +47,7 @@ impl Live {
         let node = uuid::Uuid::new_v4().simple().to_string();
         let mut listener = PgListener::connect(url).await.map_err(db_err)?;
         listener.listen(CHANNEL).await.map_err(db_err)?;
-        let local = broadcast::channel(BACKLOG).0;
+        let local = Arc::new(Hub::default());
         let tx = local.clone();
         let me = node.clone();
         tokio::spawn(async move {
@@ -52,7 +57,7 @@ impl Live {
                         Some((from, _)) if from == me => {}
                         Some((_, events)) => {
                             for e in events {
-                                let _ = tx.send(e);
+                                tx.deliver(e);
                             }
                         }
                         None => tracing::warn!("unreadable live event ignored"),
@@ -61,7 +66,7 @@ impl Live {
                     // between are gone, so every socket re-reads from its last position.
                     Ok(None) => {
                         tracing::warn!("live bus reconnecting to PostgreSQL");
-                        let _ = tx.send(LiveEvent::Resync);
+                        tx.deliver(LiveEvent::Resync);
                     }
                     Err(e) => {
                         tracing::error!(error = %e, "live bus listener");
@@ -70,7 +75,7 @@ impl Live {
                 }
             }
         });
-        let (remote, mut queued) = mpsc::channel::<String>(BACKLOG);
+        let (remote, mut queued) = mpsc::channel::<String>(REMOTE_BACKLOG);
         tokio::spawn(async move {
             let mut batch = Vec::new();
             while queued.recv_many(&mut batch, 256).await > 0 {
@@ -134,8 +139,7 @@ fn parse_payload(payload: &str) -> Option<(&str, Vec<LiveEvent>)> {
 #[async_trait]
 impl LiveBus for Live {
     async fn publish(&self, event: &LiveEvent) -> Result<(), StoreError> {
-        // No subscriber (no socket open) is not an error.
-        let _ = self.local.send(event.clone());
+        self.local.deliver(event.clone());
         if let Some(remote) = &self.remote {
             remote
                 .send(event.encode())
@@ -146,19 +150,155 @@ impl LiveBus for Live {
     }
 
     fn subscribe(&self) -> Box<dyn LiveSubscription> {
-        Box::new(Subscription(self.local.subscribe()))
+        Box::new(self.local.subscribe())
     }
 }
 
-struct Subscription(broadcast::Receiver<LiveEvent>);
+/// This node's subscribers (its sockets), each with the conversations it follows.
+#[derive(Default)]
+struct Hub {
+    inner: Mutex<HubInner>,
+}
+
+#[derive(Default)]
+struct HubInner {
+    next_id: u64,
+    subscribers: HashMap<u64, Arc<Inbox>>,
+    followers: HashMap<ConversationId, Vec<u64>>,
+}
+
+/// One subscriber's events, waiting for it to take them.
+#[derive(Default)]
+struct Inbox {
+    queue: Mutex<Queue>,
+    ready: Notify,
+}
+
+#[derive(Default)]
+struct Queue {
+    events: VecDeque<LiveEvent>,
+    /// Events were dropped because the subscriber fell `BACKLOG` behind.
+    lagged: bool,
+}
+
+/// A poisoned lock only means another thread panicked while holding it; the maps stay usable.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Hub {
+    fn subscribe(self: &Arc<Self>) -> Subscription {
+        let inbox = Arc::new(Inbox::default());
+        let mut inner = lock(&self.inner);
+        inner.next_id += 1;
+        let id = inner.next_id;
+        inner.subscribers.insert(id, inbox.clone());
+        Subscription {
+            hub: self.clone(),
+            id,
+            inbox,
+            following: HashSet::new(),
+        }
+    }
+
+    /// Hands `event` to the subscribers it concerns: a conversation's followers, or everyone.
+    fn deliver(&self, event: LiveEvent) {
+        let inner = lock(&self.inner);
+        match &event {
+            LiveEvent::Message { conversation, .. } | LiveEvent::Read { conversation, .. } => {
+                for id in inner.followers.get(conversation).into_iter().flatten() {
+                    if let Some(inbox) = inner.subscribers.get(id) {
+                        inbox.push(event.clone());
+                    }
+                }
+            }
+            LiveEvent::Members { .. } | LiveEvent::Resync => {
+                for inbox in inner.subscribers.values() {
+                    inbox.push(event.clone());
+                }
+            }
+        }
+    }
+}
+
+impl Inbox {
+    fn push(&self, event: LiveEvent) {
+        {
+            let mut q = lock(&self.queue);
+            if q.lagged {
+                return;
+            }
+            if q.events.len() >= BACKLOG {
+                // It re-reads everything it follows anyway.
+                q.events = VecDeque::new();
+                q.lagged = true;
+            } else {
+                q.events.push_back(event);
+            }
+        }
+        self.ready.notify_one();
+    }
+}
+
+struct Subscription {
+    hub: Arc<Hub>,
+    id: u64,
+    inbox: Arc<Inbox>,
+    following: HashSet<ConversationId>,
+}
 
 #[async_trait]
 impl LiveSubscription for Subscription {
     async fn next(&mut self) -> Option<LiveEvent> {
-        match self.0.recv().await {
-            Ok(e) => Some(e),
-            Err(broadcast::error::RecvError::Lagged(_)) => Some(LiveEvent::Resync),
-            Err(broadcast::error::RecvError::Closed) => None,
+        loop {
+            {
+                let mut q = lock(&self.inbox.queue);
+                if q.lagged {
+                    q.lagged = false;
+                    return Some(LiveEvent::Resync);
+                }
+                if let Some(e) = q.events.pop_front() {
+                    return Some(e);
+                }
+            }
+            // A push between the check above and here leaves a permit: no wake-up is lost.
+            self.inbox.ready.notified().await;
+        }
+    }
+
+    fn follow(&mut self, conversation: &ConversationId) {
+        if self.following.insert(conversation.clone()) {
+            lock(&self.hub.inner)
+                .followers
+                .entry(conversation.clone())
+                .or_default()
+                .push(self.id);
+        }
+    }
+
+    fn unfollow(&mut self, conversation: &ConversationId) {
+        if self.following.remove(conversation) {
+            let mut inner = lock(&self.hub.inner);
+            remove_follower(&mut inner.followers, conversation, self.id);
+        }
+    }
+}
+
+fn remove_follower(followers: &mut HashMap<ConversationId, Vec<u64>>, c: &ConversationId, id: u64) {
+    if let Some(ids) = followers.get_mut(c) {
+        ids.retain(|i| *i != id);
+        if ids.is_empty() {
+            followers.remove(c);
+        }
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        let mut inner = lock(&self.hub.inner);
+        inner.subscribers.remove(&self.id);
+        for c in &self.following {
+            remove_follower(&mut inner.followers, c, self.id);
         }
     }
 }
@@ -201,6 +341,107 @@ mod tests {
             events.len(),
             1,
             "a line that is no event does not cost the others"
+        );
+    }
+
+    fn message(c: &ConversationId, seq: i64) -> LiveEvent {
+        LiveEvent::Message {
+            conversation: c.clone(),
+            seq,
+            carried: None,
+        }
+    }
+
+    /// The events waiting for `sub`, without waiting for more.
+    async fn waiting(sub: &mut Subscription) -> Vec<LiveEvent> {
+        let mut out = Vec::new();
+        while let Ok(Some(e)) =
+            tokio::time::timeout(std::time::Duration::from_millis(20), sub.next()).await
+        {
+            out.push(e);
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn a_subscriber_hears_only_what_it_follows() {
+        let hub = Arc::new(Hub::default());
+        let (a, b) = (ConversationId::new(), ConversationId::new());
+        let mut on_a = hub.subscribe();
+        let mut on_b = hub.subscribe();
+        on_a.follow(&a);
+        on_b.follow(&b);
+        on_b.follow(&b);
+        hub.deliver(message(&a, 1));
+        hub.deliver(message(&b, 1));
+        hub.deliver(LiveEvent::Members {
+            conversation: b.clone(),
+        });
+        hub.deliver(message(&b, 2));
+        assert_eq!(
+            waiting(&mut on_a).await,
+            vec![
+                message(&a, 1),
+                LiveEvent::Members {
+                    conversation: b.clone()
+                }
+            ],
+            "its own conversation's message and everyone's Members event"
+        );
+        assert_eq!(
+            waiting(&mut on_b).await,
+            vec![
+                message(&b, 1),
+                LiveEvent::Members {
+                    conversation: b.clone()
+                },
+                message(&b, 2)
+            ],
+            "once each, in order, though it followed twice"
+        );
+
+        on_b.unfollow(&b);
+        hub.deliver(message(&b, 3));
+        assert!(waiting(&mut on_b).await.is_empty(), "unfollowed");
+
+        drop(on_a);
+        let inner = lock(&hub.inner);
+        assert_eq!(inner.subscribers.len(), 1, "a dropped subscriber is gone");
+        assert!(inner.followers.is_empty(), "and so is what it followed");
+    }
+
+    #[tokio::test]
+    async fn a_subscriber_that_falls_behind_is_told_to_resynchronise() {
+        let hub = Arc::new(Hub::default());
+        let c = ConversationId::new();
+        let mut slow = hub.subscribe();
+        slow.follow(&c);
+        for seq in 0..=BACKLOG as i64 {
+            hub.deliver(message(&c, seq));
+        }
+        hub.deliver(message(&c, 9999));
+        assert_eq!(waiting(&mut slow).await, vec![LiveEvent::Resync]);
+        hub.deliver(message(&c, 10_000));
+        assert_eq!(
+            waiting(&mut slow).await,
+            vec![message(&c, 10_000)],
+            "and hears what comes after"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_waiting_subscriber_wakes_for_an_event() {
+        let hub = Arc::new(Hub::default());
+        let c = ConversationId::new();
+        let mut sub = hub.subscribe();
+        sub.follow(&c);
+        let waiter = tokio::spawn(async move { sub.next().await });
+        tokio::task::yield_now().await;
+        hub.deliver(message(&c, 1));
+        let got = tokio::time::timeout(std::time::Duration::from_secs(5), waiter).await;
+        assert!(
+            matches!(got, Ok(Ok(Some(ref e))) if *e == message(&c, 1)),
+            "{got:?}"
         );
     }
 }

@@ -4,13 +4,22 @@
 //! hears back only after that commit, so nothing is acknowledged before it is durable. Alone, a
 //! message is a batch of one and waits for nothing; under load the batches grow by themselves.
 //!
-//! A batch costs the same handful of statements however many messages it holds: the members
-//! of its conversations, the earlier messages of any retried client ids, the conversations'
-//! positions, the messages, the senders' read positions and the audit records, each in one
-//! statement. Each message is still judged on its own (a sender who is no member gets
-//! `NotFound`; a retry gets the message its first attempt stored). When the batch as a whole
-//! fails (on PostgreSQL, a retry racing its first attempt through another node), its messages
-//! are stored one by one, so one message cannot fail the others.
+//! A batch costs the same few round trips to the database however many messages it holds, on
+//! a connection the writer keeps for itself (its cache stays warm):
+//!
+//! 1. read, in the transaction: the members of the batch's conversations with the
+//!    conversations' positions, the earlier messages of any retried client ids, and the audit
+//!    trail's head. On SQLite this is one round trip that also begins the transaction;
+//!    PostgreSQL locks what it reads (members, positions, head) until the commit, one
+//!    statement each;
+//! 2. decide, here: each message is judged on its own (a sender who is no member gets
+//!    `NotFound`; a retry gets the message its first attempt stored), the new ones get their
+//!    positions, and the audit records their place in the chain;
+//! 3. write: positions, messages, the senders' read positions, the audit records and the head,
+//!    as one statement (on SQLite, with the commit).
+//!
+//! When the batch as a whole fails (on PostgreSQL, a retry racing its first attempt through
+//! another node), its messages are stored one by one, so one message cannot fail the others.
 
 use std::collections::HashMap;
 
@@ -18,10 +27,12 @@ use spreekuur_domain::account::{Account, Role};
 use spreekuur_domain::audit::{Action, AuditRecord};
 use spreekuur_domain::conversation::{Message, Posted};
 use spreekuur_domain::{ConversationId, Error, MessageId, StoreError, Timestamp, UserId};
-use sqlx::{AnyConnection, Row};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, ConnectOptions, Row};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::conversation::{InsertError, MESSAGE_COLUMNS, MESSAGE_FROM};
+use crate::statement::{Stmt, combine};
 use crate::{Backend, Db, audit, internal, values};
 
 /// A checked message on its way to the writer.
@@ -38,17 +49,48 @@ pub(crate) struct PostRequest {
 /// Messages in one transaction at most.
 const MAX_BATCH: usize = 128;
 
+/// How often SQLite's log is copied back into the database (a passive checkpoint: it never
+/// waits for, nor holds up, the writer).
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
 /// Starts the writer on a copy of `db` (one without a writer of its own); it stops when the
 /// returned sender, and so the `Db` holding it, is dropped.
 pub(crate) fn spawn(db: Db) -> mpsc::Sender<PostRequest> {
     let (tx, mut rx) = mpsc::channel(MAX_BATCH * 8);
+    if db.backend == Backend::Sqlite {
+        let (pool, alive) = (db.pool.clone(), tx.downgrade());
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            while alive.strong_count() > 0 && !pool.is_closed() {
+                tick.tick().await;
+                if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                    .execute(&pool)
+                    .await
+                {
+                    tracing::warn!(error = %e, "SQLite checkpoint");
+                }
+            }
+        });
+    }
     tokio::spawn(async move {
+        let mut writer = Writer { db, conn: None };
         let mut batch = Vec::with_capacity(MAX_BATCH);
         while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-            db.write_batch(&mut batch).await;
+            writer.write_batch(&mut batch).await;
+        }
+        if let Some(conn) = writer.conn.take() {
+            let _ = sqlx::Connection::close(conn).await;
         }
     });
     tx
+}
+
+/// The writer task's state: the database, and its own connection (opened when first needed,
+/// and again after one failed).
+struct Writer {
+    db: Db,
+    conn: Option<AnyConnection>,
 }
 
 /// What a batch decided for one of its messages.
@@ -63,9 +105,22 @@ enum Plan {
     Fresh,
 }
 
-impl Db {
+/// What the first round trip of a batch found.
+#[derive(Default)]
+struct Found {
+    /// The current members of each conversation, with their roles.
+    members: HashMap<String, Vec<(UserId, Role)>>,
+    /// Earlier messages by (conversation, sender, client id).
+    earlier: Vec<(String, String, String, Message)>,
+    /// Each conversation's last position (of those with members).
+    last_seq: HashMap<String, i64>,
+    /// The audit trail's last position and hash.
+    head: Option<(i64, Vec<u8>)>,
+}
+
+impl Writer {
     /// Stores `batch` (emptying it) and answers every sender.
-    pub(crate) async fn write_batch(&self, batch: &mut Vec<PostRequest>) {
+    async fn write_batch(&mut self, batch: &mut Vec<PostRequest>) {
         let results = match self.store_batch(batch).await {
             Ok(results) => results,
             // One message's retry raced its first attempt, or PostgreSQL chose this batch to
@@ -94,7 +149,7 @@ impl Db {
                 None => Vec::new(),
             },
             Err(e) => match batch.first() {
-                Some(r) => vec![self.after_failure(r, e).await],
+                Some(r) => vec![after_failure(&self.db, r, e).await],
                 None => Vec::new(),
             },
         };
@@ -104,7 +159,7 @@ impl Db {
         }
     }
 
-    async fn store_alone(&self, r: &PostRequest) -> Result<Posted, Error> {
+    async fn store_alone(&mut self, r: &PostRequest) -> Result<Posted, Error> {
         let mut result = self.store_batch(std::slice::from_ref(r)).await;
         // Given way to another transaction once more: once more, then it is an error.
         if matches!(result, Err(InsertError::Conflict(_))) {
@@ -114,187 +169,285 @@ impl Db {
             Ok(mut v) => v
                 .pop()
                 .unwrap_or_else(|| Err(Error::Internal("empty batch answer".into()))),
-            Err(e) => self.after_failure(r, e).await,
+            Err(e) => after_failure(&self.db, r, e).await,
         }
     }
 
-    /// A message that failed alone: a retry that raced its first attempt (through another
-    /// node) gets that attempt's message; anything else is an error.
-    async fn after_failure(&self, r: &PostRequest, e: InsertError) -> Result<Posted, Error> {
-        if let (InsertError::Duplicate, Some(cid)) = (&e, &r.client_id) {
-            let mut conn = self.pool.acquire().await.map_err(internal)?;
-            if let Some(message) = self
-                .by_client_id(&mut conn, &r.conversation, &r.sender.id, cid)
-                .await?
-            {
-                return Ok(Posted {
-                    message,
-                    created: false,
-                    recipients: Vec::new(),
-                });
+    /// Opens the writer's connection (with the pool's settings) when it has none.
+    async fn connect(&mut self) -> Result<(), InsertError> {
+        if self.conn.is_none() {
+            let mut conn = self.db.pool.connect_options().connect().await?;
+            for stmt in self.db.backend.connection_setup() {
+                sqlx::query(*stmt).execute(&mut conn).await?;
             }
+            self.conn = Some(conn);
         }
-        Err(StoreError::from(e).into())
+        Ok(())
     }
 
-    /// One transaction for the whole batch; an answer per message, in order.
+    /// One transaction for the whole batch; an answer per message, in order. A failure rolls
+    /// back; a connection that cannot even do that is closed, and the next batch opens another.
     async fn store_batch(
-        &self,
+        &mut self,
         reqs: &[PostRequest],
     ) -> Result<Vec<Result<Posted, Error>>, InsertError> {
-        let mut tx = self.write().await.map_err(InsertError::Store)?;
-        let mut conversations: Vec<&str> = reqs.iter().map(|r| r.conversation.as_str()).collect();
-        conversations.sort_unstable();
-        conversations.dedup();
-        let members = members_in(&mut tx, self.backend, &conversations).await?;
-        let is_member = |r: &PostRequest| {
-            members
-                .get(r.conversation.as_str())
-                .is_some_and(|ms| ms.iter().any(|(u, _)| *u == r.sender.id))
+        self.connect().await?;
+        let (db, Some(conn)) = (&self.db, self.conn.as_mut()) else {
+            return Err(InsertError::Store(StoreError("no connection".into())));
         };
-        let retried: Vec<&PostRequest> = reqs
-            .iter()
-            .filter(|r| r.client_id.is_some() && is_member(r))
-            .collect();
-        let earlier = self.earlier_messages(&mut tx, &retried).await?;
+        let begun = match db.backend {
+            // SQLite begins with the first read (see `read`).
+            Backend::Sqlite => Ok(()),
+            Backend::Postgres => sqlx::query("BEGIN").execute(&mut *conn).await.map(|_| ()),
+        };
+        let result = match begun {
+            Ok(()) => store_in(db, conn, reqs).await,
+            Err(e) => Err(e.into()),
+        };
+        if result.is_err() {
+            // Whatever is left of the transaction (if anything) goes.
+            let rolled_back = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+            if let Err(e) = rolled_back
+                && !no_transaction(&e)
+            {
+                tracing::warn!(error = %e, "the message writer's connection is closed after a failure");
+                self.conn = None;
+            }
+        }
+        result
+    }
+}
 
-        let mut first_with: HashMap<(&str, &str, &str), usize> = HashMap::new();
-        let mut plans = Vec::with_capacity(reqs.len());
-        for (i, r) in reqs.iter().enumerate() {
-            if !is_member(r) {
-                plans.push(Plan::NotMember);
+/// A message that failed alone: a retry that raced its first attempt (through another
+/// node) gets that attempt's message; anything else is an error.
+async fn after_failure(db: &Db, r: &PostRequest, e: InsertError) -> Result<Posted, Error> {
+    if let (InsertError::Duplicate, Some(cid)) = (&e, &r.client_id) {
+        let mut conn = db.pool.acquire().await.map_err(internal)?;
+        if let Some(message) = db
+            .by_client_id(&mut conn, &r.conversation, &r.sender.id, cid)
+            .await?
+        {
+            return Ok(Posted {
+                message,
+                created: false,
+                recipients: Vec::new(),
+            });
+        }
+    }
+    Err(StoreError::from(e).into())
+}
+
+/// SQLite's and PostgreSQL's answer to a ROLLBACK when no transaction is open (nothing to undo).
+fn no_transaction(e: &sqlx::Error) -> bool {
+    e.to_string().contains("no transaction")
+}
+
+/// The batch's work inside its transaction, up to and including the commit.
+async fn store_in(
+    db: &Db,
+    conn: &mut AnyConnection,
+    reqs: &[PostRequest],
+) -> Result<Vec<Result<Posted, Error>>, InsertError> {
+    let mut conversations: Vec<&str> = reqs.iter().map(|r| r.conversation.as_str()).collect();
+    conversations.sort_unstable();
+    conversations.dedup();
+    let is_member = |found: &Found, r: &PostRequest| {
+        found
+            .members
+            .get(r.conversation.as_str())
+            .is_some_and(|ms| ms.iter().any(|(u, _)| *u == r.sender.id))
+    };
+    // Client ids are looked up for every message that carries one; a non-member's is ignored.
+    let retried: Vec<&PostRequest> = reqs.iter().filter(|r| r.client_id.is_some()).collect();
+    let found = read(db, conn, &conversations, &retried).await?;
+
+    let mut first_with: HashMap<(&str, &str, &str), usize> = HashMap::new();
+    let mut plans = Vec::with_capacity(reqs.len());
+    for (i, r) in reqs.iter().enumerate() {
+        if !is_member(&found, r) {
+            plans.push(Plan::NotMember);
+            continue;
+        }
+        if let Some(cid) = &r.client_id {
+            let key = (r.conversation.as_str(), r.sender.id.as_str(), cid.as_str());
+            if let Some((_, _, _, message)) = found
+                .earlier
+                .iter()
+                .find(|(c, s, id, _)| (c.as_str(), s.as_str(), id.as_str()) == key)
+            {
+                plans.push(Plan::Earlier(Box::new(message.clone())));
                 continue;
             }
-            if let Some(cid) = &r.client_id {
-                let key = (r.conversation.as_str(), r.sender.id.as_str(), cid.as_str());
-                if let Some(message) = earlier.get(&key) {
-                    plans.push(Plan::Earlier(Box::new(message.clone())));
-                    continue;
-                }
-                if let Some(&j) = first_with.get(&key) {
-                    plans.push(Plan::SameAs(j));
-                    continue;
-                }
-                first_with.insert(key, i);
+            if let Some(&j) = first_with.get(&key) {
+                plans.push(Plan::SameAs(j));
+                continue;
             }
-            plans.push(Plan::Fresh);
+            first_with.insert(key, i);
         }
-        let fresh: Vec<&PostRequest> = reqs
-            .iter()
-            .zip(&plans)
-            .filter(|(_, p)| matches!(p, Plan::Fresh))
-            .map(|(r, _)| r)
-            .collect();
+        plans.push(Plan::Fresh);
+    }
+    let fresh: Vec<&PostRequest> = reqs
+        .iter()
+        .zip(&plans)
+        .filter(|(_, p)| matches!(p, Plan::Fresh))
+        .map(|(r, _)| r)
+        .collect();
 
-        // Positions: each conversation moves past its new messages in one step.
-        let mut counts: Vec<(&str, i64, i64)> = Vec::new();
-        for r in &fresh {
-            match counts
-                .iter_mut()
-                .find(|(c, _, _)| *c == r.conversation.as_str())
-            {
-                Some((_, n, at)) => {
-                    *n += 1;
-                    *at = (*at).max(r.now.millis());
-                }
-                None => counts.push((r.conversation.as_str(), 1, r.now.millis())),
-            }
-        }
-        let mut next_seq = advance_positions(&mut tx, &counts).await?;
-
-        let mut stored = Vec::with_capacity(fresh.len());
-        for r in &fresh {
-            let slot = next_seq
-                .get_mut(r.conversation.as_str())
-                .ok_or_else(|| InsertError::Store(StoreError("conversation vanished".into())))?;
-            let seq = *slot;
-            *slot += 1;
-            let id = MessageId::new();
-            let sealed = self
-                .seal("messages", "body", id.as_str(), &r.body)
-                .map_err(InsertError::Store)?;
-            stored.push((id, seq, sealed));
-        }
-        insert_messages(&mut tx, &fresh, &stored).await?;
-        mark_senders_read(&mut tx, &fresh, &stored).await?;
-
-        let records: Vec<AuditRecord> = fresh
-            .iter()
-            .map(|r| {
-                let rec = AuditRecord::new(r.now, Action::MessageSent, &r.client)
-                    .actor(&r.sender.id)
-                    .object(&r.conversation);
-                match members.get(r.conversation.as_str()).and_then(|ms| {
-                    ms.iter()
-                        .find(|(_, role)| *role == Role::Patient)
-                        .map(|(u, _)| u)
-                }) {
-                    Some(p) => rec.patient(p),
-                    None => rec,
-                }
-            })
-            .collect();
-        audit::append_all(&mut tx, &records)
-            .await
+    // Positions: each conversation moves past its new messages.
+    let mut next_seq: HashMap<&str, (i64, i64)> = HashMap::new();
+    let mut stored = Vec::with_capacity(fresh.len());
+    for r in &fresh {
+        let c = r.conversation.as_str();
+        let last = found
+            .last_seq
+            .get(c)
+            .copied()
+            .ok_or_else(|| InsertError::Store(StoreError("conversation vanished".into())))?;
+        let (seq, at) = next_seq.entry(c).or_insert((last, 0));
+        *seq += 1;
+        *at = (*at).max(r.now.millis());
+        let id = MessageId::new();
+        let sealed = db
+            .seal("messages", "body", id.as_str(), &r.body)
             .map_err(InsertError::Store)?;
-        tx.commit().await?;
+        stored.push((id, *seq, sealed));
+    }
 
-        let mut fresh_posts = fresh.iter().zip(stored).map(|(r, (id, seq, _))| Posted {
-            message: Message {
-                id,
-                conversation: r.conversation.clone(),
-                seq,
-                sender: r.sender.id.clone(),
-                sender_name: r.sender.display_name(),
-                body: r.body.clone(),
-                sent_at: r.now,
-                client_id: r.client_id.clone(),
-                file: None,
-            },
-            created: true,
-            recipients: members
-                .get(r.conversation.as_str())
-                .map(|ms| ms.iter().map(|(u, _)| u.clone()).collect())
-                .unwrap_or_default(),
-        });
-        let mut answers: Vec<Result<Posted, Error>> = Vec::with_capacity(reqs.len());
-        for plan in plans {
-            let answer = match plan {
-                Plan::NotMember => Err(Error::NotFound),
-                Plan::Earlier(message) => Ok(Posted {
-                    message: *message,
+    let records: Vec<AuditRecord> = fresh
+        .iter()
+        .map(|r| {
+            let rec = AuditRecord::new(r.now, Action::MessageSent, &r.client)
+                .actor(&r.sender.id)
+                .object(&r.conversation);
+            match found.members.get(r.conversation.as_str()).and_then(|ms| {
+                ms.iter()
+                    .find(|(_, role)| *role == Role::Patient)
+                    .map(|(u, _)| u)
+            }) {
+                Some(p) => rec.patient(p),
+                None => rec,
+            }
+        })
+        .collect();
+    let (head_seq, head_hash) = found
+        .head
+        .clone()
+        .ok_or_else(|| InsertError::Store(StoreError("no audit head".into())))?;
+
+    let mut writes = Vec::new();
+    if !fresh.is_empty() {
+        writes.push(positions(&next_seq));
+        writes.push(insert_messages(&fresh, &stored));
+        writes.push(mark_senders_read(&fresh, &stored));
+        writes.extend(audit::append_statements(&audit::chain(
+            head_seq, head_hash, &records,
+        )));
+    }
+    match db.backend {
+        Backend::Sqlite => {
+            writes.push(Stmt::new("COMMIT"));
+            combine(Backend::Sqlite, writes).execute(&mut *conn).await?;
+        }
+        Backend::Postgres => {
+            if !writes.is_empty() {
+                combine(Backend::Postgres, writes)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            sqlx::query("COMMIT").execute(&mut *conn).await?;
+        }
+    }
+
+    let members = &found.members;
+    let mut fresh_posts = fresh.iter().zip(stored).map(|(r, (id, seq, _))| Posted {
+        message: Message {
+            id,
+            conversation: r.conversation.clone(),
+            seq,
+            sender: r.sender.id.clone(),
+            sender_name: r.sender.display_name(),
+            body: r.body.clone(),
+            sent_at: r.now,
+            client_id: r.client_id.clone(),
+            file: None,
+        },
+        created: true,
+        recipients: members
+            .get(r.conversation.as_str())
+            .map(|ms| ms.iter().map(|(u, _)| u.clone()).collect())
+            .unwrap_or_default(),
+    });
+    let mut answers: Vec<Result<Posted, Error>> = Vec::with_capacity(reqs.len());
+    for plan in plans {
+        let answer = match plan {
+            Plan::NotMember => Err(Error::NotFound),
+            Plan::Earlier(message) => Ok(Posted {
+                message: *message,
+                created: false,
+                recipients: Vec::new(),
+            }),
+            Plan::Fresh => fresh_posts
+                .next()
+                .ok_or_else(|| Error::Internal("batch lost a message".into())),
+            Plan::SameAs(j) => match answers.get(j) {
+                Some(Ok(first)) => Ok(Posted {
+                    message: first.message.clone(),
                     created: false,
                     recipients: Vec::new(),
                 }),
-                Plan::Fresh => fresh_posts
-                    .next()
-                    .ok_or_else(|| Error::Internal("batch lost a message".into())),
-                Plan::SameAs(j) => match answers.get(j) {
-                    Some(Ok(first)) => Ok(Posted {
-                        message: first.message.clone(),
-                        created: false,
-                        recipients: Vec::new(),
-                    }),
-                    _ => Err(Error::Internal("retry without its first attempt".into())),
-                },
-            };
-            answers.push(answer);
-        }
-        Ok(answers)
+                _ => Err(Error::Internal("retry without its first attempt".into())),
+            },
+        };
+        answers.push(answer);
     }
+    Ok(answers)
+}
 
-    /// The messages stored earlier under the client ids of `reqs`, by (conversation, sender,
-    /// client id).
-    async fn earlier_messages<'a>(
-        &self,
-        conn: &mut AnyConnection,
-        reqs: &[&'a PostRequest],
-    ) -> Result<HashMap<(&'a str, &'a str, &'a str), Message>, InsertError> {
-        let mut found = HashMap::new();
-        if reqs.is_empty() {
-            return Ok(found);
-        }
-        let wanted: Vec<String> = (0..reqs.len())
+/// The batch's first round trip (see the module's description). Each query names what it
+/// reads in a `part` column, so SQLite can return them all from one text of statements.
+async fn read(
+    db: &Db,
+    conn: &mut AnyConnection,
+    conversations: &[&str],
+    retried: &[&PostRequest],
+) -> Result<Found, InsertError> {
+    let in_list = format!(
+        "({})",
+        (1..=conversations.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let lock = |sql: &'static str| match db.backend {
+        Backend::Sqlite => "",
+        Backend::Postgres => sql,
+    };
+    // On PostgreSQL the member rows stay locked until the commit, so a removal waits for the
+    // batch (or the batch, for a removal under way, and then no longer sees the member):
+    // nobody removed meanwhile is among those a message is delivered to. The lock is the one
+    // an UPDATE of those rows takes anyway (the senders' read positions are updated later): a
+    // shared lock would deadlock two batches that each hold it and then both update. Should
+    // two batches (or a batch and a removal) still lock them the other way round, PostgreSQL
+    // breaks the deadlock and the batch's messages are stored again one by one. SQLite's
+    // transaction holds the database's one write lock.
+    // With each member, the conversation's position (locked as well: the batch moves it).
+    let mut members = Stmt::new(format!(
+        "SELECT 'member' AS part, m.conversation_id, m.user_id, u.role, c.last_seq
+           FROM conversation_members m JOIN users u ON u.id = m.user_id
+           JOIN conversations c ON c.id = m.conversation_id
+          WHERE m.left_at IS NULL AND m.conversation_id IN {in_list}{}",
+        lock(" FOR NO KEY UPDATE OF m, c")
+    ));
+    for c in conversations {
+        members.push(*c);
+    }
+    let head = Stmt::new(format!(
+        "SELECT 'head' AS part, seq, hash FROM audit_head WHERE id = 1{}",
+        lock(" FOR UPDATE")
+    ));
+    let mut parts = vec![members];
+    if !retried.is_empty() {
+        let wanted: Vec<String> = (0..retried.len())
             .map(|i| {
                 format!(
                     "(m.conversation_id = ${} AND m.sender_id = ${} AND m.client_id = ${})",
@@ -304,146 +457,112 @@ impl Db {
                 )
             })
             .collect();
-        let sql = format!(
-            "SELECT {MESSAGE_COLUMNS}, m.conversation_id FROM {MESSAGE_FROM} WHERE {}",
+        let mut earlier = Stmt::new(format!(
+            "SELECT 'earlier' AS part, {MESSAGE_COLUMNS}, m.conversation_id FROM {MESSAGE_FROM} WHERE {}",
             wanted.join(" OR ")
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for r in reqs {
-            q = q
-                .bind(r.conversation.as_str())
-                .bind(r.sender.id.as_str())
-                .bind(r.client_id.as_deref());
+        ));
+        for r in retried {
+            earlier.push(r.conversation.as_str());
+            earlier.push(r.sender.id.as_str());
+            earlier.push(r.client_id.as_deref());
         }
-        let rows = q.fetch_all(&mut *conn).await?;
-        for row in rows {
-            let conversation: String = row.try_get("conversation_id")?;
-            let sender: String = row.try_get("sender_id")?;
-            let cid: Option<String> = row.try_get("client_id")?;
-            let Some(r) = reqs.iter().find(|r| {
-                r.conversation.as_str() == conversation
-                    && r.sender.id.as_str() == sender
-                    && r.client_id == cid
-            }) else {
-                continue;
-            };
-            let message = self
-                .message_from_row(&r.conversation, &row)
-                .map_err(|e| InsertError::Store(StoreError(e.to_string())))?;
-            found.insert(
-                (
-                    r.conversation.as_str(),
-                    r.sender.id.as_str(),
-                    r.client_id.as_deref().unwrap_or_default(),
-                ),
-                message,
-            );
+        parts.push(earlier);
+    }
+    // The head last: on PostgreSQL it is the most contended lock, held for the least time.
+    parts.push(head);
+
+    let mut rows = Vec::new();
+    match db.backend {
+        Backend::Sqlite => {
+            let mut all = combine(Backend::Sqlite, parts);
+            // The write lock at once, so reading first cannot fail on a lock upgrade.
+            all.sql.insert_str(0, "BEGIN IMMEDIATE;\n");
+            rows = all.fetch_all(&mut *conn).await?;
         }
-        Ok(found)
+        Backend::Postgres => {
+            for part in parts {
+                rows.extend(part.fetch_all(&mut *conn).await?);
+            }
+        }
     }
+    let mut found = Found::default();
+    for row in rows {
+        let part: String = row.try_get("part")?;
+        match part.as_str() {
+            "member" => {
+                let role: String = row.try_get("role")?;
+                found
+                    .last_seq
+                    .insert(row.try_get("conversation_id")?, row.try_get("last_seq")?);
+                found
+                    .members
+                    .entry(row.try_get("conversation_id")?)
+                    .or_default()
+                    .push((
+                        UserId::from_stored(row.try_get("user_id")?),
+                        Role::parse(&role).unwrap_or(Role::Patient),
+                    ));
+            }
+            "earlier" => found.earlier.push(earlier_message(db, &row)?),
+            "head" => found.head = Some((row.try_get("seq")?, row.try_get("hash")?)),
+            _ => {}
+        }
+    }
+    Ok(found)
 }
 
-/// The current members of `conversations`, with their roles. On PostgreSQL their rows stay
-/// locked until the batch commits, so a removal waits for the batch (or the batch, for a
-/// removal under way, and then no longer sees the member): nobody removed meanwhile is among
-/// those a message is delivered to. SQLite's batch holds the database's one write lock anyway.
-/// Should two batches (or a batch and a removal) still lock them the other way round,
-/// PostgreSQL breaks the deadlock and the batch's messages are stored again one by one.
-async fn members_in(
-    conn: &mut AnyConnection,
-    backend: Backend,
-    conversations: &[&str],
-) -> Result<HashMap<String, Vec<(UserId, Role)>>, InsertError> {
-    let placeholders: Vec<String> = (1..=conversations.len()).map(|i| format!("${i}")).collect();
-    let sql = format!(
-        "SELECT m.conversation_id, m.user_id, u.role FROM conversation_members m JOIN users u ON u.id = m.user_id
-          WHERE m.left_at IS NULL AND m.conversation_id IN ({}){}",
-        placeholders.join(", "),
-        backend.lock_members_sql()
-    );
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for c in conversations {
-        q = q.bind(*c);
-    }
-    let mut members: HashMap<String, Vec<(UserId, Role)>> = HashMap::new();
-    for row in q.fetch_all(&mut *conn).await? {
-        let role: String = row.try_get("role")?;
-        members
-            .entry(row.try_get("conversation_id")?)
-            .or_default()
-            .push((
-                UserId::from_stored(row.try_get("user_id")?),
-                Role::parse(&role).unwrap_or(Role::Patient),
-            ));
-    }
-    Ok(members)
+/// A message found under a retried client id, with the key it was found by.
+fn earlier_message(
+    db: &Db,
+    row: &AnyRow,
+) -> Result<(String, String, String, Message), InsertError> {
+    let conversation = ConversationId::from_stored(row.try_get("conversation_id")?);
+    let message = db
+        .message_from_row(&conversation, row)
+        .map_err(|e| InsertError::Store(StoreError(e.to_string())))?;
+    let cid = message.client_id.clone().unwrap_or_default();
+    Ok((
+        conversation.to_string(),
+        message.sender.to_string(),
+        cid,
+        message,
+    ))
 }
 
-/// Moves each conversation's position past its new messages (conversation, count, time) and
-/// returns the first new position of each.
-async fn advance_positions(
-    conn: &mut AnyConnection,
-    counts: &[(&str, i64, i64)],
-) -> Result<HashMap<String, i64>, InsertError> {
-    let mut first = HashMap::new();
-    if counts.is_empty() {
-        return Ok(first);
+/// Moves each conversation to its last new position (conversation → (position, time)).
+fn positions(next_seq: &HashMap<&str, (i64, i64)>) -> Stmt {
+    let mut stmt = Stmt::new(format!(
+        "UPDATE conversations SET last_seq = v.column2, last_activity = v.column3
+           FROM (VALUES {}) AS v WHERE conversations.id = v.column1",
+        values(next_seq.len(), 3)
+    ));
+    for (c, (seq, at)) in next_seq {
+        stmt.push(*c);
+        stmt.push(*seq);
+        stmt.push(*at);
     }
-    let sql = format!(
-        "UPDATE conversations SET last_seq = last_seq + v.column2, last_activity = v.column3
-           FROM (VALUES {}) AS v WHERE conversations.id = v.column1
-         RETURNING conversations.id, conversations.last_seq",
-        values(counts.len(), 3)
-    );
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for (c, n, at) in counts {
-        q = q.bind(*c).bind(*n).bind(*at);
-    }
-    for row in q.fetch_all(&mut *conn).await? {
-        let id: String = row.try_get("id")?;
-        let last: i64 = row.try_get("last_seq")?;
-        let n = counts
-            .iter()
-            .find(|(c, _, _)| *c == id)
-            .map_or(0, |(_, n, _)| *n);
-        first.insert(id, last - n + 1);
-    }
-    Ok(first)
+    stmt
 }
 
-async fn insert_messages(
-    conn: &mut AnyConnection,
-    fresh: &[&PostRequest],
-    stored: &[(MessageId, i64, Vec<u8>)],
-) -> Result<(), InsertError> {
-    if fresh.is_empty() {
-        return Ok(());
-    }
-    let sql = format!(
+fn insert_messages(fresh: &[&PostRequest], stored: &[(MessageId, i64, Vec<u8>)]) -> Stmt {
+    let mut stmt = Stmt::new(format!(
         "INSERT INTO messages (id, conversation_id, seq, sender_id, body, created_at, client_id) VALUES {}",
         values(fresh.len(), 7)
-    );
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    ));
     for (r, (id, seq, sealed)) in fresh.iter().zip(stored) {
-        q = q
-            .bind(id.as_str())
-            .bind(r.conversation.as_str())
-            .bind(*seq)
-            .bind(r.sender.id.as_str())
-            .bind(sealed.clone())
-            .bind(r.now.millis())
-            .bind(r.client_id.as_deref());
+        stmt.push(id.as_str());
+        stmt.push(r.conversation.as_str());
+        stmt.push(*seq);
+        stmt.push(r.sender.id.as_str());
+        stmt.push(sealed.clone());
+        stmt.push(r.now.millis());
+        stmt.push(r.client_id.as_deref());
     }
-    q.execute(&mut *conn).await?;
-    Ok(())
+    stmt
 }
 
 /// A sender has read up to their own newest message.
-async fn mark_senders_read(
-    conn: &mut AnyConnection,
-    fresh: &[&PostRequest],
-    stored: &[(MessageId, i64, Vec<u8>)],
-) -> Result<(), InsertError> {
+fn mark_senders_read(fresh: &[&PostRequest], stored: &[(MessageId, i64, Vec<u8>)]) -> Stmt {
     let mut newest: Vec<(&str, &str, i64)> = Vec::new();
     for (r, (_, seq, _)) in fresh.iter().zip(stored) {
         let (c, s) = (r.conversation.as_str(), r.sender.id.as_str());
@@ -452,19 +571,16 @@ async fn mark_senders_read(
             None => newest.push((c, s, *seq)),
         }
     }
-    if newest.is_empty() {
-        return Ok(());
-    }
-    let sql = format!(
+    let mut stmt = Stmt::new(format!(
         "UPDATE conversation_members SET last_read_seq = v.column3
            FROM (VALUES {}) AS v
           WHERE conversation_members.conversation_id = v.column1 AND conversation_members.user_id = v.column2",
         values(newest.len(), 3)
-    );
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    ));
     for (c, s, seq) in newest {
-        q = q.bind(c).bind(s).bind(seq);
+        stmt.push(c);
+        stmt.push(s);
+        stmt.push(seq);
     }
-    q.execute(&mut *conn).await?;
-    Ok(())
+    stmt
 }

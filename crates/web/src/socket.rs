@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use spreekuur_domain::account::Account;
 use spreekuur_domain::auth::app_lock;
 use spreekuur_domain::conversation::Message;
-use spreekuur_domain::live::LiveEvent;
+use spreekuur_domain::live::{LiveEvent, LiveSubscription};
 use spreekuur_domain::{ConversationId, Error, Timestamp};
 use spreekuur_i18n::Msgs;
 
@@ -150,14 +150,18 @@ pub async fn socket_get(
         .read_buffer_size(4 * 1024)
         .write_buffer_size(0)
         .on_upgrade(move |socket| async move {
+            let events = state.live.subscribe();
             let mut conn = Connection {
                 state,
                 me,
                 auth,
                 checked: Instant::now(),
+                followed: Followed {
+                    positions: HashMap::new(),
+                    events,
+                },
                 client,
                 t,
-                followed: HashMap::new(),
                 audited: Vec::new(),
                 tokens: BURST,
                 per_sec,
@@ -220,8 +224,7 @@ struct Connection {
     checked: Instant,
     client: String,
     t: &'static Msgs,
-    /// The conversations this socket follows, with the last position it sent.
-    followed: HashMap<ConversationId, i64>,
+    followed: Followed,
     /// Conversations whose delivery to this (staff) socket is on record already.
     audited: Vec<ConversationId>,
     tokens: f64,
@@ -229,6 +232,40 @@ struct Connection {
     per_sec: Option<f64>,
     refilled: Instant,
     strikes: u32,
+}
+
+/// The conversations this socket follows, with the last position it sent, and its subscription
+/// to their events (kept in step: it hears the events of exactly these conversations).
+struct Followed {
+    positions: HashMap<ConversationId, i64>,
+    events: Box<dyn LiveSubscription>,
+}
+
+impl Followed {
+    fn get(&self, id: &ConversationId) -> Option<i64> {
+        self.positions.get(id).copied()
+    }
+
+    fn contains_key(&self, id: &ConversationId) -> bool {
+        self.positions.contains_key(id)
+    }
+
+    /// Follows `id` (before anything of it is read) and records `seq` as sent.
+    fn insert(&mut self, id: ConversationId, seq: i64) {
+        if !self.positions.contains_key(&id) {
+            self.events.follow(&id);
+        }
+        self.positions.insert(id, seq);
+    }
+
+    fn remove(&mut self, id: &ConversationId) {
+        self.positions.remove(id);
+        self.events.unfollow(id);
+    }
+
+    fn ids(&self) -> Vec<ConversationId> {
+        self.positions.keys().cloned().collect()
+    }
 }
 
 enum Next {
@@ -302,7 +339,6 @@ impl Connection {
         presence: &Option<String>,
         renewed: &mut Instant,
     ) {
-        let mut events = self.state.live.subscribe();
         let mut heartbeat = tokio::time::interval(Duration::from_secs(30));
         heartbeat.tick().await;
         let mut last_heard = Instant::now();
@@ -323,7 +359,7 @@ impl Connection {
                     }
                     Some(Ok(Frame::Close(_))) | Some(Err(_)) | None => break,
                 },
-                event = events.next() => match event {
+                event = self.followed.events.next() => match event {
                     Some(e) => self.on_event(socket, e).await,
                     None => break,
                 },
@@ -458,7 +494,7 @@ impl Connection {
                 unread: c.unread,
             });
         }
-        let ids: Vec<ConversationId> = self.followed.keys().cloned().collect();
+        let ids = self.followed.ids();
         for id in ids {
             self.catch_up(socket, &id).await?;
         }
@@ -555,7 +591,7 @@ impl Connection {
                 conversation,
                 seq,
                 carried,
-            } => match (self.followed.get(&conversation).copied(), carried) {
+            } => match (self.followed.get(&conversation), carried) {
                 // The next message, stored on this node while this user was a member, and their
                 // reading is on record already: sent as it came, without reading it back.
                 (Some(sent), Some(c))
@@ -575,7 +611,7 @@ impl Connection {
                 self.catch_up(socket, &conversation).await
             }
             LiveEvent::Resync => {
-                let ids: Vec<ConversationId> = self.followed.keys().cloned().collect();
+                let ids = self.followed.ids();
                 let mut r = Ok(());
                 for id in ids {
                     r = r.and(self.catch_up(socket, &id).await);
@@ -617,7 +653,7 @@ impl Connection {
     /// Sends every message of `id` after the last one this socket sent, in order.
     async fn catch_up(&mut self, socket: &mut WebSocket, id: &ConversationId) -> Result<(), Error> {
         loop {
-            let Some(after) = self.followed.get(id).copied() else {
+            let Some(after) = self.followed.get(id) else {
                 return Ok(());
             };
             let batch = match self
