@@ -290,6 +290,9 @@ impl Db {
             AnyConnectOptions::from_str(&url).map_err(|e| ConnectError::Open(e.to_string()))?;
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections)
+            // A SQLite connection is a file: nothing to test before lending it out (the test
+            // is one more hand-off to its worker thread). PostgreSQL's may have been dropped.
+            .test_before_acquire(backend == Backend::Postgres)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     for stmt in backend.connection_setup() {
