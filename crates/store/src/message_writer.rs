@@ -189,10 +189,29 @@ impl Writer {
     }
 
     /// One transaction for the whole batch; an answer per message, in order. A failure rolls
-    /// back; a connection that cannot even do that is closed, and the next batch opens another.
+    /// back; a connection that cannot even do that is closed, and the next try opens another.
+    /// A kept connection found lost before anything of the batch was written (the database
+    /// restarted while the writer waited) costs nothing: the batch is tried once more on a new
+    /// one.
     async fn store_batch(
         &mut self,
         reqs: &[PostRequest],
+    ) -> Result<Vec<Result<Posted, Error>>, InsertError> {
+        let reused = self.conn.is_some();
+        let mut wrote = false;
+        let result = self.try_batch(reqs, &mut wrote).await;
+        if result.is_err() && reused && !wrote && self.conn.is_none() {
+            tracing::warn!("the message writer's connection was lost; trying the batch again");
+            return self.try_batch(reqs, &mut wrote).await;
+        }
+        result
+    }
+
+    /// `store_batch`, once; `wrote` is set before the first write is sent.
+    async fn try_batch(
+        &mut self,
+        reqs: &[PostRequest],
+        wrote: &mut bool,
     ) -> Result<Vec<Result<Posted, Error>>, InsertError> {
         self.connect().await?;
         let (db, Some(conn)) = (&self.db, self.conn.as_mut()) else {
@@ -204,7 +223,7 @@ impl Writer {
             Backend::Postgres => sqlx::query("BEGIN").execute(&mut *conn).await.map(|_| ()),
         };
         let result = match begun {
-            Ok(()) => store_in(db, conn, reqs).await,
+            Ok(()) => store_in(db, conn, reqs, wrote).await,
             Err(e) => Err(e.into()),
         };
         if result.is_err() {
@@ -245,11 +264,13 @@ fn no_transaction(e: &sqlx::Error) -> bool {
     e.to_string().contains("no transaction")
 }
 
-/// The batch's work inside its transaction, up to and including the commit.
+/// The batch's work inside its transaction, up to and including the commit; `wrote` is set
+/// before the first write is sent.
 async fn store_in(
     db: &Db,
     conn: &mut AnyConnection,
     reqs: &[PostRequest],
+    wrote: &mut bool,
 ) -> Result<Vec<Result<Posted, Error>>, InsertError> {
     let mut conversations: Vec<&str> = reqs.iter().map(|r| r.conversation.as_str()).collect();
     conversations.sort_unstable();
@@ -346,6 +367,7 @@ async fn store_in(
             head_seq, head_hash, &records,
         )));
     }
+    *wrote = true;
     match db.backend {
         Backend::Sqlite => {
             writes.push(Stmt::new("COMMIT"));

@@ -318,3 +318,32 @@ contract!(
         }
     }
 );
+
+/// PostgreSQL restarted (every connection cut) while the message writer waited: the next
+/// message is stored all the same, once, and its sender hears so. (SQLite has no connection to
+/// lose.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cut_database_connection_costs_no_message_postgres() {
+    let t = TestDb::postgres().await;
+    let db = t.db.clone();
+    let anna = practice_with_provider(&db).await;
+    let anna_acc = db.account(&anna).await.unwrap().unwrap();
+    let p = patient(&db, "p@example.nl", "Piet").await;
+    let (conv, _) = db.open_direct(&anna, &p, NOW).await.unwrap();
+    db.post_message(&conv, &anna_acc, "eerste", Some("c1"), NOW, "t")
+        .await
+        .unwrap();
+
+    t.cut_connections().await;
+    let second = db
+        .post_message(&conv, &anna_acc, "tweede", Some("c2"), NOW, "t")
+        .await
+        .expect("stored on a new connection");
+    assert_eq!(second.message.seq, 2);
+    assert!(second.created);
+
+    let seen = db.messages_after(&conv, &p, 0, 10).await.unwrap();
+    let bodies: Vec<&str> = seen.iter().map(|m| m.body.as_str()).collect();
+    assert_eq!(bodies, ["eerste", "tweede"], "each once, in order");
+    t.finish().await;
+}

@@ -78,6 +78,19 @@ impl TestDb {
         }
     }
 
+    /// Cuts every connection to this PostgreSQL database, as a restart of the server would.
+    pub async fn cut_connections(&self) {
+        let mut conn = sqlx::AnyConnection::connect(&self.url).await.unwrap();
+        sqlx::query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+              WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        conn.close().await.unwrap();
+    }
+
     /// Drops the PostgreSQL database; call at the end of each test.
     pub async fn finish(self) {
         self.db.close().await;
