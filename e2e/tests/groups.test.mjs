@@ -99,11 +99,26 @@ test('contacts, a group with a member removed, and what patients cannot do', asy
   await piet.getByText('Je zit nog niet in een groep.').waitFor();
   await piet.goto(server.base + '/messenger');
   assert.equal(await piet.getByRole('link', { name: /Zorgteam Piet/ }).count(), 0);
-  // Added again, he reads the conversation once more, but not what was said while he was out.
+  await piet.locator('#messenger[data-live="open"]').waitFor();
+  // Added again while his conversation list is open: the group appears in it at once, at the
+  // top, and a new message there counts as unread once.
   await anna.goto(groupUrl.replace('/messenger/', '/groups/'));
   await anna.getByLabel('Wie wil je toevoegen?').selectOption({ label: 'Piet Post (Patiënt)' });
   await anna.getByRole('button', { name: 'Toevoegen' }).click();
   await anna.getByText('Het nieuwe lid is toegevoegd').waitFor();
+  const top = piet.locator('ul.conv-list li').first();
+  await top.getByText('Zorgteam Piet').waitFor();
+  assert.equal(await top.locator('.unread').count(), 0, 'what he may see of it he has seen');
+  await anna.goto(groupUrl);
+  await anna.getByRole('textbox', { name: 'Bericht' }).fill('Fijn dat je er weer bij bent.');
+  await anna.getByRole('button', { name: 'Stuur' }).click();
+  await anna.locator('.message.mine').filter({ hasText: 'Fijn dat je er weer bij bent.' }).waitFor();
+  await top.locator('.unread').filter({ hasText: '1 ongelezen' }).waitFor();
+  assert.deepEqual(await piet.locator('ul.conv-list .conv-title').allInnerTexts(), ['Zorgteam Piet', 'Anna de Vries']);
+  await checkA11y(piet, 'conversation list with a group joined live');
+  await screenshots(piet, '65-group-joined-live');
+  await anna.goto(groupUrl.replace('/messenger/', '/groups/'));
+  // He reads the conversation once more, but not what was said while he was out.
   await eventually(async () => (await piet.goto(groupUrl)).status() === 200, 'Piet reads the group again');
   await piet.getByText('Welkom in het zorgteam, Piet.').waitFor();
   assert.equal(await piet.getByText('Na het verwijderen geschreven.').count(), 0, 'what was said while he was out stays hidden');

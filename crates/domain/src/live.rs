@@ -100,8 +100,9 @@ impl LiveEvent {
 pub trait LiveBus: Send + Sync {
     /// Tells every node, this one included. Call only after the change is committed.
     async fn publish(&self, event: &LiveEvent) -> Result<(), StoreError>;
-    /// Events from now on, from every node: those of the conversations it follows, and every
-    /// `Members` and `Resync`.
+    /// Events from now on, from every node: every event until the subscription's
+    /// `only_followed`, then those of the conversations it follows, and every `Members` and
+    /// `Resync`.
     fn subscribe(&self) -> Box<dyn LiveSubscription>;
 }
 
@@ -115,6 +116,10 @@ pub trait LiveSubscription: Send + Sync {
     fn follow(&mut self, conversation: &ConversationId);
     /// No more events of `conversation`.
     fn unfollow(&mut self, conversation: &ConversationId);
+    /// A new subscription hears every event, so that nothing is missed while its holder finds
+    /// out what to follow; from this call on, only those of the conversations it follows (and
+    /// every `Members` and `Resync`).
+    fn only_followed(&mut self);
 }
 
 #[cfg(test)]

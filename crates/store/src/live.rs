@@ -165,6 +165,8 @@ struct HubInner {
     next_id: u64,
     subscribers: HashMap<u64, Arc<Inbox>>,
     followers: HashMap<ConversationId, Vec<u64>>,
+    /// Subscribers that still hear every event (see `LiveSubscription::only_followed`).
+    everything: HashSet<u64>,
 }
 
 /// One subscriber's events, waiting for it to take them.
@@ -193,6 +195,7 @@ impl Hub {
         inner.next_id += 1;
         let id = inner.next_id;
         inner.subscribers.insert(id, inbox.clone());
+        inner.everything.insert(id);
         Subscription {
             hub: self.clone(),
             id,
@@ -206,7 +209,15 @@ impl Hub {
         let inner = lock(&self.inner);
         match &event {
             LiveEvent::Message { conversation, .. } | LiveEvent::Read { conversation, .. } => {
-                for id in inner.followers.get(conversation).into_iter().flatten() {
+                let followers = inner.followers.get(conversation).into_iter().flatten();
+                // One still hearing everything may follow it already: it hears it once.
+                let rest = inner.everything.iter().filter(|id| {
+                    !inner
+                        .followers
+                        .get(conversation)
+                        .is_some_and(|ids| ids.contains(id))
+                });
+                for id in followers.chain(rest) {
                     if let Some(inbox) = inner.subscribers.get(id) {
                         inbox.push(event.clone());
                     }
@@ -282,6 +293,10 @@ impl LiveSubscription for Subscription {
             remove_follower(&mut inner.followers, conversation, self.id);
         }
     }
+
+    fn only_followed(&mut self) {
+        lock(&self.hub.inner).everything.remove(&self.id);
+    }
 }
 
 fn remove_follower(followers: &mut HashMap<ConversationId, Vec<u64>>, c: &ConversationId, id: u64) {
@@ -297,6 +312,7 @@ impl Drop for Subscription {
     fn drop(&mut self) {
         let mut inner = lock(&self.hub.inner);
         inner.subscribers.remove(&self.id);
+        inner.everything.remove(&self.id);
         for c in &self.following {
             remove_follower(&mut inner.followers, c, self.id);
         }
@@ -369,6 +385,8 @@ mod tests {
         let (a, b) = (ConversationId::new(), ConversationId::new());
         let mut on_a = hub.subscribe();
         let mut on_b = hub.subscribe();
+        on_a.only_followed();
+        on_b.only_followed();
         on_a.follow(&a);
         on_b.follow(&b);
         on_b.follow(&b);
@@ -411,10 +429,32 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_new_subscriber_hears_everything_until_it_knows_what_to_follow() {
+        let hub = Arc::new(Hub::default());
+        let (a, b) = (ConversationId::new(), ConversationId::new());
+        let mut sub = hub.subscribe();
+        hub.deliver(message(&b, 1));
+        sub.follow(&a);
+        hub.deliver(message(&a, 1));
+        assert_eq!(
+            waiting(&mut sub).await,
+            vec![message(&b, 1), message(&a, 1)],
+            "each once, followed or not"
+        );
+        sub.only_followed();
+        hub.deliver(message(&b, 2));
+        hub.deliver(message(&a, 2));
+        assert_eq!(waiting(&mut sub).await, vec![message(&a, 2)]);
+        drop(sub);
+        assert!(lock(&hub.inner).everything.is_empty());
+    }
+
+    #[tokio::test]
     async fn a_subscriber_that_falls_behind_is_told_to_resynchronise() {
         let hub = Arc::new(Hub::default());
         let c = ConversationId::new();
         let mut slow = hub.subscribe();
+        slow.only_followed();
         slow.follow(&c);
         for seq in 0..=BACKLOG as i64 {
             hub.deliver(message(&c, seq));

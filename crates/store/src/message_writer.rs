@@ -49,6 +49,9 @@ pub(crate) struct PostRequest {
 /// Messages in one transaction at most.
 const MAX_BATCH: usize = 128;
 
+/// How long a batch may take before the writer gives up on its connection.
+const BATCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// On PostgreSQL, the writes of a batch of at most this many new messages go as one statement.
 const PG_COMBINED_UP_TO: usize = 8;
 
@@ -199,12 +202,35 @@ impl Writer {
     ) -> Result<Vec<Result<Posted, Error>>, InsertError> {
         let reused = self.conn.is_some();
         let mut wrote = false;
-        let result = self.try_batch(reqs, &mut wrote).await;
+        let result = self.bounded(reqs, &mut wrote).await;
         if result.is_err() && reused && !wrote && self.conn.is_none() {
             tracing::warn!("the message writer's connection was lost; trying the batch again");
-            return self.try_batch(reqs, &mut wrote).await;
+            return self.bounded(reqs, &mut wrote).await;
         }
         result
+    }
+
+    /// `try_batch` within `BATCH_TIMEOUT`. A connection that silently stopped answering (a
+    /// network path dropped without a reset) would otherwise hold every later message: it is
+    /// dropped, and its session's locks go with it when the database notices.
+    async fn bounded(
+        &mut self,
+        reqs: &[PostRequest],
+        wrote: &mut bool,
+    ) -> Result<Vec<Result<Posted, Error>>, InsertError> {
+        match tokio::time::timeout(BATCH_TIMEOUT, self.try_batch(reqs, wrote)).await {
+            Ok(result) => result,
+            Err(_) => {
+                tracing::error!(
+                    messages = reqs.len(),
+                    "a batch of messages timed out; the writer's connection is closed"
+                );
+                self.conn = None;
+                Err(InsertError::Store(StoreError(
+                    "the database did not answer in time".into(),
+                )))
+            }
+        }
     }
 
     /// `store_batch`, once; `wrote` is set before the first write is sent.
@@ -463,16 +489,31 @@ async fn read(
     // two batches (or a batch and a removal) still lock them the other way round, PostgreSQL
     // breaks the deadlock and the batch's messages are stored again one by one. SQLite's
     // transaction holds the database's one write lock.
-    // With each member, the conversation's position (locked as well: the batch moves it).
-    let mut members = Stmt::new(format!(
-        "SELECT 'member' AS part, m.conversation_id, m.user_id, u.role, c.last_seq
-           FROM conversation_members m JOIN users u ON u.id = m.user_id
-           JOIN conversations c ON c.id = m.conversation_id
-          WHERE m.left_at IS NULL AND m.conversation_id IN {in_list}{}",
-        lock(" FOR NO KEY UPDATE OF m, c")
+    // With each member, the conversation's position. On PostgreSQL the positions are read
+    // (and locked: the batch moves them) by a statement of their own after the members, in the
+    // order of their ids: the order in which other transactions (a team member's removal)
+    // lock them too.
+    let mut members = Stmt::new(match db.backend {
+        Backend::Sqlite => format!(
+            "SELECT 'member' AS part, m.conversation_id, m.user_id, u.role, c.last_seq
+               FROM conversation_members m JOIN users u ON u.id = m.user_id
+               JOIN conversations c ON c.id = m.conversation_id
+              WHERE m.left_at IS NULL AND m.conversation_id IN {in_list}"
+        ),
+        Backend::Postgres => format!(
+            "SELECT 'member' AS part, m.conversation_id, m.user_id, u.role, NULL::BIGINT AS last_seq
+               FROM conversation_members m JOIN users u ON u.id = m.user_id
+              WHERE m.left_at IS NULL AND m.conversation_id IN {in_list}
+              FOR NO KEY UPDATE OF m"
+        ),
+    });
+    let mut positions = Stmt::new(format!(
+        "SELECT 'position' AS part, id AS conversation_id, last_seq FROM conversations
+          WHERE id IN {in_list} ORDER BY id FOR NO KEY UPDATE"
     ));
     for c in conversations {
         members.push(*c);
+        positions.push(*c);
     }
     let head = Stmt::new(format!(
         "SELECT 'head' AS part, seq, hash FROM audit_head WHERE id = 1{}",
@@ -501,6 +542,9 @@ async fn read(
         }
         parts.push(earlier);
     }
+    if db.backend == Backend::Postgres {
+        parts.push(positions);
+    }
     // The head last: on PostgreSQL it is the most contended lock, held for the least time.
     parts.push(head);
 
@@ -522,11 +566,14 @@ async fn read(
     for row in rows {
         let part: String = row.try_get("part")?;
         match part.as_str() {
-            "member" => {
+            "member" | "position" => {
+                if let Some(last) = row.try_get::<Option<i64>, _>("last_seq")? {
+                    found.last_seq.insert(row.try_get("conversation_id")?, last);
+                }
+                if part == "position" {
+                    continue;
+                }
                 let role: String = row.try_get("role")?;
-                found
-                    .last_seq
-                    .insert(row.try_get("conversation_id")?, row.try_get("last_seq")?);
                 found
                     .members
                     .entry(row.try_get("conversation_id")?)

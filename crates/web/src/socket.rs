@@ -77,6 +77,15 @@ enum ServerFrame<'a> {
         #[serde(skip_serializing_if = "Option::is_none")]
         file: Option<crate::api::files::FileOut>,
     },
+    /// This user became a member of a conversation while the socket was open (a new
+    /// conversation, or added to a group or team): it belongs in their list. Its messages follow.
+    Conversation {
+        id: &'a str,
+        title: &'a str,
+        last_activity: i64,
+        last_seq: i64,
+        unread: i64,
+    },
     /// Every other member has read up to `up_to`: one's own messages up to there are "gelezen".
     Read {
         conversation: &'a str,
@@ -494,6 +503,9 @@ impl Connection {
                 unread: c.unread,
             });
         }
+        // Until now this socket heard every event, so none fell between the list and the
+        // following; from now on only those of its conversations.
+        self.followed.events.only_followed();
         let ids = self.followed.ids();
         for id in ids {
             self.catch_up(socket, &id).await?;
@@ -605,19 +617,10 @@ impl Connection {
                 (Some(sent), _) if sent < seq => self.catch_up(socket, &conversation).await,
                 _ => Ok(()),
             },
-            // Followed from its start; `catch_up` stops following when this user is no member.
             LiveEvent::Members { conversation } if !self.followed.contains_key(&conversation) => {
-                self.followed.insert(conversation.clone(), 0);
-                self.catch_up(socket, &conversation).await
+                self.joined(socket, conversation).await
             }
-            LiveEvent::Resync => {
-                let ids = self.followed.ids();
-                let mut r = Ok(());
-                for id in ids {
-                    r = r.and(self.catch_up(socket, &id).await);
-                }
-                r
-            }
+            LiveEvent::Resync => self.resync(socket).await,
             LiveEvent::Read { conversation, .. } => {
                 match self
                     .state
@@ -648,6 +651,60 @@ impl Connection {
                 Next::Close("server error")
             }
         }
+    }
+
+    /// The members of `id` changed and this socket did not follow it: when this user is one
+    /// of them now, the client hears of the conversation, then of its messages from the start.
+    /// It is followed before anything of it is read, so nothing falls in between.
+    async fn joined(&mut self, socket: &mut WebSocket, id: ConversationId) -> Result<(), Error> {
+        self.followed.insert(id.clone(), 0);
+        let list = self.state.store.conversations_for(&self.me.id).await?;
+        match list.iter().find(|c| c.id == id) {
+            Some(c) => self.announce(socket, c).await,
+            None => {
+                self.followed.remove(&id);
+                Ok(())
+            }
+        }
+    }
+
+    /// Events may have been missed: every followed conversation is read again from where this
+    /// socket was, and any conversation joined meanwhile is announced (its `Members` event may
+    /// have been among those missed).
+    async fn resync(&mut self, socket: &mut WebSocket) -> Result<(), Error> {
+        for id in self.followed.ids() {
+            self.catch_up(socket, &id).await?;
+        }
+        let list = self.state.store.conversations_for(&self.me.id).await?;
+        for c in &list {
+            if self.followed.contains_key(&c.id) {
+                continue;
+            }
+            self.followed.insert(c.id.clone(), 0);
+            self.announce(socket, c).await?;
+        }
+        Ok(())
+    }
+
+    /// Tells the client of a conversation it did not know (followed already), then sends its
+    /// messages.
+    async fn announce(
+        &mut self,
+        socket: &mut WebSocket,
+        c: &spreekuur_domain::conversation::ConversationSummary,
+    ) -> Result<(), Error> {
+        send(
+            socket,
+            &ServerFrame::Conversation {
+                id: c.id.as_str(),
+                title: &c.title,
+                last_activity: c.last_activity.millis(),
+                last_seq: c.last_seq,
+                unread: c.unread,
+            },
+        )
+        .await?;
+        self.catch_up(socket, &c.id).await
     }
 
     /// Sends every message of `id` after the last one this socket sent, in order.

@@ -255,9 +255,11 @@ function liveMessenger() {
   const form = document.getElementById('composer');
   const body = document.getElementById('body');
   const clientField = form ? form.querySelector('input[name=client_id]') : null;
-  const when = new Intl.DateTimeFormat(root.dataset.lang === 'en' ? 'en-GB' : 'nl-NL', {
-    day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZone: 'Europe/Amsterdam',
-  });
+  // "26 november 2026, 09:05", as the server writes it.
+  const locale = root.dataset.lang === 'en' ? 'en-GB' : 'nl-NL';
+  const dayFormat = new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'Europe/Amsterdam' });
+  const timeFormat = new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: 'Europe/Amsterdam' });
+  const when = { format: (d) => `${dayFormat.format(d)}, ${timeFormat.format(d)}` };
   const newClientId = () => (window.crypto && crypto.randomUUID ? crypto.randomUUID()
     : Array.from({ length: 4 }, () => Math.random().toString(36).slice(2)).join(''));
   let socket = null;
@@ -306,8 +308,13 @@ function liveMessenger() {
     }
   };
 
-  const bump = (conversation) => {
+  // Conversations joined while the page was open, with the position their unread count
+  // (from the server) already covers.
+  const announced = {};
+
+  const bump = (conversation, seq) => {
     if (conversation === current) return;
+    if (seq <= (announced[conversation] || 0)) return;
     const link = root.querySelector(`.conv-list a[href="/messenger/${conversation}"]`);
     if (!link) return;
     let badge = link.querySelector('.unread');
@@ -319,6 +326,57 @@ function liveMessenger() {
     }
     badge.dataset.n = String(n);
     badge.textContent = root.dataset.unread.replace('{n}', String(n));
+  };
+
+  const linkTo = (conversation) => root.querySelector(`.conv-list a[href="/messenger/${conversation}"]`);
+
+  // Newest first: a conversation with a new message moves to the top of the list.
+  const toTop = (conversation, at) => {
+    const link = linkTo(conversation);
+    if (!link) return;
+    const li = link.closest('li');
+    if (li.parentElement.firstElementChild !== li) li.parentElement.prepend(li);
+    const time = link.querySelector('.conv-time');
+    if (time && at) time.textContent = when.format(new Date(at));
+  };
+
+  // A conversation this user joined while the page was open goes to the top of the list (when
+  // it matches the list's filter, as the server would have it).
+  const addConversation = (c) => {
+    if (linkTo(c.id)) return;
+    announced[c.id] = c.last_seq;
+    const q = document.getElementById('q');
+    const filter = q ? q.value.trim().toLowerCase() : '';
+    if (filter && !c.title.toLowerCase().includes(filter)) return;
+    const section = root.querySelector('section.conversations');
+    let ul = root.querySelector('ul.conv-list');
+    if (!ul) {
+      ul = document.createElement('ul');
+      ul.className = 'conv-list';
+      ul.setAttribute('aria-label', root.dataset.listLabel);
+      const empty = section.querySelector(':scope > p');
+      if (empty) empty.replaceWith(ul); else section.append(ul);
+    }
+    const a = document.createElement('a');
+    a.href = `/messenger/${c.id}`;
+    const title = document.createElement('span');
+    title.className = 'conv-title';
+    title.textContent = c.title;
+    a.append(title);
+    if (c.unread > 0) {
+      const badge = document.createElement('span');
+      badge.className = 'unread';
+      badge.dataset.n = String(c.unread);
+      badge.textContent = root.dataset.unread.replace('{n}', String(c.unread));
+      a.append(badge);
+    }
+    const time = document.createElement('span');
+    time.className = 'conv-time';
+    time.textContent = when.format(new Date(c.last_activity));
+    a.append(time);
+    const li = document.createElement('li');
+    li.append(a);
+    ul.prepend(li);
   };
 
   const connect = () => {
@@ -340,7 +398,12 @@ function liveMessenger() {
           if (status && Number(li.dataset.seq) <= f.up_to) status.textContent = root.dataset.read;
         });
       }
-      else if (f.type === 'message') { show(f); if (f.sender !== root.dataset.me) bump(f.conversation); }
+      else if (f.type === 'conversation') addConversation(f);
+      else if (f.type === 'message') {
+        show(f);
+        if (f.sender !== root.dataset.me) bump(f.conversation, f.seq);
+        toTop(f.conversation, f.sent_at);
+      }
       else if (f.type === 'ack' && pending && f.client_id === pending.clientId) {
         clearTimeout(pending.timer);
         // What was typed meanwhile (the next message) stays.

@@ -31,6 +31,8 @@ pub struct ListItem {
     current: bool,
     /// "3 ongelezen", when there are unread messages.
     unread: Option<String>,
+    /// How many (the page's script counts on from it).
+    unread_n: i64,
 }
 
 pub struct Current {
@@ -123,6 +125,7 @@ fn list_items(
             current: Some(&c.id) == current,
             unread: (c.unread > 0 && Some(&c.id) != current)
                 .then(|| fill(t.conversation_unread, &[("n", &c.unread.to_string())])),
+            unread_n: c.unread,
         })
         .collect()
 }
