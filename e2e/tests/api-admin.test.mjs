@@ -10,10 +10,12 @@ import { startSmtpSink } from '../lib/smtp-sink.mjs';
 import { startServer } from '../lib/server.mjs';
 import { launch, DESKTOP } from '../lib/browser.mjs';
 import { ADMIN, setUpPractice } from '../lib/journey.mjs';
+import { apiClient } from '../lib/api.mjs';
 
 const BIN = process.env.SPREEKUUR_BIN || path.resolve(import.meta.dirname, '../../target/debug/spreekuur');
 
 let sink, server, browser;
+const api = apiClient(() => server.base);
 before(async () => {
   sink = await startSmtpSink();
   server = await startServer({ smtpUrl: sink.url });
@@ -30,15 +32,6 @@ test('provisioning, token rates, external ids and members over the API', async (
   await setUpPractice(anna, server);
   const cli = (args) => execFileSync(BIN, ['admin', ...args], { env: { PATH: process.env.PATH, SPREEKUUR_DATA_DIR: server.dataDir } }).toString().trim();
   const his = cli(['create-token', '--login', ADMIN.email, '--name', 'HIS', '--rate-per-minute', '0']);
-  const api = async (token, method, url, body) => {
-    const r = await fetch(server.base + url, {
-      method,
-      headers: { Authorization: `Bearer ${token}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const text = await r.text();
-    return { status: r.status, json: text ? JSON.parse(text) : null };
-  };
 
   // Staff from the practice system: an account, and an e-mail with a link to set a password.
   const bram = await api(his, 'POST', '/api/v1/accounts', { role: 'provider', first_name: 'Bram', last_name: 'Bakker', email: 'bram@delinde.test' });

@@ -11,6 +11,7 @@ import { startSmtpSink } from '../lib/smtp-sink.mjs';
 import { startServer } from '../lib/server.mjs';
 import { launch, checkA11y, screenshots, DESKTOP } from '../lib/browser.mjs';
 import { ADMIN, setUpPractice, registerPatient } from '../lib/journey.mjs';
+import { apiClient } from '../lib/api.mjs';
 
 const BIN = process.env.SPREEKUUR_BIN || path.resolve(import.meta.dirname, '../../target/debug/spreekuur');
 
@@ -26,15 +27,7 @@ after(async () => {
   await sink?.close();
 });
 
-const api = async (token, method, url, body, headers = {}) => {
-  const r = await fetch(server.base + url, {
-    method,
-    headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...(body ? { 'Content-Type': 'application/json' } : {}), ...headers },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await r.text();
-  return { status: r.status, json: text ? JSON.parse(text) : null };
-};
+const api = apiClient(() => server.base);
 
 test('tokens, conversations and messages over the API, with the pages\' rules', async () => {
   const admin = await (await browser.newContext({ viewport: DESKTOP })).newPage();

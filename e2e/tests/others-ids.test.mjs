@@ -10,6 +10,7 @@ import { startSmtpSink } from '../lib/smtp-sink.mjs';
 import { startServer } from '../lib/server.mjs';
 import { launch, DESKTOP } from '../lib/browser.mjs';
 import { ADMIN, setUpPractice, registerPatient } from '../lib/journey.mjs';
+import { apiClient } from '../lib/api.mjs';
 
 const BIN = process.env.SPREEKUUR_BIN || path.resolve(import.meta.dirname, '../../target/debug/spreekuur');
 
@@ -25,17 +26,7 @@ after(async () => {
   await sink?.close();
 });
 
-const api = async (token, method, url, body, headers = {}) => {
-  const r = await fetch(server.base + url, {
-    method,
-    headers: { Authorization: `Bearer ${token}`, ...(body && !Buffer.isBuffer(body) ? { 'Content-Type': 'application/json' } : {}), ...headers },
-    body: body ? (Buffer.isBuffer(body) ? body : JSON.stringify(body)) : undefined,
-  });
-  const text = await r.text();
-  let json = null;
-  try { json = text ? JSON.parse(text) : null; } catch { json = text; }
-  return { status: r.status, json };
-};
+const api = apiClient(() => server.base);
 
 test("another person's ids are not found on any route, and nothing changes", async () => {
   const anna = await (await browser.newContext({ viewport: DESKTOP })).newPage();
