@@ -45,7 +45,7 @@ impl Backend {
                 "PRAGMA foreign_keys = ON",
                 "PRAGMA synchronous = FULL",
                 "PRAGMA temp_store = MEMORY",
-                // Checkpoints run on a task of their own (`Db::connect`), not in whichever
+                // Checkpoints run on a task of their own (`spawn_checkpoints`), not in whichever
                 // commit happens to fill the log: the message writer's commits stay short.
                 "PRAGMA wal_autocheckpoint = 0",
             ],

@@ -317,12 +317,16 @@ impl Db {
             keys: Arc::new(keys),
             writer: None,
         };
-        db.writer = Some(message_writer::spawn(Self {
+        let writer = message_writer::spawn(Self {
             pool: db.pool.clone(),
             backend,
             keys: db.keys.clone(),
             writer: None,
-        }));
+        });
+        if backend == Backend::Sqlite {
+            spawn_checkpoints(db.pool.clone(), writer.downgrade());
+        }
+        db.writer = Some(writer);
         Ok(db)
     }
 
@@ -484,6 +488,32 @@ pub(crate) fn values_from(first: usize, rows: usize, columns: usize) -> String {
         out.push(')');
     }
     out
+}
+
+/// How often SQLite's log is copied back into the database.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Copies SQLite's log back into the database on a task of its own (every connection has
+/// `wal_autocheckpoint = 0`), so no commit pays for it. A passive checkpoint never waits for,
+/// nor holds up, a writer. It stops with the database (its message writer gone, or the pool
+/// closed).
+fn spawn_checkpoints(
+    pool: AnyPool,
+    alive: tokio::sync::mpsc::WeakSender<message_writer::PostRequest>,
+) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        while alive.strong_count() > 0 && !pool.is_closed() {
+            tick.tick().await;
+            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&pool)
+                .await
+            {
+                tracing::warn!(error = %e, "SQLite checkpoint");
+            }
+        }
+    });
 }
 
 /// Wraps a database error for the log; the user only ever sees a generic message.

@@ -55,30 +55,10 @@ const BATCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 /// On PostgreSQL, the writes of a batch of at most this many new messages go as one statement.
 const PG_COMBINED_UP_TO: usize = 8;
 
-/// How often SQLite's log is copied back into the database (a passive checkpoint: it never
-/// waits for, nor holds up, the writer).
-const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
-
 /// Starts the writer on a copy of `db` (one without a writer of its own); it stops when the
 /// returned sender, and so the `Db` holding it, is dropped.
 pub(crate) fn spawn(db: Db) -> mpsc::Sender<PostRequest> {
     let (tx, mut rx) = mpsc::channel(MAX_BATCH * 8);
-    if db.backend == Backend::Sqlite {
-        let (pool, alive) = (db.pool.clone(), tx.downgrade());
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            while alive.strong_count() > 0 && !pool.is_closed() {
-                tick.tick().await;
-                if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-                    .execute(&pool)
-                    .await
-                {
-                    tracing::warn!(error = %e, "SQLite checkpoint");
-                }
-            }
-        });
-    }
     tokio::spawn(async move {
         let mut writer = Writer { db, conn: None };
         let mut batch = Vec::with_capacity(MAX_BATCH);
@@ -477,10 +457,6 @@ async fn read(
             .collect::<Vec<_>>()
             .join(", ")
     );
-    let lock = |sql: &'static str| match db.backend {
-        Backend::Sqlite => "",
-        Backend::Postgres => sql,
-    };
     // On PostgreSQL the member rows stay locked until the commit, so a removal waits for the
     // batch (or the batch, for a removal under way, and then no longer sees the member):
     // nobody removed meanwhile is among those a message is delivered to. The lock is the one
@@ -503,21 +479,19 @@ async fn read(
         Backend::Postgres => format!(
             "SELECT 'member' AS part, m.conversation_id, m.user_id, u.role, NULL::BIGINT AS last_seq
                FROM conversation_members m JOIN users u ON u.id = m.user_id
-              WHERE m.left_at IS NULL AND m.conversation_id IN {in_list}
-              FOR NO KEY UPDATE OF m"
+              WHERE m.left_at IS NULL AND m.conversation_id IN {in_list}{}",
+            db.backend.lock_members_sql()
         ),
     });
-    let mut positions = Stmt::new(format!(
-        "SELECT 'position' AS part, id AS conversation_id, last_seq FROM conversations
-          WHERE id IN {in_list} ORDER BY id FOR NO KEY UPDATE"
-    ));
     for c in conversations {
         members.push(*c);
-        positions.push(*c);
     }
     let head = Stmt::new(format!(
         "SELECT 'head' AS part, seq, hash FROM audit_head WHERE id = 1{}",
-        lock(" FOR UPDATE")
+        match db.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE",
+        }
     ));
     let mut parts = vec![members];
     if !retried.is_empty() {
@@ -543,6 +517,13 @@ async fn read(
         parts.push(earlier);
     }
     if db.backend == Backend::Postgres {
+        let mut positions = Stmt::new(format!(
+            "SELECT 'position' AS part, id AS conversation_id, last_seq FROM conversations
+              WHERE id IN {in_list} ORDER BY id FOR NO KEY UPDATE"
+        ));
+        for c in conversations {
+            positions.push(*c);
+        }
         parts.push(positions);
     }
     // The head last: on PostgreSQL it is the most contended lock, held for the least time.

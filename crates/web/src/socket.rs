@@ -21,7 +21,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use spreekuur_domain::account::Account;
 use spreekuur_domain::auth::app_lock;
-use spreekuur_domain::conversation::Message;
+use spreekuur_domain::conversation::{ConversationSummary, Message};
 use spreekuur_domain::live::{LiveEvent, LiveSubscription};
 use spreekuur_domain::{ConversationId, Error, Timestamp};
 use spreekuur_i18n::Msgs;
@@ -691,7 +691,7 @@ impl Connection {
     async fn announce(
         &mut self,
         socket: &mut WebSocket,
-        c: &spreekuur_domain::conversation::ConversationSummary,
+        c: &ConversationSummary,
     ) -> Result<(), Error> {
         send(
             socket,

@@ -308,6 +308,8 @@ function liveMessenger() {
     }
   };
 
+  const linkTo = (conversation) => root.querySelector(`.conv-list a[href="/messenger/${conversation}"]`);
+
   // Conversations joined while the page was open, with the position their unread count
   // (from the server) already covers.
   const announced = {};
@@ -315,7 +317,7 @@ function liveMessenger() {
   const bump = (conversation, seq) => {
     if (conversation === current) return;
     if (seq <= (announced[conversation] || 0)) return;
-    const link = root.querySelector(`.conv-list a[href="/messenger/${conversation}"]`);
+    const link = linkTo(conversation);
     if (!link) return;
     let badge = link.querySelector('.unread');
     const n = (badge ? Number(badge.dataset.n || '0') : 0) + 1;
@@ -327,8 +329,6 @@ function liveMessenger() {
     badge.dataset.n = String(n);
     badge.textContent = root.dataset.unread.replace('{n}', String(n));
   };
-
-  const linkTo = (conversation) => root.querySelector(`.conv-list a[href="/messenger/${conversation}"]`);
 
   // Newest first: a conversation with a new message moves to the top of the list.
   const toTop = (conversation, at) => {
