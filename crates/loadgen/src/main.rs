@@ -669,6 +669,19 @@ async fn run(a: Args) -> Result<(), Error> {
     println!(
         "| W1: concurrent senders | accepted messages/s | CPU per message: server | database | generator |\n|---|---|---|---|---|"
     );
+    // SQLite's log (its WAL file): the largest it grew to during W1.
+    let wal = server.dir.join("spreekuur.db-wal");
+    let largest_log = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let watch = {
+        let (wal, largest) = (wal.clone(), largest_log.clone());
+        tokio::spawn(async move {
+            loop {
+                let len = std::fs::metadata(&wal).map_or(0, |m| m.len());
+                largest.fetch_max(len, std::sync::atomic::Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+    };
     for k in levels {
         let before = Cpu::now(&server);
         let (rate, total) = w1(server.port, &users, &convs, k, a.seconds).await?;
@@ -679,6 +692,15 @@ async fn run(a: Args) -> Result<(), Error> {
             "(in the server)".into()
         };
         println!("| {k} | {rate:.0} | {s:.0} µs | {d} | {g:.0} µs |");
+    }
+    watch.abort();
+    if a.database_url.is_none() {
+        let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
+        println!(
+            "\nSQLite's log during W1: at most {:.1} MiB; {:.1} MiB after it.",
+            mib(largest_log.load(std::sync::atomic::Ordering::Relaxed)),
+            mib(std::fs::metadata(&wal).map_or(0, |m| m.len()))
+        );
     }
     let l = w2(server.port, &users, &convs, 16, a.rate, a.seconds).await?;
     println!(

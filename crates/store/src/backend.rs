@@ -48,6 +48,8 @@ impl Backend {
                 // Checkpoints run on a task of their own (`spawn_checkpoints`), not in whichever
                 // commit happens to fill the log: the message writer's commits stay short.
                 "PRAGMA wal_autocheckpoint = 0",
+                // When the log starts over, its file shrinks back to 64 MiB at most.
+                "PRAGMA journal_size_limit = 67108864",
             ],
             Backend::Postgres => &[],
         }

@@ -22,6 +22,8 @@
 //! another node), its messages are stored one by one, so one message cannot fail the others.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use spreekuur_domain::account::{Account, Role};
 use spreekuur_domain::audit::{Action, AuditRecord};
@@ -56,14 +58,18 @@ const BATCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 const PG_COMBINED_UP_TO: usize = 8;
 
 /// Starts the writer on a copy of `db` (one without a writer of its own); it stops when the
-/// returned sender, and so the `Db` holding it, is dropped.
-pub(crate) fn spawn(db: Db) -> mpsc::Sender<PostRequest> {
+/// returned sender, and so the `Db` holding it, is dropped. When SQLite's checkpoints raise
+/// `catch_up`, the writer finishes one itself between two batches (see `spawn_checkpoints`).
+pub(crate) fn spawn(db: Db, catch_up: Arc<AtomicBool>) -> mpsc::Sender<PostRequest> {
     let (tx, mut rx) = mpsc::channel(MAX_BATCH * 8);
     tokio::spawn(async move {
         let mut writer = Writer { db, conn: None };
         let mut batch = Vec::with_capacity(MAX_BATCH);
         while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
             writer.write_batch(&mut batch).await;
+            if catch_up.swap(false, Ordering::Relaxed) {
+                writer.checkpoint().await;
+            }
         }
         if let Some(conn) = writer.conn.take() {
             let _ = sqlx::Connection::close(conn).await;
@@ -156,6 +162,19 @@ impl Writer {
                 .pop()
                 .unwrap_or_else(|| Err(Error::Internal("empty batch answer".into()))),
             Err(e) => after_failure(&self.db, r, e).await,
+        }
+    }
+
+    /// Copies SQLite's log back into the database on the writer's own connection, between two
+    /// batches: what is left after the background checkpoints is what came since the last one,
+    /// and with all of it copied the next batch starts the log over.
+    async fn checkpoint(&mut self) {
+        if let Some(conn) = self.conn.as_mut()
+            && let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&mut *conn)
+                .await
+        {
+            tracing::warn!(error = %e, "SQLite checkpoint by the message writer");
         }
     }
 
