@@ -84,13 +84,20 @@ test('a message appears live, and nothing is lost or doubled across a crash', as
       ws.send(JSON.stringify({ type: 'send', conversation: '0190c0de-0000-7000-8000-000000000000', client_id: 'x1', body: 'hoi' }));
       ws.send(JSON.stringify({ type: 'send', conversation: document.getElementById('messenger').dataset.conversation, client_id: 'x2', body: '   ' }));
       ws.send('{not json');
+      // Frames many times the server's read buffer (1 KiB): the longest message there may
+      // be (10,000 characters of two bytes each) is taken whole; one character more is not.
+      const conversation = document.getElementById('messenger').dataset.conversation;
+      ws.send(JSON.stringify({ type: 'send', conversation, client_id: 'x3', body: 'ë'.repeat(9999) + '!' }));
+      ws.send(JSON.stringify({ type: 'send', conversation, client_id: 'x4', body: 'ë'.repeat(10001) }));
       await new Promise((r) => setTimeout(r, 500));
       for (let i = 0; i < 200 && closed === null; i++) ws.send(JSON.stringify({ type: 'ping' }));
       await new Promise((r) => setTimeout(r, 1000));
       return { got, closed };
     });
     const errors = answers.got.filter((f) => f.type === 'error');
-    assert.deepEqual(errors.slice(0, 3).map((f) => [f.client_id ?? null, f.code]), [['x1', 'not_found'], ['x2', 'empty'], [null, 'bad_frame']]);
+    assert.deepEqual(errors.slice(0, 4).map((f) => [f.client_id ?? null, f.code]), [['x1', 'not_found'], ['x2', 'empty'], [null, 'bad_frame'], ['x4', 'too_long']]);
+    assert.ok(answers.got.some((f) => f.type === 'ack' && f.client_id === 'x3'), 'the longest message is taken');
+    await eventually(async () => (await texts(staff)).some((t) => t.includes('ë'.repeat(9999) + '!')), 'the longest message arrives whole');
     assert.ok(errors.some((f) => f.code === 'rate_limited'), `a flood is refused: ${answers.got.length} frames, closed ${answers.closed}`);
     assert.equal(answers.closed, 1008, 'then the socket is closed');
     assert.equal(await patient.locator('ol.messages li').filter({ hasText: /^hoi$/ }).count(), 0);

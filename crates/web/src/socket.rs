@@ -153,10 +153,12 @@ pub async fn socket_get(
     };
     let t = lang.lang.msgs();
     // Small buffers: most sockets sit idle, and tungstenite's defaults (128 KiB each way)
-    // would make an idle socket cost more than 100 KiB of memory (BENCHMARKS.md, W3).
+    // would make an idle socket cost more than 100 KiB of memory (BENCHMARKS.md, W3). The read
+    // buffer is only the chunk a frame is read in: a longer frame (up to `MAX_FRAME`) takes
+    // several reads, which a chat message rarely needs (4 KiB here cost 4.5 KiB more per socket).
     ws.max_message_size(MAX_FRAME)
         .max_frame_size(MAX_FRAME)
-        .read_buffer_size(4 * 1024)
+        .read_buffer_size(1024)
         .write_buffer_size(0)
         .on_upgrade(move |socket| async move {
             let events = state.live.subscribe();
