@@ -153,6 +153,37 @@ test('tokens, conversations and messages over the API, with the pages\' rules', 
   const messages = await api(token, 'GET', `/api/v1/conversations/${conv.id}/messages?limit=500`);
   assert.equal(messages.json.messages.filter((m) => m.file && m.file.id === sent.file.id).length, 1, 'one message carries it');
 
+  // A long conversation opens at its newest 50 messages, with a link to the earlier ones that
+  // comes back to where the reader was.
+  for (let i = 1; i <= 55; i++) {
+    assert.equal((await api(token, 'POST', `/api/v1/conversations/${conv.id}/messages`, { body: `Regel ${i}` })).status, 201);
+  }
+  const total = (await api(token, 'GET', `/api/v1/conversations/${conv.id}/messages?limit=500`)).json.messages.length;
+  assert.equal(total, 61, 'five messages, a file and 55 lines');
+  await piet.goto(server.base + '/messenger');
+  await piet.getByText('Regel 55', { exact: true }).waitFor();
+  const shown = piet.locator('ol.messages li');
+  assert.equal(await shown.count(), 50);
+  assert.equal(await piet.getByText('Uw recept staat klaar.').count(), 0, 'the oldest waits behind the link');
+  const firstShown = await shown.first().getAttribute('id');
+  const earlier = piet.getByRole('link', { name: 'Eerdere berichten tonen' });
+  await checkA11y(piet, 'a long conversation');
+  await screenshots(piet, '44-long-conversation');
+  await earlier.focus();
+  await piet.keyboard.press('Enter');
+  await piet.waitForURL((u) => u.search === '?shown=100' && u.hash === `#${firstShown}`);
+  await piet.getByText('Uw recept staat klaar.').waitFor();
+  assert.equal(await shown.count(), total);
+  assert.equal(await earlier.count(), 0, 'nothing before the first');
+  const inView = await piet.evaluate((id) => {
+    const r = document.getElementById(id).getBoundingClientRect();
+    return r.top >= 0 && r.top < window.innerHeight;
+  }, firstShown);
+  assert.ok(inView, 'the reader is where they were');
+  // A number that is no number opens it as usual.
+  await piet.goto(`${server.base}/messenger/${conv.id}?shown=veel`);
+  assert.equal(await shown.count(), 50);
+
   // Revoked in Instellingen: refused at once.
   await admin.goto(server.base + '/settings');
   await admin.getByRole('button', { name: 'Intrekken: HIS-koppeling' }).click();

@@ -52,7 +52,10 @@ impl std::fmt::Debug for Message {
 #[derive(Debug, Clone)]
 pub struct Thread {
     pub summary: ConversationSummary,
+    /// The newest messages (as many as were asked for), oldest first.
     pub messages: Vec<Message>,
+    /// There are earlier messages than these for this reader.
+    pub earlier: bool,
     /// Every other member has read up to here (0 when read receipts are off): the reader's own
     /// messages up to this position show "gelezen", later ones "verzonden".
     pub read_up_to: i64,

@@ -655,15 +655,16 @@ pub trait ConversationStore: Send + Sync {
         &self,
         user: &UserId,
     ) -> Result<Vec<ConversationSummary>, StoreError>;
-    /// The messages of a conversation the user is a member of, which counts as reading them
-    /// all; `NotFound` otherwise (also for ids that do not exist, so nobody learns which ids
-    /// do). Staff reads of a patient's conversation are audited.
+    /// The newest `newest` messages of a conversation the user is a member of, which counts
+    /// as reading them all; `NotFound` otherwise (also for ids that do not exist, so nobody
+    /// learns which ids do). Staff reads of a patient's conversation are audited.
     async fn read_conversation(
         &self,
         id: &ConversationId,
         reader: &Account,
         client: &str,
         now: Timestamp,
+        newest: i64,
     ) -> Result<Thread, Error>;
     /// Stores a message at the conversation's next position. With a `client_id` the sender
     /// already used in this conversation, returns that message instead (a retry).

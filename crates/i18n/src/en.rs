@@ -415,6 +415,7 @@ pub static EN: Msgs = Msgs {
     conversation_messages: "Messages",
     conversations_list: "Your conversations",
     message_too_long: "A message may have at most 10,000 characters.",
+    conversation_earlier: "Show earlier messages",
 
     staff_title: "Staff",
     staff_intro: "New staff members get an e-mail with a link to set their password.",

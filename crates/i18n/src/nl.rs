@@ -415,6 +415,7 @@ pub static NL: Msgs = Msgs {
     conversation_messages: "Berichten",
     conversations_list: "Je gesprekken",
     message_too_long: "Een bericht mag hoogstens 10.000 tekens hebben.",
+    conversation_earlier: "Eerdere berichten tonen",
 
     staff_title: "Medewerkers",
     staff_intro: "Nieuwe medewerkers krijgen een e-mail met een link om hun wachtwoord in te stellen.",

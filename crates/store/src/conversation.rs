@@ -554,6 +554,7 @@ impl ConversationStore for Db {
         reader: &Account,
         client: &str,
         now: Timestamp,
+        newest: i64,
     ) -> Result<Thread, Error> {
         let mut tx = self.write().await?;
         let members = members_of(&mut tx, id, &reader.id).await?;
@@ -584,22 +585,28 @@ impl ConversationStore for Db {
             .await
             .map_err(internal)?;
         let read_up_to = read_by_others(&mut tx, id, &reader.id).await?;
+        // The newest, and one more to tell whether there are earlier ones.
         let sql = format!(
             "SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM}
-              WHERE m.conversation_id = $1{} ORDER BY m.seq",
+              WHERE m.conversation_id = $1{} ORDER BY m.seq DESC LIMIT $3",
             seen_by(2)
         );
+        let newest = newest.max(1);
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(id.as_str())
             .bind(reader.id.as_str())
+            .bind(newest.saturating_add(1))
             .fetch_all(&mut *tx)
             .await
             .map_err(internal)?;
         tx.commit().await.map_err(internal)?;
-        let messages = rows
+        let earlier = rows.len() as i64 > newest;
+        let mut messages = rows
             .iter()
+            .take(newest as usize)
             .map(|r| self.message_from_row(id, r))
             .collect::<Result<Vec<_>, _>>()?;
+        messages.reverse();
         let name: Option<String> = meta.try_get("name").map_err(internal)?;
         let kind: String = meta.try_get("kind").map_err(internal)?;
         let title = match name {
@@ -624,6 +631,7 @@ impl ConversationStore for Db {
         Ok(Thread {
             summary,
             messages,
+            earlier,
             read_up_to,
         })
     }

@@ -79,8 +79,11 @@ function composer() {
       if (body.value.trim() !== '') form.requestSubmit();
     }
   });
+  // The newest message in view; after "Eerdere berichten tonen", the one the reader was at.
+  const at = /^#m\d+$/.test(location.hash) ? document.getElementById(location.hash.slice(1)) : null;
   const last = document.querySelector('.messages li:last-child');
-  if (last) last.scrollIntoView({ block: 'end' });
+  if (at) at.scrollIntoView({ block: 'start' });
+  else if (last) last.scrollIntoView({ block: 'end' });
 }
 
 // Passkeys: the browser's WebAuthn API between the server's two steps of a ceremony (see
@@ -273,6 +276,7 @@ function liveMessenger() {
     const li = document.createElement('li');
     li.className = 'message' + (mine ? ' mine' : '');
     li.dataset.seq = String(m.seq);
+    li.id = `m${m.seq}`;
     const meta = document.createElement('p');
     meta.className = 'meta';
     const sender = document.createElement('span');

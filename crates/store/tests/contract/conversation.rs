@@ -121,7 +121,7 @@ contract!(
 
             // "gelezen": Anna sees her messages read once Jan has read up to them.
             let thread = db
-                .read_conversation(&conv, &anna_acc, "t", NOW)
+                .read_conversation(&conv, &anna_acc, "t", NOW, ALL)
                 .await
                 .unwrap();
             assert_eq!(thread.read_up_to, 3);
@@ -130,22 +130,42 @@ contract!(
                 .await
                 .unwrap();
             assert_eq!(
-                db.read_conversation(&conv, &anna_acc, "t", NOW)
+                db.read_conversation(&conv, &anna_acc, "t", NOW, ALL)
                     .await
                     .unwrap()
                     .read_up_to,
                 3
             );
-            db.read_conversation(&conv, &jan_acc, "t", NOW)
+            db.read_conversation(&conv, &jan_acc, "t", NOW, ALL)
                 .await
                 .unwrap();
             assert_eq!(
-                db.read_conversation(&conv, &anna_acc, "t", NOW)
+                db.read_conversation(&conv, &anna_acc, "t", NOW, ALL)
                     .await
                     .unwrap()
                     .read_up_to,
                 4
             );
+
+            // A long conversation opens at its newest messages; the earlier ones are a step away.
+            let page = db
+                .read_conversation(&conv, &anna_acc, "t", NOW, 2)
+                .await
+                .unwrap();
+            assert_eq!(
+                page.messages.iter().map(|m| m.seq).collect::<Vec<_>>(),
+                vec![3, 4]
+            );
+            assert!(page.earlier);
+            let all = db
+                .read_conversation(&conv, &anna_acc, "t", NOW, 4)
+                .await
+                .unwrap();
+            assert_eq!(
+                all.messages.iter().map(|m| m.seq).collect::<Vec<_>>(),
+                vec![1, 2, 3, 4]
+            );
+            assert!(!all.earlier, "nothing before the first");
         }
     }
 );

@@ -120,7 +120,7 @@ contract!(
 
             // The message carries the file in the thread; Bestanden lists it for members only.
             let thread = db
-                .read_conversation(&conv, &anna_acc, "t", NOW)
+                .read_conversation(&conv, &anna_acc, "t", NOW, ALL)
                 .await
                 .unwrap();
             assert_eq!(

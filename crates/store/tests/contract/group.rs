@@ -128,7 +128,7 @@ contract!(
                 .await
                 .unwrap();
             assert!(matches!(
-                db.read_conversation(&group, &jan_acc, "t", NOW).await,
+                db.read_conversation(&group, &jan_acc, "t", NOW, ALL).await,
                 Err(Error::NotFound)
             ));
             assert!(matches!(
@@ -235,13 +235,21 @@ contract!(
             let list = db.conversations_for(&bram).await.unwrap();
             assert_eq!(list.iter().find(|c| c.id == group).unwrap().unread, 1);
             let thread = db
-                .read_conversation(&group, &bram_acc, "t", NOW)
+                .read_conversation(&group, &bram_acc, "t", NOW, ALL)
                 .await
                 .unwrap();
             assert_eq!(
                 bodies(thread.messages),
                 ["Voor iedereen", "Welkom terug, Bram"]
             );
+            // Opened at its newest message, the earlier one he may read is a step away; the
+            // two said while he was out are not counted.
+            let newest = db
+                .read_conversation(&group, &bram_acc, "t", NOW, 1)
+                .await
+                .unwrap();
+            assert_eq!(bodies(newest.messages), ["Welkom terug, Bram"]);
+            assert!(newest.earlier);
             assert_eq!(
                 bodies(db.messages_after(&group, &bram, 0, 100).await.unwrap()),
                 ["Voor iedereen", "Welkom terug, Bram"]

@@ -154,7 +154,7 @@ contract!(
             assert_eq!(list.len(), 1);
             assert_eq!(list[0].title, "Anna Tester");
             let msgs = db
-                .read_conversation(&conv, &p, "t", NOW)
+                .read_conversation(&conv, &p, "t", NOW, ALL)
                 .await
                 .unwrap()
                 .messages;
@@ -167,7 +167,7 @@ contract!(
                 db.conversations_for(&provider).await.unwrap()[0].title,
                 "Jan Tester"
             );
-            db.read_conversation(&conv, &prov, "10.1.1.1", NOW)
+            db.read_conversation(&conv, &prov, "10.1.1.1", NOW, ALL)
                 .await
                 .unwrap();
             let last = &db.audit_recent(1).await.unwrap()[0];
@@ -192,7 +192,7 @@ contract!(
             .unwrap();
             let stranger = account(&db, &stranger.id).await;
             assert!(matches!(
-                db.read_conversation(&conv, &stranger, "t", NOW).await,
+                db.read_conversation(&conv, &stranger, "t", NOW, ALL).await,
                 Err(Error::NotFound)
             ));
             assert!(matches!(
@@ -343,7 +343,7 @@ contract!(resending_replaces_the_link, |db: &TestDb| {
         assert_eq!(db.conversations_for(&patient).await.unwrap().len(), 1);
         let p = db.account(&patient).await.unwrap().unwrap();
         assert_eq!(
-            db.read_conversation(&conv, &p, "t", at)
+            db.read_conversation(&conv, &p, "t", at, ALL)
                 .await
                 .unwrap()
                 .messages

@@ -59,7 +59,7 @@ contract!(
             assert!(due(&db, at(10)).await.is_empty(), "within the window");
             assert_eq!(due(&db, at(18)).await, vec![jan.clone()]);
             // Reading it all ends it; one's own messages never count.
-            db.read_conversation(&conv, &jan_acc, "t", at(18))
+            db.read_conversation(&conv, &jan_acc, "t", at(18), ALL)
                 .await
                 .unwrap();
             db.post_message(&conv, &jan_acc, "Dank u", None, at(19), "t")

@@ -148,6 +148,9 @@ macro_rules! contract {
 
 pub const NOW: Timestamp = Timestamp(1_780_000_000_000);
 
+/// Enough to read every message a test writes.
+pub const ALL: i64 = 10_000;
+
 pub fn new_account(role: Role, email: &str, first: &str) -> NewAccount {
     NewAccount {
         id: UserId::new(),

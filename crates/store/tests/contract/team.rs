@@ -153,7 +153,7 @@ contract!(
                 .await
                 .unwrap();
             assert!(matches!(
-                db.read_conversation(&conv, &bram_acc, "t", NOW).await,
+                db.read_conversation(&conv, &bram_acc, "t", NOW, ALL).await,
                 Err(Error::NotFound)
             ));
             assert!(

@@ -75,6 +75,8 @@ struct MessengerPage {
     list: Vec<ListItem>,
     current: Option<Current>,
     messages: Vec<MessageView>,
+    /// "Eerdere berichten tonen": the link, when there are earlier messages.
+    earlier: Option<String>,
     error: Option<&'static str>,
     draft: String,
     /// A fresh id for the next message, so a form sent twice stores it once.
@@ -231,6 +233,7 @@ pub async fn messenger_get(
         list: list_items(lang.lang, &list, None, &q.q),
         current: None,
         messages: Vec::new(),
+        earlier: None,
         error: None,
         draft: String::new(),
         client_id: String::new(),
@@ -245,7 +248,35 @@ pub async fn messenger_get(
     render(StatusCode::OK, &page)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The messages a conversation opens with; "Eerdere berichten tonen" shows as many more each
+/// time.
+const PAGE: i64 = 50;
+
+/// The most messages one page shows.
+const MOST_SHOWN: i64 = 5_000;
+
+/// What a conversation page shows besides the conversation.
+struct Extras {
+    /// Why the message was not sent, with what the user wrote.
+    error: Option<&'static str>,
+    draft: String,
+    /// What just happened ("Je hebt dit gesprek opgepakt.").
+    notice: Option<&'static str>,
+    /// How many of the newest messages.
+    shown: i64,
+}
+
+impl Default for Extras {
+    fn default() -> Self {
+        Self {
+            error: None,
+            draft: String::new(),
+            notice: None,
+            shown: PAGE,
+        }
+    }
+}
+
 async fn conversation_page(
     state: &AppState,
     lang: Lang,
@@ -253,14 +284,27 @@ async fn conversation_page(
     me: &Account,
     id: &ConversationId,
     client: &str,
-    error: Option<&'static str>,
-    draft: String,
-    notice: Option<&'static str>,
+    extras: Extras,
 ) -> PageResult {
+    let Extras {
+        error,
+        draft,
+        notice,
+        shown,
+    } = extras;
     let thread = state
         .store
-        .read_conversation(id, me, client, state.clock.now())
+        .read_conversation(id, me, client, state.clock.now(), shown)
         .await?;
+    // The link shows as many more, and comes back to where the reader was.
+    let earlier = match (thread.earlier, thread.messages.first()) {
+        (true, Some(first)) if shown < MOST_SHOWN => Some(format!(
+            "/messenger/{id}?shown={}#m{}",
+            (shown + PAGE).min(MOST_SHOWN),
+            first.seq
+        )),
+        _ => None,
+    };
     let summary = thread.summary;
     // Opening it read it all: the others' pages turn "verzonden" into "gelezen".
     if let Some(last) = thread.messages.last() {
@@ -322,6 +366,7 @@ async fn conversation_page(
             group,
         }),
         messages: message_views(lang, me, &thread.messages, thread.read_up_to),
+        earlier,
         error,
         draft,
         client_id: uuid::Uuid::new_v4().to_string(),
@@ -347,9 +392,12 @@ async fn conversation_page(
 }
 
 #[derive(Deserialize)]
-pub struct NoticeQuery {
+pub struct ConversationQuery {
     #[serde(default)]
     notice: String,
+    /// How many of the newest messages to show (from "Eerdere berichten tonen").
+    #[serde(default)]
+    shown: String,
 }
 
 /// GET /messenger/{id}: another user's or a made-up id is "not found".
@@ -360,7 +408,7 @@ pub async fn conversation_get(
     Extension(csrf): Extension<CsrfToken>,
     User(me): User,
     Path(id): Path<String>,
-    Query(q): Query<NoticeQuery>,
+    Query(q): Query<ConversationQuery>,
 ) -> PageResult {
     let id = ConversationId::parse(&id).ok_or(Error::NotFound)?;
     let t = lang.lang.msgs();
@@ -369,6 +417,12 @@ pub async fn conversation_get(
         "handed_over" => Some(t.team_handed_over),
         _ => None,
     };
+    // A number from a link; anything else opens the conversation as usual.
+    let shown = q
+        .shown
+        .trim()
+        .parse::<i64>()
+        .map_or(PAGE, |n| n.clamp(PAGE, MOST_SHOWN));
     conversation_page(
         &state,
         lang.lang,
@@ -376,9 +430,11 @@ pub async fn conversation_get(
         &me,
         &id,
         &client,
-        None,
-        String::new(),
-        notice,
+        Extras {
+            notice,
+            shown,
+            ..Extras::default()
+        },
     )
     .await
 }
@@ -413,9 +469,11 @@ pub async fn conversation_post(
                 &me,
                 &id,
                 &client,
-                Some(msg),
-                form.body,
-                None,
+                Extras {
+                    error: Some(msg),
+                    draft: form.body,
+                    ..Extras::default()
+                },
             )
             .await
         }
