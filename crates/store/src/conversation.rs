@@ -15,6 +15,7 @@ use sqlx::{AnyConnection, Row};
 
 use tokio::sync::oneshot;
 
+use crate::columns::Columns;
 use crate::message_writer::PostRequest;
 use crate::{Db, audit, db_err, internal, is_unique_violation};
 
@@ -109,6 +110,18 @@ impl From<sqlx::Error> for InsertError {
     }
 }
 
+impl From<StoreError> for InsertError {
+    fn from(e: StoreError) -> Self {
+        InsertError::Store(e)
+    }
+}
+
+impl From<Error> for InsertError {
+    fn from(e: Error) -> Self {
+        InsertError::Store(StoreError(e.to_string()))
+    }
+}
+
 impl From<InsertError> for StoreError {
     fn from(e: InsertError) -> Self {
         match e {
@@ -171,22 +184,18 @@ impl Db {
     /// The file columns of a row (prefixed `file_`), opened.
     pub(crate) fn attachment_from_row(
         &self,
-        r: &sqlx::any::AnyRow,
+        r: &impl Columns,
     ) -> Result<Option<Attachment>, Error> {
-        let Some(fid) = r
-            .try_get::<Option<String>, _>("file_id")
-            .map_err(internal)?
-        else {
+        let Some(fid) = r.maybe_text("file_id")? else {
             return Ok(None);
         };
-        let name: Vec<u8> = r.try_get("file_name").map_err(internal)?;
-        let kind: String = r.try_get("file_kind").map_err(internal)?;
+        let name = r.bytes("file_name")?;
+        let kind = r.text("file_kind")?;
         Ok(Some(Attachment {
             name: self.open("files", "name", &fid, &name)?,
             id: FileId::from_stored(fid),
-            size: u64::try_from(r.try_get::<i64, _>("file_size").map_err(internal)?)
-                .unwrap_or_default(),
-            content_type: r.try_get("file_type").map_err(internal)?,
+            size: u64::try_from(r.int("file_size")?).unwrap_or_default(),
+            content_type: r.text("file_type")?,
             kind: FileKind::parse(&kind).unwrap_or(FileKind::Other),
         }))
     }
@@ -194,24 +203,20 @@ impl Db {
     pub(crate) fn message_from_row(
         &self,
         conversation: &ConversationId,
-        r: &sqlx::any::AnyRow,
+        r: &impl Columns,
     ) -> Result<Message, Error> {
-        let mid: String = r.try_get("id").map_err(internal)?;
-        let sealed: Vec<u8> = r.try_get("body").map_err(internal)?;
+        let mid = r.text("id")?;
+        let sealed = r.bytes("body")?;
         Ok(Message {
             file: self.attachment_from_row(r)?,
             body: self.open("messages", "body", &mid, &sealed)?,
             id: MessageId::from_stored(mid),
             conversation: conversation.clone(),
-            seq: r.try_get("seq").map_err(internal)?,
-            sender: UserId::from_stored(r.try_get("sender_id").map_err(internal)?),
-            sender_name: format!(
-                "{} {}",
-                r.try_get::<String, _>("first_name").map_err(internal)?,
-                r.try_get::<String, _>("last_name").map_err(internal)?
-            ),
-            sent_at: Timestamp(r.try_get("created_at").map_err(internal)?),
-            client_id: r.try_get("client_id").map_err(internal)?,
+            seq: r.int("seq")?,
+            sender: UserId::from_stored(r.text("sender_id")?),
+            sender_name: format!("{} {}", r.text("first_name")?, r.text("last_name")?),
+            sent_at: Timestamp(r.int("created_at")?),
+            client_id: r.maybe_text("client_id")?,
         })
     }
 

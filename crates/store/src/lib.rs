@@ -9,6 +9,7 @@ mod api_token;
 mod audit;
 pub mod backend;
 mod blob;
+mod columns;
 mod conversation;
 mod file;
 mod group;

@@ -1,38 +1,43 @@
 //! New messages are stored in batches. Every `post_message` hands its message to the one
-//! writer task of this process; the writer takes whatever has queued up meanwhile (at most
+//! writer of this process; the writer takes whatever has queued up meanwhile (at most
 //! `MAX_BATCH`) and stores it all in one transaction: one commit, one flush to disk. A sender
 //! hears back only after that commit, so nothing is acknowledged before it is durable. Alone, a
 //! message is a batch of one and waits for nothing; under load the batches grow by themselves.
 //!
-//! A batch costs the same few round trips to the database however many messages it holds, on
-//! a connection the writer keeps for itself (its cache stays warm):
+//! A batch is the same few steps however many messages it holds:
 //!
 //! 1. read, in the transaction: the members of the batch's conversations with the
 //!    conversations' positions, the earlier messages of any retried client ids, and the audit
-//!    trail's head. On SQLite this is one round trip that also begins the transaction;
-//!    PostgreSQL locks what it reads (members, positions, head) until the commit, one
-//!    statement each;
-//! 2. decide, here: each message is judged on its own (a sender who is no member gets
+//!    trail's head (`read_parts`). PostgreSQL locks what it reads (members, positions, head)
+//!    until the commit;
+//! 2. decide, here (`plan`): each message is judged on its own (a sender who is no member gets
 //!    `NotFound`; a retry gets the message its first attempt stored), the new ones get their
 //!    positions, and the audit records their place in the chain;
-//! 3. write: positions, messages, the senders' read positions, the audit records and the head,
-//!    as one statement (on SQLite, with the commit).
+//! 3. write: positions, messages, the senders' read positions, the audit records and the head;
+//!    then commit.
+//!
+//! On SQLite the writer is a thread of its own with its own connection (`sqlite`), which runs
+//! every statement of a batch itself: through sqlx each round trip was a hand-off to sqlx's
+//! worker thread and back, about 130 µs under load (BENCHMARKS.md). On PostgreSQL it is a task
+//! with a connection of its own, and a batch is a handful of round trips (below).
 //!
 //! When the batch as a whole fails (on PostgreSQL, a retry racing its first attempt through
 //! another node), its messages are stored one by one, so one message cannot fail the others.
 
+mod sqlite;
+
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 
 use spreekuur_domain::account::{Account, Role};
 use spreekuur_domain::audit::{Action, AuditRecord};
 use spreekuur_domain::conversation::{Message, Posted};
 use spreekuur_domain::{ConversationId, Error, MessageId, StoreError, Timestamp, UserId};
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, ConnectOptions, Row};
+use sqlx::{AnyConnection, ConnectOptions};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::columns::Columns;
 use crate::conversation::{InsertError, MESSAGE_COLUMNS, MESSAGE_FROM};
 use crate::statement::{Stmt, combine};
 use crate::{Backend, Db, audit, internal, values};
@@ -62,14 +67,15 @@ const PG_COMBINED_UP_TO: usize = 8;
 /// `catch_up`, the writer finishes one itself between two batches (see `spawn_checkpoints`).
 pub(crate) fn spawn(db: Db, catch_up: Arc<AtomicBool>) -> mpsc::Sender<PostRequest> {
     let (tx, mut rx) = mpsc::channel(MAX_BATCH * 8);
+    if db.backend == Backend::Sqlite {
+        sqlite::spawn(db, rx, catch_up);
+        return tx;
+    }
     tokio::spawn(async move {
         let mut writer = Writer { db, conn: None };
         let mut batch = Vec::with_capacity(MAX_BATCH);
         while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
             writer.write_batch(&mut batch).await;
-            if catch_up.swap(false, Ordering::Relaxed) {
-                writer.checkpoint().await;
-            }
         }
         if let Some(conn) = writer.conn.take() {
             let _ = sqlx::Connection::close(conn).await;
@@ -165,19 +171,6 @@ impl Writer {
         }
     }
 
-    /// Copies SQLite's log back into the database on the writer's own connection, between two
-    /// batches: what is left after the background checkpoints is what came since the last one,
-    /// and with all of it copied the next batch starts the log over.
-    async fn checkpoint(&mut self) {
-        if let Some(conn) = self.conn.as_mut()
-            && let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-                .execute(&mut *conn)
-                .await
-        {
-            tracing::warn!(error = %e, "SQLite checkpoint by the message writer");
-        }
-    }
-
     /// Opens the writer's connection (with the pool's settings) when it has none.
     async fn connect(&mut self) -> Result<(), InsertError> {
         if self.conn.is_none() {
@@ -242,13 +235,8 @@ impl Writer {
         let (db, Some(conn)) = (&self.db, self.conn.as_mut()) else {
             return Err(InsertError::Store(StoreError("no connection".into())));
         };
-        let begun = match db.backend {
-            // SQLite begins with the first read (see `read`).
-            Backend::Sqlite => Ok(()),
-            Backend::Postgres => sqlx::query("BEGIN").execute(&mut *conn).await.map(|_| ()),
-        };
-        let result = match begun {
-            Ok(()) => store_in(db, conn, reqs, wrote).await,
+        let result = match sqlx::query("BEGIN").execute(&mut *conn).await {
+            Ok(_) => store_in(db, conn, reqs, wrote).await,
             Err(e) => Err(e.into()),
         };
         if result.is_err() {
@@ -284,36 +272,69 @@ async fn after_failure(db: &Db, r: &PostRequest, e: InsertError) -> Result<Poste
     Err(StoreError::from(e).into())
 }
 
-/// SQLite's and PostgreSQL's answer to a ROLLBACK when no transaction is open (nothing to undo).
+/// PostgreSQL's answer to a ROLLBACK when no transaction is open (nothing to undo).
 fn no_transaction(e: &sqlx::Error) -> bool {
     e.to_string().contains("no transaction")
 }
 
-/// The batch's work inside its transaction, up to and including the commit; `wrote` is set
-/// before the first write is sent.
+/// The batch's work inside its transaction, up to and including the commit (PostgreSQL);
+/// `wrote` is set before the first write is sent.
 async fn store_in(
     db: &Db,
     conn: &mut AnyConnection,
     reqs: &[PostRequest],
     wrote: &mut bool,
 ) -> Result<Vec<Result<Posted, Error>>, InsertError> {
-    let mut conversations: Vec<&str> = reqs.iter().map(|r| r.conversation.as_str()).collect();
-    conversations.sort_unstable();
-    conversations.dedup();
-    let is_member = |found: &Found, r: &PostRequest| {
+    let mut found = Found::default();
+    for part in read_parts(db.backend, reqs) {
+        for row in part.fetch_all(&mut *conn).await? {
+            found.add(db, &row)?;
+        }
+    }
+    let mut planned = plan(db, reqs, found)?;
+    *wrote = true;
+    // A few messages: one statement, one round trip. More: a statement each, which measured
+    // faster for large batches (BENCHMARKS.md; why is not yet known).
+    if planned.fresh.len() <= PG_COMBINED_UP_TO {
+        if !planned.writes.is_empty() {
+            combine(Backend::Postgres, std::mem::take(&mut planned.writes))
+                .execute(&mut *conn)
+                .await?;
+        }
+    } else {
+        for w in &planned.writes {
+            w.execute(&mut *conn).await?;
+        }
+    }
+    sqlx::query("COMMIT").execute(&mut *conn).await?;
+    Ok(answers(reqs, planned))
+}
+
+/// What a batch will write, decided from what it read.
+struct Planned {
+    /// A plan per message of the batch, in order.
+    plans: Vec<Plan>,
+    /// The new messages: their place in the batch, id and position.
+    fresh: Vec<(usize, MessageId, i64)>,
+    /// The statements that store them (none when nothing is new).
+    writes: Vec<Stmt>,
+    /// The members of each conversation, whom a new message is delivered to.
+    members: HashMap<String, Vec<(UserId, Role)>>,
+}
+
+/// Step 2 (see the module's description): what each message of the batch becomes, and the
+/// statements that store the new ones.
+fn plan(db: &Db, reqs: &[PostRequest], found: Found) -> Result<Planned, InsertError> {
+    let is_member = |r: &PostRequest| {
         found
             .members
             .get(r.conversation.as_str())
             .is_some_and(|ms| ms.iter().any(|(u, _)| *u == r.sender.id))
     };
-    // Client ids are looked up for every message that carries one; a non-member's is ignored.
-    let retried: Vec<&PostRequest> = reqs.iter().filter(|r| r.client_id.is_some()).collect();
-    let found = read(db, conn, &conversations, &retried).await?;
-
     let mut first_with: HashMap<(&str, &str, &str), usize> = HashMap::new();
     let mut plans = Vec::with_capacity(reqs.len());
     for (i, r) in reqs.iter().enumerate() {
-        if !is_member(&found, r) {
+        if !is_member(r) {
             plans.push(Plan::NotMember);
             continue;
         }
@@ -335,8 +356,9 @@ async fn store_in(
         }
         plans.push(Plan::Fresh);
     }
-    let fresh: Vec<&PostRequest> = reqs
+    let fresh: Vec<(usize, &PostRequest)> = reqs
         .iter()
+        .enumerate()
         .zip(&plans)
         .filter(|(_, p)| matches!(p, Plan::Fresh))
         .map(|(r, _)| r)
@@ -345,7 +367,7 @@ async fn store_in(
     // Positions: each conversation moves past its new messages.
     let mut next_seq: HashMap<&str, (i64, i64)> = HashMap::new();
     let mut stored = Vec::with_capacity(fresh.len());
-    for r in &fresh {
+    for (i, r) in &fresh {
         let c = r.conversation.as_str();
         let last = found
             .last_seq
@@ -359,12 +381,12 @@ async fn store_in(
         let sealed = db
             .seal("messages", "body", id.as_str(), &r.body)
             .map_err(InsertError::Store)?;
-        stored.push((id, *seq, sealed));
+        stored.push((*i, id, *seq, sealed));
     }
 
     let records: Vec<AuditRecord> = fresh
         .iter()
-        .map(|r| {
+        .map(|(_, r)| {
             let rec = AuditRecord::new(r.now, Action::MessageSent, &r.client)
                 .actor(&r.sender.id)
                 .object(&r.conversation);
@@ -386,54 +408,51 @@ async fn store_in(
     let mut writes = Vec::new();
     if !fresh.is_empty() {
         writes.push(positions(&next_seq));
-        writes.push(insert_messages(&fresh, &stored));
-        writes.push(mark_senders_read(&fresh, &stored));
+        writes.push(insert_messages(reqs, &stored));
+        writes.push(mark_senders_read(reqs, &stored));
         writes.extend(audit::append_statements(&audit::chain(
             head_seq, head_hash, &records,
         )));
     }
-    *wrote = true;
-    match db.backend {
-        Backend::Sqlite => {
-            writes.push(Stmt::new("COMMIT"));
-            combine(Backend::Sqlite, writes).execute(&mut *conn).await?;
-        }
-        Backend::Postgres => {
-            // A few messages: one statement, one round trip. More: a statement each, which
-            // measured faster for large batches (BENCHMARKS.md; why is not yet known).
-            if fresh.len() <= PG_COMBINED_UP_TO {
-                if !writes.is_empty() {
-                    combine(Backend::Postgres, writes)
-                        .execute(&mut *conn)
-                        .await?;
-                }
-            } else {
-                for w in writes {
-                    w.execute(&mut *conn).await?;
-                }
-            }
-            sqlx::query("COMMIT").execute(&mut *conn).await?;
-        }
-    }
+    Ok(Planned {
+        plans,
+        fresh: stored
+            .into_iter()
+            .map(|(i, id, seq, _)| (i, id, seq))
+            .collect(),
+        writes,
+        members: found.members,
+    })
+}
 
-    let members = &found.members;
-    let mut fresh_posts = fresh.iter().zip(stored).map(|(r, (id, seq, _))| Posted {
-        message: Message {
-            id,
-            conversation: r.conversation.clone(),
-            seq,
-            sender: r.sender.id.clone(),
-            sender_name: r.sender.display_name(),
-            body: r.body.clone(),
-            sent_at: r.now,
-            client_id: r.client_id.clone(),
-            file: None,
-        },
-        created: true,
-        recipients: members
-            .get(r.conversation.as_str())
-            .map(|ms| ms.iter().map(|(u, _)| u.clone()).collect())
-            .unwrap_or_default(),
+/// Step 4, after the commit: an answer per message, in order.
+fn answers(reqs: &[PostRequest], planned: Planned) -> Vec<Result<Posted, Error>> {
+    let Planned {
+        plans,
+        fresh,
+        members,
+        ..
+    } = planned;
+    let mut fresh_posts = fresh.into_iter().map(|(i, id, seq)| {
+        let r = &reqs[i];
+        Posted {
+            message: Message {
+                id,
+                conversation: r.conversation.clone(),
+                seq,
+                sender: r.sender.id.clone(),
+                sender_name: r.sender.display_name(),
+                body: r.body.clone(),
+                sent_at: r.now,
+                client_id: r.client_id.clone(),
+                file: None,
+            },
+            created: true,
+            recipients: members
+                .get(r.conversation.as_str())
+                .map(|ms| ms.iter().map(|(u, _)| u.clone()).collect())
+                .unwrap_or_default(),
+        }
     });
     let mut answers: Vec<Result<Posted, Error>> = Vec::with_capacity(reqs.len());
     for plan in plans {
@@ -458,17 +477,17 @@ async fn store_in(
         };
         answers.push(answer);
     }
-    Ok(answers)
+    answers
 }
 
-/// The batch's first round trip (see the module's description). Each query names what it
-/// reads in a `part` column, so SQLite can return them all from one text of statements.
-async fn read(
-    db: &Db,
-    conn: &mut AnyConnection,
-    conversations: &[&str],
-    retried: &[&PostRequest],
-) -> Result<Found, InsertError> {
+/// Step 1's statements (see the module's description). Each names what it reads in a `part`
+/// column (see `Found::add`).
+fn read_parts(backend: Backend, reqs: &[PostRequest]) -> Vec<Stmt> {
+    let mut conversations: Vec<&str> = reqs.iter().map(|r| r.conversation.as_str()).collect();
+    conversations.sort_unstable();
+    conversations.dedup();
+    // Client ids are looked up for every message that carries one; a non-member's is ignored.
+    let retried: Vec<&PostRequest> = reqs.iter().filter(|r| r.client_id.is_some()).collect();
     let in_list = format!(
         "({})",
         (1..=conversations.len())
@@ -488,7 +507,7 @@ async fn read(
     // (and locked: the batch moves them) by a statement of their own after the members, in the
     // order of their ids: the order in which other transactions (a team member's removal)
     // lock them too.
-    let mut members = Stmt::new(match db.backend {
+    let mut members = Stmt::new(match backend {
         Backend::Sqlite => format!(
             "SELECT 'member' AS part, m.conversation_id, m.user_id, u.role, c.last_seq
                FROM conversation_members m JOIN users u ON u.id = m.user_id
@@ -499,15 +518,15 @@ async fn read(
             "SELECT 'member' AS part, m.conversation_id, m.user_id, u.role, NULL::BIGINT AS last_seq
                FROM conversation_members m JOIN users u ON u.id = m.user_id
               WHERE m.left_at IS NULL AND m.conversation_id IN {in_list}{}",
-            db.backend.lock_members_sql()
+            backend.lock_members_sql()
         ),
     });
-    for c in conversations {
+    for c in &conversations {
         members.push(*c);
     }
     let head = Stmt::new(format!(
         "SELECT 'head' AS part, seq, hash FROM audit_head WHERE id = 1{}",
-        match db.backend {
+        match backend {
             Backend::Sqlite => "",
             Backend::Postgres => " FOR UPDATE",
         }
@@ -535,78 +554,59 @@ async fn read(
         }
         parts.push(earlier);
     }
-    if db.backend == Backend::Postgres {
+    if backend == Backend::Postgres {
         let mut positions = Stmt::new(format!(
             "SELECT 'position' AS part, id AS conversation_id, last_seq FROM conversations
               WHERE id IN {in_list} ORDER BY id FOR NO KEY UPDATE"
         ));
-        for c in conversations {
+        for c in &conversations {
             positions.push(*c);
         }
         parts.push(positions);
     }
     // The head last: on PostgreSQL it is the most contended lock, held for the least time.
     parts.push(head);
-
-    let mut rows = Vec::new();
-    match db.backend {
-        Backend::Sqlite => {
-            let mut all = combine(Backend::Sqlite, parts);
-            // The write lock at once, so reading first cannot fail on a lock upgrade.
-            all.sql.insert_str(0, "BEGIN IMMEDIATE;\n");
-            rows = all.fetch_all(&mut *conn).await?;
-        }
-        Backend::Postgres => {
-            for part in parts {
-                rows.extend(part.fetch_all(&mut *conn).await?);
-            }
-        }
-    }
-    let mut found = Found::default();
-    for row in rows {
-        let part: String = row.try_get("part")?;
-        match part.as_str() {
-            "member" | "position" => {
-                if let Some(last) = row.try_get::<Option<i64>, _>("last_seq")? {
-                    found.last_seq.insert(row.try_get("conversation_id")?, last);
-                }
-                if part == "position" {
-                    continue;
-                }
-                let role: String = row.try_get("role")?;
-                found
-                    .members
-                    .entry(row.try_get("conversation_id")?)
-                    .or_default()
-                    .push((
-                        UserId::from_stored(row.try_get("user_id")?),
-                        Role::parse(&role).unwrap_or(Role::Patient),
-                    ));
-            }
-            "earlier" => found.earlier.push(earlier_message(db, &row)?),
-            "head" => found.head = Some((row.try_get("seq")?, row.try_get("hash")?)),
-            _ => {}
-        }
-    }
-    Ok(found)
+    parts
 }
 
-/// A message found under a retried client id, with the key it was found by.
-fn earlier_message(
-    db: &Db,
-    row: &AnyRow,
-) -> Result<(String, String, String, Message), InsertError> {
-    let conversation = ConversationId::from_stored(row.try_get("conversation_id")?);
-    let message = db
-        .message_from_row(&conversation, row)
-        .map_err(|e| InsertError::Store(StoreError(e.to_string())))?;
-    let cid = message.client_id.clone().unwrap_or_default();
-    Ok((
-        conversation.to_string(),
-        message.sender.to_string(),
-        cid,
-        message,
-    ))
+impl Found {
+    /// Takes in one row of step 1's reads.
+    fn add(&mut self, db: &Db, row: &impl Columns) -> Result<(), InsertError> {
+        let part = row.text("part")?;
+        match part.as_str() {
+            "member" | "position" => {
+                if let Some(last) = row.maybe_int("last_seq")? {
+                    self.last_seq.insert(row.text("conversation_id")?, last);
+                }
+                if part == "member" {
+                    let role = row.text("role")?;
+                    self.members
+                        .entry(row.text("conversation_id")?)
+                        .or_default()
+                        .push((
+                            UserId::from_stored(row.text("user_id")?),
+                            Role::parse(&role).unwrap_or(Role::Patient),
+                        ));
+                }
+            }
+            "earlier" => {
+                let conversation = ConversationId::from_stored(row.text("conversation_id")?);
+                let message = db
+                    .message_from_row(&conversation, row)
+                    .map_err(|e| InsertError::Store(StoreError(e.to_string())))?;
+                let cid = message.client_id.clone().unwrap_or_default();
+                self.earlier.push((
+                    conversation.to_string(),
+                    message.sender.to_string(),
+                    cid,
+                    message,
+                ));
+            }
+            "head" => self.head = Some((row.int("seq")?, row.bytes("hash")?)),
+            _ => {}
+        }
+        Ok(())
+    }
 }
 
 /// Moves each conversation to its last new position (conversation → (position, time)).
@@ -624,12 +624,16 @@ fn positions(next_seq: &HashMap<&str, (i64, i64)>) -> Stmt {
     stmt
 }
 
-fn insert_messages(fresh: &[&PostRequest], stored: &[(MessageId, i64, Vec<u8>)]) -> Stmt {
+/// The new messages: (place in the batch, id, position, sealed body) each.
+type Stored = [(usize, MessageId, i64, Vec<u8>)];
+
+fn insert_messages(reqs: &[PostRequest], stored: &Stored) -> Stmt {
     let mut stmt = Stmt::new(format!(
         "INSERT INTO messages (id, conversation_id, seq, sender_id, body, created_at, client_id) VALUES {}",
-        values(fresh.len(), 7)
+        values(stored.len(), 7)
     ));
-    for (r, (id, seq, sealed)) in fresh.iter().zip(stored) {
+    for (i, id, seq, sealed) in stored {
+        let r = &reqs[*i];
         stmt.push(id.as_str());
         stmt.push(r.conversation.as_str());
         stmt.push(*seq);
@@ -642,9 +646,10 @@ fn insert_messages(fresh: &[&PostRequest], stored: &[(MessageId, i64, Vec<u8>)])
 }
 
 /// A sender has read up to their own newest message.
-fn mark_senders_read(fresh: &[&PostRequest], stored: &[(MessageId, i64, Vec<u8>)]) -> Stmt {
+fn mark_senders_read(reqs: &[PostRequest], stored: &Stored) -> Stmt {
     let mut newest: Vec<(&str, &str, i64)> = Vec::new();
-    for (r, (_, seq, _)) in fresh.iter().zip(stored) {
+    for (i, _, seq, _) in stored {
+        let r = &reqs[*i];
         let (c, s) = (r.conversation.as_str(), r.sender.id.as_str());
         match newest.iter_mut().find(|(nc, ns, _)| *nc == c && *ns == s) {
             Some((_, _, up_to)) => *up_to = (*up_to).max(*seq),
