@@ -42,7 +42,8 @@ pub(super) fn spawn(db: Db, mut rx: mpsc::Receiver<PostRequest>, catch_up: Arc<A
                     }
                 }
                 writer.write_batch(&mut batch);
-                if catch_up.swap(false, Ordering::Relaxed) {
+                // Without a connection (a failed batch dropped it), the request waits for the next.
+                if writer.conn.is_some() && catch_up.swap(false, Ordering::Relaxed) {
                     writer.checkpoint();
                 }
             }
