@@ -23,10 +23,23 @@ impl Backend {
         }
     }
 
+    /// Refuses an in-memory SQLite database: each connection (the pool's, and the message
+    /// writer's own) would get a database of its own.
+    pub(crate) fn check_shared(self, url: &str) -> Result<(), ConnectError> {
+        if self == Backend::Sqlite && (url.contains(":memory:") || url.contains("mode=memory")) {
+            return Err(ConnectError::Open(
+                "an in-memory SQLite database cannot be shared by the server's connections: \
+                 give a file, for example sqlite://spreekuur-data/spreekuur.db"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+
     /// SQLite files are created when missing; nothing to add for PostgreSQL.
     pub(crate) fn normalise_url(self, url: &str) -> String {
         match self {
-            Backend::Sqlite if !url.contains("mode=") && !url.contains(":memory:") => {
+            Backend::Sqlite if !url.contains("mode=") => {
                 format!("{url}{}mode=rwc", if url.contains('?') { '&' } else { '?' })
             }
             _ => url.to_string(),
@@ -116,6 +129,20 @@ mod tests {
         assert!(
             err.contains("\"mysql\"") && err.contains("sqlite:") && err.contains("postgres:"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn an_in_memory_database_is_refused() {
+        for url in ["sqlite::memory:", "sqlite://x.db?mode=memory&cache=shared"] {
+            let err = Backend::Sqlite.check_shared(url).unwrap_err().to_string();
+            assert!(err.contains("give a file"), "{err}");
+        }
+        assert!(Backend::Sqlite.check_shared("sqlite://a.db").is_ok());
+        assert!(
+            Backend::Postgres
+                .check_shared("postgres://localhost/memory")
+                .is_ok()
         );
     }
 

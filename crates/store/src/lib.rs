@@ -287,6 +287,7 @@ impl Db {
     ) -> Result<Self, ConnectError> {
         sqlx::any::install_default_drivers();
         let backend = Backend::from_url(url)?;
+        backend.check_shared(url)?;
         let url = backend.normalise_url(url);
         let options =
             AnyConnectOptions::from_str(&url).map_err(|e| ConnectError::Open(e.to_string()))?;
