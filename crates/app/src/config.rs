@@ -306,6 +306,7 @@ mod tests {
             ),
             ("127.0.0.1:1", 7, true)
         );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -10,10 +10,13 @@ use spreekuur_domain::{Timestamp, UserId};
 use spreekuur_store::Db;
 use sqlx::Connection;
 
-/// A database for one test; dropped (PostgreSQL) or left in the temp dir (SQLite) afterwards.
+/// A database for one test, removed when the test has passed (`finish`); a failed test's is
+/// left for a look (SQLite: a `spreekuur-test-…` directory in the temp dir).
 pub struct TestDb {
     pub db: Arc<Db>,
     drop_pg: Option<(String, String)>,
+    /// The SQLite database's directory.
+    sqlite_dir: Option<std::path::PathBuf>,
     /// How to open the same database again, as a second node would.
     url: String,
     master: String,
@@ -37,6 +40,7 @@ impl TestDb {
         Self {
             db: Arc::new(db),
             drop_pg: None,
+            sqlite_dir: Some(dir),
             url,
             master: master.to_file_text().to_string(),
         }
@@ -63,6 +67,7 @@ impl TestDb {
         Self {
             db: Arc::new(db),
             drop_pg: Some((admin_url, name)),
+            sqlite_dir: None,
             url,
             master: master.to_file_text().to_string(),
         }
@@ -91,9 +96,12 @@ impl TestDb {
         conn.close().await.unwrap();
     }
 
-    /// Drops the PostgreSQL database; call at the end of each test.
+    /// Removes the database; call at the end of each test.
     pub async fn finish(self) {
         self.db.close().await;
+        if let Some(dir) = &self.sqlite_dir {
+            std::fs::remove_dir_all(dir).unwrap();
+        }
         if let Some((admin_url, name)) = self.drop_pg {
             let mut admin = sqlx::AnyConnection::connect(&admin_url).await.unwrap();
             sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
