@@ -1,6 +1,7 @@
 // The messenger's newer journeys in English, on PostgreSQL, at phone width for the patient:
 // a patient writes to a team and sends a file; a member of the team takes it, opens the file
-// and answers; the patient's Files page lists it; a group is made and the patient removed.
+// and answers; the patient's Files page lists it; a group is made (it appears in the patient's
+// open conversation list at once) and the patient removed.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -77,14 +78,27 @@ test('team, file and group in English on PostgreSQL, the patient on a phone', as
   assert.match(await piet.locator('table.files tbody tr').first().innerText(), /referral\.pdf[\s\S]*Planbureau[\s\S]*You/);
   await checkA11y(piet, 'files page, English, phone');
 
-  // A group with the patient; removed, he no longer reads it.
+  // A group with the patient, made while his conversation list is open: it appears at the
+  // top at once, and a message in it counts as unread. Removed, he no longer reads it.
+  await piet.goto(server.base + '/messenger');
+  await piet.locator('#messenger[data-live="open"]').waitFor();
   await anna.goto(server.base + '/groups/new');
   await anna.getByLabel('Name of the group').fill('Care team Piet');
   await anna.getByLabel(/Piet Post/).check();
   await anna.getByRole('button', { name: 'Create group' }).click();
   await anna.getByText('The group has been created.').waitFor();
   const group = new URL(anna.url()).pathname.split('/').pop();
+  const top = piet.locator('ul.conv-list li').first();
+  await top.getByText('Care team Piet').waitFor();
+  await anna.goto(`${server.base}/messenger/${group}`);
+  await anna.getByRole('textbox', { name: 'Message' }).fill('Welcome to your care team.');
+  await anna.getByRole('button', { name: 'Send', exact: true }).click();
+  await anna.locator('.message.mine').filter({ hasText: 'Welcome to your care team.' }).waitFor();
+  await top.locator('.unread').filter({ hasText: '1 unread' }).waitFor();
+  await checkA11y(piet, 'conversation list with a group joined live, English, phone');
+  await screenshots(piet, '69-english-group-joined-live');
   assert.equal((await piet.goto(`${server.base}/messenger/${group}`)).status(), 200);
+  await anna.goto(`${server.base}/groups/${group}`);
   await anna.getByRole('button', { name: 'Remove Piet Post from the group' }).click();
   await anna.getByText('sees nothing of this conversation from now on').waitFor();
   assert.equal((await piet.goto(`${server.base}/messenger/${group}`)).status(), 404);

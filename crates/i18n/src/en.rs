@@ -404,7 +404,7 @@ pub static EN: Msgs = Msgs {
 
     messenger_title: "Messenger",
     conversations_empty: "You have no conversations yet.",
-    conversation_choose: "Choose a conversation on the left.",
+    conversation_choose: "Choose a conversation from the list.",
     message_placeholder: "Write a message",
     message_label: "Message",
     message_send: "Send",

@@ -404,7 +404,7 @@ pub static NL: Msgs = Msgs {
 
     messenger_title: "Messenger",
     conversations_empty: "Je hebt nog geen gesprekken.",
-    conversation_choose: "Kies links een gesprek.",
+    conversation_choose: "Kies een gesprek uit de lijst.",
     message_placeholder: "Schrijf een bericht",
     message_label: "Bericht",
     message_send: "Stuur",
