@@ -59,8 +59,13 @@ const MAX_BATCH: usize = 128;
 /// How long a batch may take before the writer gives up on its connection.
 const BATCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// On PostgreSQL, the writes of a batch of at most this many new messages go as one statement.
-const PG_COMBINED_UP_TO: usize = 8;
+/// On PostgreSQL a batch's writes go as few statements as fit in this many bytes each (one
+/// statement of data-modifying `WITH` clauses, see `combine`). sqlx 0.9.0 leaves Nagle's
+/// algorithm on (it no longer sets `TCP_NODELAY`; sqlx issue 4335, fixed but not released): a
+/// statement the socket takes in two writes (its first send buffer is 16 KiB) waits for the
+/// server's delayed acknowledgement, 40 ms. Measured: one statement for a batch of 25
+/// messages (about 25 KB) took 43 ms where 24 took 0.9 ms.
+const PG_STATEMENT_BYTES: usize = 12 * 1024;
 
 /// Starts the writer on a copy of `db` (one without a writer of its own); it stops when the
 /// returned sender, and so the `Db` holding it, is dropped. When SQLite's checkpoints raise
@@ -178,6 +183,12 @@ impl Writer {
             for stmt in self.db.backend.connection_setup() {
                 sqlx::query(*stmt).execute(&mut conn).await?;
             }
+            // The writer's statements find rows by key, the same way whatever the values: one
+            // plan per statement, kept, instead of PostgreSQL planning the first five
+            // executions of each anew (a batch's statements have hundreds of parameters).
+            sqlx::query("SET plan_cache_mode = force_generic_plan")
+                .execute(&mut conn)
+                .await?;
             self.conn = Some(conn);
         }
         Ok(())
@@ -293,21 +304,30 @@ async fn store_in(
     }
     let mut planned = plan(db, reqs, found)?;
     *wrote = true;
-    // A few messages: one statement, one round trip. More: a statement each, which measured
-    // faster for large batches (BENCHMARKS.md; why is not yet known).
-    if planned.fresh.len() <= PG_COMBINED_UP_TO {
-        if !planned.writes.is_empty() {
-            combine(Backend::Postgres, std::mem::take(&mut planned.writes))
-                .execute(&mut *conn)
-                .await?;
-        }
-    } else {
-        for w in &planned.writes {
-            w.execute(&mut *conn).await?;
-        }
+    for group in fitting(std::mem::take(&mut planned.writes), PG_STATEMENT_BYTES) {
+        combine(Backend::Postgres, group)
+            .execute(&mut *conn)
+            .await?;
     }
     sqlx::query("COMMIT").execute(&mut *conn).await?;
     Ok(answers(reqs, planned))
+}
+
+/// `stmts` in order, in groups of at most `bytes` each (by `Stmt::size`); a statement larger
+/// than that is a group of its own.
+fn fitting(stmts: Vec<Stmt>, bytes: usize) -> Vec<Vec<Stmt>> {
+    let mut groups: Vec<(usize, Vec<Stmt>)> = Vec::new();
+    for stmt in stmts {
+        let size = stmt.size();
+        match groups.last_mut() {
+            Some((used, group)) if *used + size <= bytes => {
+                *used += size;
+                group.push(stmt);
+            }
+            _ => groups.push((size, vec![stmt])),
+        }
+    }
+    groups.into_iter().map(|(_, group)| group).collect()
 }
 
 /// What a batch will write, decided from what it read.
@@ -668,4 +688,37 @@ fn mark_senders_read(reqs: &[PostRequest], stored: &Stored) -> Stmt {
         stmt.push(seq);
     }
     stmt
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_go_in_groups_that_fit() {
+        let stmt = |n: usize| Stmt::new("x".repeat(n));
+        let sizes = |groups: Vec<Vec<Stmt>>| {
+            groups
+                .iter()
+                .map(|g| g.iter().map(Stmt::size).collect::<Vec<_>>())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            sizes(fitting(
+                vec![stmt(4), stmt(5), stmt(2), stmt(20), stmt(3)],
+                10
+            )),
+            vec![vec![4, 5], vec![2], vec![20], vec![3]],
+            "in order; one too big goes alone"
+        );
+        assert_eq!(
+            sizes(fitting(vec![stmt(3), stmt(3), stmt(4)], 10)),
+            vec![vec![3, 3, 4]]
+        );
+        assert!(fitting(Vec::new(), 10).is_empty());
+        assert_eq!(
+            Stmt::new("ab").arg(7).arg("xyz").arg(vec![1u8, 2]).size(),
+            2 + 12 + 7 + 6
+        );
+    }
 }

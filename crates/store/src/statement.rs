@@ -80,6 +80,23 @@ impl Stmt {
         self.args.push(a.into());
     }
 
+    /// About how many bytes it takes on the wire: its text and its arguments.
+    pub fn size(&self) -> usize {
+        self.sql.len()
+            + self
+                .args
+                .iter()
+                .map(|a| {
+                    4 + match a {
+                        Arg::Text(s) => s.len(),
+                        Arg::MaybeText(s) => s.as_ref().map_or(0, String::len),
+                        Arg::Int(_) => 8,
+                        Arg::Bytes(b) => b.len(),
+                    }
+                })
+                .sum::<usize>()
+    }
+
     fn query(&self) -> sqlx::query::Query<'_, Any, sqlx::any::AnyArguments> {
         let mut q = sqlx::query(sqlx::AssertSqlSafe(self.sql.as_str()));
         for a in &self.args {
