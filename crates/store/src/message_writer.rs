@@ -137,16 +137,7 @@ impl Writer {
                 }
                 results
             }
-            Err(e) if batch.len() > 1 => {
-                // The database itself failed: trying the messages one by one would only keep
-                // every sender waiting longer. They hear it and may send again.
-                let e = StoreError::from(e);
-                tracing::error!(error = %e, messages = batch.len(), "a batch of messages was not stored");
-                batch
-                    .iter()
-                    .map(|_| Err(Error::Internal(e.0.clone())))
-                    .collect()
-            }
+            Err(e) if batch.len() > 1 => all_failed(batch.len(), e),
             Err(InsertError::Conflict(_)) => match batch.first() {
                 Some(r) => vec![self.store_alone(r).await],
                 None => Vec::new(),
@@ -156,10 +147,7 @@ impl Writer {
                 None => Vec::new(),
             },
         };
-        for (req, result) in batch.drain(..).zip(results) {
-            // A sender that went away meanwhile finds its message on retry.
-            let _ = req.reply.send(result);
-        }
+        answer_senders(batch, results);
     }
 
     async fn store_alone(&mut self, r: &PostRequest) -> Result<Posted, Error> {
@@ -261,6 +249,24 @@ impl Writer {
             }
         }
         result
+    }
+}
+
+/// The database itself failed for a batch of several: trying the messages one by one would
+/// only keep every sender waiting longer. They hear it and may send again.
+fn all_failed(messages: usize, e: InsertError) -> Vec<Result<Posted, Error>> {
+    let e = StoreError::from(e);
+    tracing::error!(error = %e, messages, "a batch of messages was not stored");
+    (0..messages)
+        .map(|_| Err(Error::Internal(e.0.clone())))
+        .collect()
+}
+
+/// Hands each sender of `batch` (emptying it) its answer, in order.
+fn answer_senders(batch: &mut Vec<PostRequest>, results: Vec<Result<Posted, Error>>) {
+    for (req, result) in batch.drain(..).zip(results) {
+        // A sender that went away meanwhile finds its message on retry.
+        let _ = req.reply.send(result);
     }
 }
 

@@ -17,7 +17,7 @@ use sqlx::ConnectOptions;
 use sqlx::sqlite::SqliteConnectOptions;
 use tokio::sync::mpsc;
 
-use super::{Found, MAX_BATCH, PostRequest, answers, plan, read_parts};
+use super::{Found, MAX_BATCH, PostRequest, all_failed, answer_senders, answers, plan, read_parts};
 use crate::conversation::{InsertError, MESSAGE_COLUMNS, MESSAGE_FROM};
 use crate::statement::{Arg, Stmt};
 use crate::{Backend, Db};
@@ -95,25 +95,13 @@ impl Writer {
                 }
                 results
             }
-            Err(e) if batch.len() > 1 => {
-                // The database itself failed: trying the messages one by one would only keep
-                // every sender waiting longer. They hear it and may send again.
-                let e = StoreError::from(e);
-                tracing::error!(error = %e, messages = batch.len(), "a batch of messages was not stored");
-                batch
-                    .iter()
-                    .map(|_| Err(Error::Internal(e.0.clone())))
-                    .collect()
-            }
+            Err(e) if batch.len() > 1 => all_failed(batch.len(), e),
             Err(e) => match batch.first() {
                 Some(r) => vec![self.after_failure(r, e)],
                 None => Vec::new(),
             },
         };
-        for (req, result) in batch.drain(..).zip(results) {
-            // A sender that went away meanwhile finds its message on retry.
-            let _ = req.reply.send(result);
-        }
+        answer_senders(batch, results);
     }
 
     /// The writer's connection, opened (with every connection's settings) when it has none.
