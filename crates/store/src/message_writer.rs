@@ -311,9 +311,7 @@ async fn store_in(
     let mut planned = plan(db, reqs, found)?;
     *wrote = true;
     for group in fitting(std::mem::take(&mut planned.writes), PG_STATEMENT_BYTES) {
-        combine(Backend::Postgres, group)
-            .execute(&mut *conn)
-            .await?;
+        combine(group).execute(&mut *conn).await?;
     }
     sqlx::query("COMMIT").execute(&mut *conn).await?;
     Ok(answers(reqs, planned))

@@ -1,15 +1,13 @@
 //! Statements built at run time (multi-row inserts and updates) that can run alone or several
-//! as one: a batch of messages is written in a single round trip to the database.
+//! as one: a batch of messages is written in as few round trips to the database as it can.
 //!
-//! Each [`Stmt`] numbers its placeholders from `$1`. [`combine`] joins several into one, shifting
-//! their numbers so that they share one list of arguments: on SQLite a text of statements
-//! separated by semicolons (the driver runs them in order), on PostgreSQL data-modifying `WITH`
-//! clauses before the last.
+//! Each [`Stmt`] numbers its placeholders from `$1`. [`combine`] joins several into one
+//! PostgreSQL statement, shifting their numbers so that they share one list of arguments:
+//! data-modifying `WITH` clauses before the last. (SQLite's message writer runs its statements
+//! on its own thread, one by one: no round trip to save there.)
 
 use sqlx::any::AnyRow;
 use sqlx::{Any, AnyConnection};
-
-use crate::Backend;
 
 /// One argument of a statement.
 #[derive(Debug, Clone)]
@@ -114,38 +112,29 @@ impl Stmt {
         self.query().execute(conn).await.map(|_| ())
     }
 
-    /// Every row, of every statement when it holds several (SQLite).
+    /// Every row.
     pub async fn fetch_all(&self, conn: &mut AnyConnection) -> Result<Vec<AnyRow>, sqlx::Error> {
         self.query().fetch_all(conn).await
     }
 }
 
-/// `parts` as one statement: their placeholders renumbered to follow each other. On SQLite the
-/// parts run one after the other (and may be any statements); on PostgreSQL every part but the
-/// last becomes a `WITH` clause of the last, so all of them must change data and return nothing
-/// needed (they also see the same snapshot: no part may depend on another's changes).
-pub(crate) fn combine(backend: Backend, parts: Vec<Stmt>) -> Stmt {
+/// `parts` as one PostgreSQL statement, their placeholders renumbered to follow each other:
+/// every part but the last becomes a `WITH` clause of the last, so all of them must change data
+/// and return nothing needed (they also see the same snapshot: no part may depend on another's
+/// changes).
+pub(crate) fn combine(parts: Vec<Stmt>) -> Stmt {
     let mut out = Stmt::new(String::new());
     let count = parts.len();
     for (i, part) in parts.into_iter().enumerate() {
         let sql = shift_placeholders(&part.sql, out.args.len());
-        match backend {
-            Backend::Sqlite => {
-                if i > 0 {
-                    out.sql.push_str(";\n");
-                }
-                out.sql.push_str(&sql);
+        if i + 1 < count {
+            out.sql.push_str(if i == 0 { "WITH " } else { ",\n" });
+            out.sql.push_str(&format!("w{i} AS ({sql})"));
+        } else {
+            if i > 0 {
+                out.sql.push('\n');
             }
-            Backend::Postgres if i + 1 < count => {
-                out.sql.push_str(if i == 0 { "WITH " } else { ",\n" });
-                out.sql.push_str(&format!("w{i} AS ({sql})"));
-            }
-            Backend::Postgres => {
-                if i > 0 {
-                    out.sql.push('\n');
-                }
-                out.sql.push_str(&sql);
-            }
+            out.sql.push_str(&sql);
         }
         out.args.extend(part.args);
     }
@@ -193,21 +182,13 @@ mod tests {
                 Stmt::new("UPDATE c SET y = $1").arg(4),
             ]
         };
-        let s = combine(Backend::Sqlite, parts());
-        assert_eq!(
-            s.sql,
-            "UPDATE a SET x = $1 WHERE id = $2;\nINSERT INTO b VALUES ($3, $4), ($5, $6);\nUPDATE c SET y = $7"
-        );
-        assert_eq!(s.args.len(), 7);
-        let p = combine(Backend::Postgres, parts());
+        let p = combine(parts());
         assert_eq!(
             p.sql,
             "WITH w0 AS (UPDATE a SET x = $1 WHERE id = $2),\nw1 AS (INSERT INTO b VALUES ($3, $4), ($5, $6))\nUPDATE c SET y = $7"
         );
-        let one = combine(
-            Backend::Postgres,
-            vec![Stmt::new("UPDATE c SET y = $1").arg(4)],
-        );
+        assert_eq!(p.args.len(), 7);
+        let one = combine(vec![Stmt::new("UPDATE c SET y = $1").arg(4)]);
         assert_eq!(one.sql, "UPDATE c SET y = $1");
         assert_eq!(shift_placeholders("$10, $9 $", 5), "$15, $14 $");
     }
