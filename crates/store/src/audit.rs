@@ -98,6 +98,48 @@ pub(crate) fn append_statements(rows: &[Chained]) -> Vec<Stmt> {
     out
 }
 
+/// Chained records column by column, for a statement that takes its rows as arrays.
+pub(crate) struct RecordColumns {
+    pub seq: Vec<i64>,
+    pub at: Vec<i64>,
+    pub actor: Vec<Option<String>>,
+    pub on_behalf_of: Vec<Option<String>>,
+    pub action: Vec<&'static str>,
+    pub patient: Vec<Option<String>>,
+    pub object: Vec<Option<String>>,
+    pub source: Vec<String>,
+    pub outcome: Vec<&'static str>,
+    pub prev_hash: Vec<Vec<u8>>,
+    pub hash: Vec<Vec<u8>>,
+}
+
+impl RecordColumns {
+    pub(crate) fn of(rows: &[Chained]) -> Self {
+        Self {
+            seq: rows.iter().map(|c| c.seq).collect(),
+            at: rows.iter().map(|c| c.rec.at.millis()).collect(),
+            actor: rows
+                .iter()
+                .map(|c| c.rec.actor.as_ref().map(|u| u.to_string()))
+                .collect(),
+            on_behalf_of: rows
+                .iter()
+                .map(|c| c.rec.on_behalf_of.as_ref().map(|u| u.to_string()))
+                .collect(),
+            action: rows.iter().map(|c| c.rec.action.as_str()).collect(),
+            patient: rows
+                .iter()
+                .map(|c| c.rec.patient.as_ref().map(|u| u.to_string()))
+                .collect(),
+            object: rows.iter().map(|c| c.rec.object.clone()).collect(),
+            source: rows.iter().map(|c| c.rec.source.clone()).collect(),
+            outcome: rows.iter().map(|c| c.rec.outcome.as_str()).collect(),
+            prev_hash: rows.iter().map(|c| c.prev_hash.clone()).collect(),
+            hash: rows.iter().map(|c| c.hash.clone()).collect(),
+        }
+    }
+}
+
 /// Rows in one multi-row INSERT: well under either backend's limit on parameters.
 const ROWS_PER_INSERT: usize = 100;
 

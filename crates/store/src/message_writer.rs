@@ -8,8 +8,8 @@
 //!
 //! 1. read, in the transaction: the members of the batch's conversations with the
 //!    conversations' positions, the earlier messages of any retried client ids, and the audit
-//!    trail's head (`read_parts`). PostgreSQL locks what it reads (members, positions, head)
-//!    until the commit;
+//!    trail's head (`Found`). PostgreSQL locks what it reads (members, positions, head) until
+//!    the commit;
 //! 2. decide, here (`plan`): each message is judged on its own (a sender who is no member gets
 //!    `NotFound`; a retry gets the message its first attempt stored), the new ones get their
 //!    positions, and the audit records their place in the chain;
@@ -19,11 +19,12 @@
 //! On SQLite the writer is a thread of its own with its own connection (`sqlite`), which runs
 //! every statement of a batch itself: through sqlx each round trip was a hand-off to sqlx's
 //! worker thread and back, about 130 µs under load (BENCHMARKS.md). On PostgreSQL it is a task
-//! with a connection of its own, and a batch is a handful of round trips (below).
+//! with a connection of its own, and a batch is four round trips (`postgres`).
 //!
 //! When the batch as a whole fails (on PostgreSQL, a retry racing its first attempt through
 //! another node), its messages are stored one by one, so one message cannot fail the others.
 
+mod postgres;
 mod sqlite;
 
 use std::collections::HashMap;
@@ -34,13 +35,11 @@ use spreekuur_domain::account::{Account, Role};
 use spreekuur_domain::audit::{Action, AuditRecord};
 use spreekuur_domain::conversation::{Message, Posted};
 use spreekuur_domain::{ConversationId, Error, MessageId, StoreError, Timestamp, UserId};
-use sqlx::{AnyConnection, ConnectOptions};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::columns::Columns;
-use crate::conversation::{InsertError, MESSAGE_COLUMNS, MESSAGE_FROM};
-use crate::statement::{Stmt, combine};
-use crate::{Backend, Db, audit, internal, values};
+use crate::conversation::InsertError;
+use crate::{Backend, Db};
 
 /// A checked message on its way to the writer.
 pub(crate) struct PostRequest {
@@ -56,44 +55,16 @@ pub(crate) struct PostRequest {
 /// Messages in one transaction at most.
 const MAX_BATCH: usize = 128;
 
-/// How long a batch may take before the writer gives up on its connection.
-const BATCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
-
-/// On PostgreSQL a batch's writes go as few statements as fit in this many bytes each (one
-/// statement of data-modifying `WITH` clauses, see `combine`). sqlx 0.9.0 leaves Nagle's
-/// algorithm on (it no longer sets `TCP_NODELAY`; sqlx issue 4335, fixed but not released): a
-/// statement the socket takes in two writes (its first send buffer is 16 KiB) waits for the
-/// server's delayed acknowledgement, 40 ms. Measured: one statement for a batch of 25
-/// messages (about 25 KB) took 43 ms where 24 took 0.9 ms.
-const PG_STATEMENT_BYTES: usize = 12 * 1024;
-
 /// Starts the writer on a copy of `db` (one without a writer of its own); it stops when the
 /// returned sender, and so the `Db` holding it, is dropped. When SQLite's checkpoints raise
 /// `catch_up`, the writer finishes one itself between two batches (see `spawn_checkpoints`).
 pub(crate) fn spawn(db: Db, catch_up: Arc<AtomicBool>) -> mpsc::Sender<PostRequest> {
-    let (tx, mut rx) = mpsc::channel(MAX_BATCH * 8);
-    if db.backend == Backend::Sqlite {
-        sqlite::spawn(db, rx, catch_up);
-        return tx;
+    let (tx, rx) = mpsc::channel(MAX_BATCH * 8);
+    match db.backend {
+        Backend::Sqlite => sqlite::spawn(db, rx, catch_up),
+        Backend::Postgres => postgres::spawn(db, rx),
     }
-    tokio::spawn(async move {
-        let mut writer = Writer { db, conn: None };
-        let mut batch = Vec::with_capacity(MAX_BATCH);
-        while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-            writer.write_batch(&mut batch).await;
-        }
-        if let Some(conn) = writer.conn.take() {
-            let _ = sqlx::Connection::close(conn).await;
-        }
-    });
     tx
-}
-
-/// The writer task's state: the database, and its own connection (opened when first needed,
-/// and again after one failed).
-struct Writer {
-    db: Db,
-    conn: Option<AnyConnection>,
 }
 
 /// What a batch decided for one of its messages.
@@ -121,137 +92,6 @@ struct Found {
     head: Option<(i64, Vec<u8>)>,
 }
 
-impl Writer {
-    /// Stores `batch` (emptying it) and answers every sender.
-    async fn write_batch(&mut self, batch: &mut Vec<PostRequest>) {
-        let results = match self.store_batch(batch).await {
-            Ok(results) => results,
-            // One message's retry raced its first attempt, or PostgreSQL chose this batch to
-            // give way to another transaction: each message on its own.
-            Err(e @ (InsertError::Duplicate | InsertError::Conflict(_))) if batch.len() > 1 => {
-                tracing::warn!(error = %StoreError::from(e), messages = batch.len(),
-                    "a batch of messages was not stored; storing them one by one");
-                let mut results = Vec::with_capacity(batch.len());
-                for r in batch.iter() {
-                    results.push(self.store_alone(r).await);
-                }
-                results
-            }
-            Err(e) if batch.len() > 1 => all_failed(batch.len(), e),
-            Err(InsertError::Conflict(_)) => match batch.first() {
-                Some(r) => vec![self.store_alone(r).await],
-                None => Vec::new(),
-            },
-            Err(e) => match batch.first() {
-                Some(r) => vec![after_failure(&self.db, r, e).await],
-                None => Vec::new(),
-            },
-        };
-        answer_senders(batch, results);
-    }
-
-    async fn store_alone(&mut self, r: &PostRequest) -> Result<Posted, Error> {
-        let mut result = self.store_batch(std::slice::from_ref(r)).await;
-        // Given way to another transaction once more: once more, then it is an error.
-        if matches!(result, Err(InsertError::Conflict(_))) {
-            result = self.store_batch(std::slice::from_ref(r)).await;
-        }
-        match result {
-            Ok(mut v) => v
-                .pop()
-                .unwrap_or_else(|| Err(Error::Internal("empty batch answer".into()))),
-            Err(e) => after_failure(&self.db, r, e).await,
-        }
-    }
-
-    /// Opens the writer's connection (with the pool's settings) when it has none.
-    async fn connect(&mut self) -> Result<(), InsertError> {
-        if self.conn.is_none() {
-            let mut conn = self.db.pool.connect_options().connect().await?;
-            for stmt in self.db.backend.connection_setup() {
-                sqlx::query(*stmt).execute(&mut conn).await?;
-            }
-            // The writer's statements find rows by key, the same way whatever the values: one
-            // plan per statement, kept, instead of PostgreSQL planning the first five
-            // executions of each anew (a batch's statements have hundreds of parameters).
-            sqlx::query("SET plan_cache_mode = force_generic_plan")
-                .execute(&mut conn)
-                .await?;
-            self.conn = Some(conn);
-        }
-        Ok(())
-    }
-
-    /// One transaction for the whole batch; an answer per message, in order. A failure rolls
-    /// back; a connection that cannot even do that is closed, and the next try opens another.
-    /// A kept connection found lost before anything of the batch was written (the database
-    /// restarted while the writer waited) costs nothing: the batch is tried once more on a new
-    /// one.
-    async fn store_batch(
-        &mut self,
-        reqs: &[PostRequest],
-    ) -> Result<Vec<Result<Posted, Error>>, InsertError> {
-        let reused = self.conn.is_some();
-        let mut wrote = false;
-        let result = self.bounded(reqs, &mut wrote).await;
-        if result.is_err() && reused && !wrote && self.conn.is_none() {
-            tracing::warn!("the message writer's connection was lost; trying the batch again");
-            return self.bounded(reqs, &mut wrote).await;
-        }
-        result
-    }
-
-    /// `try_batch` within `BATCH_TIMEOUT`. A connection that silently stopped answering (a
-    /// network path dropped without a reset) would otherwise hold every later message: it is
-    /// dropped, and its session's locks go with it when the database notices.
-    async fn bounded(
-        &mut self,
-        reqs: &[PostRequest],
-        wrote: &mut bool,
-    ) -> Result<Vec<Result<Posted, Error>>, InsertError> {
-        match tokio::time::timeout(BATCH_TIMEOUT, self.try_batch(reqs, wrote)).await {
-            Ok(result) => result,
-            Err(_) => {
-                tracing::error!(
-                    messages = reqs.len(),
-                    "a batch of messages timed out; the writer's connection is closed"
-                );
-                self.conn = None;
-                Err(InsertError::Store(StoreError(
-                    "the database did not answer in time".into(),
-                )))
-            }
-        }
-    }
-
-    /// `store_batch`, once; `wrote` is set before the first write is sent.
-    async fn try_batch(
-        &mut self,
-        reqs: &[PostRequest],
-        wrote: &mut bool,
-    ) -> Result<Vec<Result<Posted, Error>>, InsertError> {
-        self.connect().await?;
-        let (db, Some(conn)) = (&self.db, self.conn.as_mut()) else {
-            return Err(InsertError::Store(StoreError("no connection".into())));
-        };
-        let result = match sqlx::query("BEGIN").execute(&mut *conn).await {
-            Ok(_) => store_in(db, conn, reqs, wrote).await,
-            Err(e) => Err(e.into()),
-        };
-        if result.is_err() {
-            // Whatever is left of the transaction (if anything) goes.
-            let rolled_back = sqlx::query("ROLLBACK").execute(&mut *conn).await;
-            if let Err(e) = rolled_back
-                && !no_transaction(&e)
-            {
-                tracing::warn!(error = %e, "the message writer's connection is closed after a failure");
-                self.conn = None;
-            }
-        }
-        result
-    }
-}
-
 /// The database itself failed for a batch of several: trying the messages one by one would
 /// only keep every sender waiting longer. They hear it and may send again.
 fn all_failed(messages: usize, e: InsertError) -> Vec<Result<Posted, Error>> {
@@ -270,84 +110,35 @@ fn answer_senders(batch: &mut Vec<PostRequest>, results: Vec<Result<Posted, Erro
     }
 }
 
-/// A message that failed alone: a retry that raced its first attempt (through another
-/// node) gets that attempt's message; anything else is an error.
-async fn after_failure(db: &Db, r: &PostRequest, e: InsertError) -> Result<Posted, Error> {
-    if let (InsertError::Duplicate, Some(cid)) = (&e, &r.client_id) {
-        let mut conn = db.pool.acquire().await.map_err(internal)?;
-        if let Some(message) = db
-            .by_client_id(&mut conn, &r.conversation, &r.sender.id, cid)
-            .await?
-        {
-            return Ok(Posted {
-                message,
-                created: false,
-                recipients: Vec::new(),
-            });
-        }
-    }
-    Err(StoreError::from(e).into())
-}
-
-/// PostgreSQL's answer to a ROLLBACK when no transaction is open (nothing to undo).
-fn no_transaction(e: &sqlx::Error) -> bool {
-    e.to_string().contains("no transaction")
-}
-
-/// The batch's work inside its transaction, up to and including the commit (PostgreSQL);
-/// `wrote` is set before the first write is sent.
-async fn store_in(
-    db: &Db,
-    conn: &mut AnyConnection,
-    reqs: &[PostRequest],
-    wrote: &mut bool,
-) -> Result<Vec<Result<Posted, Error>>, InsertError> {
-    let mut found = Found::default();
-    for part in read_parts(db.backend, reqs) {
-        for row in part.fetch_all(&mut *conn).await? {
-            found.add(db, &row)?;
-        }
-    }
-    let mut planned = plan(db, reqs, found)?;
-    *wrote = true;
-    for group in fitting(std::mem::take(&mut planned.writes), PG_STATEMENT_BYTES) {
-        combine(group).execute(&mut *conn).await?;
-    }
-    sqlx::query("COMMIT").execute(&mut *conn).await?;
-    Ok(answers(reqs, planned))
-}
-
-/// `stmts` in order, in groups of at most `bytes` each (by `Stmt::size`); a statement larger
-/// than that is a group of its own.
-fn fitting(stmts: Vec<Stmt>, bytes: usize) -> Vec<Vec<Stmt>> {
-    let mut groups: Vec<(usize, Vec<Stmt>)> = Vec::new();
-    for stmt in stmts {
-        let size = stmt.size();
-        match groups.last_mut() {
-            Some((used, group)) if *used + size <= bytes => {
-                *used += size;
-                group.push(stmt);
-            }
-            _ => groups.push((size, vec![stmt])),
-        }
-    }
-    groups.into_iter().map(|(_, group)| group).collect()
-}
-
 /// What a batch will write, decided from what it read.
 struct Planned {
     /// A plan per message of the batch, in order.
     plans: Vec<Plan>,
-    /// The new messages: their place in the batch, id and position.
-    fresh: Vec<(usize, MessageId, i64)>,
-    /// The statements that store them (none when nothing is new).
-    writes: Vec<Stmt>,
+    /// The new messages, in the batch's order.
+    fresh: Vec<Fresh>,
+    /// Each conversation with new messages: its new last position and the time of its newest
+    /// message, by conversation id.
+    positions: Vec<(String, i64, i64)>,
+    /// A sender has read up to their own newest message: (conversation, sender, position).
+    read_marks: Vec<(String, String, i64)>,
+    /// A record per new message, in the same order, for the audit trail ...
+    records: Vec<AuditRecord>,
+    /// ... after its head as read: position and hash.
+    head: (i64, Vec<u8>),
     /// The members of each conversation, whom a new message is delivered to.
     members: HashMap<String, Vec<(UserId, Role)>>,
 }
 
-/// Step 2 (see the module's description): what each message of the batch becomes, and the
-/// statements that store the new ones.
+/// A new message: its place in the batch, id, position and sealed body.
+struct Fresh {
+    index: usize,
+    id: MessageId,
+    seq: i64,
+    sealed: Vec<u8>,
+}
+
+/// Step 2 (see the module's description): what each message of the batch becomes, and what
+/// stores the new ones.
 fn plan(db: &Db, reqs: &[PostRequest], found: Found) -> Result<Planned, InsertError> {
     let is_member = |r: &PostRequest| {
         found
@@ -380,18 +171,16 @@ fn plan(db: &Db, reqs: &[PostRequest], found: Found) -> Result<Planned, InsertEr
         }
         plans.push(Plan::Fresh);
     }
-    let fresh: Vec<(usize, &PostRequest)> = reqs
-        .iter()
-        .enumerate()
-        .zip(&plans)
-        .filter(|(_, p)| matches!(p, Plan::Fresh))
-        .map(|(r, _)| r)
-        .collect();
 
     // Positions: each conversation moves past its new messages.
     let mut next_seq: HashMap<&str, (i64, i64)> = HashMap::new();
-    let mut stored = Vec::with_capacity(fresh.len());
-    for (i, r) in &fresh {
+    let mut read_upto: HashMap<(&str, &str), i64> = HashMap::new();
+    let mut fresh = Vec::new();
+    let mut records = Vec::new();
+    for (index, r) in reqs.iter().enumerate() {
+        if !matches!(plans[index], Plan::Fresh) {
+            continue;
+        }
         let c = r.conversation.as_str();
         let last = found
             .last_seq
@@ -401,50 +190,51 @@ fn plan(db: &Db, reqs: &[PostRequest], found: Found) -> Result<Planned, InsertEr
         let (seq, at) = next_seq.entry(c).or_insert((last, 0));
         *seq += 1;
         *at = (*at).max(r.now.millis());
+        read_upto.insert((c, r.sender.id.as_str()), *seq);
         let id = MessageId::new();
         let sealed = db
             .seal("messages", "body", id.as_str(), &r.body)
             .map_err(InsertError::Store)?;
-        stored.push((*i, id, *seq, sealed));
-    }
-
-    let records: Vec<AuditRecord> = fresh
-        .iter()
-        .map(|(_, r)| {
-            let rec = AuditRecord::new(r.now, Action::MessageSent, &r.client)
-                .actor(&r.sender.id)
-                .object(&r.conversation);
-            match found.members.get(r.conversation.as_str()).and_then(|ms| {
+        fresh.push(Fresh {
+            index,
+            id,
+            seq: *seq,
+            sealed,
+        });
+        let rec = AuditRecord::new(r.now, Action::MessageSent, &r.client)
+            .actor(&r.sender.id)
+            .object(&r.conversation);
+        records.push(
+            match found.members.get(c).and_then(|ms| {
                 ms.iter()
                     .find(|(_, role)| *role == Role::Patient)
                     .map(|(u, _)| u)
             }) {
                 Some(p) => rec.patient(p),
                 None => rec,
-            }
-        })
-        .collect();
-    let (head_seq, head_hash) = found
-        .head
-        .clone()
-        .ok_or_else(|| InsertError::Store(StoreError("no audit head".into())))?;
-
-    let mut writes = Vec::new();
-    if !fresh.is_empty() {
-        writes.push(positions(&next_seq));
-        writes.push(insert_messages(reqs, &stored));
-        writes.push(mark_senders_read(reqs, &stored));
-        writes.extend(audit::append_statements(&audit::chain(
-            head_seq, head_hash, &records,
-        )));
+            },
+        );
     }
+    let head = found
+        .head
+        .ok_or_else(|| InsertError::Store(StoreError("no audit head".into())))?;
+    let mut positions: Vec<(String, i64, i64)> = next_seq
+        .into_iter()
+        .map(|(c, (seq, at))| (c.to_string(), seq, at))
+        .collect();
+    positions.sort_unstable();
+    let mut read_marks: Vec<(String, String, i64)> = read_upto
+        .into_iter()
+        .map(|((c, s), seq)| (c.to_string(), s.to_string(), seq))
+        .collect();
+    read_marks.sort_unstable();
     Ok(Planned {
         plans,
-        fresh: stored
-            .into_iter()
-            .map(|(i, id, seq, _)| (i, id, seq))
-            .collect(),
-        writes,
+        fresh,
+        positions,
+        read_marks,
+        records,
+        head,
         members: found.members,
     })
 }
@@ -457,8 +247,8 @@ fn answers(reqs: &[PostRequest], planned: Planned) -> Vec<Result<Posted, Error>>
         members,
         ..
     } = planned;
-    let mut fresh_posts = fresh.into_iter().map(|(i, id, seq)| {
-        let r = &reqs[i];
+    let mut fresh_posts = fresh.into_iter().map(|Fresh { index, id, seq, .. }| {
+        let r = &reqs[index];
         Posted {
             message: Message {
                 id,
@@ -504,95 +294,6 @@ fn answers(reqs: &[PostRequest], planned: Planned) -> Vec<Result<Posted, Error>>
     answers
 }
 
-/// Step 1's statements (see the module's description). Each names what it reads in a `part`
-/// column (see `Found::add`).
-fn read_parts(backend: Backend, reqs: &[PostRequest]) -> Vec<Stmt> {
-    let mut conversations: Vec<&str> = reqs.iter().map(|r| r.conversation.as_str()).collect();
-    conversations.sort_unstable();
-    conversations.dedup();
-    // Client ids are looked up for every message that carries one; a non-member's is ignored.
-    let retried: Vec<&PostRequest> = reqs.iter().filter(|r| r.client_id.is_some()).collect();
-    let in_list = format!(
-        "({})",
-        (1..=conversations.len())
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    // On PostgreSQL the member rows stay locked until the commit, so a removal waits for the
-    // batch (or the batch, for a removal under way, and then no longer sees the member):
-    // nobody removed meanwhile is among those a message is delivered to. The lock is the one
-    // an UPDATE of those rows takes anyway (the senders' read positions are updated later): a
-    // shared lock would deadlock two batches that each hold it and then both update. Should
-    // two batches (or a batch and a removal) still lock them the other way round, PostgreSQL
-    // breaks the deadlock and the batch's messages are stored again one by one. SQLite's
-    // transaction holds the database's one write lock.
-    // With each member, the conversation's position. On PostgreSQL the positions are read
-    // (and locked: the batch moves them) by a statement of their own after the members, in the
-    // order of their ids: the order in which other transactions (a team member's removal)
-    // lock them too.
-    let mut members = Stmt::new(match backend {
-        Backend::Sqlite => format!(
-            "SELECT 'member' AS part, m.conversation_id, m.user_id, u.role, c.last_seq
-               FROM conversation_members m JOIN users u ON u.id = m.user_id
-               JOIN conversations c ON c.id = m.conversation_id
-              WHERE m.left_at IS NULL AND m.conversation_id IN {in_list}"
-        ),
-        Backend::Postgres => format!(
-            "SELECT 'member' AS part, m.conversation_id, m.user_id, u.role, NULL::BIGINT AS last_seq
-               FROM conversation_members m JOIN users u ON u.id = m.user_id
-              WHERE m.left_at IS NULL AND m.conversation_id IN {in_list}{}",
-            backend.lock_members_sql()
-        ),
-    });
-    for c in &conversations {
-        members.push(*c);
-    }
-    let head = Stmt::new(format!(
-        "SELECT 'head' AS part, seq, hash FROM audit_head WHERE id = 1{}",
-        match backend {
-            Backend::Sqlite => "",
-            Backend::Postgres => " FOR UPDATE",
-        }
-    ));
-    let mut parts = vec![members];
-    if !retried.is_empty() {
-        let wanted: Vec<String> = (0..retried.len())
-            .map(|i| {
-                format!(
-                    "(m.conversation_id = ${} AND m.sender_id = ${} AND m.client_id = ${})",
-                    3 * i + 1,
-                    3 * i + 2,
-                    3 * i + 3
-                )
-            })
-            .collect();
-        let mut earlier = Stmt::new(format!(
-            "SELECT 'earlier' AS part, {MESSAGE_COLUMNS}, m.conversation_id FROM {MESSAGE_FROM} WHERE {}",
-            wanted.join(" OR ")
-        ));
-        for r in retried {
-            earlier.push(r.conversation.as_str());
-            earlier.push(r.sender.id.as_str());
-            earlier.push(r.client_id.as_deref());
-        }
-        parts.push(earlier);
-    }
-    if backend == Backend::Postgres {
-        let mut positions = Stmt::new(format!(
-            "SELECT 'position' AS part, id AS conversation_id, last_seq FROM conversations
-              WHERE id IN {in_list} ORDER BY id FOR NO KEY UPDATE"
-        ));
-        for c in &conversations {
-            positions.push(*c);
-        }
-        parts.push(positions);
-    }
-    // The head last: on PostgreSQL it is the most contended lock, held for the least time.
-    parts.push(head);
-    parts
-}
-
 impl Found {
     /// Takes in one row of step 1's reads.
     fn add(&mut self, db: &Db, row: &impl Columns) -> Result<(), InsertError> {
@@ -630,99 +331,5 @@ impl Found {
             _ => {}
         }
         Ok(())
-    }
-}
-
-/// Moves each conversation to its last new position (conversation → (position, time)).
-fn positions(next_seq: &HashMap<&str, (i64, i64)>) -> Stmt {
-    let mut stmt = Stmt::new(format!(
-        "UPDATE conversations SET last_seq = v.column2, last_activity = v.column3
-           FROM (VALUES {}) AS v WHERE conversations.id = v.column1",
-        values(next_seq.len(), 3)
-    ));
-    for (c, (seq, at)) in next_seq {
-        stmt.push(*c);
-        stmt.push(*seq);
-        stmt.push(*at);
-    }
-    stmt
-}
-
-/// The new messages: (place in the batch, id, position, sealed body) each.
-type Stored = [(usize, MessageId, i64, Vec<u8>)];
-
-fn insert_messages(reqs: &[PostRequest], stored: &Stored) -> Stmt {
-    let mut stmt = Stmt::new(format!(
-        "INSERT INTO messages (id, conversation_id, seq, sender_id, body, created_at, client_id) VALUES {}",
-        values(stored.len(), 7)
-    ));
-    for (i, id, seq, sealed) in stored {
-        let r = &reqs[*i];
-        stmt.push(id.as_str());
-        stmt.push(r.conversation.as_str());
-        stmt.push(*seq);
-        stmt.push(r.sender.id.as_str());
-        stmt.push(sealed.clone());
-        stmt.push(r.now.millis());
-        stmt.push(r.client_id.as_deref());
-    }
-    stmt
-}
-
-/// A sender has read up to their own newest message.
-fn mark_senders_read(reqs: &[PostRequest], stored: &Stored) -> Stmt {
-    let mut newest: Vec<(&str, &str, i64)> = Vec::new();
-    for (i, _, seq, _) in stored {
-        let r = &reqs[*i];
-        let (c, s) = (r.conversation.as_str(), r.sender.id.as_str());
-        match newest.iter_mut().find(|(nc, ns, _)| *nc == c && *ns == s) {
-            Some((_, _, up_to)) => *up_to = (*up_to).max(*seq),
-            None => newest.push((c, s, *seq)),
-        }
-    }
-    let mut stmt = Stmt::new(format!(
-        "UPDATE conversation_members SET last_read_seq = v.column3
-           FROM (VALUES {}) AS v
-          WHERE conversation_members.conversation_id = v.column1 AND conversation_members.user_id = v.column2",
-        values(newest.len(), 3)
-    ));
-    for (c, s, seq) in newest {
-        stmt.push(c);
-        stmt.push(s);
-        stmt.push(seq);
-    }
-    stmt
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn writes_go_in_groups_that_fit() {
-        let stmt = |n: usize| Stmt::new("x".repeat(n));
-        let sizes = |groups: Vec<Vec<Stmt>>| {
-            groups
-                .iter()
-                .map(|g| g.iter().map(Stmt::size).collect::<Vec<_>>())
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(
-            sizes(fitting(
-                vec![stmt(4), stmt(5), stmt(2), stmt(20), stmt(3)],
-                10
-            )),
-            vec![vec![4, 5], vec![2], vec![20], vec![3]],
-            "in order; one too big goes alone"
-        );
-        assert_eq!(
-            sizes(fitting(vec![stmt(3), stmt(3), stmt(4)], 10)),
-            vec![vec![3, 3, 4]]
-        );
-        assert!(fitting(Vec::new(), 10).is_empty());
-        assert_eq!(
-            Stmt::new("ab").arg(7).arg("xyz").arg(vec![1u8, 2]).size(),
-            2 + 12 + 7 + 6
-        );
     }
 }

@@ -339,6 +339,86 @@ contract!(
     }
 );
 
+contract!(
+    long_messages_sent_at_once_are_stored_whole_and_in_order,
+    |db: &TestDb| {
+        let db = db.db.clone();
+        async move {
+            // 40 long messages at once (8 KB and 2 KB), from both sides of two conversations:
+            // a batch of them is more than one write to PostgreSQL (about 12 KiB each), which
+            // must still be one transaction with one chain of records.
+            let anna = practice_with_provider(&db).await;
+            let anna_acc = db.account(&anna).await.unwrap().unwrap();
+            let mut convs = Vec::new();
+            for i in 0..2 {
+                let p = patient(&db, &format!("lang{i}@example.nl"), "Lotte").await;
+                let (conv, _) = db.open_direct(&anna, &p, NOW).await.unwrap();
+                convs.push((conv, db.account(&p).await.unwrap().unwrap()));
+            }
+            let body = |i: usize| {
+                let long = if [7, 23].contains(&i) { 4_000 } else { 1_000 };
+                format!("{i:02} {}", "é".repeat(long))
+            };
+            let mut tasks = Vec::new();
+            for i in 0..40usize {
+                let (conv, p) = convs[i % 2].clone();
+                let sender = if i % 4 < 2 { anna_acc.clone() } else { p };
+                let db = Arc::clone(&db);
+                tasks.push(tokio::spawn(async move {
+                    db.post_message(&conv, &sender, &body(i), Some(&format!("l-{i}")), NOW, "t")
+                        .await
+                }));
+            }
+            for t in tasks {
+                assert!(t.await.unwrap().unwrap().created);
+            }
+            for (n, (conv, p)) in convs.iter().enumerate() {
+                let stored = db.messages_after(conv, &anna, 0, 100).await.unwrap();
+                assert_eq!(
+                    stored.iter().map(|m| m.seq).collect::<Vec<_>>(),
+                    (1..=20).collect::<Vec<i64>>(),
+                    "conversation {n}: every message, each its own place"
+                );
+                for m in &stored {
+                    let i: usize = m.client_id.as_deref().unwrap()[2..].parse().unwrap();
+                    assert_eq!(m.body, body(i), "conversation {n}: the whole text");
+                    assert_eq!(i % 2, n);
+                }
+                // Each side has read up to its own newest message: what the other sent after
+                // it is unread.
+                let unread_for = |who: &str| {
+                    let last_own = stored.iter().rev().find(|m| m.sender.as_str() == who);
+                    let from = last_own.map_or(0, |m| m.seq);
+                    stored.iter().filter(|m| m.seq > from).count() as i64
+                };
+                let list = db.conversations_for(&p.id).await.unwrap();
+                let c = list.iter().find(|c| c.id == *conv).unwrap();
+                assert_eq!((c.last_seq, c.unread), (20, unread_for(p.id.as_str())));
+                let list = db.conversations_for(&anna).await.unwrap();
+                let c = list.iter().find(|c| c.id == *conv).unwrap();
+                assert_eq!(c.unread, unread_for(anna.as_str()));
+            }
+            // One more afterwards: the chain goes on from where the last write left its head.
+            db.post_message(&convs[0].0, &anna_acc, "tot morgen", None, NOW, "t")
+                .await
+                .unwrap();
+            let report = db.verify_audit_chain().await.unwrap();
+            assert_eq!(
+                report.first_broken, None,
+                "the chain holds across the writes"
+            );
+            let sent = db
+                .audit_recent(1000)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|r| r.action == Action::MessageSent.as_str())
+                .count();
+            assert_eq!(sent, 41);
+        }
+    }
+);
+
 /// PostgreSQL restarted (every connection cut) while the message writer waited: the next
 /// message is stored all the same, once, and its sender hears so. (SQLite has no connection to
 /// lose.)

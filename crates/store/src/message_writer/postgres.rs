@@ -1,0 +1,566 @@
+//! The message writer on PostgreSQL: a task with a connection of its own. A batch is four
+//! round trips whatever its size: `BEGIN`, one statement that reads (and locks) all it needs,
+//! one statement that writes (more for a batch of long messages, see `WRITE_BYTES`), `COMMIT`.
+//! Under load, three: the commit begins the next batch's transaction.
+//!
+//! Both statements take their rows as arrays (`unnest`), so their text is the same for every
+//! batch: each is parsed and planned once per connection and kept. (Built as multi-row lists,
+//! a batch of n messages was a statement of its own for each n, parsed and planned again
+//! whenever it fell out of the connection's cache, and the reads were four round trips.)
+
+use std::ops::Range;
+
+use spreekuur_domain::conversation::Posted;
+use spreekuur_domain::{Error, StoreError};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgRow};
+use sqlx::{ConnectOptions, Row};
+use tokio::sync::mpsc;
+
+use super::{
+    Found, Fresh, MAX_BATCH, Planned, PostRequest, all_failed, answer_senders, answers, plan,
+};
+use crate::audit::{self, Chained};
+use crate::conversation::{InsertError, MESSAGE_COLUMNS, MESSAGE_FROM};
+use crate::{Backend, Db, internal};
+
+/// How long a batch may take before the writer gives up on its connection.
+const BATCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// A batch's writes go as statements of about this many bytes at most (one message per
+/// statement at least). sqlx 0.9.0 leaves Nagle's algorithm on (it no longer sets
+/// `TCP_NODELAY`; sqlx issue 4335, fixed but not released): a statement the socket takes in
+/// two writes (its first send buffer is 16 KiB) waits for the server's delayed
+/// acknowledgement, 40 ms. Measured: one statement for a batch of 25 messages (about 25 KB)
+/// took 43 ms where 24 took 0.9 ms.
+const WRITE_BYTES: usize = 12 * 1024;
+
+/// Step 1 (see `message_writer.rs`): the members of the batch's conversations ($1), the
+/// messages already stored under the batch's client ids (conversation, sender, client id:
+/// $2, $3, $4), the conversations' positions and the audit trail's head, in that order.
+///
+/// What it reads stays locked until the commit. The member rows: so a removal waits for the
+/// batch (or the batch, for a removal under way, and then no longer sees the member), and
+/// nobody removed meanwhile is among those a message is delivered to. Their lock is the one
+/// an UPDATE of those rows takes anyway (the senders' read positions are updated later): a
+/// shared lock would deadlock two batches that each hold it and then both update. Then the
+/// positions (the batch moves them), in the order of their ids: the order in which other
+/// transactions (a team member's removal) lock them too. The head last: it is the most
+/// contended lock, held for the least time. Should two transactions still lock rows the other
+/// way round, PostgreSQL breaks the deadlock and the batch's messages are stored again one
+/// by one.
+///
+/// Each part is a materialised `WITH` query (PostgreSQL allows no locking clause in a
+/// `UNION`); the `UNION ALL` runs them in the order written. The plan is made once and kept
+/// until the tables' statistics change: the client ids are looked up one by one (`LATERAL`,
+/// kept apart by its `LIMIT`), by the unique index whatever the size of the table. (Joined, a plan made while `messages`
+/// was small read the whole table on every batch: 3,493 rows, 1.4 ms, and W1 fell to 3,800
+/// messages/s.)
+const READ: &str = "WITH member AS MATERIALIZED (
+        SELECT m.conversation_id, m.user_id, u.role
+          FROM conversation_members m JOIN users u ON u.id = m.user_id
+         WHERE m.left_at IS NULL AND m.conversation_id = ANY($1)
+           FOR NO KEY UPDATE OF m),
+    retried AS MATERIALIZED (
+        SELECT k.conversation_id, m.id
+          FROM unnest($2::text[], $3::text[], $4::text[]) AS k(conversation_id, sender_id, client_id)
+          CROSS JOIN LATERAL (
+              SELECT id FROM messages
+               WHERE conversation_id = k.conversation_id AND sender_id = k.sender_id
+                 AND client_id = k.client_id
+               LIMIT 1) AS m),
+    position AS MATERIALIZED (
+        SELECT id, last_seq FROM conversations WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE),
+    head AS MATERIALIZED (
+        SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE)
+    SELECT 'member' AS part, conversation_id, user_id, role, NULL::text AS message_id,
+           NULL::bigint AS last_seq, NULL::bigint AS seq, NULL::bytea AS hash FROM member
+    UNION ALL SELECT 'retried', conversation_id, NULL, NULL, id, NULL, NULL, NULL FROM retried
+    UNION ALL SELECT 'position', id, NULL, NULL, NULL, last_seq, NULL, NULL FROM position
+    UNION ALL SELECT 'head', NULL, NULL, NULL, NULL, NULL, seq, hash FROM head";
+
+/// Step 3, for some of the batch's new messages: positions ($1-$3), messages ($4-$10), the
+/// senders' read positions ($11-$13), audit records ($14-$24) and the head ($25, $26). Parts
+/// with nothing to write get empty arrays.
+const WRITE: &str = "WITH positions AS (
+        UPDATE conversations c SET last_seq = v.seq, last_activity = v.at
+          FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS v(id, seq, at)
+         WHERE c.id = v.id),
+    new_messages AS (
+        INSERT INTO messages (id, conversation_id, seq, sender_id, body, created_at, client_id)
+        SELECT * FROM unnest($4::text[], $5::text[], $6::bigint[], $7::text[], $8::bytea[],
+                             $9::bigint[], $10::text[])),
+    read_marks AS (
+        UPDATE conversation_members cm SET last_read_seq = v.seq
+          FROM unnest($11::text[], $12::text[], $13::bigint[]) AS v(conversation_id, user_id, seq)
+         WHERE cm.conversation_id = v.conversation_id AND cm.user_id = v.user_id),
+    records AS (
+        INSERT INTO audit_log (seq, at, actor_id, on_behalf_of, action, patient_id, object_id,
+                               source, outcome, prev_hash, hash)
+        SELECT * FROM unnest($14::bigint[], $15::bigint[], $16::text[], $17::text[], $18::text[],
+                             $19::text[], $20::text[], $21::text[], $22::text[], $23::bytea[],
+                             $24::bytea[]))
+    UPDATE audit_head SET seq = $25, hash = $26 WHERE id = 1";
+
+/// The messages a full message is read back for: a retry's first attempt.
+fn earlier_sql() -> String {
+    format!(
+        "SELECT 'earlier' AS part, {MESSAGE_COLUMNS}, m.conversation_id FROM {MESSAGE_FROM}
+          WHERE m.id = ANY($1)"
+    )
+}
+
+/// Starts the writer's task; it stops when every sender of `rx` is gone.
+///
+/// The task runs on a thread of its own (a runtime of one thread): among the request handlers'
+/// tasks it waited for a turn after every round trip. Measured at 32 senders: `BEGIN` took
+/// 370 µs there and 150-200 µs on its own thread, and W1 went from 8,566 to 9,044 messages/s.
+pub(super) fn spawn(db: Db, mut rx: mpsc::Receiver<PostRequest>) {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            // Its receiver is gone with it: every message gets "the message writer has stopped".
+            tracing::error!(error = %e, "the message writer's runtime did not start");
+            return;
+        }
+    };
+    let started = std::thread::Builder::new()
+        .name("message-writer".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                let mut writer = Writer {
+                    db,
+                    conn: None,
+                    begun: false,
+                };
+                let mut batch = Vec::with_capacity(MAX_BATCH);
+                while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+                    writer.write_batch(&mut batch, !rx.is_empty()).await;
+                }
+                if let Some(conn) = writer.conn.take() {
+                    let _ = sqlx::Connection::close(conn).await;
+                }
+            })
+        });
+    if let Err(e) = started {
+        tracing::error!(error = %e, "the message writer's thread did not start");
+    }
+}
+
+/// The writer task's state: the database, and its own connection (opened when first needed,
+/// and again after one failed).
+struct Writer {
+    db: Db,
+    conn: Option<PgConnection>,
+    /// The next batch's transaction is open already: the last commit began it (see
+    /// `store_in`).
+    begun: bool,
+}
+
+impl Writer {
+    /// Stores `batch` (emptying it) and answers every sender. With `more` waiting, its commit
+    /// begins the next batch's transaction.
+    async fn write_batch(&mut self, batch: &mut Vec<PostRequest>, more: bool) {
+        let results = match self.store_batch(batch, more).await {
+            Ok(results) => results,
+            // One message's retry raced its first attempt, or PostgreSQL chose this batch to
+            // give way to another transaction: each message on its own.
+            Err(e @ (InsertError::Duplicate | InsertError::Conflict(_))) if batch.len() > 1 => {
+                tracing::warn!(error = %StoreError::from(e), messages = batch.len(),
+                    "a batch of messages was not stored; storing them one by one");
+                let mut results = Vec::with_capacity(batch.len());
+                for r in batch.iter() {
+                    results.push(self.store_alone(r, true).await);
+                }
+                results
+            }
+            Err(e) if batch.len() > 1 => all_failed(batch.len(), e),
+            Err(InsertError::Conflict(_)) => match batch.first() {
+                Some(r) => vec![self.store_alone(r, more).await],
+                None => Vec::new(),
+            },
+            Err(e) => match batch.first() {
+                Some(r) => vec![after_failure(&self.db, r, e).await],
+                None => Vec::new(),
+            },
+        };
+        answer_senders(batch, results);
+    }
+
+    async fn store_alone(&mut self, r: &PostRequest, more: bool) -> Result<Posted, Error> {
+        let mut result = self.store_batch(std::slice::from_ref(r), more).await;
+        // Given way to another transaction once more: once more, then it is an error.
+        if matches!(result, Err(InsertError::Conflict(_))) {
+            result = self.store_batch(std::slice::from_ref(r), more).await;
+        }
+        match result {
+            Ok(mut v) => v
+                .pop()
+                .unwrap_or_else(|| Err(Error::Internal("empty batch answer".into()))),
+            Err(e) => after_failure(&self.db, r, e).await,
+        }
+    }
+
+    /// Opens the writer's connection (to the pool's database) when it has none.
+    async fn connect(&mut self) -> Result<(), InsertError> {
+        if self.conn.is_none() {
+            let url = &self.db.pool.connect_options().database_url;
+            let mut conn = PgConnectOptions::from_url(url)?.connect().await?;
+            for stmt in Backend::Postgres.connection_setup() {
+                sqlx::query(*stmt).execute(&mut conn).await?;
+            }
+            // The writer's statements find rows by key, the same way whatever the values: one
+            // plan per statement, kept, instead of PostgreSQL planning the first five
+            // executions of each anew.
+            sqlx::query("SET plan_cache_mode = force_generic_plan")
+                .execute(&mut conn)
+                .await?;
+            self.conn = Some(conn);
+            self.begun = false;
+        }
+        Ok(())
+    }
+
+    /// One transaction for the whole batch; an answer per message, in order. A failure rolls
+    /// back; a connection that cannot even do that is closed, and the next try opens another.
+    /// A kept connection found lost before anything of the batch was written (the database
+    /// restarted while the writer waited) costs nothing: the batch is tried once more on a new
+    /// one.
+    async fn store_batch(
+        &mut self,
+        reqs: &[PostRequest],
+        more: bool,
+    ) -> Result<Vec<Result<Posted, Error>>, InsertError> {
+        let reused = self.conn.is_some();
+        let mut wrote = false;
+        let result = self.bounded(reqs, more, &mut wrote).await;
+        if result.is_err() && reused && !wrote && self.conn.is_none() {
+            tracing::warn!("the message writer's connection was lost; trying the batch again");
+            return self.bounded(reqs, more, &mut wrote).await;
+        }
+        result
+    }
+
+    /// `try_batch` within `BATCH_TIMEOUT`. A connection that silently stopped answering (a
+    /// network path dropped without a reset) would otherwise hold every later message: it is
+    /// dropped, and its session's locks go with it when the database notices.
+    async fn bounded(
+        &mut self,
+        reqs: &[PostRequest],
+        more: bool,
+        wrote: &mut bool,
+    ) -> Result<Vec<Result<Posted, Error>>, InsertError> {
+        match tokio::time::timeout(BATCH_TIMEOUT, self.try_batch(reqs, more, wrote)).await {
+            Ok(result) => result,
+            Err(_) => {
+                tracing::error!(
+                    messages = reqs.len(),
+                    "a batch of messages timed out; the writer's connection is closed"
+                );
+                self.conn = None;
+                Err(InsertError::Store(StoreError(
+                    "the database did not answer in time".into(),
+                )))
+            }
+        }
+    }
+
+    /// `store_batch`, once; `wrote` is set before the first write is sent.
+    async fn try_batch(
+        &mut self,
+        reqs: &[PostRequest],
+        more: bool,
+        wrote: &mut bool,
+    ) -> Result<Vec<Result<Posted, Error>>, InsertError> {
+        self.connect().await?;
+        let begun = std::mem::take(&mut self.begun);
+        let (db, Some(conn)) = (&self.db, self.conn.as_mut()) else {
+            return Err(InsertError::Store(StoreError("no connection".into())));
+        };
+        let result = match begun {
+            true => Ok(()),
+            false => sqlx::query("BEGIN").execute(&mut *conn).await.map(|_| ()),
+        };
+        let result = match result {
+            Ok(()) => store_in(db, conn, reqs, more, wrote).await,
+            Err(e) => Err(e.into()),
+        };
+        if let Ok((_, begun)) = &result {
+            self.begun = *begun;
+        }
+        let result = result.map(|(answers, _)| answers);
+        if result.is_err() {
+            // Whatever is left of the transaction (if anything) goes.
+            let rolled_back = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+            if let Err(e) = rolled_back
+                && !no_transaction(&e)
+            {
+                tracing::warn!(error = %e, "the message writer's connection is closed after a failure");
+                self.conn = None;
+            }
+        }
+        result
+    }
+}
+
+/// A message that failed alone: a retry that raced its first attempt (through another
+/// node) gets that attempt's message; anything else is an error.
+async fn after_failure(db: &Db, r: &PostRequest, e: InsertError) -> Result<Posted, Error> {
+    if let (InsertError::Duplicate, Some(cid)) = (&e, &r.client_id) {
+        let mut conn = db.pool.acquire().await.map_err(internal)?;
+        if let Some(message) = db
+            .by_client_id(&mut conn, &r.conversation, &r.sender.id, cid)
+            .await?
+        {
+            return Ok(Posted {
+                message,
+                created: false,
+                recipients: Vec::new(),
+            });
+        }
+    }
+    Err(StoreError::from(e).into())
+}
+
+/// PostgreSQL's answer to a ROLLBACK when no transaction is open (nothing to undo).
+fn no_transaction(e: &sqlx::Error) -> bool {
+    e.to_string().contains("no transaction")
+}
+
+/// The batch's work inside its transaction, up to and including the commit; `wrote` is set
+/// before the first write is sent. With `more` batches waiting, the commit begins the next
+/// one's transaction in the same round trip (`COMMIT; BEGIN`; said so by the `true` returned).
+/// An idle writer keeps no transaction open.
+async fn store_in(
+    db: &Db,
+    conn: &mut PgConnection,
+    reqs: &[PostRequest],
+    more: bool,
+    wrote: &mut bool,
+) -> Result<(Vec<Result<Posted, Error>>, bool), InsertError> {
+    let found = read(db, conn, reqs).await?;
+    let planned = plan(db, reqs, found)?;
+    *wrote = true;
+    let chained = audit::chain(planned.head.0, planned.head.1.clone(), &planned.records);
+    let sizes = planned.fresh.iter().map(|f| wire_size(f, &reqs[f.index]));
+    for range in runs(marks_size(&planned), sizes, WRITE_BYTES) {
+        write(&planned, reqs, &chained, range, &mut *conn).await?;
+    }
+    if more {
+        sqlx::raw_sql("COMMIT; BEGIN").execute(&mut *conn).await?;
+    } else {
+        sqlx::query("COMMIT").execute(&mut *conn).await?;
+    }
+    Ok((answers(reqs, planned), more))
+}
+
+/// Step 1: one round trip, and one more for the messages of retried client ids if any.
+async fn read(
+    db: &Db,
+    conn: &mut PgConnection,
+    reqs: &[PostRequest],
+) -> Result<Found, InsertError> {
+    let mut conversations: Vec<&str> = reqs.iter().map(|r| r.conversation.as_str()).collect();
+    conversations.sort_unstable();
+    conversations.dedup();
+    // Client ids are looked up for every message that carries one; a non-member's is ignored.
+    let (mut c, mut s, mut cid) = (Vec::new(), Vec::new(), Vec::new());
+    for r in reqs {
+        if let Some(id) = &r.client_id {
+            c.push(r.conversation.as_str());
+            s.push(r.sender.id.as_str());
+            cid.push(id.as_str());
+        }
+    }
+    let rows = sqlx::query(READ)
+        .bind(&conversations)
+        .bind(&c)
+        .bind(&s)
+        .bind(&cid)
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut found = Found::default();
+    let mut retried: Vec<String> = Vec::new();
+    for row in &rows {
+        if row.try_get::<&str, _>("part")? == "retried" {
+            retried.push(row.try_get("message_id")?);
+        } else {
+            found.add(db, row)?;
+        }
+    }
+    if !retried.is_empty() {
+        for row in sqlx::query(sqlx::AssertSqlSafe(earlier_sql()))
+            .bind(&retried)
+            .fetch_all(&mut *conn)
+            .await?
+        {
+            found.add(db, &row)?;
+        }
+    }
+    Ok(found)
+}
+
+/// Runs of consecutive items of `sizes` bytes each, in order, of `bytes` at most with the
+/// first run also carrying `first` bytes (an item that does not fit alone is a run of its own).
+fn runs(first: usize, sizes: impl IntoIterator<Item = usize>, bytes: usize) -> Vec<Range<usize>> {
+    let mut runs = Vec::new();
+    let (mut start, mut used, mut end) = (0, first, 0);
+    for (i, size) in sizes.into_iter().enumerate() {
+        if i > start && used + size > bytes {
+            runs.push(start..i);
+            (start, used) = (i, 0);
+        }
+        used += size;
+        end = i + 1;
+    }
+    if start < end {
+        runs.push(start..end);
+    }
+    runs
+}
+
+/// About how many bytes a new message takes on the wire in `WRITE`: its sealed body, the
+/// client's address and id, ids, numbers and hashes in the message and its audit record, and
+/// each array element's length (measured: about 590 bytes for a message of 40 characters).
+fn wire_size(f: &Fresh, r: &PostRequest) -> usize {
+    f.sealed.len() + r.client.len() + r.client_id.as_ref().map_or(0, String::len) + 500
+}
+
+/// About how many bytes the first run's positions and read positions take: 36-byte ids,
+/// numbers and lengths.
+fn marks_size(planned: &Planned) -> usize {
+    planned.positions.len() * 64 + planned.read_marks.len() * 100
+}
+
+/// Step 3 for the new messages `range` (of `planned.fresh`): the first run moves the
+/// positions and the read positions for the whole batch; each run stores its messages and
+/// their audit records, and moves the head past them.
+async fn write(
+    planned: &Planned,
+    reqs: &[PostRequest],
+    chained: &[Chained<'_>],
+    range: Range<usize>,
+    conn: &mut PgConnection,
+) -> Result<(), InsertError> {
+    let first = range.start == 0;
+    let (mut pc, mut ps, mut pa) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut rc, mut ru, mut rs) = (Vec::new(), Vec::new(), Vec::new());
+    if first {
+        for (c, seq, at) in &planned.positions {
+            pc.push(c.as_str());
+            ps.push(*seq);
+            pa.push(*at);
+        }
+        for (c, u, seq) in &planned.read_marks {
+            rc.push(c.as_str());
+            ru.push(u.as_str());
+            rs.push(*seq);
+        }
+    }
+    let fresh = &planned.fresh[range.clone()];
+    let mut messages = MessageColumns::default();
+    for f in fresh {
+        let r = &reqs[f.index];
+        messages.id.push(f.id.as_str());
+        messages.conversation.push(r.conversation.as_str());
+        messages.seq.push(f.seq);
+        messages.sender.push(r.sender.id.as_str());
+        messages.body.push(f.sealed.as_slice());
+        messages.at.push(r.now.millis());
+        messages.client_id.push(r.client_id.as_deref());
+    }
+    let records = audit::RecordColumns::of(&chained[range]);
+    let Some(last) = records.seq.last().copied() else {
+        return Ok(());
+    };
+    let head_hash = records.hash.last().cloned().unwrap_or_default();
+    sqlx::query(WRITE)
+        .bind(pc)
+        .bind(ps)
+        .bind(pa)
+        .bind(messages.id)
+        .bind(messages.conversation)
+        .bind(messages.seq)
+        .bind(messages.sender)
+        .bind(messages.body)
+        .bind(messages.at)
+        .bind(messages.client_id)
+        .bind(rc)
+        .bind(ru)
+        .bind(rs)
+        .bind(records.seq)
+        .bind(records.at)
+        .bind(records.actor)
+        .bind(records.on_behalf_of)
+        .bind(records.action)
+        .bind(records.patient)
+        .bind(records.object)
+        .bind(records.source)
+        .bind(records.outcome)
+        .bind(records.prev_hash)
+        .bind(records.hash)
+        .bind(last)
+        .bind(head_hash)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// New messages' rows, column by column.
+#[derive(Default)]
+struct MessageColumns<'a> {
+    id: Vec<&'a str>,
+    conversation: Vec<&'a str>,
+    seq: Vec<i64>,
+    sender: Vec<&'a str>,
+    body: Vec<&'a [u8]>,
+    at: Vec<i64>,
+    client_id: Vec<Option<&'a str>>,
+}
+
+impl crate::columns::Columns for PgRow {
+    fn text(&self, col: &str) -> Result<String, StoreError> {
+        self.try_get(col).map_err(|e| column_err(col, e))
+    }
+    fn maybe_text(&self, col: &str) -> Result<Option<String>, StoreError> {
+        self.try_get(col).map_err(|e| column_err(col, e))
+    }
+    fn int(&self, col: &str) -> Result<i64, StoreError> {
+        self.try_get(col).map_err(|e| column_err(col, e))
+    }
+    fn maybe_int(&self, col: &str) -> Result<Option<i64>, StoreError> {
+        self.try_get(col).map_err(|e| column_err(col, e))
+    }
+    fn bytes(&self, col: &str) -> Result<Vec<u8>, StoreError> {
+        self.try_get(col).map_err(|e| column_err(col, e))
+    }
+}
+
+fn column_err(col: &str, e: sqlx::Error) -> StoreError {
+    StoreError(format!("column {col}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_messages_are_written_in_runs_that_fit() {
+        assert_eq!(
+            runs(0, [500, 500, 5000, 20_000, 500, 500], 6000),
+            vec![0..3, 3..4, 4..6],
+            "cut before the message that would go past the limit; one longer is alone"
+        );
+        assert_eq!(runs(0, [500; 5], 6000), vec![0..5]);
+        assert_eq!(
+            runs(3000, [500; 8], 6000),
+            vec![0..6, 6..8],
+            "the first run carries the positions too"
+        );
+        assert_eq!(runs(9000, [500; 2], 6000), vec![0..1, 1..2]);
+        assert_eq!(runs(0, [20_000], 6000), vec![0..1]);
+        assert!(runs(0, [], 6000).is_empty());
+    }
+}
