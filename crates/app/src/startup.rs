@@ -161,7 +161,7 @@ impl Core {
         );
         // Alone, or as one of several nodes on PostgreSQL (then LISTEN/NOTIFY between them).
         let live: Arc<dyn spreekuur_domain::live::LiveBus> = match db.backend() {
-            spreekuur_store::Backend::Postgres => Live::postgres(db.clone(), &cfg.database_url())
+            spreekuur_store::Backend::Postgres => Live::postgres(&cfg.database_url())
                 .await
                 .map_err(|e| StartError::Other(e.to_string()))?,
             spreekuur_store::Backend::Sqlite => Live::local(),

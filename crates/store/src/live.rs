@@ -5,7 +5,7 @@
 //! events go straight to its own sockets (with a new message carried whole); the notifications
 //! it sends name the node, and it skips its own when they come back. Notifications are sent by
 //! one task, several events to a NOTIFY when they queue up, so a burst of messages costs
-//! PostgreSQL a few statements, not one each.
+//! PostgreSQL one statement, not one each.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -13,10 +13,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use async_trait::async_trait;
 use spreekuur_domain::live::{LiveBus, LiveEvent, LiveSubscription};
 use spreekuur_domain::{ConversationId, StoreError};
-use sqlx::postgres::PgListener;
+use sqlx::Connection;
+use sqlx::postgres::{PgConnection, PgListener};
 use tokio::sync::{Notify, mpsc};
 
-use crate::{Db, db_err};
+use crate::db_err;
 
 const CHANNEL: &str = "spreekuur_live";
 /// Events a slow socket may fall behind before it is told to resynchronise.
@@ -42,8 +43,8 @@ impl Live {
     }
 
     /// Several processes on one PostgreSQL database: LISTEN on a connection of its own (kept
-    /// open, reconnected when lost), NOTIFY through the pool.
-    pub async fn postgres(db: Arc<Db>, url: &str) -> Result<Arc<Self>, StoreError> {
+    /// open, reconnected when lost), NOTIFY on another (see `notify`).
+    pub async fn postgres(url: &str) -> Result<Arc<Self>, StoreError> {
         let node = uuid::Uuid::new_v4().simple().to_string();
         let mut listener = PgListener::connect(url).await.map_err(db_err)?;
         listener.listen(CHANNEL).await.map_err(db_err)?;
@@ -76,22 +77,19 @@ impl Live {
             }
         });
         let (remote, mut queued) = mpsc::channel::<String>(REMOTE_BACKLOG);
+        let url = url.to_string();
         tokio::spawn(async move {
+            let mut conn = None;
             let mut batch = Vec::new();
             while queued.recv_many(&mut batch, 256).await > 0 {
-                for payload in payloads(&node, &batch) {
-                    if let Err(e) = sqlx::query("SELECT pg_notify($1, $2)")
-                        .bind(CHANNEL)
-                        .bind(payload)
-                        .execute(&db.pool)
-                        .await
-                    {
-                        // This node's sockets have them; the other nodes' sockets catch up
-                        // at the conversation's next event or when they reconnect.
-                        tracing::warn!(error = %e, "live events not sent to the other nodes");
-                    }
-                }
+                let sent = notify(&mut conn, &url, &payloads(&node, &batch)).await;
                 batch.clear();
+                if let Err(e) = sent {
+                    // This node's sockets have them; the other nodes' sockets catch up at the
+                    // conversation's next event or when they reconnect.
+                    tracing::warn!(error = %e, "live events not sent to the other nodes");
+                    conn = None;
+                }
             }
         });
         Ok(Arc::new(Self {
@@ -99,6 +97,37 @@ impl Live {
             remote: Some(remote),
         }))
     }
+}
+
+/// Sends `payloads` in one statement, on the notifier's own connection (opened when it has
+/// none). Its commits do not wait for the disk (`synchronous_commit = off`): a notification is
+/// not kept across a crash of the database anyway (the listeners lose their connections and
+/// every socket re-reads from its last position), and each NOTIFY through the pool was a commit
+/// of its own that waited for a flush of the log, beside the message writer's.
+async fn notify(
+    conn: &mut Option<PgConnection>,
+    url: &str,
+    payloads: &[String],
+) -> Result<(), sqlx::Error> {
+    let conn = match conn {
+        Some(conn) => conn,
+        None => {
+            let mut new = PgConnection::connect(url).await?;
+            sqlx::query("SET synchronous_commit = off")
+                .execute(&mut new)
+                .await?;
+            conn.insert(new)
+        }
+    };
+    // PostgreSQL sends them in this order, after the commit. (Within one transaction it sends
+    // an exact repeat only once: a payload is the node's name and its events, so a repeat
+    // would only say again what was just said.)
+    sqlx::query("SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p")
+        .bind(CHANNEL)
+        .bind(payloads)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// The NOTIFY payloads for `events` from `node`: the node's name on the first line, then one
