@@ -239,6 +239,7 @@ contract!(
     messages_sent_at_once_each_get_their_own_place_and_their_own_audit_record,
     |db: &TestDb| {
         let node2 = db.second_node();
+        let open_transactions = db.open_transactions();
         let db = db.db.clone();
         async move {
             let node2 = node2.await;
@@ -334,6 +335,8 @@ contract!(
                 let c = list.iter().find(|c| c.id == *conv).unwrap();
                 assert_eq!(c.last_seq, 20);
             }
+            // Every sender has had its answer: neither node's writer keeps a transaction open.
+            assert_eq!(open_transactions.await, 0);
             node2.close().await;
         }
     }
@@ -342,6 +345,7 @@ contract!(
 contract!(
     long_messages_sent_at_once_are_stored_whole_and_in_order,
     |db: &TestDb| {
+        let open_transactions = db.open_transactions();
         let db = db.db.clone();
         async move {
             // 40 long messages at once (8 KB and 2 KB), from both sides of two conversations:
@@ -415,6 +419,11 @@ contract!(
                 .filter(|r| r.action == Action::MessageSent.as_str())
                 .count();
             assert_eq!(sent, 41);
+            assert_eq!(
+                open_transactions.await,
+                0,
+                "the idle writer holds no transaction"
+            );
         }
     }
 );

@@ -83,6 +83,25 @@ impl TestDb {
         }
     }
 
+    /// How many sessions hold a transaction open while idle (PostgreSQL; none on SQLite), when
+    /// awaited: an idle message writer must not.
+    pub fn open_transactions(&self) -> impl Future<Output = i64> + Send + use<> {
+        let url = self.drop_pg.is_some().then(|| self.url.clone());
+        async move {
+            let Some(url) = url else { return 0 };
+            let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+            let n: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM pg_stat_activity
+                  WHERE datname = current_database() AND state LIKE 'idle in transaction%'",
+            )
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+            conn.close().await.unwrap();
+            n
+        }
+    }
+
     /// Cuts every connection to this PostgreSQL database, as a restart of the server would.
     pub async fn cut_connections(&self) {
         let mut conn = sqlx::AnyConnection::connect(&self.url).await.unwrap();
