@@ -82,13 +82,19 @@ impl Live {
             let mut conn = None;
             let mut batch = Vec::new();
             while queued.recv_many(&mut batch, 256).await > 0 {
-                let sent = notify(&mut conn, &url, &payloads(&node, &batch)).await;
+                let payloads = payloads(&node, &batch);
                 batch.clear();
+                let kept = conn.is_some();
+                let mut sent = bounded_notify(&mut conn, &url, &payloads).await;
+                if sent.is_err() && kept {
+                    // The kept connection was closed meanwhile (the server's idle timeout, a
+                    // restart): once more on a new one.
+                    sent = bounded_notify(&mut conn, &url, &payloads).await;
+                }
                 if let Err(e) = sent {
                     // This node's sockets have them; the other nodes' sockets catch up at the
                     // conversation's next event or when they reconnect.
                     tracing::warn!(error = %e, "live events not sent to the other nodes");
-                    conn = None;
                 }
             }
         });
@@ -97,6 +103,26 @@ impl Live {
             remote: Some(remote),
         }))
     }
+}
+
+/// How long the notifier waits for PostgreSQL before it gives up on its connection: meanwhile
+/// the events queue up, and a full queue would hold up the requests that publish them.
+const NOTIFY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// `notify` within `NOTIFY_TIMEOUT`; a connection that failed or did not answer is dropped.
+async fn bounded_notify(
+    conn: &mut Option<PgConnection>,
+    url: &str,
+    payloads: &[String],
+) -> Result<(), String> {
+    let result = match tokio::time::timeout(NOTIFY_TIMEOUT, notify(conn, url, payloads)).await {
+        Ok(sent) => sent.map_err(|e| e.to_string()),
+        Err(_) => Err("PostgreSQL did not answer in time".to_string()),
+    };
+    if result.is_err() {
+        *conn = None;
+    }
+    result
 }
 
 /// Sends `payloads` in one statement, on the notifier's own connection (opened when it has

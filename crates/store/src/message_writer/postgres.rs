@@ -8,6 +8,7 @@
 //! a batch of n messages was a statement of its own for each n, parsed and planned again
 //! whenever it fell out of the connection's cache, and the reads were four round trips.)
 
+use std::collections::HashMap;
 use std::ops::Range;
 
 use spreekuur_domain::conversation::Posted;
@@ -115,6 +116,7 @@ fn earlier_sql() -> String {
 /// tasks it waited for a turn after every round trip. Measured at 32 senders: `BEGIN` took
 /// 370 µs there and 150-200 µs on its own thread, and W1 went from 8,566 to 9,044 messages/s.
 pub(super) fn spawn(db: Db, mut rx: mpsc::Receiver<PostRequest>) {
+    let main = tokio::runtime::Handle::current();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -132,6 +134,7 @@ pub(super) fn spawn(db: Db, mut rx: mpsc::Receiver<PostRequest>) {
             runtime.block_on(async move {
                 let mut writer = Writer {
                     db,
+                    main,
                     conn: None,
                     begun: false,
                 };
@@ -153,6 +156,8 @@ pub(super) fn spawn(db: Db, mut rx: mpsc::Receiver<PostRequest>) {
 /// and again after one failed).
 struct Writer {
     db: Db,
+    /// The process's main runtime, for work that uses the pool.
+    main: tokio::runtime::Handle,
     conn: Option<PgConnection>,
     /// The next batch's transaction is open already: the last commit began it (see
     /// `store_in`).
@@ -163,7 +168,14 @@ impl Writer {
     /// Stores `batch` (emptying it) and answers every sender. With `more` waiting, its commit
     /// begins the next batch's transaction.
     async fn write_batch(&mut self, batch: &mut Vec<PostRequest>, more: bool) {
-        let results = match self.store_batch(batch, more).await {
+        let mut stored = self.store_batch(batch, more).await;
+        if matches!(stored, Err(InsertError::Duplicate)) && batch.len() > 1 {
+            // A retry's first attempt was committed through another node while this batch's
+            // read waited for its locks: the read's snapshot, taken before the wait, missed it.
+            // Once more, the read sees it.
+            stored = self.store_batch(batch, more).await;
+        }
+        let results = match stored {
             Ok(results) => results,
             // One message's retry raced its first attempt, or PostgreSQL chose this batch to
             // give way to another transaction: each message on its own.
@@ -184,7 +196,7 @@ impl Writer {
                 None => Vec::new(),
             },
             Err(e) => match batch.first() {
-                Some(r) => vec![after_failure(&self.db, r, e).await],
+                Some(r) => vec![after_failure(&self.db, &self.main, r, e).await],
                 None => Vec::new(),
             },
         };
@@ -201,7 +213,7 @@ impl Writer {
             Ok(mut v) => v
                 .pop()
                 .unwrap_or_else(|| Err(Error::Internal("empty batch answer".into()))),
-            Err(e) => after_failure(&self.db, r, e).await,
+            Err(e) => after_failure(&self.db, &self.main, r, e).await,
         }
     }
 
@@ -308,14 +320,36 @@ impl Writer {
 }
 
 /// A message that failed alone: a retry that raced its first attempt (through another
-/// node) gets that attempt's message; anything else is an error.
-async fn after_failure(db: &Db, r: &PostRequest, e: InsertError) -> Result<Posted, Error> {
+/// node) gets that attempt's message; anything else is an error. The lookup goes through the
+/// pool on the process's main runtime (`main`): a connection the pool opened on the writer's
+/// runtime would depend on the writer's thread.
+async fn after_failure(
+    db: &Db,
+    main: &tokio::runtime::Handle,
+    r: &PostRequest,
+    e: InsertError,
+) -> Result<Posted, Error> {
     if let (InsertError::Duplicate, Some(cid)) = (&e, &r.client_id) {
-        let mut conn = db.pool.acquire().await.map_err(internal)?;
-        if let Some(message) = db
-            .by_client_id(&mut conn, &r.conversation, &r.sender.id, cid)
-            .await?
-        {
+        let (db, conversation, sender, cid) = (
+            Db {
+                pool: db.pool.clone(),
+                backend: db.backend,
+                keys: db.keys.clone(),
+                writer: None,
+            },
+            r.conversation.clone(),
+            r.sender.id.clone(),
+            cid.clone(),
+        );
+        let found = main
+            .spawn(async move {
+                let mut conn = db.pool.acquire().await.map_err(internal)?;
+                db.by_client_id(&mut conn, &conversation, &sender, &cid)
+                    .await
+            })
+            .await
+            .map_err(|e| Error::Internal(e.to_string()))??;
+        if let Some(message) = found {
             return Ok(Posted {
                 message,
                 created: false,
@@ -346,9 +380,21 @@ async fn store_in(
     let planned = plan(db, reqs, found)?;
     *wrote = true;
     let chained = audit::chain(planned.head.0, planned.head.1.clone(), &planned.records);
-    let sizes = planned.fresh.iter().map(|f| wire_size(f, &reqs[f.index]));
-    for range in runs(marks_size(&planned), sizes, WRITE_BYTES) {
-        write(&planned, reqs, &chained, range, &mut *conn).await?;
+    // Each conversation's new position and read positions go with its last new message.
+    let mut last_of: HashMap<&str, usize> = HashMap::new();
+    for (i, f) in planned.fresh.iter().enumerate() {
+        last_of.insert(reqs[f.index].conversation.as_str(), i);
+    }
+    let sizes = planned.fresh.iter().enumerate().map(|(i, f)| {
+        let c = reqs[f.index].conversation.as_str();
+        let marks = match last_of.get(c) {
+            Some(&last) if last == i => marks_size(&planned, c),
+            _ => 0,
+        };
+        wire_size(f, &reqs[f.index]) + marks
+    });
+    for range in runs(sizes, WRITE_BYTES) {
+        write(&planned, reqs, &chained, &last_of, range, &mut *conn).await?;
     }
     if more {
         sqlx::raw_sql("COMMIT; BEGIN").execute(&mut *conn).await?;
@@ -404,11 +450,11 @@ async fn read(
     Ok(found)
 }
 
-/// Runs of consecutive items of `sizes` bytes each, in order, of `bytes` at most with the
-/// first run also carrying `first` bytes (an item that does not fit alone is a run of its own).
-fn runs(first: usize, sizes: impl IntoIterator<Item = usize>, bytes: usize) -> Vec<Range<usize>> {
+/// Runs of consecutive items of `sizes` bytes each, in order, of `bytes` at most (an item that
+/// does not fit alone is a run of its own).
+fn runs(sizes: impl IntoIterator<Item = usize>, bytes: usize) -> Vec<Range<usize>> {
     let mut runs = Vec::new();
-    let (mut start, mut used, mut end) = (0, first, 0);
+    let (mut start, mut used, mut end) = (0, 0, 0);
     for (i, size) in sizes.into_iter().enumerate() {
         if i > start && used + size > bytes {
             runs.push(start..i);
@@ -430,36 +476,40 @@ fn wire_size(f: &Fresh, r: &PostRequest) -> usize {
     f.sealed.len() + r.client.len() + r.client_id.as_ref().map_or(0, String::len) + 500
 }
 
-/// About how many bytes the first run's positions and read positions take: 36-byte ids,
+/// About how many bytes conversation `c`'s new position and read positions take: 36-byte ids,
 /// numbers and lengths.
-fn marks_size(planned: &Planned) -> usize {
-    planned.positions.len() * 64 + planned.read_marks.len() * 100
+fn marks_size(planned: &Planned, c: &str) -> usize {
+    64 + planned
+        .read_marks
+        .iter()
+        .filter(|(rc, _, _)| rc == c)
+        .count()
+        * 100
 }
 
-/// Step 3 for the new messages `range` (of `planned.fresh`): the first run moves the
-/// positions and the read positions for the whole batch; each run stores its messages and
-/// their audit records, and moves the head past them.
+/// Step 3 for the new messages `range` (of `planned.fresh`): stores them and their audit
+/// records, moves the head past them, and moves the positions and read positions of each
+/// conversation whose last new message is among them (`last_of`).
 async fn write(
     planned: &Planned,
     reqs: &[PostRequest],
     chained: &[Chained<'_>],
+    last_of: &HashMap<&str, usize>,
     range: Range<usize>,
     conn: &mut PgConnection,
 ) -> Result<(), InsertError> {
-    let first = range.start == 0;
+    let here = |c: &str| last_of.get(c).is_some_and(|i| range.contains(i));
     let (mut pc, mut ps, mut pa) = (Vec::new(), Vec::new(), Vec::new());
     let (mut rc, mut ru, mut rs) = (Vec::new(), Vec::new(), Vec::new());
-    if first {
-        for (c, seq, at) in &planned.positions {
-            pc.push(c.as_str());
-            ps.push(*seq);
-            pa.push(*at);
-        }
-        for (c, u, seq) in &planned.read_marks {
-            rc.push(c.as_str());
-            ru.push(u.as_str());
-            rs.push(*seq);
-        }
+    for (c, seq, at) in planned.positions.iter().filter(|(c, _, _)| here(c)) {
+        pc.push(c.as_str());
+        ps.push(*seq);
+        pa.push(*at);
+    }
+    for (c, u, seq) in planned.read_marks.iter().filter(|(c, _, _)| here(c)) {
+        rc.push(c.as_str());
+        ru.push(u.as_str());
+        rs.push(*seq);
     }
     let fresh = &planned.fresh[range.clone()];
     let mut messages = MessageColumns::default();
@@ -551,18 +601,13 @@ mod tests {
     #[test]
     fn long_messages_are_written_in_runs_that_fit() {
         assert_eq!(
-            runs(0, [500, 500, 5000, 20_000, 500, 500], 6000),
+            runs([500, 500, 5000, 20_000, 500, 500], 6000),
             vec![0..3, 3..4, 4..6],
             "cut before the message that would go past the limit; one longer is alone"
         );
-        assert_eq!(runs(0, [500; 5], 6000), vec![0..5]);
-        assert_eq!(
-            runs(3000, [500; 8], 6000),
-            vec![0..6, 6..8],
-            "the first run carries the positions too"
-        );
-        assert_eq!(runs(9000, [500; 2], 6000), vec![0..1, 1..2]);
-        assert_eq!(runs(0, [20_000], 6000), vec![0..1]);
-        assert!(runs(0, [], 6000).is_empty());
+        assert_eq!(runs([500; 5], 6000), vec![0..5]);
+        assert_eq!(runs([3000, 3000, 1], 6000), vec![0..2, 2..3]);
+        assert_eq!(runs([20_000], 6000), vec![0..1]);
+        assert!(runs([], 6000).is_empty());
     }
 }
