@@ -1,10 +1,12 @@
-//! A row's columns by name, whichever driver read it: sqlx's rows everywhere, and rusqlite's
-//! on the message writer's own SQLite connection (`message_writer::sqlite`). What decodes a
-//! row that both read (a message, the batch's reads) is written once, against this trait.
+//! A row's columns by name, whichever driver read it: sqlx's rows everywhere (PostgreSQL's own
+//! on its message writer's connection), and rusqlite's on the message writer's own SQLite
+//! connection (`message_writer::sqlite`). What decodes a row that several read (a message, the
+//! batch's reads) is written once, against this trait.
 
 use spreekuur_domain::StoreError;
 use sqlx::Row;
 use sqlx::any::AnyRow;
+use sqlx::postgres::PgRow;
 
 pub(crate) trait Columns {
     fn text(&self, col: &str) -> Result<String, StoreError>;
@@ -18,23 +20,32 @@ fn sqlx_err(col: &str, e: sqlx::Error) -> StoreError {
     StoreError(format!("column {col}: {e}"))
 }
 
-impl Columns for AnyRow {
-    fn text(&self, col: &str) -> Result<String, StoreError> {
-        self.try_get(col).map_err(|e| sqlx_err(col, e))
-    }
-    fn maybe_text(&self, col: &str) -> Result<Option<String>, StoreError> {
-        self.try_get(col).map_err(|e| sqlx_err(col, e))
-    }
-    fn int(&self, col: &str) -> Result<i64, StoreError> {
-        self.try_get(col).map_err(|e| sqlx_err(col, e))
-    }
-    fn maybe_int(&self, col: &str) -> Result<Option<i64>, StoreError> {
-        self.try_get(col).map_err(|e| sqlx_err(col, e))
-    }
-    fn bytes(&self, col: &str) -> Result<Vec<u8>, StoreError> {
-        self.try_get(col).map_err(|e| sqlx_err(col, e))
-    }
+/// `Columns` for a sqlx row type: each column through `try_get`.
+macro_rules! sqlx_columns {
+    ($row:ty) => {
+        impl Columns for $row {
+            fn text(&self, col: &str) -> Result<String, StoreError> {
+                self.try_get(col).map_err(|e| sqlx_err(col, e))
+            }
+            fn maybe_text(&self, col: &str) -> Result<Option<String>, StoreError> {
+                self.try_get(col).map_err(|e| sqlx_err(col, e))
+            }
+            fn int(&self, col: &str) -> Result<i64, StoreError> {
+                self.try_get(col).map_err(|e| sqlx_err(col, e))
+            }
+            fn maybe_int(&self, col: &str) -> Result<Option<i64>, StoreError> {
+                self.try_get(col).map_err(|e| sqlx_err(col, e))
+            }
+            fn bytes(&self, col: &str) -> Result<Vec<u8>, StoreError> {
+                self.try_get(col).map_err(|e| sqlx_err(col, e))
+            }
+        }
+    };
 }
+
+sqlx_columns!(AnyRow);
+// PostgreSQL's message writer reads its own connection's rows (`message_writer/postgres.rs`).
+sqlx_columns!(PgRow);
 
 fn rusqlite_err(col: &str, e: rusqlite::Error) -> StoreError {
     StoreError(format!("column {col}: {e}"))

@@ -13,7 +13,7 @@ use std::ops::Range;
 
 use spreekuur_domain::conversation::Posted;
 use spreekuur_domain::{Error, StoreError};
-use sqlx::postgres::{PgConnectOptions, PgConnection, PgRow};
+use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{ConnectOptions, Row};
 use tokio::sync::mpsc;
 
@@ -570,28 +570,6 @@ struct MessageColumns<'a> {
     body: Vec<&'a [u8]>,
     at: Vec<i64>,
     client_id: Vec<Option<&'a str>>,
-}
-
-impl crate::columns::Columns for PgRow {
-    fn text(&self, col: &str) -> Result<String, StoreError> {
-        self.try_get(col).map_err(|e| column_err(col, e))
-    }
-    fn maybe_text(&self, col: &str) -> Result<Option<String>, StoreError> {
-        self.try_get(col).map_err(|e| column_err(col, e))
-    }
-    fn int(&self, col: &str) -> Result<i64, StoreError> {
-        self.try_get(col).map_err(|e| column_err(col, e))
-    }
-    fn maybe_int(&self, col: &str) -> Result<Option<i64>, StoreError> {
-        self.try_get(col).map_err(|e| column_err(col, e))
-    }
-    fn bytes(&self, col: &str) -> Result<Vec<u8>, StoreError> {
-        self.try_get(col).map_err(|e| column_err(col, e))
-    }
-}
-
-fn column_err(col: &str, e: sqlx::Error) -> StoreError {
-    StoreError(format!("column {col}: {e}"))
 }
 
 #[cfg(test)]
