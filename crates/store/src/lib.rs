@@ -321,20 +321,23 @@ impl Db {
             writer: None,
         };
         let catch_up = Arc::new(AtomicBool::new(false));
-        let writer = message_writer::spawn(
-            Self {
-                pool: db.pool.clone(),
-                backend,
-                keys: db.keys.clone(),
-                writer: None,
-            },
-            catch_up.clone(),
-        );
+        let writer = message_writer::spawn(db.without_writer(), catch_up.clone());
         if backend == Backend::Sqlite {
             spawn_checkpoints(db.pool.clone(), writer.downgrade(), catch_up);
         }
         db.writer = Some(writer);
         Ok(db)
+    }
+
+    /// The same database and keys, with no message writer: the writer's own copy, and work
+    /// handed to another task by it.
+    pub(crate) fn without_writer(&self) -> Self {
+        Self {
+            pool: self.pool.clone(),
+            backend: self.backend,
+            keys: self.keys.clone(),
+            writer: None,
+        }
     }
 
     pub fn backend(&self) -> Backend {

@@ -22,7 +22,8 @@
 //! with a connection of its own, and a batch is four round trips (`postgres`).
 //!
 //! When the batch as a whole fails (on PostgreSQL, a retry racing its first attempt through
-//! another node), its messages are stored one by one, so one message cannot fail the others.
+//! another node), it is tried once more whole, and then its messages are stored one by one, so
+//! one message cannot fail the others.
 
 mod postgres;
 mod sqlite;

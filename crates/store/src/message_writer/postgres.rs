@@ -301,10 +301,8 @@ impl Writer {
             Ok(()) => store_in(db, conn, reqs, more, wrote).await,
             Err(e) => Err(e.into()),
         };
-        if let Ok((_, begun)) = &result {
-            self.begun = *begun;
-        }
-        let result = result.map(|(answers, _)| answers);
+        // Committed with `COMMIT; BEGIN` when there is more.
+        self.begun = result.is_ok() && more;
         if result.is_err() {
             // Whatever is left of the transaction (if anything) goes.
             let rolled_back = sqlx::query("ROLLBACK").execute(&mut *conn).await;
@@ -331,12 +329,7 @@ async fn after_failure(
 ) -> Result<Posted, Error> {
     if let (InsertError::Duplicate, Some(cid)) = (&e, &r.client_id) {
         let (db, conversation, sender, cid) = (
-            Db {
-                pool: db.pool.clone(),
-                backend: db.backend,
-                keys: db.keys.clone(),
-                writer: None,
-            },
+            db.without_writer(),
             r.conversation.clone(),
             r.sender.id.clone(),
             cid.clone(),
@@ -367,15 +360,15 @@ fn no_transaction(e: &sqlx::Error) -> bool {
 
 /// The batch's work inside its transaction, up to and including the commit; `wrote` is set
 /// before the first write is sent. With `more` batches waiting, the commit begins the next
-/// one's transaction in the same round trip (`COMMIT; BEGIN`; said so by the `true` returned).
-/// An idle writer keeps no transaction open.
+/// one's transaction in the same round trip (`COMMIT; BEGIN`). An idle writer keeps no
+/// transaction open.
 async fn store_in(
     db: &Db,
     conn: &mut PgConnection,
     reqs: &[PostRequest],
     more: bool,
     wrote: &mut bool,
-) -> Result<(Vec<Result<Posted, Error>>, bool), InsertError> {
+) -> Result<Vec<Result<Posted, Error>>, InsertError> {
     let found = read(db, conn, reqs).await?;
     let planned = plan(db, reqs, found)?;
     *wrote = true;
@@ -401,7 +394,7 @@ async fn store_in(
     } else {
         sqlx::query("COMMIT").execute(&mut *conn).await?;
     }
-    Ok((answers(reqs, planned), more))
+    Ok(answers(reqs, planned))
 }
 
 /// Step 1: one round trip, and one more for the messages of retried client ids if any.
