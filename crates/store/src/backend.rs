@@ -36,6 +36,29 @@ impl Backend {
         Ok(())
     }
 
+    /// Whether a PostgreSQL URL reaches another machine without checking whose certificate
+    /// answers: over TCP to a host other than this one, with any `sslmode` but `verify-full`.
+    /// sqlx's default (`prefer`) and `require` encrypt when the server offers TLS but accept
+    /// any certificate, so someone on the network path could pose as the database. (`verify-ca`
+    /// checks the issuer but not the host name.) A Unix socket, or TCP to this machine, passes
+    /// no network.
+    pub fn unverified_transport(self, url: &str) -> bool {
+        use sqlx::postgres::{PgConnectOptions, PgSslMode};
+        use std::str::FromStr;
+        if self != Backend::Postgres {
+            return false;
+        }
+        let Ok(options) = PgConnectOptions::from_str(url) else {
+            // Connecting will fail and say why.
+            return false;
+        };
+        let host = options.get_host();
+        let local = options.get_socket().is_some()
+            || host.starts_with('/')
+            || ["localhost", "127.0.0.1", "::1", "[::1]"].contains(&host);
+        !local && !matches!(options.get_ssl_mode(), PgSslMode::VerifyFull)
+    }
+
     /// SQLite files are created when missing; nothing to add for PostgreSQL.
     pub(crate) fn normalise_url(self, url: &str) -> String {
         match self {
@@ -144,6 +167,28 @@ mod tests {
                 .check_shared("postgres://localhost/memory")
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn a_database_elsewhere_must_prove_who_it_is() {
+        let pg = Backend::Postgres;
+        for url in [
+            "postgres://spreekuur:geheim@db.internal/spreekuur",
+            "postgres://db.internal/spreekuur?sslmode=require",
+            "postgres://10.0.0.5:5432/spreekuur?sslmode=verify-ca",
+            "postgres://db.internal/spreekuur?sslmode=disable",
+        ] {
+            assert!(pg.unverified_transport(url), "{url}");
+        }
+        for url in [
+            "postgres://db.internal/spreekuur?sslmode=verify-full&sslrootcert=/etc/ca.pem",
+            "postgres://postgres@127.0.0.1:5432/spreekuur",
+            "postgres://localhost/spreekuur",
+            "postgres://spreekuur@localhost/spreekuur?host=/var/run/postgresql",
+        ] {
+            assert!(!pg.unverified_transport(url), "{url}");
+        }
+        assert!(!Backend::Sqlite.unverified_transport("sqlite://a.db"));
     }
 
     #[test]

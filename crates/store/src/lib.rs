@@ -288,6 +288,12 @@ impl Db {
         sqlx::any::install_default_drivers();
         let backend = Backend::from_url(url)?;
         backend.check_shared(url)?;
+        if backend.unverified_transport(url) {
+            tracing::warn!(
+                "the database is reached over the network without checking its certificate: \
+                 set sslmode=verify-full (with sslrootcert) in database_url, or use a Unix socket"
+            );
+        }
         let url = backend.normalise_url(url);
         let options =
             AnyConnectOptions::from_str(&url).map_err(|e| ConnectError::Open(e.to_string()))?;
