@@ -55,7 +55,8 @@ fn an_unknown_key_stops_the_start_and_is_named() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn serve_makes_a_private_data_dir_a_secret_key_and_prints_a_setup_link() {
-    let dir = tmp_dir().join("data");
+    let root = tmp_dir();
+    let dir = root.join("data");
     let (mut child, port) = serve(&dir, &[]).await;
     assert_eq!(
         std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777,

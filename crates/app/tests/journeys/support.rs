@@ -12,14 +12,30 @@ use tokio::net::TcpListener;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_spreekuur");
 
-/// A fresh temporary directory.
-pub fn tmp_dir() -> PathBuf {
+/// A fresh temporary directory, removed with everything in it when the test is done with it
+/// (also when the test fails).
+pub fn tmp_dir() -> TmpDir {
     let dir = std::env::temp_dir().join(format!(
         "spreekuur-journey-{}",
         uuid::Uuid::new_v4().simple()
     ));
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    TmpDir(dir)
+}
+
+pub struct TmpDir(PathBuf);
+
+impl std::ops::Deref for TmpDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TmpDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// Waits for `cond` under a generous deadline; no fixed sleeps decide a test.
