@@ -42,7 +42,7 @@ impl Backend {
     /// any certificate, so someone on the network path could pose as the database. (`verify-ca`
     /// checks the issuer but not the host name.) A Unix socket, or TCP to this machine, passes
     /// no network.
-    pub fn unverified_transport(self, url: &str) -> bool {
+    pub(crate) fn unverified_transport(self, url: &str) -> bool {
         use sqlx::postgres::{PgConnectOptions, PgSslMode};
         use std::str::FromStr;
         if self != Backend::Postgres {
