@@ -72,3 +72,6 @@ if [ -d e2e ]; then
   log "browser tests (headless Chromium)"
   SPREEKUUR_BIN="$root/target/debug/spreekuur" node --test --test-concurrency=1 e2e/tests/
 fi
+
+log "the README's first command, as written (a release build: minutes on a first run)"
+node --test e2e/readme/
