@@ -166,6 +166,27 @@ test('a passkey added in Instellingen signs in without a password and serves as 
   await other.getByRole('heading', { name: 'Gesprekken' }).waitFor();
 });
 
+test('anonymous passkey sign-ins are limited per address: no row per call without end', async () => {
+  const page = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+  await page.goto(server.base + '/login');
+  const csrf = await page.locator('input[name=_csrf]').first().inputValue();
+  // The count is per clock minute: start early in one, so the 40 calls fall in the same.
+  const intoMinute = Date.now() % 60000;
+  if (intoMinute > 45000) await new Promise((r) => setTimeout(r, 60000 - intoMinute + 100));
+  // The login page itself may have started one for the browser's autofill.
+  const answers = [];
+  for (let i = 0; i < 40; i++) {
+    answers.push(await page.request.post(server.base + '/login/passkey/options', { form: { _csrf: csrf, conditional: '1' } }));
+  }
+  const ok = answers.filter((r) => r.status() === 200).length;
+  const limited = answers.filter((r) => r.status() === 429);
+  assert.ok(ok >= 1 && ok <= 30, `at most 30 a minute: ${answers.map((r) => r.status())}`);
+  assert.equal(ok + limited.length, 40);
+  assert.ok(limited.length >= 10);
+  assert.ok(Number(limited[0].headers()['retry-after']) >= 1, 'a refusal says when to try again');
+  assert.match((await limited[0].json()).error, /Te veel pogingen/);
+});
+
 test('a page opened where passkeys cannot work says so', async () => {
   const page = await (await browser.newContext({ viewport: DESKTOP })).newPage();
   // Opened on the IP address while the server's address is http://localhost:<port>.

@@ -105,6 +105,59 @@ test('the session code with the keyboard alone: Tab to the field, type the code 
   await page.getByRole('heading', { name: 'Gesprek met Anna de Vries' }).waitFor();
 });
 
+test('wrong codes count per account across sign-ins: parallel guessing on many sessions is stopped', async () => {
+  const p = { first: 'Gert', last: 'Gok', email: 'gert@example.test', password: 'Woordje1!' };
+  await registerPatient(browser, sink, staff, p);
+  // Whoever knows the password opens six pending sign-ins, each with its own code.
+  const sessions = [];
+  for (let i = 0; i < 6; i++) {
+    const page = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+    const before = await passwordStep(page, p);
+    const { code } = await sessionCode(sink, p.email, before);
+    const csrf = await page.locator('input[name=_csrf]').first().inputValue();
+    sessions.push({ page, code, csrf });
+  }
+  const wrongFor = (code, i) => String((Number(code) + 1 + i) % 1000000).padStart(6, '0');
+  // 25 wrong guesses over the first five, all sent at once.
+  const answers = await Promise.all(sessions.slice(0, 5).flatMap((s) => [0, 1, 2, 3, 4].map((i) =>
+    s.page.request.post(server.base + '/session-code', { form: { code: wrongFor(s.code, i), _csrf: s.csrf }, maxRedirects: 0 }))));
+  const statuses = answers.map((r) => r.status());
+  const checked = statuses.filter((s) => s === 422).length;
+  const refused = answers.filter((r) => r.status() === 429);
+  // Five free; the sixth is counted, checked and starts the wait; the rest are not checked.
+  assert.equal(checked, 5, `five answers checked before the account waits: ${statuses}`);
+  assert.equal(checked + refused.length, 25, `every answer is either checked or refused: ${statuses}`);
+  for (const r of refused) assert.ok(Number(r.headers()['retry-after']) >= 1, 'a refusal says when to try again');
+  // The sixth sign-in's right code does not get through while the account waits.
+  const last = sessions[5];
+  const right = await last.page.request.post(server.base + '/session-code', { form: { code: last.code, _csrf: last.csrf }, maxRedirects: 0 });
+  assert.equal(right.status(), 429, 'the right code is not checked while the account waits');
+  assert.match(await right.text(), /Te veel verkeerde pogingen\. Probeer het opnieuw om \d\d:\d\d\./);
+  await last.page.goto(server.base + '/messenger');
+  assert.match(last.page.url(), /\/login$/, 'the sixth sign-in is not signed in');
+
+  // Codes sent per account are limited too: ten go freely, the eleventh starts a wait, and the
+  // twelfth sign-in this hour gets no e-mail and lands on "Sessiecode" with the time a new code
+  // can be asked for.
+  for (let i = 6; i < 11; i++) {
+    const page = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+    const before = await passwordStep(page, p);
+    await sessionCode(sink, p.email, before);
+  }
+  const page = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+  const before = await passwordStep(page, p);
+  await page.getByText('Er zijn het afgelopen uur te veel sessiecodes naar dit account gestuurd. Daarom is er nu geen nieuwe code verstuurd.').waitFor();
+  await page.getByText(/^Je kunt om \d\d:\d\d een nieuwe code aanvragen\.$/).waitFor();
+  assert.equal(await page.getByLabel('Sessiecode (6 cijfers)').count(), 0, 'no field for a code that was not sent');
+  await checkA11y(page, 'session code, too many codes');
+  await screenshots(page, '19-session-code-limited');
+  const resend = await page.request.post(server.base + '/session-code/new', { form: { _csrf: await page.locator('input[name=_csrf]').first().inputValue() }, maxRedirects: 0 });
+  assert.equal(resend.status(), 429);
+  await new Promise((r) => setTimeout(r, 500));
+  const codeMails = sink.messages.filter((m, i) => i >= before && (m.headers.to || '').includes(p.email) && /sessiecode/i.test(m.headers.subject));
+  assert.equal(codeMails.length, 0, 'no code e-mail was sent');
+});
+
 test('the practice can switch the second step off for patients', async () => {
   await staff.goto(server.base + '/practice');
   await staff.getByLabel('Tweede stap voor patiënten na het wachtwoord').selectOption('none');

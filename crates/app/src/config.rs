@@ -137,7 +137,9 @@ config! {
     notify_check_seconds: u64 = 60, "60";
     /// Seconds to let running requests finish after SIGTERM or Ctrl-C.
     shutdown_timeout_secs: u64 = 10, "10";
-    /// Take the client address for the audit trail from X-Forwarded-For (only behind a reverse proxy you run).
+    /// Address and port for Prometheus's /metrics (requests, latency, sign-in and e-mail activity), apart from the web server: keep it on a private network. Empty: /metrics is not served.
+    metrics_listen: String = String::new(), "";
+    /// Take the client address (for the audit trail and the per-address throttle) from the last entry of X-Forwarded-For: the one the reverse proxy in front added. Only behind exactly one proxy you run, which appends to the header (HAProxy's `option forwardfor`, nginx's `$proxy_add_x_forwarded_for`); entries before it came from the client and are ignored.
     trust_forwarded_for: bool = false, "false";
 }
 

@@ -224,6 +224,8 @@ pub struct App {
     listener: TcpListener,
     tls: Option<tokio_rustls::TlsAcceptor>,
     addr: SocketAddr,
+    /// `/metrics` for the operator's Prometheus, on an address of its own (`metrics_listen`).
+    metrics_listener: Option<TcpListener>,
     setup_link: Option<String>,
 }
 
@@ -239,6 +241,17 @@ impl App {
             addr: cfg.listen.clone(),
             reason: e.to_string(),
         })?;
+        let metrics_listener =
+            if cfg.metrics_listen.is_empty() {
+                None
+            } else {
+                Some(TcpListener::bind(&cfg.metrics_listen).await.map_err(|e| {
+                    StartError::Listen {
+                        addr: cfg.metrics_listen.clone(),
+                        reason: e.to_string(),
+                    }
+                })?)
+            };
         let tls = match (
             cfg.tls_cert_file.as_os_str().is_empty(),
             cfg.tls_key_file.as_os_str().is_empty(),
@@ -272,6 +285,7 @@ impl App {
             listener,
             tls,
             addr,
+            metrics_listener,
             setup_link,
         })
     }
@@ -303,6 +317,7 @@ impl App {
             listener,
             tls,
             addr,
+            metrics_listener,
             ..
         } = self;
         let Core {
@@ -382,6 +397,18 @@ impl App {
                     .await
             }),
         };
+        let metrics = metrics_listener.map(|listener| {
+            if let Ok(at) = listener.local_addr() {
+                tracing::info!(addr = %at, "metrics are served on their own address");
+            }
+            let router = spreekuur_web::metrics_router(state.clone());
+            let stop = cancel.clone().cancelled_owned();
+            tokio::spawn(async move {
+                axum::serve(listener, router)
+                    .with_graceful_shutdown(stop)
+                    .await
+            })
+        });
         tracing::info!(%addr, tls = state.cfg.secure_cookies(), backend = ?db.backend(), "spreekuur is listening");
         let early_exit = tokio::select! {
             _ = shutdown => None,
@@ -417,6 +444,9 @@ impl App {
         }
         sweeper.abort();
         notifier.abort();
+        if let Some(m) = metrics {
+            m.abort();
+        }
         db.close().await;
         tracing::info!("stopped");
         Ok(())

@@ -27,9 +27,13 @@ pub enum Error {
     /// The action conflicts with the current state (a second account for one address, …).
     #[error("conflict: {0}")]
     Conflict(&'static str),
-    /// Too many attempts: the user may try again at `until`.
+    /// Too many attempts: the user may try again at `until`, `wait_secs` from when it was
+    /// refused (the `Retry-After` of the answer).
     #[error("rate limited until {until:?}")]
-    RateLimited { until: crate::Timestamp },
+    RateLimited {
+        until: crate::Timestamp,
+        wait_secs: i64,
+    },
     /// More bytes than allowed (a file over the limit).
     #[error("too large (limit {max_bytes} bytes)")]
     TooLarge { max_bytes: u64 },

@@ -144,6 +144,15 @@ pub trait ThrottleStore: Send + Sync {
         free: i64,
     ) -> Result<Throttle, StoreError>;
     async fn clear_throttle(&self, key: &str) -> Result<(), StoreError>;
+    /// Counts one attempt at `now` before it is checked, atomically across nodes: `Err(until)`
+    /// while the key is blocked (nothing is counted then), else the record with this attempt
+    /// counted as a failure (a right answer then clears the key).
+    async fn take_attempt(
+        &self,
+        key: &str,
+        now: Timestamp,
+        free: i64,
+    ) -> Result<Result<Throttle, Timestamp>, StoreError>;
 }
 
 /// Where a session was started: shown to the account holder in "Instellingen".
@@ -185,6 +194,9 @@ pub enum PendingStage {
     /// The practice asks for two-factor authentication and the account has none yet: only
     /// setting up an authenticator app or a passkey is open.
     Enrol,
+    /// Waiting for an e-mailed session code (started without one when the account was sent
+    /// too many codes this hour).
+    SessionCode,
 }
 
 /// Browser sessions (the cookie holds a random id; the store keeps its hash).

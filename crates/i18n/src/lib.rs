@@ -100,7 +100,7 @@ catalogue! {
     footer_secure,
     // errors
     error_title, error_generic, error_reference, error_not_found_title, error_not_found, error_forbidden,
-    error_csrf, error_too_large, error_back_home, error_rate_limited,
+    error_csrf, error_too_large, error_back_home, error_rate_limited, error_not_text,
     email_required, email_invalid, name_required, name_too_long, name_invalid, username_invalid,
     text_too_long, account_exists, form_has_errors, required_mark,
     // passwords
@@ -116,7 +116,7 @@ catalogue! {
     // password forgotten, throttling
     login_forgot, login_blocked, forgot_title, forgot_intro, forgot_email, forgot_submit, forgot_sent, reset_title, reset_intro, reset_done, notice_continue, mail_reset_subject, mail_reset_body, mail_reset_button, mail_reset_valid, mail_changed_subject, mail_changed_body, mail_changed_not_you, mail_changed_button,
     // session code, second step settings
-    session_code_title, session_code_intro, session_code_requested, session_code_label, session_code_submit, session_code_resend, session_code_resend_help, session_code_new, session_code_resend_wait, session_code_resent, session_code_incorrect, session_code_unreadable, session_code_expired, session_code_voided, session_code_exhausted, mail_code_subject, mail_code_body, mail_code_valid, practice_patient_step, practice_staff_step, second_step_none, second_step_session_code, second_step_two_factor, enrol_title, enrol_intro, enrol_app, enrol_app_text, enrol_passkey,
+    session_code_title, session_code_intro, session_code_requested, session_code_label, session_code_submit, session_code_resend, session_code_resend_help, session_code_new, session_code_resend_wait, session_code_resent, session_code_incorrect, session_code_unreadable, session_code_expired, session_code_voided, session_code_exhausted, session_codes_limited, second_step_blocked, mail_code_subject, mail_code_body, mail_code_valid, practice_patient_step, practice_staff_step, second_step_none, second_step_session_code, second_step_two_factor, enrol_title, enrol_intro, enrol_app, enrol_app_text, enrol_passkey,
     // settings, sessions
     settings_title, sessions_title, sessions_intro, sessions_device, sessions_started, sessions_last_active, sessions_address, sessions_this, sessions_end, sessions_end_others, sessions_ended, sessions_others_ended, sessions_unknown_device, sessions_on,
     // two-factor
@@ -141,12 +141,12 @@ catalogue! {
     nav_staff, nav_dev_mailbox, nav_practice, coming_soon,
     // invite
     invite_title, invite_intro, invite_first_name, invite_last_name, invite_email, invite_note,
-    invite_note_help, invite_lang, invite_submit, invite_sent, invite_not_allowed,
+    invite_note_help, invite_lang, invite_submit, invite_sent, invite_waiting, invite_not_allowed,
     // invitations list
     invitations_title, invitations_empty, invitations_name, invitations_email, invitations_sent_at,
     invitations_state, invitations_actions, invitations_inviter, invitations_resend, invitations_withdraw,
     invitations_resent, invitations_withdrawn, invitations_not_open, invitations_valid_until,
-    invitation_state_sent, invitation_state_opened, invitation_state_accepted, invitation_state_declined,
+    invitation_state_sent, invitation_state_waiting, invitation_state_opened, invitation_state_accepted, invitation_state_declined,
     invitation_state_withdrawn, invitation_state_expired, invitation_not_open,
     // invitation e-mail
     mail_invitation_subject, mail_greeting, mail_invitation_body, mail_invitation_note, mail_invitation_button,
@@ -188,7 +188,7 @@ catalogue! {
     practice_title, practice_intro, practice_terms, practice_privacy, practice_save, practice_saved,
     // development mailbox
     dev_mailbox_title, dev_mailbox_intro, dev_mailbox_empty, dev_mailbox_to, dev_mailbox_subject,
-    dev_mailbox_date, dev_mailbox_text, dev_mailbox_html, dev_mailbox_status,
+    dev_mailbox_date, dev_mailbox_text, dev_mailbox_html, dev_mailbox_status, dev_mailbox_pending, dev_mailbox_sent, dev_mailbox_failed,
 }
 
 #[cfg(test)]
@@ -237,7 +237,7 @@ mod tests {
         assert_eq!(NL.landing_have_account, "Ik heb al een account");
         assert_eq!(NL.landing_decline_link, "uitnodiging dan ook afwijzen");
         assert_eq!(NL.mail_invitation_button, "Uitnodiging accepteren");
-        assert_eq!(NL.password_rule_length, "Gebruik tenminste 8 karakters");
+        assert_eq!(NL.password_rule_length, "Gebruik ten minste 8 karakters");
         assert_eq!(NL.message_send, "Stuur");
         assert_eq!(NL.lang_switch, "Change language");
     }

@@ -1,4 +1,5 @@
-//! Nederlands (default). Seed texts are kept word for word, including "tenminste".
+//! Nederlands (default). Seed texts are kept word for word, but for spelling: the seed's
+//! "tenminste" is written "ten minste".
 
 use crate::Msgs;
 
@@ -23,6 +24,7 @@ pub static NL: Msgs = Msgs {
     error_too_large: "Wat je verstuurde is te groot.",
     error_back_home: "Naar de startpagina",
     error_rate_limited: "Te veel pogingen. Probeer het over een paar minuten opnieuw.",
+    error_not_text: "Wat je hebt ingevuld bevat een teken dat geen tekst is (bijvoorbeeld een nul-teken). Er is niets opgeslagen. Ga terug, pas je invoer aan en probeer het opnieuw.",
     email_required: "Vul een e-mailadres in.",
     email_invalid: "Dit is geen geldig e-mailadres. Controleer het, bijvoorbeeld naam@voorbeeld.nl.",
     name_required: "Vul dit veld in.",
@@ -35,11 +37,11 @@ pub static NL: Msgs = Msgs {
     required_mark: "verplicht",
 
     password_rules_title: "Je wachtwoord moet aan deze regels voldoen:",
-    password_rule_length: "Gebruik tenminste 8 karakters",
-    password_rule_lower: "Gebruik tenminste 1 kleine letter",
-    password_rule_upper: "Gebruik tenminste 1 hoofdletter",
-    password_rule_digit: "Gebruik tenminste 1 cijfer",
-    password_rule_special: "Gebruik tenminste 1 speciaal teken",
+    password_rule_length: "Gebruik ten minste 8 karakters",
+    password_rule_lower: "Gebruik ten minste 1 kleine letter",
+    password_rule_upper: "Gebruik ten minste 1 hoofdletter",
+    password_rule_digit: "Gebruik ten minste 1 cijfer",
+    password_rule_special: "Gebruik ten minste 1 speciaal teken",
     password_too_common: "Dit wachtwoord wordt te vaak gebruikt en is makkelijk te raden. Kies iets dat niet op een bekend woord of wachtwoord lijkt.",
     password_too_long: "Dit wachtwoord is te lang: gebruik hoogstens 256 tekens.",
     password_mismatch: "De twee wachtwoorden zijn niet gelijk.",
@@ -100,6 +102,8 @@ pub static NL: Msgs = Msgs {
     session_code_expired: "Deze code is verlopen: een code is 10 minuten geldig. Vraag hieronder een nieuwe code aan.",
     session_code_voided: "Er is een nieuwere code verstuurd: alleen de nieuwste code werkt. Kijk in je e-mail, of vraag hieronder een nieuwe code aan.",
     session_code_exhausted: "Je hebt de code te vaak verkeerd ingevuld. Vraag hieronder een nieuwe code aan.",
+    session_codes_limited: "Er zijn het afgelopen uur te veel sessiecodes naar dit account gestuurd. Daarom is er nu geen nieuwe code verstuurd.",
+    second_step_blocked: "Te veel verkeerde pogingen. Probeer het opnieuw om {time}.",
     mail_code_subject: "Je sessiecode voor {practice}, aangevraagd om {time}",
     mail_code_body: "Je sessiecode is:",
     mail_code_valid: "De code is aangevraagd om {time} en is 10 minuten geldig. Alleen de nieuwste code werkt. Heb je niet zelf geprobeerd in te loggen? Stel dan een nieuw wachtwoord in via 'Wachtwoord vergeten?'.",
@@ -290,7 +294,7 @@ pub static NL: Msgs = Msgs {
     nav_invitations: "Uitnodigingen",
     nav_invite: "Patiënt uitnodigen",
     nav_staff: "Medewerkers",
-    nav_dev_mailbox: "Development mailbox",
+    nav_dev_mailbox: "Ontwikkelpostvak",
     nav_practice: "Praktijk",
     coming_soon: "Dit onderdeel komt binnenkort.",
 
@@ -304,6 +308,7 @@ pub static NL: Msgs = Msgs {
     invite_lang: "Taal van de e-mail",
     invite_submit: "Uitnodiging versturen",
     invite_sent: "De uitnodiging is verstuurd naar {email}.",
+    invite_waiting: "De uitnodiging voor {email} is niet verstuurd: er is geen mailserver ingesteld. Je vindt haar in het Ontwikkelpostvak.",
     invite_not_allowed: "Alleen zorgverleners en assistenten kunnen patiënten uitnodigen.",
 
     invitations_title: "Uitnodigingen",
@@ -321,6 +326,7 @@ pub static NL: Msgs = Msgs {
     invitations_not_open: "Deze uitnodiging is al beantwoord of ingetrokken.",
     invitations_valid_until: "geldig tot {date}",
     invitation_state_sent: "verstuurd",
+    invitation_state_waiting: "in het Ontwikkelpostvak",
     invitation_state_opened: "geopend",
     invitation_state_accepted: "geaccepteerd",
     invitation_state_declined: "afgewezen",
@@ -343,7 +349,7 @@ pub static NL: Msgs = Msgs {
 
     landing_title: "Registratieproces",
     landing_hello: "Hallo {name},",
-    landing_welcome: "Welkom! Je bent slechts een paar stappen verwijderd van een veilig messaging account. Klik op de knop om je account te activeren:",
+    landing_welcome: "Welkom! Je bent slechts een paar stappen verwijderd van je beveiligde account voor berichten aan de praktijk. Klik op de knop om je account te activeren:",
     landing_create: "Maak je account aan",
     landing_have_account_intro: "Heb je al een account? We kunnen deze uitnodiging koppelen aan je bestaande account. Klik hiervoor op deze knop:",
     landing_have_account: "Ik heb al een account",
@@ -442,7 +448,7 @@ pub static NL: Msgs = Msgs {
     practice_save: "Opslaan",
     practice_saved: "De praktijkgegevens zijn opgeslagen.",
 
-    dev_mailbox_title: "Development mailbox",
+    dev_mailbox_title: "Ontwikkelpostvak",
     dev_mailbox_intro: "Er is geen SMTP-server ingesteld (SPREEKUUR_SMTP_URL). E-mail wordt daarom niet verstuurd, maar hier bewaard. Alleen beheerders zien deze pagina.",
     dev_mailbox_empty: "Er is nog geen e-mail.",
     dev_mailbox_to: "Aan",
@@ -451,6 +457,9 @@ pub static NL: Msgs = Msgs {
     dev_mailbox_text: "Tekstversie",
     dev_mailbox_html: "HTML-versie",
     dev_mailbox_status: "Status",
+    dev_mailbox_pending: "niet verstuurd: alleen hier te lezen",
+    dev_mailbox_sent: "verstuurd",
+    dev_mailbox_failed: "mislukt",
     file_attach: "Bestand toevoegen",
     file_attach_hint: "Je kunt ook bestanden hierheen slepen. Bestanden mogen tot {max} zijn.",
     file_uploading: "{name} wordt verstuurd",

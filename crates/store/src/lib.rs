@@ -165,6 +165,11 @@ fn migrations(backend: Backend) -> Vec<Migration> {
                 "member gaps",
                 include_str!("../migrations/sqlite/0017_member_gaps.sql"),
             ),
+            (
+                18,
+                "ceremony expiry",
+                include_str!("../migrations/sqlite/0018_ceremony_expiry.sql"),
+            ),
         ],
         Backend::Postgres => &[
             (
@@ -251,6 +256,11 @@ fn migrations(backend: Backend) -> Vec<Migration> {
                 17,
                 "member gaps",
                 include_str!("../migrations/postgres/0017_member_gaps.sql"),
+            ),
+            (
+                18,
+                "ceremony expiry",
+                include_str!("../migrations/postgres/0018_ceremony_expiry.sql"),
             ),
         ],
     };

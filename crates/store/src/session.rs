@@ -29,6 +29,7 @@ impl From<PendingStage> for Stage {
         match s {
             PendingStage::SecondFactor => Stage::SecondFactor,
             PendingStage::Enrol => Stage::Enrol,
+            PendingStage::SessionCode => Stage::Code,
         }
     }
 }

@@ -33,6 +33,29 @@ async fn read(conn: &mut AnyConnection, key: &str) -> Result<Throttle, StoreErro
     })
 }
 
+/// Reads the key's record with its row locked (PostgreSQL; SQLite's writer is one at a time),
+/// so two nodes cannot both count from the same value.
+async fn lock(conn: &mut AnyConnection, key: &str) -> Result<Throttle, StoreError> {
+    sqlx::query("INSERT INTO login_throttle (key, failures) VALUES ($1, 0) ON CONFLICT (key) DO UPDATE SET failures = login_throttle.failures")
+        .bind(key)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    read(conn, key).await
+}
+
+async fn write(conn: &mut AnyConnection, key: &str, t: &Throttle) -> Result<(), StoreError> {
+    sqlx::query("UPDATE login_throttle SET failures = $1, last_failure = $2, blocked_until = $3 WHERE key = $4")
+        .bind(t.failures)
+        .bind(t.last_failure.map(Timestamp::millis))
+        .bind(t.blocked_until.map(Timestamp::millis))
+        .bind(key)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
 #[async_trait]
 impl ThrottleStore for Db {
     async fn throttle(&self, key: &str) -> Result<Throttle, StoreError> {
@@ -47,23 +70,28 @@ impl ThrottleStore for Db {
         free: i64,
     ) -> Result<Throttle, StoreError> {
         let mut tx = self.write().await?;
-        // Lock the row first (PostgreSQL), so two nodes cannot both count from the same value.
-        sqlx::query("INSERT INTO login_throttle (key, failures) VALUES ($1, 0) ON CONFLICT (key) DO UPDATE SET failures = login_throttle.failures")
-            .bind(key)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        let next = read(&mut tx, key).await?.after_failure(now, free);
-        sqlx::query("UPDATE login_throttle SET failures = $1, last_failure = $2, blocked_until = $3 WHERE key = $4")
-            .bind(next.failures)
-            .bind(next.last_failure.map(Timestamp::millis))
-            .bind(next.blocked_until.map(Timestamp::millis))
-            .bind(key)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+        let next = lock(&mut tx, key).await?.after_failure(now, free);
+        write(&mut tx, key, &next).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(next)
+    }
+
+    async fn take_attempt(
+        &self,
+        key: &str,
+        now: Timestamp,
+        free: i64,
+    ) -> Result<Result<Throttle, Timestamp>, StoreError> {
+        let mut tx = self.write().await?;
+        let current = lock(&mut tx, key).await?;
+        if let Some(until) = current.blocked(now) {
+            tx.commit().await.map_err(db_err)?;
+            return Ok(Err(until));
+        }
+        let next = current.after_failure(now, free);
+        write(&mut tx, key, &next).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(Ok(next))
     }
 
     async fn clear_throttle(&self, key: &str) -> Result<(), StoreError> {

@@ -44,7 +44,14 @@ pub async fn ensure_cookie(
     req.extensions_mut()
         .insert(CsrfToken(form_token(&state, &cookie)));
     let mut res = next.run(req).await;
-    if fresh {
+    // A response that a shared cache may keep (static files) carries no cookie: the cache
+    // would hand one visitor's CSRF cookie to the next. Pages get `no-store` further out.
+    let cacheable = res
+        .headers()
+        .get(axum::http::header::CACHE_CONTROL)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| !v.contains("no-store") && !v.contains("private"));
+    if fresh && !cacheable {
         let c = cookies::set(
             cookies::CSRF,
             &cookie,

@@ -95,6 +95,12 @@ impl IntoResponse for PageError {
             PageError::Domain(e) => {
                 let mut r = status(&e).into_response();
                 r.extensions_mut().insert(page(&e));
+                if let Error::RateLimited { wait_secs, .. } = &e {
+                    r.headers_mut().insert(
+                        axum::http::header::RETRY_AFTER,
+                        axum::http::HeaderValue::from((*wait_secs).max(1)),
+                    );
+                }
                 r
             }
         }

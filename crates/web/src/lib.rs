@@ -26,6 +26,13 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
+/// `/metrics` alone, for the operator's separate metrics address (`metrics_listen`).
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(pages::health::metrics))
+        .with_state(state)
+}
+
 /// The whole router, with its middleware.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.cfg.max_body_bytes;
@@ -33,7 +40,6 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(pages::home::home_get))
         .route("/healthz", get(pages::health::healthz))
         .route("/readyz", get(pages::health::readyz))
-        .route("/metrics", get(pages::health::metrics))
         .route("/static/{file}", get(pages::assets::asset))
         .route("/sw.js", get(pages::assets::service_worker))
         .route("/manifest.webmanifest", get(pages::assets::manifest))
@@ -237,6 +243,10 @@ pub fn router(state: AppState) -> Router {
             get(pages::dev_mailbox::mailbox_html_get),
         )
         .fallback(pages::home::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::clean_input::clean_input,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::errors::render_errors,

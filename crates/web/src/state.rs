@@ -57,6 +57,9 @@ pub struct AppState {
     pub live: Arc<dyn LiveBus>,
     /// API requests per token in the current minute, on this node.
     pub api_rate: Arc<crate::api::RateCounter>,
+    /// Anonymous passkey sign-in ceremonies started per client address in the current minute,
+    /// on this node (each writes a row until it is answered or expires).
+    pub passkey_rate: Arc<crate::api::RateCounter<String>>,
     /// The passkey relying party; None when the public URL is an IP address.
     pub passkeys: Option<Arc<RelyingParty>>,
     /// Where file content lives (encrypted).
@@ -81,6 +84,7 @@ impl AppState {
         let passkeys = RelyingParty::for_public_url(&cfg.public_url).map(Arc::new);
         Self {
             api_rate: Arc::default(),
+            passkey_rate: Arc::default(),
             live,
             blobs,
             passkeys,

@@ -105,10 +105,22 @@ async fn a_killed_server_delivers_after_restart_exactly_once() {
 
     // Second run: a working relay. After the dead worker's lease runs out, the mail goes out.
     let sink = SmtpSink::start(false).await;
-    let (mut second, port) = serve(&dir, &[("SPREEKUUR_SMTP_URL", sink.url()), lease]).await;
+    let metrics_port = free_port();
+    let (mut second, _) = serve(
+        &dir,
+        &[
+            ("SPREEKUUR_SMTP_URL", sink.url()),
+            lease,
+            (
+                "SPREEKUUR_METRICS_LISTEN",
+                format!("127.0.0.1:{metrics_port}"),
+            ),
+        ],
+    )
+    .await;
     eventually("the e-mail after restart", || sink.count() >= 1).await;
     eventually("an empty outbox", || {
-        http_get(port, "/metrics").is_some_and(|(_, body)| {
+        http_get(metrics_port, "/metrics").is_some_and(|(_, body)| {
             body.lines()
                 .any(|l| l.starts_with("spreekuur_outbox_depth") && l.ends_with(" 0"))
         })

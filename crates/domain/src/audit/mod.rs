@@ -31,6 +31,10 @@ pub enum Action {
     DevMailboxRead,
     PracticeUpdated,
     LoginThrottled,
+    /// A second-step answer refused unchecked: too many wrong ones for the account.
+    SecondStepThrottled,
+    /// No session code sent: too many for the account this hour.
+    SessionCodeLimited,
     PasswordResetRequested,
     PasswordReset,
     SessionCodeSent,
@@ -100,6 +104,8 @@ impl Action {
             Action::DevMailboxRead => "dev_mailbox.read",
             Action::PracticeUpdated => "practice.updated",
             Action::LoginThrottled => "login.throttled",
+            Action::SecondStepThrottled => "second_step.throttled",
+            Action::SessionCodeLimited => "session_code.limited",
             Action::PasswordResetRequested => "password.reset_requested",
             Action::PasswordReset => "password.reset",
             Action::SessionCodeSent => "session_code.sent",

@@ -14,6 +14,15 @@
 //! Five free failures per login name and twenty per client address (a practice's patients
 //! may share one network). The login name is the typed e-mail address or username, so an
 //! unknown account is throttled exactly like a known one and the answer reveals nothing.
+//!
+//! The second step (session code, authenticator code, backup code, app-lock PIN) is counted
+//! the same way per account, across all its sessions and nodes: whoever knows a password may
+//! open many pending sign-ins, but their wrong answers all land on one count. Each answer is
+//! counted before it is checked ([`ThrottleStore::take_attempt`], one locked row), so
+//! answers sent at the same moment cannot all slip past the count; a right answer clears it.
+//! Session codes issued per account are counted the same way, so the mail cannot be flooded.
+//!
+//! [`ThrottleStore::take_attempt`]: crate::ports::ThrottleStore::take_attempt
 
 use crate::Timestamp;
 
@@ -60,6 +69,38 @@ impl Throttle {
             blocked_until,
         }
     }
+}
+
+/// Free wrong second-step answers per account (all methods and sessions together).
+pub const SECOND_STEP_FREE: i64 = 5;
+/// Session codes an account may be sent freely; the next one starts the waits (as above).
+pub const SESSION_CODES_FREE: i64 = 10;
+
+/// How many attempts someone who tries as often as the throttle lets them gets in the first
+/// `secs` seconds, starting from a clean record (each refused attempt waits for the block).
+pub fn most_attempts_within(secs: i64, free: i64) -> i64 {
+    let start = Timestamp(0);
+    let end = start.plus_seconds(secs);
+    let (mut t, mut now, mut n) = (Throttle::default(), start, 0);
+    while now < end {
+        if let Some(until) = t.blocked(now) {
+            now = until;
+            continue;
+        }
+        t = t.after_failure(now, free);
+        n += 1;
+    }
+    n
+}
+
+/// The throttle key of an account's second step.
+pub fn second_step_key(user: &crate::UserId) -> String {
+    format!("second_step:{user}")
+}
+
+/// The throttle key of the session codes sent to an account.
+pub fn session_codes_key(user: &crate::UserId) -> String {
+    format!("session_codes:{user}")
 }
 
 /// The throttle key of a login name: lower-cased and hashed by the caller, so no address is
@@ -110,6 +151,18 @@ mod tests {
         let t = fail(5, PER_LOGIN_FREE, 1)
             .after_failure(T0.plus_seconds(4 + WINDOW_SECS + 1), PER_LOGIN_FREE);
         assert_eq!((t.failures, t.blocked_until), (1, None));
+    }
+
+    #[test]
+    fn someone_who_knows_the_password_gets_thirteen_answers_in_the_first_hour() {
+        // 5 free, then waits of 30 s, 1, 2, 4, 8 and 15 minutes (twice) fit in the hour.
+        assert_eq!(most_attempts_within(3600, SECOND_STEP_FREE), 13);
+        // An hour later every answer waits the longest: 4 an hour.
+        let first_two = most_attempts_within(2 * 3600, SECOND_STEP_FREE);
+        assert_eq!(first_two - 13, 4);
+        // The README states the chance: at most two readings of a 6-digit code per answer.
+        let per_hour = (13 * 2) as f64 / 1e6;
+        assert!(per_hour < 1e-4, "{per_hour}");
     }
 
     #[test]

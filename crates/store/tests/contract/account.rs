@@ -348,6 +348,50 @@ contract!(throttle_counts_failures_and_clears, |db: &TestDb| {
 });
 
 contract!(
+    attempts_taken_at_the_same_moment_pass_the_count_no_more_than_allowed,
+    |db: &TestDb| {
+        let db = db.db.clone();
+        async move {
+            use spreekuur_domain::ports::ThrottleStore;
+            // Twenty answers at once on one key: five free, the sixth starts the wait, and
+            // the other fourteen are refused unchecked, on either database.
+            let tasks: Vec<_> = (0..20)
+                .map(|_| {
+                    let db = Arc::clone(&db);
+                    tokio::spawn(
+                        async move { db.take_attempt("second_step:x", NOW, 5).await.unwrap() },
+                    )
+                })
+                .collect();
+            let mut taken = Vec::new();
+            for t in tasks {
+                taken.push(t.await.unwrap());
+            }
+            let passed: Vec<_> = taken.iter().filter_map(|t| t.as_ref().ok()).collect();
+            assert_eq!(passed.len(), 6, "{taken:?}");
+            assert_eq!(
+                passed.iter().filter(|t| t.blocked(NOW).is_some()).count(),
+                1
+            );
+            let until = NOW.plus_seconds(30);
+            assert!(taken.iter().filter_map(|t| t.err()).all(|u| u == until));
+            // Nothing is counted while the key waits; after the wait the next is counted.
+            assert_eq!(db.throttle("second_step:x").await.unwrap().failures, 6);
+            let next = db.take_attempt("second_step:x", until, 5).await.unwrap();
+            assert_eq!(next.map(|t| t.failures), Ok(7));
+            // A right answer clears the key.
+            db.clear_throttle("second_step:x").await.unwrap();
+            assert!(
+                db.take_attempt("second_step:x", until, 5)
+                    .await
+                    .unwrap()
+                    .is_ok()
+            );
+        }
+    }
+);
+
+contract!(
     sessions_are_listed_and_signed_out_by_their_owner_only,
     |db: &TestDb| {
         let db = db.db.clone();

@@ -199,6 +199,12 @@ impl IntoResponse for ApiFailure {
             }),
         )
             .into_response();
+        if let Error::RateLimited { wait_secs, .. } = &self.0 {
+            r.headers_mut().insert(
+                header::RETRY_AFTER,
+                header::HeaderValue::from((*wait_secs).max(1)),
+            );
+        }
         if status == StatusCode::UNAUTHORIZED {
             r.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -210,6 +216,24 @@ impl IntoResponse for ApiFailure {
 }
 
 pub type ApiResult<T> = Result<T, ApiFailure>;
+/// A request refused before any handler read it (its text, its size), in the API's error shape.
+pub(crate) fn invalid_request(status: StatusCode, message: &str) -> Response {
+    let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
+        "too_large"
+    } else {
+        "invalid"
+    };
+    (
+        status,
+        Json(ApiError {
+            error: ErrorBody {
+                code,
+                message: message.to_string(),
+            },
+        }),
+    )
+        .into_response()
+}
 
 /// The account behind a valid bearer token, within the token's rate limit.
 pub struct TokenUser {
@@ -255,25 +279,40 @@ pub async fn token_user(
         .ok_or(Error::BadCredentials)?;
     let limit = token.rate_per_minute.unwrap_or(DEFAULT_RATE_PER_MINUTE);
     if limit > 0 && !state.api_rate.allow(&token.id, limit, now.millis()) {
+        // The count is per clock minute: the next one starts at the next whole minute.
+        let next_minute = spreekuur_domain::Timestamp((now.millis() / 60_000 + 1) * 60_000);
         return Err(Error::RateLimited {
-            until: now.plus_seconds(60),
+            until: next_minute,
+            wait_secs: (next_minute.millis() - now.millis() + 999) / 1000,
         }
         .into());
     }
     Ok(Some(TokenUser { account, token }))
 }
 
-/// Requests per token per minute, counted on this node (a fixed one-minute window).
-#[derive(Default)]
-pub struct RateCounter(Mutex<HashMap<TokenId, (i64, i64)>>);
+/// Requests per key (a token, a client address) per minute, counted on this node (a fixed
+/// one-minute window). Keys of past minutes are dropped once there are many.
+pub struct RateCounter<K = TokenId>(Mutex<HashMap<K, (i64, i64)>>);
 
-impl RateCounter {
-    fn allow(&self, token: &TokenId, per_minute: i64, now_ms: i64) -> bool {
+impl<K> Default for RateCounter<K> {
+    fn default() -> Self {
+        Self(Mutex::new(HashMap::new()))
+    }
+}
+
+/// Keys kept before those of past minutes are dropped.
+const RATE_KEYS_KEPT: usize = 10_000;
+
+impl<K: std::hash::Hash + Eq + Clone> RateCounter<K> {
+    pub fn allow(&self, key: &K, per_minute: i64, now_ms: i64) -> bool {
         let Ok(mut map) = self.0.lock() else {
             return true;
         };
         let window = now_ms / 60_000;
-        let entry = map.entry(token.clone()).or_insert((window, 0));
+        if map.len() >= RATE_KEYS_KEPT {
+            map.retain(|_, (w, _)| *w == window);
+        }
+        let entry = map.entry(key.clone()).or_insert((window, 0));
         if entry.0 != window {
             *entry = (window, 0);
         }
@@ -301,6 +340,20 @@ mod tests {
         assert!(!c.allow(&a, 2, 20), "third in the same minute");
         assert!(c.allow(&b, 2, 20), "another token counts alone");
         assert!(c.allow(&a, 2, 60_000), "a new minute");
+    }
+
+    #[test]
+    fn the_rate_counter_forgets_past_minutes_when_it_holds_many_keys() {
+        let c = RateCounter::<String>::default();
+        for i in 0..RATE_KEYS_KEPT {
+            assert!(c.allow(&i.to_string(), 1, 0));
+        }
+        assert!(c.allow(&"new".to_string(), 1, 60_000));
+        assert_eq!(
+            c.0.lock().unwrap().len(),
+            1,
+            "only this minute's key is kept"
+        );
     }
 
     #[test]

@@ -257,15 +257,9 @@ impl FromRequestParts<AppState> for Client {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         if state.cfg.trust_forwarded_for
-            && let Some(first) = parts
-                .headers
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
-                .map(str::trim)
-                .filter(|s| s.parse::<std::net::IpAddr>().is_ok())
+            && let Some(addr) = forwarded_client(&parts.headers)
         {
-            return Ok(Client(first.to_string()));
+            return Ok(Client(addr.to_string()));
         }
         let addr = parts
             .extensions
@@ -274,6 +268,24 @@ impl FromRequestParts<AppState> for Client {
             .unwrap_or_else(|| "unknown".into());
         Ok(Client(addr))
     }
+}
+
+/// The client address that the reverse proxy in front of us added: the last entry of the last
+/// `X-Forwarded-For` header. Everything to the left of it came from the client (a proxy
+/// appends what it saw to what it was sent), so it cannot be trusted; a last entry that is not
+/// an address gives none, and the connection's own address is used.
+fn forwarded_client(headers: &axum::http::HeaderMap) -> Option<std::net::IpAddr> {
+    headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .next_back()?
+        .to_str()
+        .ok()?
+        .rsplit(',')
+        .next()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// Where this request comes from, for a new session's entry in "Instellingen".
@@ -301,5 +313,43 @@ impl FromRequestParts<AppState> for Device {
             user_agent,
             client,
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::forwarded_client;
+    use axum::http::{HeaderMap, HeaderValue};
+
+    fn headers(values: &[&str]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for v in values {
+            h.append("x-forwarded-for", HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn the_address_the_proxy_added_counts_not_what_the_client_sent() {
+        // The client sent "1.2.3.4"; the proxy appended the address it saw.
+        let h = headers(&["1.2.3.4, 203.0.113.7"]);
+        assert_eq!(forwarded_client(&h), Some("203.0.113.7".parse().unwrap()));
+        // A proxy that adds a header line of its own instead of appending.
+        let h = headers(&["1.2.3.4", "2001:db8::1"]);
+        assert_eq!(forwarded_client(&h), Some("2001:db8::1".parse().unwrap()));
+        assert_eq!(
+            forwarded_client(&headers(&["203.0.113.7"])),
+            Some("203.0.113.7".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn no_usable_address_gives_none() {
+        assert_eq!(forwarded_client(&HeaderMap::new()), None);
+        assert_eq!(
+            forwarded_client(&headers(&["203.0.113.7, not-an-address"])),
+            None
+        );
+        assert_eq!(forwarded_client(&headers(&[""])), None);
     }
 }

@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde_json::json;
 use spreekuur_domain::audit::{Action, AuditRecord};
 use spreekuur_domain::auth::app_lock::{self, MAX_FAILURES};
+use spreekuur_domain::auth::throttle;
 use spreekuur_domain::ports::{CeremonyPurpose, SignedIn};
 use spreekuur_domain::{Error, Timestamp};
 use spreekuur_i18n::{Lang, Msgs, fill};
@@ -293,8 +294,23 @@ pub async fn lock_post(
         .as_ref()
         .map(|l| l.pin_hash.clone())
         .unwrap_or_default();
+    // Counted for the account first, like every second-step answer (`auth::throttle`).
+    let account = &session.account;
+    if let Err(until) = super::two_factor::take_second_step(&state, account, now, &client).await? {
+        let error = fill(
+            t.second_step_blocked,
+            &[("time", &spreekuur_i18n::time_of_day(until.millis()))],
+        );
+        let page = lock_page(&state, lang.lang, csrf.0, &session, Some(error)).await?;
+        return render(StatusCode::TOO_MANY_REQUESTS, &page)
+            .map(|r| super::retry_after(r, until, now));
+    }
     let given = pin_hash(&state, &hash, form.pin.trim());
     if spreekuur_crypto::ct_eq(&given, &stored) {
+        state
+            .store
+            .clear_throttle(&throttle::second_step_key(&account.id))
+            .await?;
         if let Some(cookie) = open(&state, &hash, &session, &client).await? {
             return Ok(see_other("/messenger", Some(cookie)));
         }

@@ -101,15 +101,24 @@ pub async fn authenticate(
     let now = state.clock.now();
     let login_key = throttle::login_key(&login_key_hash(state, login));
     let client_key = throttle::client_key(client);
-    let mut blocked = None;
-    for key in [&login_key, &client_key] {
-        blocked = blocked.max(state.store.throttle(key).await?.blocked(now));
-    }
-    if let Some(until) = blocked {
+    let throttled = |until| async move {
         let rec = AuditRecord::new(now, Action::LoginThrottled, client).failed();
         state.store.audit(&rec).await?;
-        return Ok(Outcome::Blocked(until));
+        Ok::<_, PageError>(Outcome::Blocked(until))
+    };
+    if let Some(until) = state.store.throttle(&client_key).await?.blocked(now) {
+        return throttled(until).await;
     }
+    // The login name's attempt is counted before the password is checked, so guesses sent at
+    // the same moment (from any node) cannot all pass the count; a right password clears it.
+    let by_login = match state
+        .store
+        .take_attempt(&login_key, now, throttle::PER_LOGIN_FREE)
+        .await?
+    {
+        Ok(counted) => counted,
+        Err(until) => return throttled(until).await,
+    };
     let found = state.store.account_for_login(login).await?;
     let (account, hash) = match found {
         Some((a, h)) if a.active => (Some(a), h),
@@ -138,10 +147,6 @@ pub async fn authenticate(
             Ok(Outcome::SignedIn(account))
         }
         None => {
-            let by_login = state
-                .store
-                .record_failure(&login_key, now, throttle::PER_LOGIN_FREE)
-                .await?;
             let by_client = state
                 .store
                 .record_failure(&client_key, now, throttle::PER_CLIENT_FREE)
@@ -250,7 +255,11 @@ pub async fn login_post(
             .is_some()
             .then(|| super::passkeys::availability(&state, t)),
     };
-    render(status, &page)
+    let r = render(status, &page)?;
+    Ok(match outcome {
+        Outcome::Blocked(until) => super::retry_after(r, until, state.clock.now()),
+        _ => r,
+    })
 }
 
 /// POST /logout

@@ -192,6 +192,16 @@ pub fn see_other(to: &str, cookie: Option<HeaderValue>) -> Response {
     r
 }
 
+/// Adds `Retry-After` (whole seconds until `until`, at least 1) to a 429 answer.
+pub fn retry_after(mut r: Response, until: Timestamp, now: Timestamp) -> Response {
+    let secs = ((until.millis() - now.millis()) + 999) / 1000;
+    r.headers_mut().insert(
+        axum::http::header::RETRY_AFTER,
+        HeaderValue::from(secs.max(1)),
+    );
+    r
+}
+
 /// The signed-in person's password, asked again before a change that outlives the session
 /// (a passkey, an authenticator app, an API token).
 pub async fn confirm_password(

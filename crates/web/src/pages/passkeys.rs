@@ -260,12 +260,30 @@ pub async fn remove_post(
     Ok(see_other("/settings?notice=passkey_removed", None))
 }
 
+/// Anonymous sign-in ceremonies a client address may start per minute, on each node: the
+/// login page starts one per visit (the browser's passkey autofill).
+pub const SIGN_IN_OPTIONS_PER_MINUTE: i64 = 30;
+
 /// POST /login/passkey/options: options to sign in with any passkey of this site.
 pub async fn sign_in_options_post(
     State(state): State<AppState>,
+    lang: LangPref,
+    Client(client): Client,
     CsrfForm(form): CsrfForm<SignInOptionsForm>,
 ) -> PageResult {
     let rp = relying_party(&state)?;
+    let now = state.clock.now();
+    if !state
+        .passkey_rate
+        .allow(&client, SIGN_IN_OPTIONS_PER_MINUTE, now.millis())
+    {
+        let next_minute = Timestamp((now.millis() / 60_000 + 1) * 60_000);
+        let r = refuse(
+            StatusCode::TOO_MANY_REQUESTS,
+            lang.lang.msgs().error_rate_limited,
+        )?;
+        return Ok(super::retry_after(r, next_minute, now));
+    }
     let (options, ceremony) = rp.start_sign_in(form.conditional == "1")?;
     begin(&state, None, CeremonyPurpose::SignIn, options, ceremony).await
 }

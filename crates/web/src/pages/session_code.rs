@@ -14,7 +14,8 @@ use spreekuur_domain::auth::session_code::{
     CODE_VALID_SECS, CodeProblem, CodeState, candidates, check_open, code_from_random,
     next_request_at,
 };
-use spreekuur_domain::ports::{NewSessionCode, SessionCodeInfo, SessionDevice};
+use spreekuur_domain::auth::throttle;
+use spreekuur_domain::ports::{NewSessionCode, PendingStage, SessionCodeInfo, SessionDevice};
 use spreekuur_domain::{Error, Timestamp};
 use spreekuur_i18n::{Lang, Msgs, fill, time_of_day};
 
@@ -86,6 +87,21 @@ pub async fn begin(
     let client = device.client.as_str();
     let now = state.clock.now();
     let session = NewSession::new(state, now)?;
+    if code_quota(state, account, now, client).await?.is_err() {
+        // The sign-in waits on "Sessiecode", which says when a new code can be asked for.
+        state
+            .store
+            .create_pending_session(
+                &session.hash,
+                &account.id,
+                now,
+                session.expires_at,
+                device,
+                PendingStage::SessionCode,
+            )
+            .await?;
+        return Ok(see_other("/session-code", Some(session.cookie(state)?)));
+    }
     let (code, digits) = new_code(state, &session.hash, account, now, next_path)?;
     let practice = state.practice_name().await?;
     let mail = spreekuur_mail::compose::session_code(
@@ -105,6 +121,44 @@ pub async fn begin(
         .await?;
     state.mail_wake.notify_one();
     Ok(see_other("/session-code", Some(session.cookie(state)?)))
+}
+
+/// Takes one of the account's session codes for this hour (`auth::throttle`), or says when
+/// the next may be sent; a refusal is audited.
+async fn code_quota(
+    state: &AppState,
+    account: &Account,
+    now: Timestamp,
+    client: &str,
+) -> Result<Result<(), Timestamp>, PageError> {
+    let key = throttle::session_codes_key(&account.id);
+    match state
+        .store
+        .take_attempt(&key, now, throttle::SESSION_CODES_FREE)
+        .await?
+    {
+        Ok(_) => Ok(Ok(())),
+        Err(until) => {
+            let rec = AuditRecord::new(now, Action::SessionCodeLimited, client)
+                .actor(&account.id)
+                .failed();
+            state.store.audit(&rec).await?;
+            Ok(Err(until))
+        }
+    }
+}
+
+/// When the account may be sent a new code, while it has had too many this hour.
+async fn codes_blocked(
+    state: &AppState,
+    account: &Account,
+    now: Timestamp,
+) -> Result<Option<Timestamp>, PageError> {
+    Ok(state
+        .store
+        .throttle(&throttle::session_codes_key(&account.id))
+        .await?
+        .blocked(now))
 }
 
 /// The pending sign-in of this browser, if any.
@@ -137,10 +191,12 @@ fn problem_text(t: &'static Msgs, p: CodeProblem) -> String {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn show(
     state: &AppState,
     lang: Lang,
     csrf: String,
+    account: &Account,
     code: Option<&SessionCodeInfo>,
     notice: Option<&'static str>,
     problem: Option<String>,
@@ -148,12 +204,23 @@ async fn show(
 ) -> PageResult {
     let t = lang.msgs();
     let now = state.clock.now();
+    let usable = code.is_some_and(|c| check_open(c.state, c.expires_at, now).is_ok());
+    // No code to type and no new one this hour yet: say when.
+    let limited = if usable {
+        None
+    } else {
+        codes_blocked(state, account, now).await?
+    };
     // A code that can no longer be used says so at once, with the way to a new one.
     let closed = code
         .map(|c| check_open(c.state, c.expires_at, now))
         .and_then(Result::err);
-    let problem = problem.or_else(|| closed.map(|p| problem_text(t, p)));
+    let problem = problem
+        // The time to ask again stands beside the button.
+        .or_else(|| limited.map(|_| t.session_codes_limited.to_string()))
+        .or_else(|| closed.map(|p| problem_text(t, p)));
     let wait = next_request_at(code.map(|c| c.requested_at))
+        .max(limited)
         .filter(|at| *at > now)
         .map(|at| {
             fill(
@@ -188,7 +255,7 @@ pub async fn session_code_get(
     Extension(csrf): Extension<CsrfToken>,
     Query(q): Query<Notice>,
 ) -> PageResult {
-    let Some((_, _, code)) = pending(&state, &headers).await? else {
+    let Some((_, account, code)) = pending(&state, &headers).await? else {
         return Ok(see_other("/login", None));
     };
     let notice =
@@ -197,6 +264,7 @@ pub async fn session_code_get(
         &state,
         lang.lang,
         csrf.0,
+        &account,
         code.as_ref(),
         notice,
         None,
@@ -214,12 +282,12 @@ pub async fn session_code_post(
     Extension(csrf): Extension<CsrfToken>,
     CsrfForm(form): CsrfForm<CodeForm>,
 ) -> PageResult {
-    let Some((hash, _, code)) = pending(&state, &headers).await? else {
+    let Some((hash, account, code)) = pending(&state, &headers).await? else {
         return Ok(see_other("/login", None));
     };
     let t = lang.lang.msgs();
     let Some(code) = code else {
-        return Ok(see_other("/login", None));
+        return Ok(see_other("/session-code", None));
     };
     let readings = candidates(&form.code);
     if readings.is_empty() {
@@ -228,6 +296,7 @@ pub async fn session_code_post(
             &state,
             lang.lang,
             csrf.0,
+            &account,
             Some(&code),
             None,
             Some(t.session_code_unreadable.into()),
@@ -235,36 +304,81 @@ pub async fn session_code_post(
         )
         .await;
     }
+    // Counted for the account before it is checked: every session and node shares the count.
+    let now = state.clock.now();
+    let counted = match super::two_factor::take_second_step(&state, &account, now, &client).await? {
+        Ok(counted) => counted,
+        Err(until) => {
+            let blocked = fill(
+                t.second_step_blocked,
+                &[("time", &time_of_day(until.millis()))],
+            );
+            return show(
+                &state,
+                lang.lang,
+                csrf.0,
+                &account,
+                Some(&code),
+                None,
+                Some(blocked),
+                StatusCode::TOO_MANY_REQUESTS,
+            )
+            .await
+            .map(|r| super::retry_after(r, until, now));
+        }
+    };
     let hashes: Vec<Vec<u8>> = readings
         .iter()
         .map(|r| state.tokens.hash(&format!("session_code:{}", code.id), r))
         .collect();
     match state
         .store
-        .verify_session_code(&hash, &code.id, &hashes, state.clock.now(), &client)
+        .verify_session_code(&hash, &code.id, &hashes, now, &client)
         .await?
     {
-        Ok(next) => Ok(see_other(&next, None)),
+        Ok(next) => {
+            state
+                .store
+                .clear_throttle(&throttle::second_step_key(&account.id))
+                .await?;
+            Ok(see_other(&next, None))
+        }
         Err(problem) => {
-            let status = match problem {
-                CodeProblem::Incorrect { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-                _ => StatusCode::GONE,
+            let (status, text) = match (problem, counted.blocked(now)) {
+                (CodeProblem::Incorrect { .. }, Some(until)) => (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    fill(
+                        t.second_step_blocked,
+                        &[("time", &time_of_day(until.millis()))],
+                    ),
+                ),
+                (CodeProblem::Incorrect { .. }, None) => {
+                    (StatusCode::UNPROCESSABLE_ENTITY, problem_text(t, problem))
+                }
+                _ => (StatusCode::GONE, problem_text(t, problem)),
             };
             let fresh = state
                 .store
                 .pending_session(&hash, state.clock.now())
                 .await?
                 .and_then(|(_, c)| c);
-            show(
+            let page = show(
                 &state,
                 lang.lang,
                 csrf.0,
+                &account,
                 fresh.as_ref(),
                 None,
-                Some(problem_text(t, problem)),
+                Some(text),
                 status,
             )
-            .await
+            .await?;
+            Ok(match counted.blocked(now) {
+                Some(until) if status == StatusCode::TOO_MANY_REQUESTS => {
+                    super::retry_after(page, until, now)
+                }
+                _ => page,
+            })
         }
     }
 }
@@ -282,17 +396,34 @@ pub async fn session_code_new_post(
         return Ok(see_other("/login", None));
     };
     let now = state.clock.now();
-    if next_request_at(code.as_ref().map(|c| c.requested_at)).is_some_and(|at| at > now) {
+    if let Some(at) = next_request_at(code.as_ref().map(|c| c.requested_at)).filter(|at| *at > now)
+    {
         return show(
             &state,
             lang.lang,
             csrf.0,
+            &account,
             code.as_ref(),
             None,
             None,
             StatusCode::TOO_MANY_REQUESTS,
         )
-        .await;
+        .await
+        .map(|r| super::retry_after(r, at, now));
+    }
+    if let Err(until) = code_quota(&state, &account, now, &client).await? {
+        return show(
+            &state,
+            lang.lang,
+            csrf.0,
+            &account,
+            code.as_ref(),
+            None,
+            None,
+            StatusCode::TOO_MANY_REQUESTS,
+        )
+        .await
+        .map(|r| super::retry_after(r, until, now));
     }
     let next_path = code
         .as_ref()

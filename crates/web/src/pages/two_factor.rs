@@ -403,53 +403,84 @@ pub async fn login_post(
     };
     let t = lang.lang.msgs();
     let now = state.clock.now();
-    let key = format!("totp:{}", account.id);
-    let blocked = state.store.throttle(&key).await?.blocked(now);
-    let error = if let Some(until) = blocked {
-        Some((
+    let blocked = |until: Timestamp| {
+        (
             StatusCode::TOO_MANY_REQUESTS,
-            fill(t.login_blocked, &[("time", &time_of_day(until.millis()))]),
-        ))
-    } else if check_second_factor(&state, &account, &form.code, now).await?
-        && state
-            .store
-            .complete_pending_session(&hash, now, PendingStage::SecondFactor)
-            .await?
-    {
-        state.store.clear_throttle(&key).await?;
-        state
-            .store
-            .audit(&AuditRecord::new(now, Action::TwoFactorAccepted, &client).actor(&account.id))
-            .await?;
-        return Ok(see_other("/messenger", None));
-    } else {
-        state
-            .store
-            .audit(
-                &AuditRecord::new(now, Action::TwoFactorRefused, &client)
-                    .actor(&account.id)
-                    .failed(),
-            )
-            .await?;
-        let after = state
-            .store
-            .record_failure(&key, now, throttle::PER_LOGIN_FREE)
-            .await?;
-        Some(match after.blocked(now) {
-            Some(until) => (
-                StatusCode::TOO_MANY_REQUESTS,
-                fill(t.login_blocked, &[("time", &time_of_day(until.millis()))]),
+            fill(
+                t.second_step_blocked,
+                &[("time", &time_of_day(until.millis()))],
             ),
-            None => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                t.tf_code_wrong.to_string(),
-            ),
-        })
+            Some(until),
+        )
     };
-    let (status, message) = error.unwrap_or((
-        StatusCode::UNPROCESSABLE_ENTITY,
-        t.tf_code_wrong.to_string(),
-    ));
+    let (status, message, until) = match take_second_step(&state, &account, now, &client).await? {
+        Err(until) => blocked(until),
+        Ok(_)
+            if check_second_factor(&state, &account, &form.code, now).await?
+                && state
+                    .store
+                    .complete_pending_session(&hash, now, PendingStage::SecondFactor)
+                    .await? =>
+        {
+            state
+                .store
+                .clear_throttle(&throttle::second_step_key(&account.id))
+                .await?;
+            state
+                .store
+                .audit(
+                    &AuditRecord::new(now, Action::TwoFactorAccepted, &client).actor(&account.id),
+                )
+                .await?;
+            return Ok(see_other("/messenger", None));
+        }
+        Ok(counted) => {
+            state
+                .store
+                .audit(
+                    &AuditRecord::new(now, Action::TwoFactorRefused, &client)
+                        .actor(&account.id)
+                        .failed(),
+                )
+                .await?;
+            match counted.blocked(now) {
+                Some(until) => blocked(until),
+                None => (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    t.tf_code_wrong.to_string(),
+                    None,
+                ),
+            }
+        }
+    };
     let page = LoginPage::new(&state, lang.lang, csrf.0, &account, Some(message)).await?;
-    render(status, &page)
+    let r = render(status, &page)?;
+    Ok(match until {
+        Some(until) => super::retry_after(r, until, now),
+        None => r,
+    })
+}
+
+/// Counts one second-step answer (session code, authenticator or backup code, app-lock PIN)
+/// for the account before it is checked: `Err(until)` while the account must wait (audited),
+/// else the count with this answer in it. A right answer clears it
+/// (`throttle::second_step_key`).
+pub(super) async fn take_second_step(
+    state: &AppState,
+    account: &Account,
+    now: Timestamp,
+    client: &str,
+) -> Result<Result<throttle::Throttle, Timestamp>, PageError> {
+    let key = throttle::second_step_key(&account.id);
+    let taken = state
+        .store
+        .take_attempt(&key, now, throttle::SECOND_STEP_FREE)
+        .await?;
+    if taken.is_err() {
+        let rec = AuditRecord::new(now, Action::SecondStepThrottled, client)
+            .actor(&account.id)
+            .failed();
+        state.store.audit(&rec).await?;
+    }
+    Ok(taken)
 }
