@@ -138,15 +138,21 @@ test('resending replaces the link; withdrawing stops it', async () => {
   assert.equal(res.status(), 410);
 });
 
-test('without SMTP: the invitation waits in the Development mailbox, its button opens the landing page', async () => {
+test('without SMTP: the invitation waits in the Ontwikkelpostvak (Development mailbox), its button opens the landing page', async () => {
   const dev = await startServer();
   try {
     const page = await (await browser.newContext({ viewport: DESKTOP })).newPage();
     await setUpPractice(page, dev);
     await invite(page, { first: 'Nina', last: 'Nieuw', email: 'nina@example.test' });
-    await page.getByRole('link', { name: 'Development mailbox' }).click();
-    await page.getByRole('heading', { name: 'Development mailbox', level: 1 }).waitFor();
+    // Nothing left the server, and the pages say so: the notice and the list.
+    await page.getByText('De uitnodiging voor nina@example.test is niet verstuurd: er is geen mailserver ingesteld. Je vindt haar in het Ontwikkelpostvak.').waitFor();
+    assert.equal(await page.getByText('De uitnodiging is verstuurd').count(), 0);
+    assert.equal(await invitationState(page, 'nina@example.test'), 'in het Ontwikkelpostvak');
+    await page.getByRole('link', { name: 'Ontwikkelpostvak' }).click();
+    await page.getByRole('heading', { name: 'Ontwikkelpostvak', level: 1 }).waitFor();
     await page.getByText('Er is geen SMTP-server ingesteld').waitFor();
+    await page.getByText('niet verstuurd: alleen hier te lezen').first().waitFor();
+    assert.equal(await page.getByText('pending').count(), 0, 'no English status on a Dutch page');
     await checkA11y(page, 'development mailbox');
     await screenshots(page, '12-dev-mailbox');
     await page.getByRole('link', { name: /HTML-versie: Huisartsenpraktijk De Linde nodigt je uit/ }).click();

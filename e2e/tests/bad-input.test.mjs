@@ -125,7 +125,7 @@ test('the server checks the password rules when JavaScript is off, and refuses c
   await page.getByLabel(/^Wachtwoord\*?$/).fill('kort');
   await page.getByLabel(/^Wachtwoord bevestigen\*?$/).fill('kort');
   await page.getByRole('button', { name: 'Volgende' }).click();
-  await page.locator('#password-error').getByText('Gebruik tenminste 8 karakters').waitFor();
+  await page.locator('#password-error').getByText('Gebruik ten minste 8 karakters').waitFor();
   assert.equal(await page.locator('#pw-rules li.met').count(), 1, 'the server ticks the one rule "kort" meets: a lower-case letter');
   assert.equal(await page.locator('#pw-rules li[data-rule=lower].met').count(), 1);
   await page.getByLabel(/^Wachtwoord\*?$/).fill('Welkom01!');

@@ -11,7 +11,9 @@ fn init_logging(cfg: &Config) {
     let filter = EnvFilter::try_new(&cfg.log_level).unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        // Colour only on a terminal: a file or a pipe gets plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     if cfg.log_format == "json" {
         builder.json().with_current_span(true).init();
     } else {
@@ -47,12 +49,19 @@ async fn run(cli: Cli) -> Result<(), StartError> {
                     practice_email,
                 },
         } => {
+            // The command cannot know the address of a running server: say what it assumed.
+            let assumed = cfg.public_url.is_empty().then(|| admin::public_url(&cfg));
             let link =
                 admin::create_staff(cfg, &email, &name, &role, practice_name, practice_email)
                     .await?;
             println!(
                 "Staff account created. Link to set the password (single use, valid 24 hours):\n\n    {link}\n"
             );
+            if let Some(base) = assumed {
+                println!(
+                    "The link starts with {base}, assumed from `listen` because `public_url` is not set.\nIf people reach the server at another address, set public_url (or SPREEKUUR_PUBLIC_URL)\nto it and run this command again.\n"
+                );
+            }
             Ok(())
         }
         Command::Admin {

@@ -10,7 +10,8 @@ use spreekuur_i18n::Lang;
 use crate::config::Config;
 use crate::startup::{Core, StartError, SystemClock};
 
-fn public_url(cfg: &Config) -> String {
+/// The address links start with: `public_url`, else http://localhost and the port of `listen`.
+pub fn public_url(cfg: &Config) -> String {
     if cfg.public_url.is_empty() {
         let port = cfg.listen.rsplit(':').next().unwrap_or("8080");
         format!("http://localhost:{port}")

@@ -57,7 +57,15 @@ fn an_unknown_key_stops_the_start_and_is_named() {
 async fn serve_makes_a_private_data_dir_a_secret_key_and_prints_a_setup_link() {
     let root = tmp_dir();
     let dir = root.join("data");
-    let (mut child, port) = serve(&dir, &[]).await;
+    let metrics_port = free_port();
+    let (mut child, port) = serve(
+        &dir,
+        &[(
+            "SPREEKUUR_METRICS_LISTEN",
+            format!("127.0.0.1:{metrics_port}"),
+        )],
+    )
+    .await;
     assert_eq!(
         std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777,
         0o700
@@ -73,7 +81,9 @@ async fn serve_makes_a_private_data_dir_a_secret_key_and_prints_a_setup_link() {
     assert!(dir.join("spreekuur.db").exists() && dir.join("blobs").is_dir());
     assert_eq!(http_get(port, "/healthz").unwrap(), (200, "ok\n".into()));
     assert_eq!(http_get(port, "/readyz").unwrap().0, 200);
-    let (status, metrics) = http_get(port, "/metrics").unwrap();
+    // Metrics are the operator's: not on the web server, only on their own address.
+    assert_eq!(http_get(port, "/metrics").unwrap().0, 404);
+    let (status, metrics) = http_get(metrics_port, "/metrics").unwrap();
     assert_eq!(status, 200);
     assert!(
         metrics.contains("spreekuur_http_requests_total") && metrics.contains("route=\"/readyz\""),
@@ -138,6 +148,14 @@ fn audit_verify_names_the_first_tampered_record() {
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+    // It says which address the link assumed, and how to change it.
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("http://localhost:8080/password/")
+            && said.contains("The link starts with http://localhost:8080, assumed from `listen`")
+            && said.contains("set public_url"),
+        "{said}"
     );
     let out = run(&dir, &["admin", "audit", "verify"], &[]);
     assert!(out.status.success());

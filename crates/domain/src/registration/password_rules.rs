@@ -1,4 +1,4 @@
-//! The five password rules of the seeds ("Gebruik tenminste 8 karakters", "… 1 kleine letter",
+//! The five password rules of the seeds ("Gebruik ten minste 8 karakters", "… 1 kleine letter",
 //! "… 1 hoofdletter", "… 1 cijfer", "… 1 speciaal teken"), plus one the seeds lack: a password
 //! built on one of the most common passwords is refused, however it is decorated.
 //!

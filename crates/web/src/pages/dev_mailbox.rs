@@ -78,6 +78,7 @@ pub async fn mailbox_get(
         .store
         .audit(&AuditRecord::new(state.clock.now(), Action::DevMailboxRead, &client).actor(&me.id))
         .await?;
+    let t = lang.lang.msgs();
     let mails = state
         .store
         .outbox_recent(50)
@@ -88,7 +89,12 @@ pub async fn mailbox_get(
             subject: i.mail.subject,
             to: i.mail.to.as_str().to_string(),
             date: date_time(lang.lang, i.created_at.millis()),
-            status: i.status,
+            status: match i.status.as_str() {
+                "sent" => t.dev_mailbox_sent,
+                "failed" => t.dev_mailbox_failed,
+                _ => t.dev_mailbox_pending,
+            }
+            .to_string(),
             text: linkify(&i.mail.text),
         })
         .collect();

@@ -64,6 +64,10 @@ pub async fn invitations_get(
         .and_then(|id| list.iter().find(|i| i.id.as_str() == id))
         .map(|i| i.email.as_str().to_string());
     let notice = match (sent_to, q.notice.as_deref()) {
+        // Without a mail relay nothing left the server: say where the invitation waits.
+        (Some(email), _) if state.cfg.dev_mailbox => {
+            Some(fill(t.invite_waiting, &[("email", &email)]))
+        }
         (Some(email), _) => Some(fill(t.invite_sent, &[("email", &email)])),
         (None, Some("resent")) => Some(t.invitations_resent.to_string()),
         (None, Some("withdrawn")) => Some(t.invitations_withdrawn.to_string()),
@@ -83,7 +87,11 @@ pub async fn invitations_get(
                     t.invitations_valid_until,
                     &[("date", &date_time(lang.lang, i.expires_at.millis()))],
                 ),
-                state: t.text(s.label_key()),
+                state: if state.cfg.dev_mailbox && s == InvState::Sent {
+                    t.invitation_state_waiting
+                } else {
+                    t.text(s.label_key())
+                },
                 state_code: s.as_str(),
                 inviter: i.inviter_name.clone(),
                 open: matches!(s, InvState::Sent | InvState::Opened),
