@@ -89,17 +89,29 @@ test('a message appears live, and nothing is lost or doubled across a crash', as
       const conversation = document.getElementById('messenger').dataset.conversation;
       ws.send(JSON.stringify({ type: 'send', conversation, client_id: 'x3', body: 'ë'.repeat(9999) + '!' }));
       ws.send(JSON.stringify({ type: 'send', conversation, client_id: 'x4', body: 'ë'.repeat(10001) }));
+      ws.send(JSON.stringify({ type: 'send', conversation, client_id: 'x 5!', body: 'hallo' }));
       await new Promise((r) => setTimeout(r, 500));
       for (let i = 0; i < 200 && closed === null; i++) ws.send(JSON.stringify({ type: 'ping' }));
       await new Promise((r) => setTimeout(r, 1000));
       return { got, closed };
     });
     const errors = answers.got.filter((f) => f.type === 'error');
-    assert.deepEqual(errors.slice(0, 4).map((f) => [f.client_id ?? null, f.code]), [['x1', 'not_found'], ['x2', 'empty'], [null, 'bad_frame'], ['x4', 'too_long']]);
+    assert.deepEqual(errors.slice(0, 5).map((f) => [f.client_id ?? null, f.code]), [['x1', 'not_found'], ['x2', 'empty'], [null, 'bad_frame'], ['x4', 'too_long'], ['x 5!', 'bad_client_id']]);
+    assert.match(errors[4].message, /ongeldige client_id/, 'says what is wrong, does not blame the server');
     assert.ok(answers.got.some((f) => f.type === 'ack' && f.client_id === 'x3'), 'the longest message is taken');
     await eventually(async () => (await texts(staff)).some((t) => t.includes('ë'.repeat(9999) + '!')), 'the longest message arrives whole');
     assert.ok(errors.some((f) => f.code === 'rate_limited'), `a flood is refused: ${answers.got.length} frames, closed ${answers.closed}`);
     assert.equal(answers.closed, 1008, 'then the socket is closed');
+
+    // A frame over 64 KiB closes the socket with 1009 ("message too big"), not a broken line.
+    const big = await patient.evaluate(async () => {
+      const ws = new WebSocket(`ws://${location.host}/ws`);
+      await new Promise((r) => { ws.onopen = r; });
+      const closed = new Promise((r) => { ws.onclose = (e) => r({ code: e.code, reason: e.reason }); });
+      ws.send('x'.repeat(65 * 1024));
+      return closed;
+    });
+    assert.deepEqual(big, { code: 1009, reason: 'message too big' });
     assert.equal(await patient.locator('ol.messages li').filter({ hasText: /^hoi$/ }).count(), 0);
 
     // A page of another site may not open a socket with the visitor's cookie.

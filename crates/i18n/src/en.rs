@@ -420,6 +420,7 @@ pub static EN: Msgs = Msgs {
     conversation_messages: "Messages",
     conversations_list: "Your conversations",
     message_too_long: "A message may have at most 10,000 characters.",
+    message_client_id: "This message has an invalid client_id: use 1 to 64 letters, digits, '-' or '_'.",
     conversation_earlier: "Show earlier messages",
 
     staff_title: "Staff",

@@ -171,7 +171,7 @@ catalogue! {
     // messenger
     messenger_title, conversations_empty, conversation_choose, message_placeholder, message_label,
     message_send, message_empty, message_sent_at, message_you, conversation_with, conversation_messages,
-    conversations_list, message_too_long, conversation_earlier,
+    conversations_list, message_too_long, message_client_id, conversation_earlier,
     // e-mail notices of unread messages
     mail_unread_subject, mail_unread_greeting, mail_unread_body, mail_unread_button, mail_unread_off, notify_title, notify_label, notify_hint, notify_save, notify_saved,
     // teams

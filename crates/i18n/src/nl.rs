@@ -421,6 +421,7 @@ pub static NL: Msgs = Msgs {
     conversation_messages: "Berichten",
     conversations_list: "Je gesprekken",
     message_too_long: "Een bericht mag hoogstens 10.000 tekens hebben.",
+    message_client_id: "Dit bericht heeft een ongeldige client_id: gebruik 1 tot 64 letters, cijfers, '-' of '_'.",
     conversation_earlier: "Eerdere berichten tonen",
 
     staff_title: "Medewerkers",

@@ -281,7 +281,10 @@ impl Followed {
 
 enum Next {
     Continue,
+    /// Closes with 1008 (policy violation) and this reason.
     Close(&'static str),
+    /// Closes with this code and reason.
+    CloseWith(u16, &'static str),
 }
 
 impl Connection {
@@ -368,6 +371,9 @@ impl Connection {
                         last_heard = Instant::now();
                         Next::Continue
                     }
+                    // A frame over `MAX_FRAME` is refused by the protocol layer: say so with
+                    // 1009 (message too big) rather than dropping the connection.
+                    Some(Err(e)) if too_big(&e) => Next::CloseWith(1009, "message too big"),
                     Some(Ok(Frame::Close(_))) | Some(Err(_)) | None => break,
                 },
                 event = self.followed.events.next() => match event {
@@ -390,10 +396,15 @@ impl Connection {
                     }
                 }
             };
-            if let Next::Close(reason) = next {
+            let close = match next {
+                Next::Close(reason) => Some((1008, reason)),
+                Next::CloseWith(code, reason) => Some((code, reason)),
+                Next::Continue => None,
+            };
+            if let Some((code, reason)) = close {
                 let _ = socket
                     .send(Frame::Close(Some(CloseFrame {
-                        code: 1008,
+                        code,
                         reason: reason.into(),
                     })))
                     .await;
@@ -470,6 +481,7 @@ impl Connection {
             "not_found" => self.t.error_not_found,
             "empty" => self.t.message_empty,
             "too_long" => self.t.message_too_long,
+            "bad_client_id" => self.t.message_client_id,
             "bad_frame" => self.t.socket_bad_frame,
             _ => self.t.error_generic,
         };
@@ -557,6 +569,7 @@ impl Connection {
                 let code = match reason {
                     "message.empty" => "empty",
                     "text.too_long" => "too_long",
+                    "message.client_id" => "bad_client_id",
                     _ => "invalid",
                 };
                 self.error(socket, Some(client_id), code).await;
@@ -782,6 +795,13 @@ fn log_end(what: &str, e: &Error) {
         Error::Internal(m) if m == GONE => tracing::debug!("{what}: {GONE}"),
         _ => tracing::error!(error = %e, "{what}"),
     }
+}
+
+/// True when the socket's error is a frame or message over the size limit.
+fn too_big(e: &axum::Error) -> bool {
+    std::error::Error::source(e)
+        .and_then(|inner| inner.downcast_ref::<tungstenite::Error>())
+        .is_some_and(|t| matches!(t, tungstenite::Error::Capacity(_)))
 }
 
 #[cfg(test)]
