@@ -56,8 +56,13 @@ test('a session code sent before a crash signs in exactly once after it', async 
   const answers = await bothAtOnce([page, other], server.base + '/session-code', { code });
   const signedIn = answers.filter(([status, to]) => status === 303 && /\/messenger/.test(to));
   assert.equal(signedIn.length, 1, `exactly one submission signs in: ${answers.map((a) => a.slice(0, 2))}`);
-  await page.goto(server.base + '/messenger');
-  await page.getByRole('heading', { name: /^Gesprek met/ }).waitFor();
+  // The winner got the session's new cookie; the other browser still holds the one from
+  // before the second step, which opens nothing now.
+  const [winner, loser] = answers[0] === signedIn[0] ? [page, other] : [other, page];
+  await winner.goto(server.base + '/messenger');
+  await winner.getByRole('heading', { name: /^Gesprek met/ }).waitFor();
+  await loser.goto(server.base + '/messenger');
+  assert.match(loser.url(), /\/login$/);
 });
 
 test('a reset link sent before a crash sets a password exactly once, and stays used after another', async () => {

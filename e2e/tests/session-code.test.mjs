@@ -100,9 +100,18 @@ test('the session code with the keyboard alone: Tab to the field, type the code 
     if (await page.evaluate(() => document.activeElement?.id === 'code')) break;
   }
   assert.equal(await page.evaluate(() => document.activeElement?.id), 'code');
+  const pendingCookie = (await page.context().cookies()).find((c) => c.name === 'spreekuur_session');
   await page.keyboard.type(code.slice(0, 3) + ' ' + code.slice(3));
   await page.keyboard.press('Enter');
   await page.getByRole('heading', { name: 'Gesprek met Anna de Vries' }).waitFor();
+  // Signed in, the session has a new cookie: the value from before the second step opens nothing.
+  const fullCookie = (await page.context().cookies()).find((c) => c.name === 'spreekuur_session');
+  assert.ok(pendingCookie && fullCookie, 'a session cookie before and after');
+  assert.notEqual(fullCookie.value, pendingCookie.value, 'the cookie changed with the second step');
+  const stale = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+  await stale.context().addCookies([pendingCookie]);
+  await stale.goto(server.base + '/messenger');
+  assert.match(stale.url(), /\/login$/);
 });
 
 test('wrong codes count per account across sign-ins: parallel guessing on many sessions is stopped', async () => {

@@ -278,6 +278,9 @@ pub trait SessionStore: Send + Sync {
         now: Timestamp,
         stage: PendingStage,
     ) -> Result<bool, StoreError>;
+    /// Gives a fully signed-in session a new id (its cookie changes once the second step is
+    /// done, so a value seen before it opens nothing); false when there is no such session.
+    async fn rotate_session(&self, id_hash: &[u8], new_hash: &[u8]) -> Result<bool, StoreError>;
     /// The account's live sessions, the newest activity first; `current` marks this one.
     async fn list_sessions(
         &self,

@@ -346,6 +346,18 @@ impl SessionStore for Db {
         Ok(n == 1)
     }
 
+    async fn rotate_session(&self, id_hash: &[u8], new_hash: &[u8]) -> Result<bool, StoreError> {
+        let n =
+            sqlx::query("UPDATE sessions SET id_hash = $1 WHERE id_hash = $2 AND stage = 'full'")
+                .bind(new_hash.to_vec())
+                .bind(id_hash.to_vec())
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?
+                .rows_affected();
+        Ok(n == 1)
+    }
+
     async fn list_sessions(
         &self,
         user: &UserId,

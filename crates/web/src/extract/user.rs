@@ -2,6 +2,7 @@
 //! `Staff` or `Admin`; anyone else gets "not found", so a patient learns nothing about them.
 
 use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::HeaderValue;
 use axum::http::request::Parts;
 use spreekuur_domain::Error;
 use spreekuur_domain::account::{Account, Role};
@@ -163,19 +164,22 @@ impl Enrolling {
             .map(|a| (hash, a)))
     }
 
-    /// After a second factor was set up: the waiting session opens the messenger.
-    pub async fn complete(&self, state: &AppState) -> Result<(), PageError> {
-        if self.pending {
-            state
+    /// After a second factor was set up: the waiting session opens the messenger, under a new
+    /// id; the answer must set the cookie returned.
+    pub async fn complete(&self, state: &AppState) -> Result<Option<HeaderValue>, PageError> {
+        if self.pending
+            && state
                 .store
                 .complete_pending_session(
                     &self.session_hash,
                     state.clock.now(),
                     PendingStage::Enrol,
                 )
-                .await?;
+                .await?
+        {
+            return crate::pages::rotated_session(state, &self.session_hash).await;
         }
-        Ok(())
+        Ok(None)
     }
 }
 

@@ -179,6 +179,21 @@ impl NewSession {
     }
 }
 
+/// After the second step: the session gets a new id and this browser the cookie for it, so
+/// a cookie value seen during the sign-in (a shared computer, a log) opens nothing.
+pub async fn rotated_session(
+    state: &AppState,
+    hash: &[u8],
+) -> Result<Option<HeaderValue>, PageError> {
+    let now = state.clock.now();
+    let fresh = NewSession::new(state, now)?;
+    if state.store.rotate_session(hash, &fresh.hash).await? {
+        Ok(Some(fresh.cookie(state)?))
+    } else {
+        Ok(None)
+    }
+}
+
 /// A "303 See Other" to `to`, optionally setting a cookie.
 pub fn see_other(to: &str, cookie: Option<HeaderValue>) -> Response {
     let mut r = (

@@ -237,11 +237,15 @@ pub async fn add_post(
     if !state.store.add_passkey(&record, &rec).await? {
         return refuse(StatusCode::CONFLICT, t.pk_exists);
     }
-    enrolling.complete(&state).await?;
-    Ok(reply(
+    let cookie = enrolling.complete(&state).await?;
+    let mut r = reply(
         StatusCode::OK,
         json!({ "redirect": "/settings?notice=passkey_added" }),
-    ))
+    );
+    if let Some(c) = cookie {
+        r.headers_mut().append(SET_COOKIE, c);
+    }
+    Ok(r)
 }
 
 /// POST /settings/passkeys/{id}/remove: only one's own passkey; another's id is not found.
@@ -473,7 +477,11 @@ pub async fn confirm_post(
             .complete_pending_session(&hash, now, PendingStage::SecondFactor)
             .await?
     {
-        return Ok(reply(StatusCode::OK, json!({ "redirect": "/messenger" })));
+        let mut r = reply(StatusCode::OK, json!({ "redirect": "/messenger" }));
+        if let Some(c) = super::rotated_session(&state, &hash).await? {
+            r.headers_mut().append(SET_COOKIE, c);
+        }
+        return Ok(r);
     }
     refuse(StatusCode::UNAUTHORIZED, t.pk_failed)
 }

@@ -341,7 +341,8 @@ pub async fn session_code_post(
                 .store
                 .clear_throttle(&throttle::second_step_key(&account.id))
                 .await?;
-            Ok(see_other(&next, None))
+            let cookie = super::rotated_session(&state, &hash).await?;
+            Ok(see_other(&next, cookie))
         }
         Err(problem) => {
             let (status, text) = match (problem, counted.blocked(now)) {

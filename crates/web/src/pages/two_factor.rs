@@ -304,11 +304,15 @@ pub async fn confirm_post(
     let hashes: Vec<Vec<u8>> = codes.iter().map(|c| backup_hash(&state, &me, c)).collect();
     let rec = AuditRecord::new(now, Action::TwoFactorEnabled, &client).actor(&me.id);
     state.store.enable_totp(&me.id, step, &hashes, &rec).await?;
-    enrolling.complete(&state).await?;
+    let cookie = enrolling.complete(&state).await?;
     let mut page = setup_page(&state, lang.lang, csrf.0, &me, SetupStep::Backup, None).await?;
     page.download = urlencode(&format!("{}\n\n{}\n", t.tf_backup_intro, codes.join("\n")));
     page.backup_codes = codes;
-    render(StatusCode::OK, &page)
+    let mut r = render(StatusCode::OK, &page)?;
+    if let Some(c) = cookie {
+        r.headers_mut().append(axum::http::header::SET_COOKIE, c);
+    }
+    Ok(r)
 }
 
 /// POST /settings/two-factor/disable: password and a code.
@@ -432,7 +436,8 @@ pub async fn login_post(
                     &AuditRecord::new(now, Action::TwoFactorAccepted, &client).actor(&account.id),
                 )
                 .await?;
-            return Ok(see_other("/messenger", None));
+            let cookie = super::rotated_session(&state, &hash).await?;
+            return Ok(see_other("/messenger", cookie));
         }
         Ok(counted) => {
             state
