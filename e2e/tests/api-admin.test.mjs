@@ -58,9 +58,18 @@ test('provisioning, token rates, external ids and members over the API', async (
   const tries = [];
   for (let i = 0; i < 3; i++) tries.push((await api(bramToken, 'GET', '/api/v1/me')).status);
   assert.deepEqual(tries, [200, 200, 429], 'the new rate holds');
+  const limited = await fetch(server.base + '/api/v1/me', { headers: { Authorization: `Bearer ${bramToken}` } });
+  assert.equal(limited.status, 429);
+  const wait = Number(limited.headers.get('retry-after'));
+  assert.ok(wait >= 1 && wait <= 60, `Retry-After says when the minute is over: ${wait}`);
   assert.equal((await api(his, 'PATCH', `/api/v1/tokens/${agenda.id}`, { rate_per_minute: 0 })).status, 204);
   assert.equal((await api(bramToken, 'GET', '/api/v1/me')).status, 200, 'no limit any more');
   assert.equal((await api(his, 'PATCH', `/api/v1/tokens/${agenda.id}`, { rate_per_minute: -1 })).status, 422);
+  // A token cannot lower its own limit and lock itself out.
+  const own = list.json.find((t) => t.name === 'HIS');
+  const self = await api(his, 'PATCH', `/api/v1/tokens/${own.id}`, { rate_per_minute: 1 });
+  assert.equal(self.status, 422);
+  assert.match(self.json.error.message, /cannot change its own rate limit/);
   assert.equal((await api(his, 'PATCH', '/api/v1/tokens/0190c0de-0000-7000-8000-000000000000', { rate_per_minute: 5 })).status, 404);
   assert.equal((await api(bramToken, 'PATCH', `/api/v1/tokens/${agenda.id}`, { rate_per_minute: 0 })).status, 403);
   assert.equal((await api(bramToken, 'GET', '/api/v1/tokens')).status, 403);

@@ -323,7 +323,8 @@ pub struct TokenRate {
 }
 
 /// Sets a token's rate limit (administrators' tokens only), for example none for an
-/// integration that sends in bulk.
+/// integration that sends in bulk. A token cannot change its own limit (it could lock itself
+/// out): use another administrator's token.
 #[utoipa::path(patch, path = "/api/v1/tokens/{id}",
     params(("id" = String, Path, description = "token id")),
     request_body = TokenRate,
@@ -342,6 +343,14 @@ pub async fn set_token_rate(
 ) -> ApiResult<Response> {
     admin(&user)?;
     let id = TokenId::parse(&id).ok_or(Error::NotFound)?;
+    // A token that lowered its own limit could lock itself out of the way back.
+    if id == user.token.id {
+        return Err(Error::invalid(
+            "id",
+            "a token cannot change its own rate limit: use another administrator's token",
+        )
+        .into());
+    }
     if body
         .rate_per_minute
         .is_some_and(|r| !(0..=1_000_000).contains(&r))
