@@ -141,7 +141,9 @@ export async function dutchJourney({ browser, server, sink, shots = true }) {
 
   await page.getByRole('heading', { name: 'Bedankt voor je registratie.' }).waitFor();
   await page.getByText('Je kunt nu starten met het veilig uitwisselen van berichten.').waitFor();
-  await page.getByText(/De webversie van de messenger zal automatisch voor je geopend worden in \d\./).waitFor();
+  await page.getByText(/De webversie van de messenger gaat over \d seconden? vanzelf voor je open\./).waitFor();
+  // The phone hint names the address to open there.
+  await page.locator('strong.address').getByText(server.base).waitFor();
   await page.getByRole('link', { name: 'Open de messenger nu' }).waitFor();
   await checkA11y(page, 'registration done');
   if (shots) await screenshots(page, '07-done');

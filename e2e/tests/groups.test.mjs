@@ -37,6 +37,10 @@ test('contacts, a group with a member removed, and what patients cannot do', asy
   await piet.getByRole('link', { name: 'Contacten' }).click();
   await piet.getByRole('heading', { name: 'Contacten' }).waitFor();
   assert.deepEqual(await names(piet, 'contacts'), ['Anna de Vries']);
+  // Anna administers the practice, but the patient sees the part she plays for him.
+  const annaRow = piet.locator('ul.contacts li').filter({ hasText: 'Anna de Vries' });
+  await annaRow.getByText('Praktijkmedewerker').waitFor();
+  assert.equal(await annaRow.getByText('Beheerder').count(), 0);
   await checkA11y(piet, 'contacts (patient)');
   // Staff see colleagues and the patients they are in conversation with.
   await anna.goto(server.base + '/contacts');

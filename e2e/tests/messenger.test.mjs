@@ -2,10 +2,14 @@
 // counts in the list, the filter by name, and a form sent twice storing its message once.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 import { startSmtpSink } from '../lib/smtp-sink.mjs';
 import { startServer } from '../lib/server.mjs';
 import { launch, checkA11y, screenshots, DESKTOP } from '../lib/browser.mjs';
 import { setUpPractice, registerPatient } from '../lib/journey.mjs';
+
+const BIN = process.env.SPREEKUUR_BIN || path.resolve(import.meta.dirname, '../../target/debug/spreekuur');
 
 let sink, server, browser, staff;
 before(async () => {
@@ -85,4 +89,47 @@ test('sent, read, unread counts, the filter, and a form sent twice', async () =>
   assert.deepEqual(answers.map((r) => r.status()), [303, 303]);
   await piet.reload();
   assert.equal(await piet.locator('.message').filter({ hasText: 'Alleen één keer, graag' }).count(), 1);
+});
+
+test('a message over 10,000 characters is not cut: the composer says by how much and sends nothing', async () => {
+  const piet = await registerPatient(browser, sink, staff, { first: 'Karel', last: 'Lang', email: 'karel@example.test', password: 'Lange-Brief-9!' });
+  const box = piet.getByRole('textbox', { name: 'Bericht' });
+  const letter = 'Beste dokter, '.padEnd(10050, 'x') + ' met vriendelijke groet, Karel';
+  await box.fill(letter);
+  await piet.getByText(/^Je bericht is 80 tekens te lang: een bericht mag hoogstens 10\.000 tekens hebben\./).waitFor();
+  assert.equal(await box.getAttribute('aria-invalid'), 'true');
+  await checkA11y(piet, 'composer, message too long');
+  await screenshots(piet, '66-composer-too-long');
+  await piet.getByRole('button', { name: 'Stuur' }).click();
+  await piet.keyboard.press('Enter');
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.equal(await piet.locator('.message.mine').count(), 0, 'nothing was sent');
+  assert.equal((await box.inputValue()).length, letter.length, 'the letter is whole, to its last word');
+  // Near the limit the room left shows; within it the message goes, whole.
+  const fits = letter.slice(0, 9990);
+  await box.fill(fits);
+  await piet.getByText('Nog 10 tekens over.').waitFor();
+  await piet.getByRole('button', { name: 'Stuur' }).click();
+  await piet.locator('.message.mine').first().waitFor();
+  assert.equal((await piet.locator('.message.mine .body').first().innerText()).length, 9990);
+  // Sent today: the time alone, live and after a reload (the date only for older days).
+  assert.match(await piet.locator('.message.mine .time').first().innerText(), /^\d\d:\d\d$/);
+  await piet.reload();
+  assert.match(await piet.locator('.message.mine .time').first().innerText(), /^\d\d:\d\d$/);
+  assert.equal(await piet.getByText('Er zijn nog geen berichten in dit gesprek.').isVisible(), false);
+});
+
+test('an empty conversation says there are no messages yet', async () => {
+  // A new colleague: the first conversation with her has no messages.
+  execFileSync(BIN, ['admin', 'create-staff', '--email', 'els@delinde.test', '--name', 'Els Leeg', '--role', 'assistant'], { env: { PATH: process.env.PATH, SPREEKUUR_DATA_DIR: server.dataDir } });
+  await staff.goto(server.base + '/contacts');
+  await staff.getByRole('button', { name: 'Stuur bericht aan Els Leeg' }).click();
+  await staff.getByRole('heading', { name: 'Gesprek met Els Leeg' }).waitFor();
+  assert.equal(await staff.locator('.message').count(), 0);
+  await staff.getByText('Er zijn nog geen berichten in dit gesprek. Schrijf hieronder het eerste bericht.').waitFor();
+  await checkA11y(staff, 'empty conversation');
+  await screenshots(staff, '67-conversation-empty');
+  // The first message takes its place.
+  await send(staff, 'Welkom in het team, Els!');
+  assert.equal(await staff.getByText('Er zijn nog geen berichten in dit gesprek.').isVisible(), false);
 });

@@ -163,15 +163,15 @@ catalogue! {
     details_password, details_password_confirm, details_show_password, details_password_kept, next, previous,
     summary_title, summary_intro, summary_terms_before, summary_terms_link, summary_terms_middle,
     summary_privacy_link, summary_terms_after, summary_terms_required, summary_no_username,
-    done_thanks, done_start, done_install_hint, done_countdown, done_stop, done_open_now,
+    done_thanks, done_start, done_install_hint, done_countdown, done_countdown_one, done_stop, done_open_now,
     // decline
     decline_title, decline_question, decline_confirm, decline_cancel, decline_done,
     // terms
     terms_title, privacy_title, terms_empty,
     // messenger
     messenger_title, conversations_empty, conversation_choose, message_placeholder, message_label,
-    message_send, message_empty, message_sent_at, message_you, conversation_with, conversation_messages,
-    conversations_list, message_too_long, message_client_id, conversation_earlier,
+    message_send, message_empty, message_sent_at, message_you, conversation_with, conversation_messages, conversation_empty, time_yesterday,
+    conversations_list, message_too_long, message_room_left, message_over, message_client_id, conversation_earlier,
     // e-mail notices of unread messages
     mail_unread_subject, mail_unread_greeting, mail_unread_body, mail_unread_button, mail_unread_off, notify_title, notify_label, notify_hint, notify_save, notify_saved,
     // teams
@@ -179,11 +179,11 @@ catalogue! {
     // contacts and groups
     contacts_title, contacts_intro_patient, contacts_intro_staff, contacts_empty, contacts_message, contacts_message_to, groups_title, groups_intro, groups_empty, groups_new, groups_name, groups_members_choose, groups_members_hint, groups_create, groups_created, groups_members, groups_open, groups_add, groups_add_who, groups_add_submit, groups_added, groups_remove, groups_remove_label, groups_removed, groups_nobody_to_add, group_name_required, group_one_patient, group_members_required,
     // files
-    file_attach, file_attach_hint, file_uploading, file_progress, file_cancel, file_cancelled, file_sent, file_failed, file_too_large, file_mismatch, file_empty, file_name, file_open, file_download, file_preview, file_kind_image, file_kind_pdf, file_kind_document, file_kind_other, files_title, files_intro, files_filter, files_filter_all, files_filter_image, files_filter_pdf, files_filter_document, files_filter_other, files_filter_submit, files_empty, files_none_of_kind, files_col_file, files_col_conversation, files_col_sender, files_col_date, files_col_size, files_list,
+    file_attach, file_attach_hint, file_drag_hint, file_uploading, file_progress, file_cancel, file_cancelled, file_sent, file_failed, file_too_large, file_mismatch, file_empty, file_name, file_open, file_download, file_preview, file_kind_image, file_kind_pdf, file_kind_document, file_kind_other, files_title, files_intro, files_filter, files_filter_all, files_filter_image, files_filter_pdf, files_filter_document, files_filter_other, files_filter_submit, files_empty, files_none_of_kind, files_col_file, files_col_conversation, files_col_sender, files_col_date, files_col_size, files_list,
     // staff administration
     staff_title, staff_intro, staff_add, staff_first_name, staff_last_name, staff_email, staff_role,
     staff_added, staff_active, staff_inactive, staff_deactivate, staff_activate, staff_status,
-    role_admin, role_provider, role_assistant, role_patient,
+    role_admin, role_provider, role_assistant, role_practice_staff, role_patient,
     // practice settings
     practice_title, practice_intro, practice_terms, practice_privacy, practice_save, practice_saved,
     // development mailbox
@@ -326,6 +326,23 @@ pub fn date_time(lang: Lang, ms: i64) -> String {
     format!("{}, {:02}:{:02}", date(lang, ms), dt.hour(), dt.minute())
 }
 
+/// When a message was sent, as short as is clear on `now`'s day: "14:05" today, "gisteren
+/// 14:05" / "yesterday 14:05" the day before, else the whole date and time.
+pub fn message_time(lang: Lang, ms: i64, now_ms: i64) -> String {
+    let (Some(at), Some(now)) = (local(ms), local(now_ms)) else {
+        return String::new();
+    };
+    let clock = format!("{:02}:{:02}", at.hour(), at.minute());
+    let (day, today) = (at.date(), now.date());
+    if day == today {
+        clock
+    } else if today.yesterday().ok() == Some(day) {
+        format!("{} {clock}", lang.msgs().time_yesterday)
+    } else {
+        date_time(lang, ms)
+    }
+}
+
 /// The practice's local calendar day (days since 1970-01-01) and minute of the day at `ms`.
 pub fn local_day_minute(ms: i64) -> Option<(i32, i32, i32, u16)> {
     let dt = local(ms)?;
@@ -405,6 +422,29 @@ mod date_tests {
         assert_eq!(date(Lang::Nl, ms), "2 juli 2026");
         assert_eq!(date_time(Lang::En, ms), "2 July 2026, 00:30");
         assert_eq!(time_of_day(ms), "00:30");
+    }
+
+    #[test]
+    fn message_times_are_short_today_and_yesterday() {
+        // 2026-07-01T22:30:00Z is 2 July, 00:30 in Amsterdam.
+        let ms = 1_782_945_000_000;
+        let hour = 3_600_000;
+        assert_eq!(message_time(Lang::Nl, ms, ms + 10 * hour), "00:30");
+        assert_eq!(message_time(Lang::Nl, ms, ms + 24 * hour), "gisteren 00:30");
+        assert_eq!(
+            message_time(Lang::En, ms, ms + 24 * hour),
+            "yesterday 00:30"
+        );
+        assert_eq!(
+            message_time(Lang::Nl, ms, ms + 48 * hour),
+            "2 juli 2026, 00:30"
+        );
+        // The day changes at midnight in Amsterdam, not in UTC: 23:59 then 00:01.
+        let before_midnight = ms - 31 * 60_000;
+        assert_eq!(
+            message_time(Lang::Nl, before_midnight, ms),
+            "gisteren 23:59"
+        );
     }
 
     #[test]

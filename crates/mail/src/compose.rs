@@ -51,7 +51,13 @@ fn html_page(
     paragraphs_after: &[String],
     footer: &str,
 ) -> String {
-    let p = |t: &String| format!("<p style=\"margin:0 0 16px 0\">{}</p>", escape_html(t));
+    // A long word (the fallback link's token) breaks rather than widening the mail on a phone.
+    let p = |t: &String| {
+        format!(
+            "<p style=\"margin:0 0 16px 0;overflow-wrap:anywhere;word-break:break-word\">{}</p>",
+            escape_html(t)
+        )
+    };
     let before: String = paragraphs_before.iter().map(p).collect();
     let after: String = paragraphs_after.iter().map(p).collect();
     let middle = match middle {
@@ -372,6 +378,10 @@ mod tests {
         assert!(!m.html.contains("<script>"));
         assert!(m.html.contains("Dr. &lt;script&gt;alert(1)&lt;/script&gt;"));
         assert!(m.html.contains("href=\"https://x.nl/i/abc?x=1&amp;y=2\""));
+        // The fallback link, a long word, may break inside the card on a phone.
+        assert!(m.html.contains(
+            "overflow-wrap:anywhere;word-break:break-word\">https://x.nl/i/abc?x=1&amp;y=2</p>"
+        ));
         assert!(m.html.contains(">Uitnodiging accepteren</a>"));
         assert!(m.text.contains("Hallo Jan\","));
         assert!(m.text.contains("https://x.nl/i/abc?x=1&y=2"));

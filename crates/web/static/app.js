@@ -43,7 +43,7 @@ function passwordChecklist() {
   }
 }
 
-// "De webversie van de messenger zal automatisch voor je geopend worden in 9." counts down
+// "De webversie van de messenger gaat over 9 seconden vanzelf voor je open." counts down
 // and opens the messenger; the patient can stop it or go at once.
 function countdown() {
   const el = document.getElementById('countdown');
@@ -53,7 +53,9 @@ function countdown() {
   const tick = () => {
     left -= 1;
     if (left <= 0) { window.location.assign(el.dataset.href); return; }
-    el.textContent = el.dataset.template.replace('{n}', String(left));
+    el.textContent = left === 1 && el.dataset.templateOne
+      ? el.dataset.templateOne
+      : el.dataset.template.replace('{n}', String(left));
   };
   const interval = setInterval(tick, 1000);
   if (stop) {
@@ -79,6 +81,30 @@ function composer() {
       if (body.value.trim() !== '') form.requestSubmit();
     }
   });
+  // Nothing is cut: near the limit the room left shows; past it the message says by how much
+  // it is too long and is not sent, so the end of a long letter is never lost.
+  const room = document.getElementById('body-room');
+  const tooLong = () => {
+    if (!room) return false;
+    const max = Number(room.dataset.max);
+    const left = max - [...body.value.trim()].length;
+    const over = left < 0;
+    room.textContent = over ? room.dataset.over.replace('{n}', String(-left))
+      : left <= 500 ? room.dataset.room.replace('{n}', String(left)) : '';
+    room.classList.toggle('error', over);
+    if (over) body.setAttribute('aria-invalid', 'true');
+    else if (!document.getElementById('message-error')) body.removeAttribute('aria-invalid');
+    return over;
+  };
+  body.addEventListener('input', tooLong);
+  tooLong();
+  form.addEventListener('submit', (e) => {
+    if (tooLong()) {
+      e.preventDefault();
+      e.stopImmediatePropagation();
+      body.focus();
+    }
+  }, true);
   // The newest message in view; after "Eerdere berichten tonen", the one the reader was at.
   const at = /^#m\d+$/.test(location.hash) ? document.getElementById(location.hash.slice(1)) : null;
   const last = document.querySelector('.messages li:last-child');
@@ -258,11 +284,19 @@ function liveMessenger() {
   const form = document.getElementById('composer');
   const body = document.getElementById('body');
   const clientField = form ? form.querySelector('input[name=client_id]') : null;
-  // "26 november 2026, 09:05", as the server writes it.
   const locale = root.dataset.lang === 'en' ? 'en-GB' : 'nl-NL';
   const dayFormat = new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'Europe/Amsterdam' });
   const timeFormat = new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: 'Europe/Amsterdam' });
-  const when = { format: (d) => `${dayFormat.format(d)}, ${timeFormat.format(d)}` };
+  // As the server writes it: "12:14" today, "gisteren 12:14" yesterday, else the date too.
+  const dayOf = (d) => new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Amsterdam' }).format(d);
+  const when = {
+    format: (d) => {
+      const day = dayOf(d);
+      if (day === dayOf(new Date())) return timeFormat.format(d);
+      if (day === dayOf(new Date(Date.now() - 864e5))) return `${root.dataset.yesterday} ${timeFormat.format(d)}`;
+      return `${dayFormat.format(d)}, ${timeFormat.format(d)}`;
+    },
+  };
   const newClientId = () => (window.crypto && crypto.randomUUID ? crypto.randomUUID()
     : Array.from({ length: 4 }, () => Math.random().toString(36).slice(2)).join(''));
   let socket = null;

@@ -53,6 +53,15 @@ pub fn role_label(t: &'static Msgs, role: Role) -> &'static str {
     }
 }
 
+/// The role as a patient sees it: the part someone plays in their care, not an administrative
+/// right ("Beheerder" says nothing to a patient; an administrator works at the practice).
+pub fn care_role_label(t: &'static Msgs, role: Role) -> &'static str {
+    match role {
+        Role::Admin => t.role_practice_staff,
+        other => role_label(t, other),
+    }
+}
+
 /// GET /contacts
 pub async fn contacts_get(
     State(state): State<AppState>,
@@ -70,7 +79,11 @@ pub async fn contacts_get(
             id: p.id.to_string(),
             action: fill(t.contacts_message_to, &[("name", &p.name)]),
             name: p.name,
-            role: role_label(t, p.role),
+            role: if me.role == Role::Patient {
+                care_role_label(t, p.role)
+            } else {
+                role_label(t, p.role)
+            },
         })
         .collect();
     let teams = if me.role == Role::Patient {

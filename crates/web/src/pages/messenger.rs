@@ -14,8 +14,8 @@ use spreekuur_domain::live::LiveEvent;
 use spreekuur_domain::office_hours::{
     Availability, LocalMoment, civil_from_days, days_from_civil, weekday,
 };
-use spreekuur_domain::{ConversationId, Error};
-use spreekuur_i18n::{Lang, Msgs, date_time, fill};
+use spreekuur_domain::{ConversationId, Error, Timestamp};
+use spreekuur_i18n::{Lang, Msgs, fill, message_time};
 
 use super::{render, render_form, see_other};
 use crate::csrf::{CsrfForm, CsrfToken};
@@ -112,6 +112,7 @@ pub struct ListQuery {
 
 fn list_items(
     lang: Lang,
+    now: Timestamp,
     list: &[ConversationSummary],
     current: Option<&ConversationId>,
     filter: &str,
@@ -123,7 +124,7 @@ fn list_items(
         .map(|c| ListItem {
             id: c.id.to_string(),
             title: c.title.clone(),
-            when: date_time(lang, c.last_activity.millis()),
+            when: message_time(lang, c.last_activity.millis(), now.millis()),
             current: Some(&c.id) == current,
             unread: (c.unread > 0 && Some(&c.id) != current)
                 .then(|| fill(t.conversation_unread, &[("n", &c.unread.to_string())])),
@@ -132,7 +133,13 @@ fn list_items(
         .collect()
 }
 
-fn message_views(lang: Lang, me: &Account, msgs: &[Message], read_up_to: i64) -> Vec<MessageView> {
+fn message_views(
+    lang: Lang,
+    now: Timestamp,
+    me: &Account,
+    msgs: &[Message],
+    read_up_to: i64,
+) -> Vec<MessageView> {
     let t = lang.msgs();
     msgs.iter()
         .map(|m| MessageView {
@@ -146,7 +153,7 @@ fn message_views(lang: Lang, me: &Account, msgs: &[Message], read_up_to: i64) ->
             } else {
                 m.sender_name.clone()
             },
-            when: date_time(lang, m.sent_at.millis()),
+            when: message_time(lang, m.sent_at.millis(), now.millis()),
             lines: m.body.lines().map(str::to_string).collect(),
             mine: m.sender == me.id,
             file: m
@@ -230,7 +237,7 @@ pub async fn messenger_get(
         .await,
         t: lang.lang.msgs(),
         me: me.id.to_string(),
-        list: list_items(lang.lang, &list, None, &q.q),
+        list: list_items(lang.lang, state.clock.now(), &list, None, &q.q),
         current: None,
         messages: Vec::new(),
         earlier: None,
@@ -353,7 +360,7 @@ async fn conversation_page(
         .await,
         t,
         me: me.id.to_string(),
-        list: list_items(lang, &list, Some(id), ""),
+        list: list_items(lang, state.clock.now(), &list, Some(id), ""),
         current: Some(Current {
             id: id.to_string(),
             heading: if group {
@@ -365,7 +372,13 @@ async fn conversation_page(
             last_seq: thread.messages.last().map_or(0, |m| m.seq),
             group,
         }),
-        messages: message_views(lang, me, &thread.messages, thread.read_up_to),
+        messages: message_views(
+            lang,
+            state.clock.now(),
+            me,
+            &thread.messages,
+            thread.read_up_to,
+        ),
         earlier,
         error,
         draft,

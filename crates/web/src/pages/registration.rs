@@ -93,6 +93,10 @@ struct DonePage {
     t: &'static Msgs,
     messenger: String,
     countdown: String,
+    /// The server's address for the phone, between the hint's two halves.
+    address: String,
+    install_hint_before: String,
+    install_hint_after: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -478,6 +482,17 @@ pub async fn complete_post(
         t,
         messenger: format!("/messenger/{conv}"),
         countdown: fill(t.done_countdown, &[("n", "9")]),
+        address: state.link(""),
+        install_hint_before: t
+            .done_install_hint
+            .split_once("{address}")
+            .map_or(t.done_install_hint, |(b, _)| b)
+            .to_string(),
+        install_hint_after: t
+            .done_install_hint
+            .split_once("{address}")
+            .map_or("", |(_, a)| a)
+            .to_string(),
     };
     let mut res = render(StatusCode::OK, &page)?;
     res.headers_mut()
