@@ -158,6 +158,16 @@ test('without SMTP: the invitation waits in the Ontwikkelpostvak (Development ma
     await page.getByRole('link', { name: /HTML-versie: Huisartsenpraktijk De Linde nodigt je uit/ }).click();
     await page.getByRole('link', { name: 'Uitnodiging accepteren' }).click();
     await page.getByRole('heading', { name: 'Hallo Nina,' }).waitFor();
+    // Opened in the administrator's own browser: the page says who is signed in, and
+    // registering waits until she has signed out (which brings her back here).
+    await page.getByText('Je bent op dit apparaat ingelogd als Anna de Vries.', { exact: false }).waitFor();
+    assert.equal(await page.getByRole('link', { name: 'Maak je account aan' }).count(), 0);
+    await checkA11y(page, 'invitation landing while signed in');
+    await screenshots(page, '04-landing-signed-in');
+    await page.getByRole('button', { name: 'Uitloggen en doorgaan' }).click();
+    await page.getByRole('heading', { name: 'Hallo Nina,' }).waitFor();
+    await page.getByRole('link', { name: 'Maak je account aan' }).waitFor();
+    assert.equal(await page.getByText('Je bent op dit apparaat ingelogd').count(), 0);
     // With SMTP configured the page does not exist.
     const res = await staff.goto(server.base + '/dev/mailbox');
     assert.equal(res.status(), 404);

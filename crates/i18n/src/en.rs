@@ -349,6 +349,8 @@ pub static EN: Msgs = Msgs {
     landing_title: "Registration",
     landing_hello: "Hello {name},",
     landing_welcome: "Welcome! You are only a few steps away from your secure account for messages with the practice. Click the button to activate your account:",
+    landing_signed_in: "On this device you are signed in as {name}. Is this invitation for someone else, or do you want to create a new account? Sign out first; you will come back here.",
+    landing_logout_continue: "Sign out and continue",
     landing_create: "Create your account",
     landing_have_account_intro: "Do you already have an account? We can link this invitation to your existing account. Click this button:",
     landing_have_account: "I already have an account",

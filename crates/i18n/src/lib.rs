@@ -153,7 +153,7 @@ catalogue! {
     mail_invitation_valid, mail_link_fallback, mail_footer, mail_set_password_subject, mail_set_password_body,
     mail_set_password_button, mail_set_password_valid,
     // landing page
-    landing_title, landing_hello, landing_welcome, landing_create, landing_have_account_intro,
+    landing_title, landing_hello, landing_welcome, landing_signed_in, landing_logout_continue, landing_create, landing_have_account_intro,
     landing_have_account, landing_decline_intro, landing_decline_link, landing_from,
     invitation_expired, invitation_used, invitation_unknown, invitation_ask_new,
     // registration

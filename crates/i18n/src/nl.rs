@@ -350,6 +350,8 @@ pub static NL: Msgs = Msgs {
     landing_title: "Registratieproces",
     landing_hello: "Hallo {name},",
     landing_welcome: "Welkom! Je bent slechts een paar stappen verwijderd van je beveiligde account voor berichten aan de praktijk. Klik op de knop om je account te activeren:",
+    landing_signed_in: "Je bent op dit apparaat ingelogd als {name}. Is deze uitnodiging voor iemand anders, of wil je een nieuw account aanmaken? Log dan eerst uit; daarna kom je hier terug.",
+    landing_logout_continue: "Uitloggen en doorgaan",
     landing_create: "Maak je account aan",
     landing_have_account_intro: "Heb je al een account? We kunnen deze uitnodiging koppelen aan je bestaande account. Klik hiervoor op deze knop:",
     landing_have_account: "Ik heb al een account",

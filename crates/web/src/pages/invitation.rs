@@ -28,6 +28,8 @@ struct LandingPage {
     token: String,
     hello: String,
     from: String,
+    /// "Je bent … ingelogd als …": registering here would replace that session.
+    signed_in_as: Option<String>,
 }
 
 #[derive(Template)]
@@ -131,6 +133,7 @@ pub async fn landing_get(
     lang: LangPref,
     Client(client): Client,
     Extension(csrf): Extension<CsrfToken>,
+    MaybeUser(user): MaybeUser,
     Path(token): Path<String>,
 ) -> PageResult {
     let path = format!("/i/{token}");
@@ -158,6 +161,7 @@ pub async fn landing_get(
             &[("inviter", &inv.inviter_name), ("practice", &practice)],
         ),
         token,
+        signed_in_as: user.map(|u| fill(t.landing_signed_in, &[("name", &u.display_name())])),
     };
     render(StatusCode::OK, &page)
 }

@@ -268,8 +268,21 @@ pub async fn logout_post(
     headers: HeaderMap,
     Client(client): Client,
     MaybeUser(user): MaybeUser,
-    CsrfForm(_): CsrfForm<std::collections::HashMap<String, String>>,
+    CsrfForm(form): CsrfForm<std::collections::HashMap<String, String>>,
 ) -> PageResult {
+    // Back to an invitation's landing page (signed out to register someone new); nowhere
+    // else, so the field cannot send anyone to another site.
+    let next = form
+        .get("next")
+        .filter(|n| {
+            n.strip_prefix("/i/").is_some_and(|token| {
+                !token.is_empty()
+                    && token
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            })
+        })
+        .map_or("/login", String::as_str);
     if let Some(token) = cookies::get(&headers, cookies::SESSION) {
         state
             .store
@@ -290,5 +303,5 @@ pub async fn logout_post(
         "Lax",
         true,
     );
-    Ok(see_other("/login", HeaderValue::from_str(&gone).ok()))
+    Ok(see_other(next, HeaderValue::from_str(&gone).ok()))
 }
