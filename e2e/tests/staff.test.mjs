@@ -47,8 +47,11 @@ test('an administrator adds a provider, who sets a password and invites a patien
   // The practice asks staff for two-factor (the default): the link alone opens nothing else.
   await bram.getByRole('heading', { name: 'Tweede stap instellen' }).waitFor();
   await bram.getByRole('link', { name: 'Activeer tweefactorauthenticatie' }).click();
+  // Chosen already: the page asks for the password, not again whether to turn it on.
+  await bram.getByText('Vul eerst nog een keer je wachtwoord in. Daarna koppel je de authenticator-app.').waitFor();
+  assert.equal(await bram.getByText('Wil je tweefactorauthenticatie activeren?').count(), 0);
   await bram.getByLabel('Wachtwoord').fill('Huisbezoek-2026');
-  await bram.getByRole('button', { name: 'Ja' }).click();
+  await bram.getByRole('button', { name: 'Volgende' }).click();
   const key = (await bram.locator('#totp-key').innerText()).replace(/\s+/g, '');
   await bram.getByLabel('Code uit je app (6 cijfers)').fill(execFileSync('oathtool', ['--totp', '-b', key]).toString().trim());
   await bram.getByRole('button', { name: 'Bevestigen' }).click();

@@ -135,6 +135,7 @@ pub static EN: Msgs = Msgs {
     tf_status_off: "Two-factor authentication is off. With an authenticator app on your phone (such as Google Authenticator or Microsoft Authenticator) you need a code from the app as well as your password to log in.",
     tf_activate: "Activate two-factor authentication",
     tf_question: "Do you want to activate two-factor authentication?",
+    tf_enrol_password: "First enter your password once more. Then you link the authenticator app.",
     tf_yes: "Yes",
     tf_password_again: "Enter your password once more to confirm.",
     tf_wrong_password: "This password is not correct.",

@@ -120,7 +120,7 @@ catalogue! {
     // settings, sessions
     settings_title, sessions_title, sessions_intro, sessions_device, sessions_started, sessions_last_active, sessions_address, sessions_this, sessions_end, sessions_end_others, sessions_ended, sessions_others_ended, sessions_unknown_device, sessions_on,
     // two-factor
-    tf_title, tf_status_on, tf_status_off, tf_activate, tf_question, tf_yes, tf_password_again, tf_wrong_password, tf_scan, tf_qr_label, tf_key_text, tf_first_code, tf_code_label, tf_confirm, tf_code_wrong, tf_enabled, tf_backup_intro, tf_backup_download, tf_backup_print, tf_done, tf_login_intro, tf_login_backup, tf_login_label, tf_disable, tf_disable_intro, tf_disabled,
+    tf_title, tf_status_on, tf_status_off, tf_activate, tf_question, tf_enrol_password, tf_yes, tf_password_again, tf_wrong_password, tf_scan, tf_qr_label, tf_key_text, tf_first_code, tf_code_label, tf_confirm, tf_code_wrong, tf_enabled, tf_backup_intro, tf_backup_download, tf_backup_print, tf_done, tf_login_intro, tf_login_backup, tf_login_label, tf_disable, tf_disable_intro, tf_disabled,
     // an administrator's account actions
     mail_signed_out_subject, mail_signed_out_body, mail_step_reset_subject, mail_step_reset_body, mail_not_asked, mail_login_button, accounts_title, accounts_intro, accounts_search, accounts_search_submit, accounts_none, accounts_second_step, accounts_step_app, accounts_step_passkeys, accounts_step_nothing, accounts_sessions, accounts_check, accounts_checked, accounts_check_required, accounts_sign_out, accounts_sign_out_text, accounts_signed_out, accounts_reset, accounts_reset_text, accounts_reset_done, accounts_open,
     // messenger

@@ -136,6 +136,7 @@ pub static NL: Msgs = Msgs {
     tf_status_off: "Tweefactorauthenticatie staat uit. Met een authenticator-app op je telefoon (zoals Google Authenticator of Microsoft Authenticator) heb je bij het inloggen naast je wachtwoord ook een code uit de app nodig.",
     tf_activate: "Activeer tweefactorauthenticatie",
     tf_question: "Wil je tweefactorauthenticatie activeren?",
+    tf_enrol_password: "Vul eerst nog een keer je wachtwoord in. Daarna koppel je de authenticator-app.",
     tf_yes: "Ja",
     tf_password_again: "Vul ter bevestiging je wachtwoord nog een keer in.",
     tf_wrong_password: "Dit wachtwoord klopt niet.",

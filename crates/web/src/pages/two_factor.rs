@@ -41,6 +41,9 @@ struct SetupPage {
     key: String,
     backup_codes: Vec<String>,
     download: String,
+    /// Set up while signing in (the practice asks for it): no menu yet, no question whether
+    /// to turn it on, and "Klaar" goes on to the messenger.
+    enrolling: bool,
 }
 
 #[derive(Template)]
@@ -140,20 +143,26 @@ async fn setup_page(
     state: &AppState,
     lang: Lang,
     csrf: String,
-    me: &Account,
+    who: &Enrolling,
     step: SetupStep,
     error: Option<String>,
 ) -> Result<SetupPage, PageError> {
+    let layout = Layout::new(
+        lang,
+        "/settings/two-factor",
+        csrf,
+        Some(&who.account),
+        state,
+        "settings",
+    )
+    .await;
     Ok(SetupPage {
-        layout: Layout::new(
-            lang,
-            "/settings/two-factor",
-            csrf,
-            Some(me),
-            state,
-            "settings",
-        )
-        .await,
+        layout: if who.pending {
+            layout.without_menu()
+        } else {
+            layout
+        },
+        enrolling: who.pending,
         t: lang.msgs(),
         step,
         error,
@@ -200,7 +209,15 @@ pub async fn setup_get(
     }
     render(
         StatusCode::OK,
-        &setup_page(&state, lang.lang, csrf.0, &me, SetupStep::Password, None).await?,
+        &setup_page(
+            &state,
+            lang.lang,
+            csrf.0,
+            &enrolling,
+            SetupStep::Password,
+            None,
+        )
+        .await?,
     )
 }
 
@@ -221,7 +238,7 @@ pub async fn setup_post(
                 &state,
                 lang.lang,
                 csrf.0,
-                &me,
+                &enrolling,
                 SetupStep::Password,
                 Some(t.tf_wrong_password.into()),
             )
@@ -237,7 +254,7 @@ pub async fn setup_post(
         &state,
         lang.lang,
         csrf.0,
-        &me,
+        &enrolling,
         &secret,
         None,
         StatusCode::OK,
@@ -249,7 +266,7 @@ async fn scan_page(
     state: &AppState,
     lang: Lang,
     csrf: String,
-    me: &Account,
+    who: &Enrolling,
     secret: &TotpSecret,
     error: Option<String>,
     status: StatusCode,
@@ -260,8 +277,8 @@ async fn scan_page(
     } else {
         practice
     };
-    let mut page = setup_page(state, lang, csrf, me, SetupStep::Scan, error).await?;
-    page.qr_svg = qr_svg(&secret.otpauth_url(&issuer, me.email.as_str()))?;
+    let mut page = setup_page(state, lang, csrf, who, SetupStep::Scan, error).await?;
+    page.qr_svg = qr_svg(&secret.otpauth_url(&issuer, who.account.email.as_str()))?;
     let key = secret.base32();
     page.key = key
         .as_bytes()
@@ -293,7 +310,7 @@ pub async fn confirm_post(
             &state,
             lang.lang,
             csrf.0,
-            &me,
+            &enrolling,
             &secret,
             Some(t.tf_code_wrong.into()),
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -305,7 +322,15 @@ pub async fn confirm_post(
     let rec = AuditRecord::new(now, Action::TwoFactorEnabled, &client).actor(&me.id);
     state.store.enable_totp(&me.id, step, &hashes, &rec).await?;
     let cookie = enrolling.complete(&state).await?;
-    let mut page = setup_page(&state, lang.lang, csrf.0, &me, SetupStep::Backup, None).await?;
+    let mut page = setup_page(
+        &state,
+        lang.lang,
+        csrf.0,
+        &enrolling,
+        SetupStep::Backup,
+        None,
+    )
+    .await?;
     page.download = urlencode(&format!("{}\n\n{}\n", t.tf_backup_intro, codes.join("\n")));
     page.backup_codes = codes;
     let mut r = render(StatusCode::OK, &page)?;
