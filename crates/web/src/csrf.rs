@@ -31,7 +31,8 @@ pub async fn ensure_cookie(
     mut req: Request,
     next: Next,
 ) -> Response {
-    let existing = cookies::get(req.headers(), cookies::CSRF).filter(|c| c.len() >= 32);
+    let existing = cookies::get(req.headers(), cookies::CSRF, state.cfg.secure_cookies())
+        .filter(|c| c.len() >= 32);
     let (cookie, fresh) = match existing {
         Some(c) => (c, false),
         None => match spreekuur_crypto::generate_token() {

@@ -139,10 +139,10 @@ pub async fn socket_get(
         }
         Ok(None) => match cookie_user {
             Some(me) if same_origin(&headers, &state.cfg.public_url) => {
-                let session = cookies::get(&headers, cookies::SESSION)
+                let session = cookies::get(&headers, cookies::SESSION, state.cfg.secure_cookies())
                     .map(|t| state.tokens.hash("session", &t))
                     .unwrap_or_default();
-                let unlock = cookies::get(&headers, cookies::UNLOCK)
+                let unlock = cookies::get(&headers, cookies::UNLOCK, state.cfg.secure_cookies())
                     .map(|t| state.tokens.hash("unlock", &t));
                 (me, Some(RATE_PER_SEC), Auth::Session { session, unlock })
             }

@@ -81,9 +81,14 @@ async fn serves_https_with_a_configured_certificate() {
         page.contains("strict-transport-security: max-age=31536000"),
         "{page}"
     );
+    // Over https cookies carry the __Host- prefix: Secure, this host only, every path.
+    let csrf = page
+        .lines()
+        .find(|l| l.starts_with("set-cookie: __host-spreekuur_csrf="))
+        .unwrap_or_else(|| panic!("a __Host- CSRF cookie over https: {page}"));
     assert!(
-        page.contains("set-cookie: spreekuur_csrf=") && page.contains("; secure"),
-        "secure cookies over https: {page}"
+        csrf.contains("; secure") && csrf.contains("path=/") && !csrf.contains("domain="),
+        "{csrf}"
     );
     // Plain HTTP on the TLS port gets nothing useful.
     assert!(http_get(port, "/readyz").is_none_or(|(s, _)| s != 200));

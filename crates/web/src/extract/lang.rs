@@ -17,10 +17,7 @@ pub struct LangPref {
 
 impl LangPref {
     pub fn from_headers(headers: &axum::http::HeaderMap) -> Self {
-        match cookies::get(headers, cookies::LANG)
-            .as_deref()
-            .and_then(Lang::parse)
-        {
+        match cookies::get_lang(headers).as_deref().and_then(Lang::parse) {
             Some(lang) => Self { lang, chosen: true },
             None => Self {
                 lang: Lang::Nl,

@@ -26,7 +26,7 @@ async fn found(parts: &mut Parts, state: &AppState) -> Result<Found, PageError> 
     if let Some(cached) = parts.extensions.get::<Found>() {
         return Ok(cached.clone());
     }
-    let found = match cookies::get(&parts.headers, cookies::SESSION) {
+    let found = match cookies::get(&parts.headers, cookies::SESSION, state.cfg.secure_cookies()) {
         Some(token) => {
             let hash = state.tokens.hash("session", &token);
             let now = state.clock.now();
@@ -40,8 +40,12 @@ async fn found(parts: &mut Parts, state: &AppState) -> Result<Found, PageError> 
                     })),
                     Some(lock) => {
                         let minutes = state.lock_minutes().await?;
-                        let key = cookies::get(&parts.headers, cookies::UNLOCK)
-                            .map(|t| state.tokens.hash("unlock", &t));
+                        let key = cookies::get(
+                            &parts.headers,
+                            cookies::UNLOCK,
+                            state.cfg.secure_cookies(),
+                        )
+                        .map(|t| state.tokens.hash("unlock", &t));
                         match app_lock::locked(
                             lock,
                             key.as_deref(),
@@ -153,7 +157,9 @@ impl Enrolling {
         parts: &Parts,
         state: &AppState,
     ) -> Result<Option<(Vec<u8>, Account)>, PageError> {
-        let Some(token) = cookies::get(&parts.headers, cookies::SESSION) else {
+        let Some(token) =
+            cookies::get(&parts.headers, cookies::SESSION, state.cfg.secure_cookies())
+        else {
             return Ok(None);
         };
         let hash = state.tokens.hash("session", &token);

@@ -141,10 +141,10 @@ async fn wrong_pin(
 }
 
 /// Sent to the login page after the fifth wrong PIN, with both cookies cleared.
-fn signed_out() -> Response {
+fn signed_out(state: &AppState) -> Response {
     let mut r = see_other("/login?notice=lock_out", None);
     for name in [cookies::SESSION, cookies::UNLOCK] {
-        let gone = cookies::set(name, "", Some(0), false, "Lax", true);
+        let gone = cookies::set(name, "", Some(0), state.cfg.secure_cookies(), "Lax", true);
         if let Ok(v) = HeaderValue::from_str(&gone) {
             r.headers_mut().append(SET_COOKIE, v);
         }
@@ -173,7 +173,7 @@ pub async fn disable_post(
         return Ok(
             match wrong_pin(&state, &session, &me.hash, &client, now).await? {
                 Some(left) => settings_notice(&format!("lock_wrong&left={left}")),
-                None => signed_out(),
+                None => signed_out(&state),
             },
         );
     }
@@ -212,7 +212,7 @@ async fn locked_session(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<(Vec<u8>, SignedIn)>, PageError> {
-    let Some(token) = cookies::get(headers, cookies::SESSION) else {
+    let Some(token) = cookies::get(headers, cookies::SESSION, state.cfg.secure_cookies()) else {
         return Ok(None);
     };
     let hash = state.tokens.hash("session", &token);
@@ -322,7 +322,7 @@ pub async fn lock_post(
             let page = lock_page(&state, lang.lang, csrf.0, &session, Some(error)).await?;
             render(StatusCode::UNAUTHORIZED, &page)
         }
-        None => Ok(signed_out()),
+        None => Ok(signed_out(&state)),
     }
 }
 

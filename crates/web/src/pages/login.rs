@@ -283,7 +283,7 @@ pub async fn logout_post(
             })
         })
         .map_or("/login", String::as_str);
-    if let Some(token) = cookies::get(&headers, cookies::SESSION) {
+    if let Some(token) = cookies::get(&headers, cookies::SESSION, state.cfg.secure_cookies()) {
         state
             .store
             .delete_session(&state.tokens.hash("session", &token))

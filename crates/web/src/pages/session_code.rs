@@ -166,7 +166,7 @@ async fn pending(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<(Vec<u8>, Account, Option<SessionCodeInfo>)>, PageError> {
-    let Some(token) = cookies::get(headers, cookies::SESSION) else {
+    let Some(token) = cookies::get(headers, cookies::SESSION, state.cfg.secure_cookies()) else {
         return Ok(None);
     };
     let hash = state.tokens.hash("session", &token);

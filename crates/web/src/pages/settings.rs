@@ -228,7 +228,7 @@ pub fn describe_device(t: &'static Msgs, ua: &str) -> String {
 }
 
 fn current_hash(state: &AppState, headers: &HeaderMap) -> Vec<u8> {
-    cookies::get(headers, cookies::SESSION)
+    cookies::get(headers, cookies::SESSION, state.cfg.secure_cookies())
         .map(|t| state.tokens.hash("session", &t))
         .unwrap_or_default()
 }
