@@ -52,7 +52,9 @@ test("the README's first command builds, serves and prints the setup link", { ti
   let stderr = '';
   child.stdout.on('data', (d) => { stdout += d; });
   child.stderr.on('data', (d) => { stderr += d; });
-  const exited = new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
+  // 'close', not 'exit': the shell may end at the signal while the server, which shares its
+  // output pipes, is still shutting down; the pipes close when the last of them has gone.
+  const closed = new Promise((r) => child.once('close', (code, signal) => r({ code, signal })));
   try {
     const deadline = Date.now() + 40 * 60 * 1000;
     for (;;) {
@@ -74,7 +76,7 @@ test("the README's first command builds, serves and prints the setup link", { ti
     assert.match(await page.text(), /Praktijk instellen/);
 
     process.kill(-child.pid, 'SIGTERM');
-    await exited;
+    await closed;
     // The shell may end by the signal too; the server's own log says whether it finished.
     assert.match(stderr, /http server stopped/, `the server stopped cleanly:\n${stderr.slice(-2000)}`);
   } finally {
