@@ -278,6 +278,10 @@ impl AccountStore for Db {
         login: &str,
     ) -> Result<Option<(Account, Option<String>)>, StoreError> {
         let login = login.trim().to_lowercase();
+        // No account's name holds a NUL, and PostgreSQL would refuse it in a parameter.
+        if login.contains('\0') {
+            return Ok(None);
+        }
         let sql = format!(
             "SELECT {ACCOUNT_COLUMNS}, u.password_hash FROM users u WHERE u.email = $1 OR u.username = $1"
         );

@@ -28,6 +28,10 @@ fn contains_pattern(query: &str) -> String {
 #[async_trait]
 impl AccountAdminStore for Db {
     async fn search_accounts(&self, query: &str, limit: i64) -> Result<Vec<Account>, StoreError> {
+        // Nothing stored holds a NUL (PostgreSQL refuses it in text): nothing can match.
+        if query.contains('\0') {
+            return Ok(Vec::new());
+        }
         let sql = format!(
             "SELECT {ACCOUNT_COLUMNS} FROM users u
               WHERE LOWER(u.first_name || ' ' || u.last_name) LIKE $1 ESCAPE '\\'

@@ -801,6 +801,10 @@ impl ConversationStore for Db {
         user: &UserId,
         external_id: &str,
     ) -> Result<Vec<ConversationSummary>, StoreError> {
+        // External ids are printable ASCII (set_external_id): one with a NUL matches nothing.
+        if external_id.contains('\0') {
+            return Ok(Vec::new());
+        }
         let ids: Vec<String> = sqlx::query(
             "SELECT c.id FROM conversations c
                JOIN conversation_members m ON m.conversation_id = c.id AND m.user_id = $1 AND m.left_at IS NULL

@@ -467,3 +467,42 @@ contract!(
         }
     }
 );
+
+contract!(
+    text_with_nul_or_control_characters_is_answered_alike_on_both_databases,
+    |db: &TestDb| {
+        let db = db.db.clone();
+        async move {
+            let provider = practice_with_provider(&db).await;
+            // PostgreSQL refuses NUL in text, SQLite does not: the lookups that take text as
+            // typed answer "nothing" on both, never an error.
+            for typed in ["a\0b@x.test", "\0", "anna\0"] {
+                assert!(
+                    db.account_for_login(typed).await.unwrap().is_none(),
+                    "{typed:?}"
+                );
+                assert!(db.search_accounts(typed, 10).await.unwrap().is_empty());
+                assert!(
+                    db.conversations_by_external_id(&provider, typed)
+                        .await
+                        .unwrap()
+                        .is_empty()
+                );
+            }
+            // Other control characters are ordinary (unmatched) text to both.
+            for typed in ["a\u{1}b", "\u{7f}", "tab\there", "\u{1b}[31m"] {
+                assert!(
+                    db.account_for_login(typed).await.unwrap().is_none(),
+                    "{typed:?}"
+                );
+                assert!(db.search_accounts(typed, 10).await.unwrap().is_empty());
+                assert!(
+                    db.conversations_by_external_id(&provider, typed)
+                        .await
+                        .unwrap()
+                        .is_empty()
+                );
+            }
+        }
+    }
+);
