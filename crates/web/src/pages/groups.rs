@@ -141,24 +141,9 @@ pub async fn new_post(
         .filter(|(k, _)| k == "member")
         .map(|(_, v)| v.clone())
         .collect();
-    let members = chosen
-        .iter()
-        .map(|c| UserId::parse(c).ok_or(Error::NotFound))
-        .collect::<Result<Vec<_>, _>>()?;
     let t = lang.lang.msgs();
-    match state
-        .store
-        .create_group(&me, &name, &members, state.clock.now(), &client)
-        .await
-    {
-        Ok(id) => {
-            state
-                .publish(LiveEvent::Members {
-                    conversation: id.clone(),
-                })
-                .await;
-            Ok(see_other(&format!("/groups/{id}?notice=created"), None))
-        }
+    match create_group(&state, &me, &name, &chosen, &client).await {
+        Ok(id) => Ok(see_other(&format!("/groups/{id}?notice=created"), None)),
         Err(Error::Invalid { reason, .. }) => {
             new_group_page(
                 &state,
@@ -173,6 +158,32 @@ pub async fn new_post(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Makes a group of the staff member `me`, named `name`, with the accounts `members` (ids as
+/// sent: one that is no id is "not found", like someone `me` may not reach), and announces it.
+/// The page and the API (`POST /api/v1/groups`) both make groups with this.
+pub async fn create_group(
+    state: &AppState,
+    me: &spreekuur_domain::account::Account,
+    name: &str,
+    members: &[String],
+    client: &str,
+) -> Result<ConversationId, Error> {
+    let members = members
+        .iter()
+        .map(|c| UserId::parse(c).ok_or(Error::NotFound))
+        .collect::<Result<Vec<_>, _>>()?;
+    let id = state
+        .store
+        .create_group(me, name, &members, state.clock.now(), client)
+        .await?;
+    state
+        .publish(LiveEvent::Members {
+            conversation: id.clone(),
+        })
+        .await;
+    Ok(id)
 }
 
 pub struct MemberRow {
