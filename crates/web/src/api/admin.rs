@@ -16,7 +16,7 @@ use spreekuur_domain::{ConversationId, Error, TokenId, UserId};
 use spreekuur_i18n::Lang;
 use utoipa::ToSchema;
 
-use super::{ApiResult, TokenUser};
+use super::{ApiFailure, ApiJson, ApiResult, TokenUser, rules};
 use crate::extract::Client;
 use crate::state::AppState;
 
@@ -33,10 +33,39 @@ fn conversation_id(id: &str) -> Result<ConversationId, Error> {
     ConversationId::parse(id).ok_or(Error::NotFound)
 }
 
+/// The store answers "not found" for a conversation that is no group, as for one the account is
+/// not in. A member of a 1:1 (or team) conversation knows it exists, so for them it is a
+/// conflict with what the conversation is (409), not a missing one; anyone else still gets 404.
+async fn not_a_group(
+    state: &AppState,
+    id: &ConversationId,
+    user: &TokenUser,
+    e: Error,
+) -> ApiFailure {
+    let me = &user.account.id;
+    if matches!(e, Error::NotFound)
+        && state.store.conversation_members(id, me).await.is_ok()
+        && matches!(
+            state.store.group_members(id, me).await,
+            Err(Error::NotFound)
+        )
+    {
+        return ApiFailure::request(
+            StatusCode::CONFLICT,
+            "this conversation is no group: a 1:1 conversation has no members to add or remove \
+             (make a group with POST /api/v1/groups)",
+        );
+    }
+    e.into()
+}
+
 /// The current members of a conversation the token's account is in.
-#[utoipa::path(get, path = "/api/v1/conversations/{id}/members",
-    params(("id" = String, Path, description = "conversation id")),
-    responses((status = 200, body = [MemberOut]), (status = 404, body = super::ApiError)))]
+#[utoipa::path(get, path = "/api/v1/conversations/{id}/members", operation_id = "list_members",
+    params(("id" = inline(rules::Id), Path, description = "conversation id")),
+    responses(
+        (status = 200, body = [MemberOut]),
+        (status = 404, description = "no such conversation, or not a member", body = super::ApiError),
+    ))]
 pub async fn members(
     State(state): State<AppState>,
     user: TokenUser,
@@ -60,20 +89,23 @@ pub async fn members(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewMember {
     /// The account to add: someone the token's account may reach (a colleague, or a patient
     /// it is connected with; at most one patient per group).
+    #[schema(schema_with = rules::uuid)]
     member: String,
 }
 
 /// Adds a member to a group conversation (staff in the group).
-#[utoipa::path(post, path = "/api/v1/conversations/{id}/members",
-    params(("id" = String, Path, description = "group conversation id")),
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/members", operation_id = "add_member",
+    params(("id" = inline(rules::Id), Path, description = "group conversation id")),
     request_body = NewMember,
     responses(
         (status = 201, description = "added"),
         (status = 200, description = "was a member already"),
-        (status = 404, description = "not a group, not in it, or someone the account may not reach", body = super::ApiError),
+        (status = 404, description = "no such conversation, not in it, or someone the account may not reach", body = super::ApiError),
+        (status = 409, description = "a conversation the account is in, but no group", body = super::ApiError),
         (status = 422, description = "a second patient", body = super::ApiError),
     ))]
 pub async fn add_member(
@@ -81,14 +113,20 @@ pub async fn add_member(
     Client(client): Client,
     user: TokenUser,
     Path(id): Path<String>,
-    Json(body): Json<NewMember>,
+    ApiJson(body): ApiJson<NewMember>,
 ) -> ApiResult<Response> {
     let id = conversation_id(&id)?;
-    let member = UserId::parse(&body.member).ok_or(Error::NotFound)?;
-    let added = state
+    let Some(member) = UserId::parse(&body.member) else {
+        return Err(not_a_group(&state, &id, &user, Error::NotFound).await);
+    };
+    let added = match state
         .store
         .add_member(&id, &user.account, &member, state.clock.now(), &client)
-        .await?;
+        .await
+    {
+        Ok(added) => added,
+        Err(e) => return Err(not_a_group(&state, &id, &user, e).await),
+    };
     if added {
         state.publish(LiveEvent::Members { conversation: id }).await;
         Ok(StatusCode::CREATED.into_response())
@@ -97,11 +135,19 @@ pub async fn add_member(
     }
 }
 
-/// Removes a member from a group conversation (staff in the group; not oneself). From then on
-/// they read nothing of it.
-#[utoipa::path(delete, path = "/api/v1/conversations/{id}/members/{member}",
-    params(("id" = String, Path, description = "group conversation id"), ("member" = String, Path, description = "account id")),
-    responses((status = 204, description = "removed"), (status = 404, body = super::ApiError)))]
+/// Removes a member from a group conversation (staff in the group; not oneself).
+///
+/// From then on they read nothing of it.
+#[utoipa::path(delete, path = "/api/v1/conversations/{id}/members/{member}", operation_id = "remove_member",
+    params(
+        ("id" = inline(rules::Id), Path, description = "group conversation id"),
+        ("member" = inline(rules::Id), Path, description = "account id"),
+    ),
+    responses(
+        (status = 204, description = "removed"),
+        (status = 404, description = "no such conversation, not in it, not a member of it, or oneself", body = super::ApiError),
+        (status = 409, description = "a conversation the account is in, but no group", body = super::ApiError),
+    ))]
 pub async fn remove_member(
     State(state): State<AppState>,
     Client(client): Client,
@@ -109,34 +155,44 @@ pub async fn remove_member(
     Path((id, member)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let id = conversation_id(&id)?;
-    let member = UserId::parse(&member).ok_or(Error::NotFound)?;
-    state
+    let Some(member) = UserId::parse(&member) else {
+        return Err(not_a_group(&state, &id, &user, Error::NotFound).await);
+    };
+    if let Err(e) = state
         .store
         .remove_member(&id, &user.account, &member, state.clock.now(), &client)
-        .await?;
+        .await
+    {
+        return Err(not_a_group(&state, &id, &user, e).await);
+    }
     state.publish(LiveEvent::Members { conversation: id }).await;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ExternalId {
-    /// The practice system's patient or episode number (1–64 printable characters); null
-    /// clears it.
+    #[schema(schema_with = rules::external_id)]
     external_id: Option<String>,
 }
 
-/// Sets a conversation's external id (staff in it); search with
-/// `GET /api/v1/conversations?external_id=…`.
-#[utoipa::path(put, path = "/api/v1/conversations/{id}/external-id",
-    params(("id" = String, Path, description = "conversation id")),
+/// Sets a conversation's external id (staff in it).
+///
+/// Search with `GET /api/v1/conversations?external_id=…`.
+#[utoipa::path(put, path = "/api/v1/conversations/{id}/external-id", operation_id = "set_external_id",
+    params(("id" = inline(rules::Id), Path, description = "conversation id")),
     request_body = ExternalId,
-    responses((status = 200, body = ExternalId), (status = 404, body = super::ApiError), (status = 422, body = super::ApiError)))]
+    responses(
+        (status = 200, description = "set (or cleared); the value as stored", body = ExternalId),
+        (status = 404, description = "no such conversation, or not a member", body = super::ApiError),
+        (status = 422, description = "an external id the schema does not allow", body = super::ApiError),
+    ))]
 pub async fn set_external_id(
     State(state): State<AppState>,
     Client(client): Client,
     user: TokenUser,
     Path(id): Path<String>,
-    Json(body): Json<ExternalId>,
+    ApiJson(body): ApiJson<ExternalId>,
 ) -> ApiResult<Json<ExternalId>> {
     let id = conversation_id(&id)?;
     state
@@ -162,16 +218,35 @@ fn admin(user: &TokenUser) -> Result<(), Error> {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewAccountIn {
-    /// `provider`, `assistant`, `admin` or `patient`.
+    #[schema(schema_with = roles)]
     role: String,
+    #[schema(schema_with = rules::person_name)]
     first_name: String,
+    #[schema(schema_with = rules::person_name)]
     last_name: String,
+    #[schema(schema_with = rules::email)]
     email: String,
-    /// `nl` (default) or `en`: the language of the e-mail and of the account.
+    #[schema(schema_with = langs)]
     lang: Option<String>,
-    /// For a patient: a personal note, the first message of the conversation.
+    #[schema(schema_with = rules::note)]
     note: Option<String>,
+}
+
+fn roles() -> utoipa::openapi::schema::Schema {
+    rules::described(
+        rules::one_of(&["provider", "assistant", "admin", "patient"], false),
+        "Staff (`provider`, `assistant`, `admin`) get an account and an e-mail with a link \
+         to set their password; a `patient` gets the invitation.",
+    )
+}
+
+fn langs() -> utoipa::openapi::schema::Schema {
+    rules::described(
+        rules::one_of(&["nl", "en"], true),
+        "The language of the e-mail and of the account (default `nl`).",
+    )
 }
 
 #[derive(Serialize, ToSchema)]
@@ -184,26 +259,33 @@ pub struct ProvisionedOut {
 }
 
 /// Creates an account from a practice system (administrators' tokens only).
-#[utoipa::path(post, path = "/api/v1/accounts", request_body = NewAccountIn,
+#[utoipa::path(post, path = "/api/v1/accounts", operation_id = "create_account",
+    request_body = NewAccountIn,
     responses(
         (status = 201, body = ProvisionedOut),
         (status = 403, description = "not an administrator's token", body = super::ApiError),
         (status = 409, description = "the address has an account", body = super::ApiError),
-        (status = 422, body = super::ApiError),
+        (status = 422, description = "a field the schema does not allow; `message` names it", body = super::ApiError),
     ))]
 pub async fn create_account(
     State(state): State<AppState>,
     Client(client): Client,
     user: TokenUser,
-    Json(body): Json<NewAccountIn>,
+    ApiJson(body): ApiJson<NewAccountIn>,
 ) -> ApiResult<Response> {
     admin(&user)?;
     let role = Role::parse(&body.role).ok_or(Error::invalid(
         "role",
         "provider, assistant, admin or patient",
     ))?;
-    let lang = Lang::parse(body.lang.as_deref().unwrap_or("nl"))
-        .ok_or(Error::invalid("lang", "nl or en"))?;
+    // Exactly the two codes the document names (the pages also take `nl-BE`, ` EN`, …).
+    let lang = match body.lang.as_deref() {
+        None | Some("nl") => Lang::Nl,
+        Some("en") => Lang::En,
+        Some(_) => return Err(Error::invalid("lang", "nl or en").into()),
+    };
+    let note = body.note.as_deref().unwrap_or("");
+    rules::check_length("note", note, spreekuur_domain::invitation::NOTE_MAX_CHARS)?;
     let first_error = |errs: Vec<Error>| {
         errs.into_iter()
             .next()
@@ -239,7 +321,7 @@ pub async fn create_account(
             &body.first_name,
             &body.last_name,
             &body.email,
-            body.note.as_deref().unwrap_or(""),
+            note,
             lang.code(),
             state.tokens.hash("invitation", &token),
             now,
@@ -293,8 +375,11 @@ pub struct TokenOut {
 }
 
 /// Every live token of the practice's staff (administrators' tokens only).
-#[utoipa::path(get, path = "/api/v1/tokens",
-    responses((status = 200, body = [TokenOut]), (status = 403, body = super::ApiError)))]
+#[utoipa::path(get, path = "/api/v1/tokens", operation_id = "list_tokens",
+    responses(
+        (status = 200, body = [TokenOut]),
+        (status = 403, description = "not an administrator's token", body = super::ApiError),
+    ))]
 pub async fn tokens(
     State(state): State<AppState>,
     user: TokenUser,
@@ -317,39 +402,43 @@ pub async fn tokens(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TokenRate {
-    /// Requests per minute; 0 for no limit; null for the default (600).
+    /// Requests per minute; 0 for no limit; null (or left out) for the default (600).
+    #[serde(default, deserialize_with = "rules::json_integer")]
+    #[schema(minimum = 0, maximum = 1_000_000)]
     rate_per_minute: Option<i64>,
 }
 
-/// Sets a token's rate limit (administrators' tokens only), for example none for an
-/// integration that sends in bulk. A token cannot change its own limit (it could lock itself
-/// out): use another administrator's token.
-#[utoipa::path(patch, path = "/api/v1/tokens/{id}",
-    params(("id" = String, Path, description = "token id")),
+/// Sets a token's rate limit (administrators' tokens only).
+///
+/// For example none for an integration that sends in bulk. A token cannot change its own limit
+/// (it could lock itself out): use another administrator's token.
+#[utoipa::path(patch, path = "/api/v1/tokens/{id}", operation_id = "set_token_rate",
+    params(("id" = inline(rules::Id), Path, description = "token id")),
     request_body = TokenRate,
     responses(
         (status = 204, description = "set"),
-        (status = 403, description = "not an administrator's token", body = super::ApiError),
-        (status = 404, body = super::ApiError),
-        (status = 422, body = super::ApiError),
+        (status = 403, description = "not an administrator's token, or the token itself", body = super::ApiError),
+        (status = 404, description = "no such live token", body = super::ApiError),
+        (status = 422, description = "a rate outside 0–1,000,000", body = super::ApiError),
     ))]
 pub async fn set_token_rate(
     State(state): State<AppState>,
     Client(client): Client,
     user: TokenUser,
     Path(id): Path<String>,
-    Json(body): Json<TokenRate>,
+    ApiJson(body): ApiJson<TokenRate>,
 ) -> ApiResult<Response> {
     admin(&user)?;
     let id = TokenId::parse(&id).ok_or(Error::NotFound)?;
-    // A token that lowered its own limit could lock itself out of the way back.
+    // A token that lowered its own limit could lock itself out of the way back. The request is
+    // well formed; this token may not make it (403).
     if id == user.token.id {
-        return Err(Error::invalid(
-            "id",
+        return Err(ApiFailure::request(
+            StatusCode::FORBIDDEN,
             "a token cannot change its own rate limit: use another administrator's token",
-        )
-        .into());
+        ));
     }
     if body
         .rate_per_minute

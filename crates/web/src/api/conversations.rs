@@ -2,7 +2,7 @@
 //! messenger's pages (membership, a patient never reaching another patient, audited staff reads).
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -12,7 +12,7 @@ use spreekuur_domain::live::LiveEvent;
 use spreekuur_domain::{ConversationId, Error, UserId};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{ApiResult, TokenUser};
+use super::{ApiJson, ApiQuery, ApiResult, TokenUser, rules};
 use crate::extract::Client;
 use crate::state::AppState;
 
@@ -53,8 +53,11 @@ impl From<&ConversationSummary> for ConversationOut {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct OpenConversation {
-    /// The account to talk with (staff may open a conversation with a colleague or a patient).
+    /// The account to talk with: a colleague, or a patient the token's account is connected
+    /// with. Any other id, or one that is no account, is "not found".
+    #[schema(schema_with = rules::uuid)]
     member: String,
 }
 
@@ -101,18 +104,22 @@ pub struct MessagePage {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Messages after this position (default 0: from the first).
-    #[serde(default)]
-    after: i64,
+    #[serde(default, deserialize_with = "rules::query_integer")]
+    #[param(minimum = 0, maximum = 9_223_372_036_854_775_807_i64)]
+    after: Option<i64>,
     /// At most this many (1–500, default 100).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "rules::query_integer")]
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewMessage {
-    /// 1–10,000 characters.
+    #[schema(schema_with = rules::message_body)]
     body: String,
 }
 
@@ -121,9 +128,8 @@ fn conversation_id(id: &str) -> Result<ConversationId, Error> {
 }
 
 /// The token's account.
-#[utoipa::path(get, path = "/api/v1/me", responses(
+#[utoipa::path(get, path = "/api/v1/me", operation_id = "get_me", responses(
     (status = 200, body = Me),
-    (status = 401, body = super::ApiError),
 ))]
 pub async fn me(user: TokenUser) -> Json<Me> {
     let a = user.account;
@@ -136,16 +142,16 @@ pub async fn me(user: TokenUser) -> Json<Me> {
     })
 }
 
-/// The account's conversations, the most recent activity first; with `external_id`, those
-/// carrying it.
-#[utoipa::path(get, path = "/api/v1/conversations", params(ListQuery), responses(
-    (status = 200, body = [ConversationOut]),
-    (status = 401, body = super::ApiError),
-))]
+/// The account's conversations, the most recent activity first.
+///
+/// With `external_id`, those carrying it.
+#[utoipa::path(get, path = "/api/v1/conversations", operation_id = "list_conversations",
+    params(ListQuery),
+    responses((status = 200, body = [ConversationOut])))]
 pub async fn list(
     State(state): State<AppState>,
     user: TokenUser,
-    Query(q): Query<ListQuery>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<Vec<ConversationOut>>> {
     let list = match q.external_id.as_deref() {
         Some(x) => {
@@ -160,20 +166,26 @@ pub async fn list(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// Only conversations carrying this external id (the practice system's number).
+    /// Only conversations carrying this external id (the practice system's number; white
+    /// space around it is ignored).
+    #[param(schema_with = rules::search_text)]
     external_id: Option<String>,
 }
 
-/// Opens the 1:1 conversation with another account (staff only), or returns the existing one.
-#[utoipa::path(post, path = "/api/v1/conversations", request_body = OpenConversation, responses(
-    (status = 201, body = ConversationOut),
-    (status = 404, description = "no such account, or a patient asking", body = super::ApiError),
-))]
+/// Opens the 1:1 conversation with another account, or returns the existing one.
+#[utoipa::path(post, path = "/api/v1/conversations", operation_id = "open_conversation",
+    request_body = OpenConversation,
+    responses(
+        (status = 201, description = "opened", body = ConversationOut),
+        (status = 200, description = "they had one already", body = ConversationOut),
+        (status = 404, description = "no such account, oneself, or someone the token's account may not reach", body = super::ApiError),
+    ))]
 pub async fn open(
     State(state): State<AppState>,
     user: TokenUser,
-    Json(body): Json<OpenConversation>,
+    ApiJson(body): ApiJson<OpenConversation>,
 ) -> ApiResult<Response> {
     let me: &Account = &user.account;
     // A patient never finds or reaches anyone this way (least of all another patient).
@@ -205,28 +217,39 @@ pub async fn open(
         .into_iter()
         .find(|c| c.id == id)
         .ok_or(Error::NotFound)?;
-    Ok((StatusCode::CREATED, Json(ConversationOut::from(&summary))).into_response())
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(ConversationOut::from(&summary))).into_response())
 }
 
-/// Messages in order, a page at a time. A staff member's read of a patient's conversation is
-/// audited.
-#[utoipa::path(get, path = "/api/v1/conversations/{id}/messages",
-    params(("id" = String, Path, description = "conversation id"), PageQuery),
+/// Messages in order, a page at a time.
+///
+/// A staff member's read of a patient's conversation is audited.
+#[utoipa::path(get, path = "/api/v1/conversations/{id}/messages", operation_id = "list_messages",
+    params(("id" = inline(rules::Id), Path, description = "conversation id"), PageQuery),
     responses(
         (status = 200, body = MessagePage),
         (status = 404, description = "no such conversation, or not a member", body = super::ApiError),
+        (status = 422, description = "`after` below 0 or `limit` outside 1–500", body = super::ApiError),
     ))]
 pub async fn messages(
     State(state): State<AppState>,
     Client(client): Client,
     user: TokenUser,
     Path(id): Path<String>,
-    Query(q): Query<PageQuery>,
+    ApiQuery(q): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<MessagePage>> {
     let id = conversation_id(&id)?;
     let limit = q.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
         return Err(Error::invalid("limit", "1 to 500").into());
+    }
+    let after = q.after.unwrap_or(0);
+    if after < 0 {
+        return Err(Error::invalid("after", "0 or more").into());
     }
     let now = state.clock.now();
     state
@@ -235,7 +258,7 @@ pub async fn messages(
         .await?;
     let batch = state
         .store
-        .messages_after(&id, &user.account.id, q.after.max(0), limit)
+        .messages_after(&id, &user.account.id, after, limit)
         .await?;
     let next_after = (batch.len() as i64 == limit)
         .then(|| batch.last().map(|m| m.seq))
@@ -246,19 +269,21 @@ pub async fn messages(
     }))
 }
 
-/// Sends a message. With an `Idempotency-Key` header (1–64 of `A–Z a–z 0–9 - _`), a retry
-/// returns the message the first attempt stored (status 200) instead of storing another.
-#[utoipa::path(post, path = "/api/v1/conversations/{id}/messages",
+/// Sends a message.
+///
+/// With an `Idempotency-Key` header (1–64 of `A–Z a–z 0–9 - _`), a retry returns the message
+/// the first attempt stored (status 200) instead of storing another.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/messages", operation_id = "send_message",
     params(
-        ("id" = String, Path, description = "conversation id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "the client's own id for this message"),
+        ("id" = inline(rules::Id), Path, description = "conversation id"),
+        rules::SendHeaders,
     ),
     request_body = NewMessage,
     responses(
         (status = 201, description = "stored", body = MessageOut),
         (status = 200, description = "stored earlier under this Idempotency-Key", body = MessageOut),
-        (status = 404, body = super::ApiError),
-        (status = 422, description = "empty or longer than 10,000 characters", body = super::ApiError),
+        (status = 404, description = "no such conversation, or not a member", body = super::ApiError),
+        (status = 422, description = "a body or Idempotency-Key the schema does not allow", body = super::ApiError),
     ))]
 pub async fn send(
     State(state): State<AppState>,
@@ -266,9 +291,14 @@ pub async fn send(
     headers: HeaderMap,
     user: TokenUser,
     Path(id): Path<String>,
-    Json(body): Json<NewMessage>,
+    ApiJson(body): ApiJson<NewMessage>,
 ) -> ApiResult<Response> {
     let id = conversation_id(&id)?;
+    rules::check_free_text(
+        "body",
+        &body.body,
+        spreekuur_domain::conversation::MESSAGE_MAX_CHARS,
+    )?;
     let key = headers
         .get("idempotency-key")
         .map(|v| {

@@ -4,7 +4,7 @@
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -13,7 +13,7 @@ use spreekuur_domain::{ConversationId, Error, FileId};
 use utoipa::{IntoParams, ToSchema};
 
 use super::conversations::MessageOut;
-use super::{ApiResult, TokenUser};
+use super::{ApiQuery, ApiResult, TokenUser, rules};
 use crate::extract::Client;
 use crate::files::{Disposition, Upload};
 use crate::state::AppState;
@@ -67,44 +67,48 @@ impl From<&FileListing> for FileListingOut {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UploadQuery {
     /// The file's name (shown to the other members), when the `X-File-Name` header (the name
     /// percent-encoded; preferred: it keeps names out of URLs and access logs) is not sent.
     #[serde(default)]
-    name: String,
+    #[param(schema_with = rules::file_name_query)]
+    name: Option<String>,
 }
 
-/// Sends a file into a conversation. The request body is the file itself (not multipart); it
-/// streams to encrypted storage. The content decides the type: a body whose name or
-/// Content-Type promises an image or PDF but holds something else is refused (422).
-#[utoipa::path(post, path = "/api/v1/conversations/{id}/files",
+/// Sends a file into a conversation.
+///
+/// The request body is the file itself (not multipart); it streams to encrypted storage. Its
+/// name comes from `X-File-Name` or else `name` (without a usable one it is called `bestand`).
+/// The content decides the type: a body whose name or Content-Type promises an image or PDF but
+/// holds something else is refused (422).
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/files", operation_id = "send_file",
     params(
-        ("id" = String, Path, description = "conversation id"),
+        ("id" = inline(rules::Id), Path, description = "conversation id"),
         UploadQuery,
-        ("Idempotency-Key" = Option<String>, Header, description = "the client's own id for this message"),
-        ("X-File-Name" = Option<String>, Header, description = "the file's name, percent-encoded UTF-8"),
+        rules::UploadHeaders,
     ),
-    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "the file"),
+    request_body(content = inline(rules::FileBody), content_type = "application/octet-stream", description = "the file, as it is (any Content-Type is taken; the content decides the type)"),
     responses(
         (status = 201, description = "stored, as a message carrying the file", body = MessageOut),
         (status = 200, description = "stored earlier under this Idempotency-Key", body = MessageOut),
-        (status = 404, body = super::ApiError),
+        (status = 404, description = "no such conversation, or not a member", body = super::ApiError),
         (status = 413, description = "larger than the server's max_file_mib", body = super::ApiError),
-        (status = 422, description = "empty, no usable name, or content that is not what it claims", body = super::ApiError),
+        (status = 422, description = "empty, an Idempotency-Key or X-File-Name the schema does not allow, or content that is not what its name or Content-Type claims", body = super::ApiError),
     ))]
 pub async fn upload(
     State(state): State<AppState>,
     Client(client): Client,
     user: TokenUser,
     Path(id): Path<String>,
-    Query(q): Query<UploadQuery>,
+    ApiQuery(q): ApiQuery<UploadQuery>,
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Response> {
     let conversation = ConversationId::parse(&id).ok_or(Error::NotFound)?;
     let upload = Upload {
         conversation,
-        name: file_name(&headers, &q.name)?,
+        name: usable_name(file_name(&headers, q.name.as_deref().unwrap_or(""))?),
         declared_type: header_text(&headers, header::CONTENT_TYPE.as_str())?,
         declared_len: declared_len(&headers)?,
         client_id: header_text(&headers, "idempotency-key")?,
@@ -116,6 +120,19 @@ pub async fn upload(
         StatusCode::OK
     };
     Ok((status, Json(MessageOut::from(&posted.message))).into_response())
+}
+
+/// What a file is called when the request names it in neither way, or with nothing usable
+/// (only dots, white space or control characters): both ways are optional, and the content,
+/// not the name, decides what the file is.
+const UNNAMED: &str = "bestand";
+
+fn usable_name(name: String) -> String {
+    if spreekuur_domain::file::parse_file_name(&name).is_ok() {
+        name
+    } else {
+        UNNAMED.to_string()
+    }
 }
 
 /// The file's name from `X-File-Name` (percent-encoded UTF-8, so it stays out of URLs and the
@@ -134,6 +151,10 @@ fn percent_decode(s: &str) -> Option<String> {
     while i < bytes.len() {
         if bytes[i] == b'%' {
             let hex = s.get(i + 1..i + 3)?;
+            // Two hex digits: `from_str_radix` alone would also take a sign ("%+1").
+            if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return None;
+            }
             out.push(u8::from_str_radix(hex, 16).ok()?);
             i += 3;
         } else {
@@ -165,27 +186,37 @@ pub(crate) fn declared_len(headers: &HeaderMap) -> Result<Option<u64>, Error> {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Only this conversation's files.
+    #[param(schema_with = rules::uuid)]
     conversation: Option<String>,
-    /// Only files of this kind: `image`, `pdf`, `document` or `other`.
+    /// Only files of this kind.
+    #[param(schema_with = kinds)]
     kind: Option<String>,
     /// At most this many (1–500, default 100).
+    #[serde(default, deserialize_with = "rules::query_integer")]
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
 }
 
+fn kinds() -> utoipa::openapi::schema::Schema {
+    let all: Vec<&str> = FileKind::ALL.iter().map(|k| k.as_str()).collect();
+    rules::one_of(&all, false)
+}
+
 /// The files in the token's conversations, newest first.
-#[utoipa::path(get, path = "/api/v1/files", params(ListQuery),
+#[utoipa::path(get, path = "/api/v1/files", operation_id = "list_files", params(ListQuery),
     responses(
         (status = 200, body = Vec<FileListingOut>),
         (status = 404, description = "no such conversation, or not a member", body = super::ApiError),
-        (status = 422, body = super::ApiError),
+        (status = 422, description = "a `kind` or `limit` outside the schema", body = super::ApiError),
     ))]
 pub async fn list(
     State(state): State<AppState>,
     Client(client): Client,
     user: TokenUser,
-    Query(q): Query<ListQuery>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<Vec<FileListingOut>>> {
     let conversation = q
         .conversation
@@ -215,13 +246,16 @@ pub async fn list(
     Ok(Json(files.iter().map(FileListingOut::from).collect()))
 }
 
-/// Downloads a file (always as an attachment), for a member of its conversation. Every
-/// download is on record in the audit trail.
-#[utoipa::path(get, path = "/api/v1/files/{id}",
-    params(("id" = String, Path, description = "file id")),
+/// Downloads a file (always as an attachment), for a member of its conversation.
+///
+/// Every download is on record in the audit trail.
+#[utoipa::path(get, path = "/api/v1/files/{id}", operation_id = "download_file",
+    params(("id" = inline(rules::Id), Path, description = "file id")),
     responses(
-        (status = 200, description = "the file; Content-Type is the recognised type", content_type = "application/octet-stream"),
-        (status = 404, body = super::ApiError),
+        (status = 200, description = "the file; Content-Type is the type its content was recognised as (HTML, SVG and XML as application/octet-stream)", content(
+            (inline(rules::FileBody) = "*/*"),
+        )),
+        (status = 404, description = "no such file, or not in a conversation of the token's account", body = super::ApiError),
     ))]
 pub async fn download(
     State(state): State<AppState>,
@@ -244,7 +278,7 @@ mod tests {
             Some("uitslag één.pdf")
         );
         assert_eq!(percent_decode("plain.txt").as_deref(), Some("plain.txt"));
-        for bad in ["%", "%4", "%zz", "%FF%FE"] {
+        for bad in ["%", "%4", "%zz", "%FF%FE", "%+1", "%-1"] {
             assert_eq!(percent_decode(bad), None, "{bad}");
         }
     }
