@@ -68,7 +68,7 @@ test('provisioning, token rates, external ids and members over the API', async (
   // A token cannot lower its own limit and lock itself out.
   const own = list.json.find((t) => t.name === 'HIS');
   const self = await api(his, 'PATCH', `/api/v1/tokens/${own.id}`, { rate_per_minute: 1 });
-  assert.equal(self.status, 422);
+  assert.equal(self.status, 403, 'forbidden to this token, not malformed');
   assert.match(self.json.error.message, /cannot change its own rate limit/);
   assert.equal((await api(his, 'PATCH', '/api/v1/tokens/0190c0de-0000-7000-8000-000000000000', { rate_per_minute: 5 })).status, 404);
   assert.equal((await api(bramToken, 'PATCH', `/api/v1/tokens/${agenda.id}`, { rate_per_minute: 0 })).status, 403);
@@ -85,10 +85,13 @@ test('provisioning, token rates, external ids and members over the API', async (
   assert.deepEqual((await api(his, 'GET', '/api/v1/conversations?external_id=EPD-0000')).json, []);
   assert.equal((await api(his, 'PUT', `/api/v1/conversations/${conv.json.id}/external-id`, { external_id: 'x'.repeat(65) })).status, 422);
   assert.equal((await api(his, 'PUT', `/api/v1/conversations/${conv.json.id}/external-id`, { external_id: 'a\u0007b' })).status, 422);
-  // Members: listed for members; a 1:1 is no group to add to.
+  // Members: listed for members; a 1:1 is no group to add to or remove from (a conflict with
+  // what it is: its members know it exists).
   const members = await api(bramToken, 'GET', `/api/v1/conversations/${conv.json.id}/members`);
   assert.deepEqual(members.json.map((m) => [m.name, m.role]).sort(), [['Anna de Vries', 'admin'], ['Bram Bakker', 'provider']]);
-  assert.equal((await api(his, 'POST', `/api/v1/conversations/${conv.json.id}/members`, { member: bram.json.account })).status, 404);
+  const notGroup = await api(his, 'POST', `/api/v1/conversations/${conv.json.id}/members`, { member: bram.json.account });
+  assert.deepEqual([notGroup.status, notGroup.json.error.code], [409, 'conflict']);
+  assert.equal((await api(his, 'DELETE', `/api/v1/conversations/${conv.json.id}/members/${bram.json.account}`)).status, 409);
 
   // A third colleague, not in it, finds nothing of it.
   const carla = await api(his, 'POST', '/api/v1/accounts', { role: 'assistant', first_name: 'Carla', last_name: 'Claes', email: 'carla@delinde.test' });
@@ -106,9 +109,74 @@ test('provisioning, token rates, external ids and members over the API', async (
   }
   assert.equal((await api(his, 'GET', '/api/v1/conversations?external_id=EPD-4711')).json.length, 1, 'unchanged');
 
-  // The OpenAPI document describes all of it.
+  // Groups: the API makes one as the Groepen page does, with the same rules.
+  const group = await api(his, 'POST', '/api/v1/groups', { name: '  Overleg   diabetes ', members: [bram.json.account, carla.json.account, bram.json.account] });
+  assert.equal(group.status, 201);
+  assert.equal(group.json.title, 'Overleg diabetes');
+  const inGroup = await api(carlaToken, 'GET', `/api/v1/conversations/${group.json.id}/members`);
+  assert.deepEqual(inGroup.json.map((m) => m.name).sort(), ['Anna de Vries', 'Bram Bakker', 'Carla Claes']);
+  assert.equal((await api(carlaToken, 'POST', `/api/v1/conversations/${group.json.id}/messages`, { body: 'Ik kijk mee.' })).status, 201);
+  await anna.goto(server.base + '/groups');
+  await anna.getByRole('link', { name: 'Overleg diabetes', exact: true }).waitFor();
+  for (const [what, body, status] of [
+    ['a name of white space', { name: ' \t ', members: [bram.json.account] }, 422],
+    ['a name too long', { name: 'x'.repeat(81), members: [bram.json.account] }, 422],
+    ['nobody', { name: 'Leeg', members: [] }, 422],
+    ['no account', { name: 'Niemand', members: ['0190c0de-0000-7000-8000-000000000000'] }, 404],
+    ['no id', { name: 'Niemand', members: ['bram'] }, 404],
+    ['no members field', { name: 'Leeg' }, 422],
+  ]) {
+    const r = await api(his, 'POST', '/api/v1/groups', body);
+    assert.equal(r.status, status, what);
+    assert.equal(typeof r.json.error.message, 'string', what);
+  }
+
+  // Every refusal under /api/ is JSON in the documented shape, also those made before a
+  // handler: a body that is no JSON, not sent as JSON, too large; a query that cannot be read;
+  // a route or method that does not exist.
+  const raw = async (method, url, headers = {}, body = undefined) => {
+    const r = await fetch(server.base + url, { method, headers: { Authorization: `Bearer ${his}`, ...headers }, body });
+    const text = await r.text();
+    let json = null;
+    try { json = JSON.parse(text); } catch { /* stays null */ }
+    return { status: r.status, type: r.headers.get('content-type'), allow: r.headers.get('allow'), json };
+  };
+  const asJson = { 'Content-Type': 'application/json' };
+  for (const [what, method, url, headers, body, status, code] of [
+    ['not JSON', 'POST', '/api/v1/groups', asJson, '{"name":', 400, 'invalid'],
+    ['no Content-Type', 'POST', '/api/v1/groups', {}, '{"name":"x","members":[]}', 415, 'unsupported_media_type'],
+    ['as text', 'POST', '/api/v1/conversations', { 'Content-Type': 'text/plain' }, '{"member":"x"}', 415, 'unsupported_media_type'],
+    ['an unknown field', 'POST', `/api/v1/conversations/${conv.json.id}/messages`, asJson, '{"body":"hoi","colour":"red"}', 422, 'invalid'],
+    ['a string for a number', 'PATCH', `/api/v1/tokens/${agenda.id}`, asJson, '{"rate_per_minute":"5"}', 422, 'invalid'],
+    ['too large', 'POST', '/api/v1/groups', asJson, JSON.stringify({ name: 'x'.repeat(2 * 1024 * 1024), members: [] }), 413, 'too_large'],
+    ['a query that is no number', 'GET', '/api/v1/files?limit=veel', {}, undefined, 400, 'invalid'],
+    ['a negative cursor', 'GET', `/api/v1/conversations/${conv.json.id}/messages?after=-1`, {}, undefined, 422, 'invalid'],
+    ['NUL in the query', 'GET', '/api/v1/conversations?external_id=a%00b', {}, undefined, 400, 'invalid'],
+    ['no such route', 'GET', '/api/v1/nothing-here', {}, undefined, 404, 'not_found'],
+    ['no such version', 'POST', '/api/v2/conversations', asJson, '{}', 404, 'not_found'],
+    ['a method the route has not', 'DELETE', '/api/v1/me', {}, undefined, 405, 'method_not_allowed'],
+  ]) {
+    const r = await raw(method, url, headers, body);
+    assert.equal(r.status, status, what);
+    assert.equal(r.type, 'application/json', what);
+    assert.equal(r.json?.error?.code, code, what);
+    assert.equal(typeof r.json.error.message, 'string', what);
+    if (status === 405) assert.match(r.allow, /GET/, 'Allow names the methods there are');
+  }
+  // A number without a fraction is an integer, as JSON Schema counts them.
+  assert.equal((await raw('PATCH', `/api/v1/tokens/${agenda.id}`, asJson, '{"rate_per_minute":1601.0}')).status, 204);
+
+  // The OpenAPI document describes all of it: every route, one operationId each, the bearer
+  // scheme on every operation, query parameters in the query, the file as bytes.
   const doc = await (await fetch(server.base + '/api/v1/openapi.json')).json();
-  for (const p of ['/api/v1/accounts', '/api/v1/tokens', '/api/v1/tokens/{id}', '/api/v1/conversations/{id}/members', '/api/v1/conversations/{id}/members/{member}', '/api/v1/conversations/{id}/external-id']) {
+  for (const p of ['/api/v1/accounts', '/api/v1/tokens', '/api/v1/tokens/{id}', '/api/v1/conversations/{id}/members', '/api/v1/conversations/{id}/members/{member}', '/api/v1/conversations/{id}/external-id', '/api/v1/groups']) {
     assert.ok(doc.paths[p], p);
   }
+  assert.deepEqual(doc.security, [{ bearer: [] }]);
+  assert.equal(doc.components.securitySchemes.bearer.scheme, 'bearer');
+  const ids = Object.values(doc.paths).flatMap((item) => Object.values(item).map((op) => op.operationId));
+  assert.equal(new Set(ids).size, ids.length, `unique operationIds: ${ids}`);
+  const params = doc.paths['/api/v1/files'].get.parameters;
+  assert.deepEqual(params.map((q) => [q.name, q.in]), [['conversation', 'query'], ['kind', 'query'], ['limit', 'query']]);
+  assert.equal(doc.paths['/api/v1/conversations/{id}/files'].post.requestBody.content['application/octet-stream'].schema.format, 'binary');
 });
