@@ -73,5 +73,8 @@ if [ -d e2e ]; then
   SPREEKUUR_BIN="$root/target/debug/spreekuur" node --test --test-concurrency=1 e2e/tests/
 fi
 
+log "the JSON API against its OpenAPI document (Schemathesis, every check)"
+scripts/schemathesis.sh
+
 log "the README's first command, as written (a release build: minutes on a first run)"
 node --test e2e/readme/
