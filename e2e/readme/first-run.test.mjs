@@ -71,6 +71,8 @@ test("the README's first command builds, serves and prints the setup link", { ti
     const link = (stdout.match(/https?:\/\/\S+\/setup\/\S+/) || [null])[0];
     assert.ok(link, `the setup link is on standard output:\n${stdout}`);
     assert.ok(!stderr.includes(link.split('/setup/')[1]), 'the link is not in the log');
+    // The link follows the port chosen (the README says so next to the command).
+    assert.ok(link.startsWith(`http://localhost:${port}/setup/`), `the link names the port: ${link}`);
     const page = await fetch(link.replace(/^https?:\/\/[^/]+/, `http://127.0.0.1:${port}`));
     assert.equal(page.status, 200, 'the setup link opens the setup page');
     assert.match(await page.text(), /Praktijk instellen/);

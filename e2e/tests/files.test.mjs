@@ -151,6 +151,11 @@ test('a file each way, live, and the Bestanden page', async () => {
   await choose(piet, { name: 'scan.pdf', mimeType: 'application/pdf', buffer: Buffer.concat([Buffer.from('%PDF-1.4\n'), randomBytes(2 * 1024 * 1024)]) });
   await piet.getByRole('alert').filter({ hasText: 'scan.pdf is te groot. Je kunt bestanden tot 1 MB versturen.' }).waitFor();
 
+  // A file is bytes, whatever type the browser gives it: a JSON file holding an escaped NUL
+  // is stored like any other (the edge's text checks are for forms and API bodies).
+  r = await post('gegevens.json', 'application/json', Buffer.from('{"tekst": "a\\u0000b"}'));
+  assert.equal(r.status, 201, 'a .json file is a file, not text to check');
+
   // A web page without a promise is stored, but served as bytes to download, never as a page.
   r = await post('pagina.html', 'text/html', html);
   assert.equal(r.status, 201);

@@ -61,6 +61,18 @@ test('NUL and invalid UTF-8 are refused with 400 on PostgreSQL, on pages and the
   r = await postRaw(admin, '/invite', 'first_name=Ev%FFa&last_name=Bakker&email=eva%40example.test');
   assert.equal(r.status, 400, 'invalid UTF-8 in a name');
   assert.match(r.text, new RegExp(NOT_TEXT));
+  // The same form sent as text/plain (no form type for the edge to see) is refused all the same.
+  await admin.goto(server.base + '/invite');
+  const plain = await admin.evaluate(async () => {
+    const csrf = document.querySelector('input[name=_csrf]').value;
+    const r = await fetch('/invite', {
+      method: 'POST',
+      headers: { 'Content-Type': 'text/plain' },
+      body: `first_name=Ev%FFa&last_name=Bakker&email=eva%40example.test&_csrf=${encodeURIComponent(csrf)}`,
+    });
+    return r.status;
+  });
+  assert.equal(plain, 400, 'invalid UTF-8 in a form sent as text/plain');
   await admin.goto(server.base + '/invitations');
   assert.equal(await admin.getByText('eva@example.test').count(), 0, 'no invitation was made');
   assert.equal(sink.messages.length, mails, 'no e-mail was sent');

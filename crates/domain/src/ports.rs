@@ -153,6 +153,9 @@ pub trait ThrottleStore: Send + Sync {
         now: Timestamp,
         free: i64,
     ) -> Result<Result<Throttle, Timestamp>, StoreError>;
+    /// Takes back one attempt counted by `take_attempt` that turned out right (a client
+    /// address's count, which a success must not raise); with `free` as counted.
+    async fn forgive_attempt(&self, key: &str, free: i64) -> Result<(), StoreError>;
 }
 
 /// Where a session was started: shown to the account holder in "Instellingen".

@@ -94,6 +94,13 @@ impl ThrottleStore for Db {
         Ok(Ok(next))
     }
 
+    async fn forgive_attempt(&self, key: &str, free: i64) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        let next = lock(&mut tx, key).await?.forgiven(free);
+        write(&mut tx, key, &next).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
     async fn clear_throttle(&self, key: &str) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM login_throttle WHERE key = $1")
             .bind(key)

@@ -33,6 +33,10 @@ pub async fn ensure_cookie(
 ) -> Response {
     let existing = cookies::get(req.headers(), cookies::CSRF, state.cfg.secure_cookies())
         .filter(|c| c.len() >= 32);
+    // Static files (also one that is not there) never carry a cookie.
+    let path = req.uri().path();
+    let static_path =
+        path.starts_with("/static/") || path == "/sw.js" || path == "/manifest.webmanifest";
     let (cookie, fresh) = match existing {
         Some(c) => (c, false),
         None => match spreekuur_crypto::generate_token() {
@@ -51,7 +55,8 @@ pub async fn ensure_cookie(
         .headers()
         .get(axum::http::header::CACHE_CONTROL)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| !v.contains("no-store") && !v.contains("private"));
+        .is_some_and(|v| !v.contains("no-store") && !v.contains("private"))
+        || static_path;
     if fresh && !cacheable {
         let c = cookies::set(
             cookies::CSRF,
@@ -86,6 +91,17 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
         let bytes = Bytes::from_request(req, state)
             .await
             .map_err(IntoResponse::into_response)?;
+        // Whatever the Content-Type said (the edge checks forms by their type): a field with
+        // a NUL or bytes that are not UTF-8 is refused here too, never read as U+FFFD.
+        if crate::middleware::clean_input::check_urlencoded(&bytes, true).is_err() {
+            let mut r = axum::http::StatusCode::BAD_REQUEST.into_response();
+            r.extensions_mut().insert(crate::error::ErrorPage {
+                title: "error_title",
+                message: "error_not_text",
+                internal: None,
+            });
+            return Err(r);
+        }
         let pairs: Vec<(String, String)> =
             serde_urlencoded::from_bytes(&bytes).map_err(|_| bad_form())?;
         let given = pairs

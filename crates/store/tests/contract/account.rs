@@ -387,6 +387,16 @@ contract!(
                     .unwrap()
                     .is_ok()
             );
+            // An attempt taken back (a right password, for the address's count) is as if it
+            // was never made; a wait it started is lifted.
+            for _ in 0..5 {
+                db.take_attempt("client:x", NOW, 5).await.unwrap().unwrap();
+            }
+            let sixth = db.take_attempt("client:x", NOW, 5).await.unwrap().unwrap();
+            assert!(sixth.blocked(NOW).is_some());
+            db.forgive_attempt("client:x", 5).await.unwrap();
+            let t = db.throttle("client:x").await.unwrap();
+            assert_eq!((t.failures, t.blocked(NOW)), (5, None));
         }
     }
 );

@@ -285,17 +285,27 @@ impl FromRequestParts<AppState> for Client {
 /// appends what it saw to what it was sent), so it cannot be trusted; a last entry that is not
 /// an address gives none, and the connection's own address is used.
 fn forwarded_client(headers: &axum::http::HeaderMap) -> Option<std::net::IpAddr> {
-    headers
+    // Bytes, not text: what the client put before the proxy's entry (even bytes that are not
+    // ASCII) must not make the proxy's own entry unreadable.
+    let last = headers
         .get_all("x-forwarded-for")
         .iter()
         .next_back()?
-        .to_str()
-        .ok()?
-        .rsplit(',')
-        .next()?
-        .trim()
-        .parse()
+        .as_bytes()
+        .rsplit(|b| *b == b',')
+        .next()?;
+    let entry = std::str::from_utf8(last).ok()?.trim();
+    // "203.0.113.7", "2001:db8::1", and with a port: "203.0.113.7:4711", "[2001:db8::1]:4711".
+    entry
+        .parse::<std::net::IpAddr>()
         .ok()
+        .or_else(|| entry.parse::<std::net::SocketAddr>().ok().map(|a| a.ip()))
+        .or_else(|| {
+            entry
+                .strip_prefix('[')
+                .and_then(|e| e.strip_suffix(']'))
+                .and_then(|e| e.parse().ok())
+        })
 }
 
 /// Where this request comes from, for a new session's entry in "Instellingen".
@@ -350,6 +360,28 @@ mod tests {
         assert_eq!(
             forwarded_client(&headers(&["203.0.113.7"])),
             Some("203.0.113.7".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn the_proxys_entry_is_read_whatever_the_client_wrote_before_it() {
+        let mut h = HeaderMap::new();
+        h.append(
+            "x-forwarded-for",
+            HeaderValue::from_bytes(b"\xffnot-ascii, 203.0.113.7").unwrap(),
+        );
+        assert_eq!(forwarded_client(&h), Some("203.0.113.7".parse().unwrap()));
+        assert_eq!(
+            forwarded_client(&headers(&["1.2.3.4, 203.0.113.7:4711"])),
+            Some("203.0.113.7".parse().unwrap())
+        );
+        assert_eq!(
+            forwarded_client(&headers(&["1.2.3.4, [2001:db8::1]:4711"])),
+            Some("2001:db8::1".parse().unwrap())
+        );
+        assert_eq!(
+            forwarded_client(&headers(&["[2001:db8::1]"])),
+            Some("2001:db8::1".parse().unwrap())
         );
     }
 

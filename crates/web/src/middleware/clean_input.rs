@@ -80,6 +80,15 @@ pub fn check_json(raw: &[u8]) -> Result<(), NotText> {
     Ok(())
 }
 
+/// The routes whose body is a file: `/messenger/{id}/files`, `/api/v1/conversations/{id}/files`.
+fn is_upload(path: &str) -> bool {
+    let parts: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    matches!(
+        parts.as_slice(),
+        ["", "messenger", _, "files"] | ["", "api", "v1", "conversations", _, "files"]
+    )
+}
+
 fn refuse(parts: &Parts, why: NotText) -> Response {
     if parts.uri.path().starts_with("/api/") {
         let message = match why {
@@ -112,7 +121,9 @@ pub async fn clean_input(State(state): State<AppState>, req: Request, next: Next
         .to_ascii_lowercase();
     let form = content_type.starts_with("application/x-www-form-urlencoded");
     let json = content_type.starts_with("application/json") || content_type.contains("+json");
-    if !form && !json {
+    // A file's body is the file, whatever type the browser gives it (a .json file comes as
+    // application/json): it streams to the blob store untouched and is never text to us.
+    if !form && !json || is_upload(parts.uri.path()) {
         return next.run(Request::from_parts(parts, body)).await;
     }
     let limit = state.cfg.max_body_bytes;
@@ -159,6 +170,19 @@ mod tests {
         );
         assert_eq!(check_json(br#"{"body":"a\u0000b"}"#), Err(NotText::Nul));
         assert_eq!(check_json(b"{\"body\":\"a\0b\"}"), Err(NotText::Nul));
+    }
+
+    #[test]
+    fn only_the_upload_routes_stream_untouched() {
+        assert!(is_upload(
+            "/messenger/0190c0de-0000-7000-8000-000000000000/files"
+        ));
+        assert!(is_upload(
+            "/api/v1/conversations/0190c0de-0000-7000-8000-000000000000/files"
+        ));
+        assert!(!is_upload("/api/v1/files"));
+        assert!(!is_upload("/messenger/x/files/extra"));
+        assert!(!is_upload("/invite"));
     }
 
     #[test]

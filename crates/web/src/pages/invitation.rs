@@ -237,6 +237,10 @@ pub async fn existing_post(
         Outcome::SignedIn(_) => None,
         other => Some(failure_message(lang, other)),
     };
+    let blocked_until = match &outcome {
+        Outcome::Blocked(until) => Some(*until),
+        _ => None,
+    };
     let account = match (outcome, failure) {
         (Outcome::SignedIn(a), None) => a,
         (_, failure) => {
@@ -253,7 +257,11 @@ pub async fn existing_post(
                 notice: None,
                 passkey: None,
             };
-            return render(status, &page);
+            let r = render(status, &page)?;
+            return Ok(match blocked_until {
+                Some(until) => super::retry_after(r, until, state.clock.now()),
+                None => r,
+            });
         }
     };
     // A fresh sign-in first completes the practice's second step; this page then shows the

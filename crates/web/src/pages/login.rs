@@ -106,18 +106,31 @@ pub async fn authenticate(
         state.store.audit(&rec).await?;
         Ok::<_, PageError>(Outcome::Blocked(until))
     };
-    if let Some(until) = state.store.throttle(&client_key).await?.blocked(now) {
-        return throttled(until).await;
-    }
-    // The login name's attempt is counted before the password is checked, so guesses sent at
-    // the same moment (from any node) cannot all pass the count; a right password clears it.
+    // Both attempts are counted before the password is checked, so guesses sent at the same
+    // moment (from any node) cannot all pass the count. A right password clears the login
+    // name's count and takes its attempt back from the address's.
+    let by_client = match state
+        .store
+        .take_attempt(&client_key, now, throttle::PER_CLIENT_FREE)
+        .await?
+    {
+        Ok(counted) => counted,
+        Err(until) => return throttled(until).await,
+    };
     let by_login = match state
         .store
         .take_attempt(&login_key, now, throttle::PER_LOGIN_FREE)
         .await?
     {
         Ok(counted) => counted,
-        Err(until) => return throttled(until).await,
+        Err(until) => {
+            // Not checked at all: not a guess from this address either.
+            state
+                .store
+                .forgive_attempt(&client_key, throttle::PER_CLIENT_FREE)
+                .await?;
+            return throttled(until).await;
+        }
     };
     let found = state.store.account_for_login(login).await?;
     let (account, hash) = match found {
@@ -144,18 +157,16 @@ pub async fn authenticate(
     match account.filter(|_| ok) {
         Some(account) => {
             state.store.clear_throttle(&login_key).await?;
+            state
+                .store
+                .forgive_attempt(&client_key, throttle::PER_CLIENT_FREE)
+                .await?;
             Ok(Outcome::SignedIn(account))
         }
-        None => {
-            let by_client = state
-                .store
-                .record_failure(&client_key, now, throttle::PER_CLIENT_FREE)
-                .await?;
-            Ok(match by_login.blocked(now).max(by_client.blocked(now)) {
-                Some(until) => Outcome::Blocked(until),
-                None => Outcome::Failed,
-            })
-        }
+        None => Ok(match by_login.blocked(now).max(by_client.blocked(now)) {
+            Some(until) => Outcome::Blocked(until),
+            None => Outcome::Failed,
+        }),
     }
 }
 
