@@ -81,6 +81,15 @@ test('contacts, a group with a member removed, and what patients cannot do', asy
   await piet.getByText('Welkom in het zorgteam, Piet.').waitFor();
   await piet.locator('#messenger[data-live="open"]').waitFor();
   assert.equal(await piet.getByRole('link', { name: 'Nieuwe groep' }).count(), 0);
+  // The group's members as Piet sees them: the care roles, not "Beheerder".
+  await piet.goto(groupUrl.replace('/messenger/', '/groups/'));
+  const members = piet.locator('ul.members');
+  await members.locator('li').filter({ hasText: 'Anna de Vries' }).getByText('Praktijkmedewerker').waitFor();
+  assert.equal(await members.getByText('Beheerder').count(), 0);
+  // Back in the conversation, with its socket open, for what follows.
+  await piet.goto(groupUrl);
+  await piet.getByText('Welkom in het zorgteam, Piet.').waitFor();
+  await piet.locator('#messenger[data-live="open"]').waitFor();
 
   // Removed: from then on Piet sees nothing of it, live or after a reload.
   await anna.goto(groupUrl.replace('/messenger/', '/groups/'));

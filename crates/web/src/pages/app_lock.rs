@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde_json::json;
 use spreekuur_domain::audit::{Action, AuditRecord};
 use spreekuur_domain::auth::app_lock::{self, MAX_FAILURES};
+use spreekuur_domain::auth::throttle;
 use spreekuur_domain::ports::{CeremonyPurpose, SignedIn};
 use spreekuur_domain::{Error, Timestamp};
 use spreekuur_i18n::{Lang, Msgs, fill};
@@ -306,8 +307,16 @@ pub async fn lock_post(
     }
     let given = pin_hash(&state, &hash, form.pin.trim());
     if spreekuur_crypto::ct_eq(&given, &stored) {
-        // A right PIN does not clear the account's count: unlocking one's own device must not
-        // hand whoever guesses elsewhere a fresh set of free answers.
+        // A right PIN takes back its own attempt but leaves earlier wrong answers counted:
+        // unlocking one's own device must not hand whoever guesses elsewhere a fresh set of
+        // free answers.
+        state
+            .store
+            .forgive_attempt(
+                &throttle::second_step_key(&account.id),
+                throttle::SECOND_STEP_FREE,
+            )
+            .await?;
         if let Some(cookie) = open(&state, &hash, &session, &client).await? {
             return Ok(see_other("/messenger", Some(cookie)));
         }

@@ -12,7 +12,7 @@ use spreekuur_domain::live::LiveEvent;
 use spreekuur_domain::{ConversationId, Error, UserId};
 use spreekuur_i18n::{Msgs, date_time, fill};
 
-use super::contacts::role_label;
+use super::contacts::{care_role_label, role_label};
 use super::{render, render_form, see_other};
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::PageResult;
@@ -263,7 +263,12 @@ async fn group_page(
                 remove: (manage && p.id != me.id)
                     .then(|| fill(t.groups_remove_label, &[("name", &p.name)])),
                 id: p.id.to_string(),
-                role: role_label(t, p.role),
+                // A patient in the group sees the care role, not "Beheerder".
+                role: if manage {
+                    role_label(t, p.role)
+                } else {
+                    care_role_label(t, p.role)
+                },
                 name: p.name,
             })
             .collect(),
