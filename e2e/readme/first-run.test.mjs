@@ -11,9 +11,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from '../lib/server.mjs';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -26,14 +26,6 @@ export function firstCommand(readme) {
   const lines = block[1].split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
   assert.equal(lines.length, 1, `the first block holds one command: ${block[1]}`);
   return lines[0];
-}
-
-async function freePort() {
-  const srv = net.createServer();
-  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address();
-  await new Promise((r) => srv.close(r));
-  return port;
 }
 
 test("the README's first command builds, serves and prints the setup link", { timeout: 45 * 60 * 1000 }, async () => {

@@ -11,7 +11,7 @@ use spreekuur_domain::ports::{PendingStage, SessionDevice};
 use spreekuur_i18n::Msgs;
 
 use super::passkeys::{PasskeyAvailability, availability};
-use super::{NewSession, render, see_other};
+use super::{render, see_other};
 use crate::csrf::CsrfToken;
 use crate::error::PageResult;
 use crate::extract::{Enrolling, LangPref};
@@ -28,20 +28,7 @@ struct EnrolPage {
 
 /// After a correct password, for an account that must first set up a second factor.
 pub async fn begin(state: &AppState, account: &Account, device: &SessionDevice) -> PageResult {
-    let now = state.clock.now();
-    let session = NewSession::new(state, now)?;
-    state
-        .store
-        .create_pending_session(
-            &session.hash,
-            &account.id,
-            now,
-            session.expires_at,
-            device,
-            PendingStage::Enrol,
-        )
-        .await?;
-    Ok(see_other("/enrol", Some(session.cookie(state)?)))
+    super::pending_sign_in(state, account, device, PendingStage::Enrol).await
 }
 
 /// GET /enrol

@@ -179,6 +179,36 @@ impl NewSession {
     }
 }
 
+/// A sign-in waiting in `stage` (the password was right): a new pending session, and the page
+/// of that stage.
+pub async fn pending_sign_in(
+    state: &AppState,
+    account: &spreekuur_domain::account::Account,
+    device: &spreekuur_domain::ports::SessionDevice,
+    stage: spreekuur_domain::ports::PendingStage,
+) -> PageResult {
+    use spreekuur_domain::ports::PendingStage;
+    let now = state.clock.now();
+    let session = NewSession::new(state, now)?;
+    state
+        .store
+        .create_pending_session(
+            &session.hash,
+            &account.id,
+            now,
+            session.expires_at,
+            device,
+            stage,
+        )
+        .await?;
+    let page = match stage {
+        PendingStage::SecondFactor => "/two-factor",
+        PendingStage::Enrol => "/enrol",
+        PendingStage::SessionCode => "/session-code",
+    };
+    Ok(see_other(page, Some(session.cookie(state)?)))
+}
+
 /// After the second step: the session gets a new id and this browser the cookie for it, so
 /// a cookie value seen during the sign-in (a shared computer, a log) opens nothing.
 pub async fn rotated_session(

@@ -89,18 +89,7 @@ pub async fn begin(
     let session = NewSession::new(state, now)?;
     if code_quota(state, account, now, client).await?.is_err() {
         // The sign-in waits on "Sessiecode", which says when a new code can be asked for.
-        state
-            .store
-            .create_pending_session(
-                &session.hash,
-                &account.id,
-                now,
-                session.expires_at,
-                device,
-                PendingStage::SessionCode,
-            )
-            .await?;
-        return Ok(see_other("/session-code", Some(session.cookie(state)?)));
+        return super::pending_sign_in(state, account, device, PendingStage::SessionCode).await;
     }
     let (code, digits) = new_code(state, &session.hash, account, now, next_path)?;
     let practice = state.practice_name().await?;
@@ -397,22 +386,13 @@ pub async fn session_code_new_post(
         return Ok(see_other("/login", None));
     };
     let now = state.clock.now();
-    if let Some(at) = next_request_at(code.as_ref().map(|c| c.requested_at)).filter(|at| *at > now)
-    {
-        return show(
-            &state,
-            lang.lang,
-            csrf.0,
-            &account,
-            code.as_ref(),
-            None,
-            None,
-            StatusCode::TOO_MANY_REQUESTS,
-        )
-        .await
-        .map(|r| super::retry_after(r, at, now));
-    }
-    if let Err(until) = code_quota(&state, &account, now, &client).await? {
+    // Within 30 seconds of the last code, or past the account's codes for the hour: the page
+    // says when (the quota is only taken when the 30 seconds are over).
+    let wait = match next_request_at(code.as_ref().map(|c| c.requested_at)).filter(|at| *at > now) {
+        Some(at) => Some(at),
+        None => code_quota(&state, &account, now, &client).await?.err(),
+    };
+    if let Some(until) = wait {
         return show(
             &state,
             lang.lang,

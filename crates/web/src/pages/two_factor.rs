@@ -17,7 +17,7 @@ use spreekuur_domain::ports::{PendingStage, SessionDevice};
 use spreekuur_domain::{Error, Timestamp};
 use spreekuur_i18n::{Lang, Msgs, fill, time_of_day};
 
-use super::{NewSession, render, see_other};
+use super::{render, see_other};
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::{PageError, PageResult};
 use crate::extract::{Client, Enrolling, LangPref, User, cookies};
@@ -372,20 +372,7 @@ pub async fn disable_post(
 
 /// After a correct password, when the account uses an authenticator app: a pending sign-in.
 pub async fn begin(state: &AppState, account: &Account, device: &SessionDevice) -> PageResult {
-    let now = state.clock.now();
-    let session = NewSession::new(state, now)?;
-    state
-        .store
-        .create_pending_session(
-            &session.hash,
-            &account.id,
-            now,
-            session.expires_at,
-            device,
-            PendingStage::SecondFactor,
-        )
-        .await?;
-    Ok(see_other("/two-factor", Some(session.cookie(state)?)))
+    super::pending_sign_in(state, account, device, PendingStage::SecondFactor).await
 }
 
 /// The pending sign-in of this browser: its session hash and account.
