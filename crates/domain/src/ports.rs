@@ -136,13 +136,6 @@ pub trait AccountStore: Send + Sync {
 #[async_trait]
 pub trait ThrottleStore: Send + Sync {
     async fn throttle(&self, key: &str) -> Result<Throttle, StoreError>;
-    /// Records one failure at `now` and returns the new state, atomically.
-    async fn record_failure(
-        &self,
-        key: &str,
-        now: Timestamp,
-        free: i64,
-    ) -> Result<Throttle, StoreError>;
     async fn clear_throttle(&self, key: &str) -> Result<(), StoreError>;
     /// Counts one attempt at `now` before it is checked, atomically across nodes: `Err(until)`
     /// while the key is blocked (nothing is counted then), else the record with this attempt

@@ -1,5 +1,6 @@
-//! Login throttling counters, one row per key, updated under the write lock so that
-//! simultaneous failures on several nodes all count.
+//! Throttling counters (login names, client addresses, an account's second step and session
+//! codes), one row per key, updated under the write lock so that attempts made at the same
+//! moment on several nodes are each counted before they are checked.
 
 use async_trait::async_trait;
 use spreekuur_domain::auth::throttle::Throttle;
@@ -61,19 +62,6 @@ impl ThrottleStore for Db {
     async fn throttle(&self, key: &str) -> Result<Throttle, StoreError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         read(&mut conn, key).await
-    }
-
-    async fn record_failure(
-        &self,
-        key: &str,
-        now: Timestamp,
-        free: i64,
-    ) -> Result<Throttle, StoreError> {
-        let mut tx = self.write().await?;
-        let next = lock(&mut tx, key).await?.after_failure(now, free);
-        write(&mut tx, key, &next).await?;
-        tx.commit().await.map_err(db_err)?;
-        Ok(next)
     }
 
     async fn take_attempt(

@@ -91,16 +91,10 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
         let bytes = Bytes::from_request(req, state)
             .await
             .map_err(IntoResponse::into_response)?;
-        // Whatever the Content-Type said (the edge checks forms by their type): a field with
-        // a NUL or bytes that are not UTF-8 is refused here too, never read as U+FFFD.
+        // Whatever the Content-Type said: a field with a NUL or bytes that are not UTF-8 is
+        // refused, never read as U+FFFD (the edge, `clean_input`, leaves forms to this check).
         if crate::middleware::clean_input::check_urlencoded(&bytes, true).is_err() {
-            let mut r = axum::http::StatusCode::BAD_REQUEST.into_response();
-            r.extensions_mut().insert(crate::error::ErrorPage {
-                title: "error_title",
-                message: "error_not_text",
-                internal: None,
-            });
-            return Err(r);
+            return Err(crate::middleware::clean_input::not_text_page());
         }
         let pairs: Vec<(String, String)> =
             serde_urlencoded::from_bytes(&bytes).map_err(|_| bad_form())?;

@@ -1,6 +1,7 @@
-//! Text input is text: every request's path, query, form and JSON body is refused at the edge
-//! when it holds a NUL character or bytes that are not UTF-8, before any handler or database
-//! sees it. Without this a form field with invalid UTF-8 became U+FFFD (an invitation to
+//! Text input is text: every request's path, query and JSON body is refused at the edge when
+//! it holds a NUL character or bytes that are not UTF-8, before any handler or database sees
+//! it. Form bodies get the same check where every form is read, in `CsrfForm` (whatever
+//! their Content-Type), so they are not buffered and scanned twice. Without this a form field with invalid UTF-8 became U+FFFD (an invitation to
 //! "Ev\u{FFFD}a"), and a NUL reached PostgreSQL, which refuses it in text (a 500), while
 //! SQLite stored it: the same request now gets the same clear answer on both.
 //!
@@ -97,6 +98,11 @@ fn refuse(parts: &Parts, why: NotText) -> Response {
         };
         return crate::api::invalid_request(StatusCode::BAD_REQUEST, message);
     }
+    not_text_page()
+}
+
+/// The 400 page for input that is not text (rendered in the visitor's language).
+pub fn not_text_page() -> Response {
     let mut r = StatusCode::BAD_REQUEST.into_response();
     r.extensions_mut().insert(ErrorPage {
         title: "error_title",
@@ -119,11 +125,10 @@ pub async fn clean_input(State(state): State<AppState>, req: Request, next: Next
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_ascii_lowercase();
-    let form = content_type.starts_with("application/x-www-form-urlencoded");
     let json = content_type.starts_with("application/json") || content_type.contains("+json");
     // A file's body is the file, whatever type the browser gives it (a .json file comes as
     // application/json): it streams to the blob store untouched and is never text to us.
-    if !form && !json || is_upload(parts.uri.path()) {
+    if !json || is_upload(parts.uri.path()) {
         return next.run(Request::from_parts(parts, body)).await;
     }
     let limit = state.cfg.max_body_bytes;
@@ -137,12 +142,7 @@ pub async fn clean_input(State(state): State<AppState>, req: Request, next: Next
         }
         return r;
     };
-    let checked = if form {
-        check_urlencoded(&bytes, true)
-    } else {
-        check_json(&bytes)
-    };
-    if let Err(why) = checked {
+    if let Err(why) = check_json(&bytes) {
         return refuse(&parts, why);
     }
     next.run(Request::from_parts(parts, Body::from(bytes)))
