@@ -7,6 +7,7 @@
 //! turns false, the listener stops accepting, running requests get `shutdown_timeout_secs`
 //! to finish, and the outbox worker finishes the e-mail it holds.
 
+use spreekuur_domain::token::TokenKind;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -203,6 +204,7 @@ impl Core {
             Arc::new(SystemClock),
             passwords,
             tokens,
+            Arc::new(spreekuur_mail::compose::Catalogue),
             drafts,
             web,
             metrics_handle(),
@@ -468,7 +470,10 @@ async fn issue_setup_link_if_needed(core: &Core) -> Result<Option<String>, Start
     let now = SystemClock.now();
     let token = spreekuur_crypto::generate_token().map_err(|e| StartError::Other(e.to_string()))?;
     let link = NewLinkToken {
-        hash: core.state.tokens.hash(LinkPurpose::Setup.as_str(), &token),
+        hash: core
+            .state
+            .tokens
+            .hash(TokenKind::Link(LinkPurpose::Setup), &token),
         purpose: LinkPurpose::Setup,
         user: None,
         created_at: now,

@@ -46,6 +46,23 @@ impl TokenHasher {
     }
 }
 
+/// The domain's port: kinds name the purpose, so no caller spells a purpose string.
+impl spreekuur_domain::token::TokenIssuer for TokenHasher {
+    fn hash(&self, kind: spreekuur_domain::token::TokenKind<'_>, token: &str) -> Vec<u8> {
+        TokenHasher::hash(self, &kind.purpose(), token)
+    }
+
+    fn issue(
+        &self,
+        kind: spreekuur_domain::token::TokenKind<'_>,
+    ) -> Result<spreekuur_domain::token::Issued, spreekuur_domain::Error> {
+        let token =
+            generate_token().map_err(|e| spreekuur_domain::Error::Internal(e.to_string()))?;
+        let hash = TokenHasher::hash(self, &kind.purpose(), &token);
+        Ok(spreekuur_domain::token::Issued { token, hash })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,5 +99,22 @@ mod tests {
         assert_ne!(h.hash("invitation", "abc"), h.hash("invitation", "abd"));
         assert_ne!(h.hash("invitation", "abc"), other.hash("invitation", "abc"));
         assert_eq!(h.hash("invitation", "abc").len(), 32);
+    }
+
+    #[test]
+    fn an_issued_token_hashes_under_its_own_kind_only() {
+        use spreekuur_domain::token::{TokenIssuer, TokenKind};
+        let h = TokenHasher::new(Zeroizing::new([1; 32]));
+        let issued = h.issue(TokenKind::Invitation).unwrap();
+        assert_eq!(issued.token.len(), 43);
+        assert_eq!(
+            issued.hash,
+            TokenIssuer::hash(&h, TokenKind::Invitation, &issued.token)
+        );
+        assert_eq!(issued.hash, h.hash("invitation", &issued.token));
+        assert_ne!(
+            issued.hash,
+            TokenIssuer::hash(&h, TokenKind::Session, &issued.token)
+        );
     }
 }

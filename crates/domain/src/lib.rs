@@ -20,6 +20,7 @@ pub mod ports;
 pub mod registration;
 pub mod team;
 pub mod time;
+pub mod token;
 pub mod validate;
 
 pub use error::{Error, StoreError};

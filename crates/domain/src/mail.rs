@@ -1,6 +1,77 @@
-//! An e-mail as the domain hands it to the outbox: already composed, in the recipient's language.
+//! E-mail as the journeys see it: a [`Letter`] says what to tell whom, a [`Composer`] (the
+//! `mail` crate, from the catalogue) puts it into words, and the [`Outgoing`] result goes into
+//! the outbox in the same transaction as the change it tells about.
 
+use crate::Timestamp;
 use crate::validate::EmailAddress;
+
+/// What an e-mail says, before it is put into words.
+#[derive(Clone, Copy)]
+pub struct Letter<'a> {
+    pub to: &'a EmailAddress,
+    /// The recipient's language code ("nl", "en"); anything else is written in Dutch.
+    pub lang: &'a str,
+    /// The practice's name: the `From:` display name and the signature.
+    pub practice: &'a str,
+    pub kind: LetterKind<'a>,
+}
+
+/// The e-mails of the journeys. Links carry single-use tokens; none carries message content.
+#[derive(Clone, Copy)]
+pub enum LetterKind<'a> {
+    /// "Hallo {voornaam}," and the button "Uitnodiging accepteren".
+    Invitation {
+        inviter: &'a str,
+        first_name: &'a str,
+        link: &'a str,
+        valid_until: Timestamp,
+        /// The inviter wrote a note, which waits in the messenger (never in the e-mail).
+        has_note: bool,
+    },
+    /// A new staff account's link to set a password.
+    SetPassword {
+        first_name: &'a str,
+        link: &'a str,
+        valid_until: Timestamp,
+    },
+    /// "Wachtwoord vergeten": the link to set a new one.
+    PasswordReset {
+        first_name: &'a str,
+        link: &'a str,
+        valid_until: Timestamp,
+    },
+    /// A change to how someone signs in, told to them afterwards.
+    Security {
+        first_name: &'a str,
+        notice: SecurityNotice,
+        link: &'a str,
+        at: Timestamp,
+    },
+    /// "There is a new message for you": no content, no sender, no name.
+    Unread { link: &'a str },
+    /// The code of the second step, with the time it was asked for.
+    SessionCode {
+        first_name: &'a str,
+        code: &'a str,
+        requested_at: Timestamp,
+    },
+}
+
+/// A change to how someone signs in, told to them afterwards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecurityNotice {
+    /// They set a new password ("Wachtwoord vergeten"); the link leads to that page again.
+    PasswordChanged,
+    /// An administrator signed them out everywhere; the link leads to the login.
+    SignedOutEverywhere,
+    /// An administrator reset their second step; the link leads to the login.
+    SecondStepReset,
+}
+
+/// Puts a [`Letter`] into words (subject, text and HTML) in the recipient's language.
+pub trait Composer: Send + Sync {
+    fn compose(&self, letter: &Letter<'_>) -> Outgoing;
+}
 
 #[derive(Clone)]
 pub struct Outgoing {

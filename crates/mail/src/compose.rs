@@ -1,9 +1,61 @@
 //! The e-mails of the journeys. Every text comes from the catalogue; every value inserted into
 //! the HTML part is escaped, so a name like `<script>` arrives as text.
 
-use spreekuur_domain::mail::Outgoing;
+pub use spreekuur_domain::mail::SecurityNotice;
+use spreekuur_domain::mail::{Composer, Letter, LetterKind, Outgoing};
 use spreekuur_domain::validate::EmailAddress;
 use spreekuur_i18n::{Lang, fill};
+
+/// The journeys' e-mails from the catalogue, in the recipient's language.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Catalogue;
+
+impl Composer for Catalogue {
+    fn compose(&self, l: &Letter<'_>) -> Outgoing {
+        let lang = Lang::parse(l.lang).unwrap_or_default();
+        let (practice, to) = (l.practice, l.to);
+        match l.kind {
+            LetterKind::Invitation {
+                inviter,
+                first_name,
+                link,
+                valid_until,
+                has_note,
+            } => invitation(&InvitationMail {
+                lang,
+                practice,
+                inviter,
+                first_name,
+                to,
+                link,
+                valid_until: valid_until.millis(),
+                has_note,
+            }),
+            LetterKind::SetPassword {
+                first_name,
+                link,
+                valid_until,
+            } => set_password(lang, practice, first_name, to, link, valid_until.millis()),
+            LetterKind::PasswordReset {
+                first_name,
+                link,
+                valid_until,
+            } => password_reset(lang, practice, first_name, to, link, valid_until.millis()),
+            LetterKind::Security {
+                first_name,
+                notice,
+                link,
+                at,
+            } => security_notice(lang, practice, first_name, to, notice, link, at.millis()),
+            LetterKind::Unread { link } => unread_notice(lang, practice, to, link),
+            LetterKind::SessionCode {
+                first_name,
+                code,
+                requested_at,
+            } => session_code(lang, practice, first_name, to, code, requested_at.millis()),
+        }
+    }
+}
 
 /// Escapes text for HTML content and attribute values.
 pub fn escape_html(s: &str) -> String {
@@ -234,17 +286,6 @@ pub fn password_reset(
     )
 }
 
-/// A change to how someone signs in, told to them afterwards.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SecurityNotice {
-    /// They set a new password ("Wachtwoord vergeten"); the link leads to that page again.
-    PasswordChanged,
-    /// An administrator signed them out everywhere; the link leads to the login.
-    SignedOutEverywhere,
-    /// An administrator reset their second step; the link leads to the login.
-    SecondStepReset,
-}
-
 /// The notice of a change to how someone signs in, with what to do if they did not ask for it.
 pub fn security_notice(
     lang: Lang,
@@ -408,5 +449,27 @@ mod tests {
         });
         assert!(m.html.contains(">Accept invitation</a>"));
         assert!(m.text.starts_with("Hello Jan,"));
+    }
+
+    #[test]
+    fn the_composer_writes_in_the_letters_language_and_dutch_otherwise() {
+        let to = EmailAddress::parse("jan@example.nl").unwrap();
+        let letter = |lang| Letter {
+            to: &to,
+            lang,
+            practice: "Praktijk Noord",
+            kind: LetterKind::SessionCode {
+                first_name: "Jan",
+                code: "123456",
+                requested_at: spreekuur_domain::Timestamp::from_millis(1_782_945_000_000),
+            },
+        };
+        let en = Catalogue.compose(&letter("en"));
+        assert!(en.text.starts_with("Hello Jan,"));
+        assert!(en.text.contains("123456"));
+        assert_eq!(en.from_name, "Praktijk Noord");
+        let other = Catalogue.compose(&letter("xx"));
+        assert!(other.text.starts_with("Hallo Jan,"));
+        assert_eq!(other.to.as_str(), "jan@example.nl");
     }
 }

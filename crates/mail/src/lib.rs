@@ -4,4 +4,5 @@
 pub mod compose;
 pub mod worker;
 
+pub use compose::Catalogue;
 pub use worker::{OutboxWorker, SmtpConfig, SmtpUrlError};

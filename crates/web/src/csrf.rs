@@ -12,6 +12,7 @@ use axum::response::Response;
 use base64::Engine;
 use serde::de::DeserializeOwned;
 use spreekuur_domain::Error;
+use spreekuur_domain::token::TokenKind;
 
 use crate::error::PageError;
 use crate::extract::cookies;
@@ -22,7 +23,8 @@ use crate::state::AppState;
 pub struct CsrfToken(pub String);
 
 fn form_token(state: &AppState, cookie: &str) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(state.tokens.hash("csrf", cookie))
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(state.tokens.hash(TokenKind::Csrf, cookie))
 }
 
 /// Makes sure every visitor has a CSRF cookie, and hands the matching form token to handlers.

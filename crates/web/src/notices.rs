@@ -2,8 +2,7 @@
 //! most one e-mail per window, saying only that there is a new message at the practice, with a
 //! link. Runs on every node; the store makes sure one node sends each notice.
 
-use spreekuur_i18n::Lang;
-use spreekuur_mail::compose::unread_notice;
+use spreekuur_domain::mail::{Letter, LetterKind};
 
 use crate::state::AppState;
 
@@ -25,8 +24,12 @@ pub async fn send_due(state: &AppState) -> usize {
     let link = state.link("/messenger");
     let mut sent = 0;
     for account in due {
-        let lang = Lang::parse(&account.lang).unwrap_or_default();
-        let mail = unread_notice(lang, &practice, &account.email, &link);
+        let mail = state.composer.compose(&Letter {
+            to: &account.email,
+            lang: &account.lang,
+            practice: &practice,
+            kind: LetterKind::Unread { link: &link },
+        });
         match state
             .store
             .send_notice(&account.id, now, window, &mail)

@@ -11,6 +11,7 @@
 //! Each socket reads from the store as the member it serves, so nobody receives a conversation
 //! they are not in. A flood of frames is refused, then the socket is closed.
 
+use spreekuur_domain::token::TokenKind;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -140,10 +141,10 @@ pub async fn socket_get(
         Ok(None) => match cookie_user {
             Some(me) if same_origin(&headers, &state.cfg.public_url) => {
                 let session = cookies::get(&headers, cookies::SESSION, state.cfg.secure_cookies())
-                    .map(|t| state.tokens.hash("session", &t))
+                    .map(|t| state.tokens.hash(TokenKind::Session, &t))
                     .unwrap_or_default();
                 let unlock = cookies::get(&headers, cookies::UNLOCK, state.cfg.secure_cookies())
-                    .map(|t| state.tokens.hash("unlock", &t));
+                    .map(|t| state.tokens.hash(TokenKind::Unlock, &t));
                 (me, Some(RATE_PER_SEC), Auth::Session { session, unlock })
             }
             Some(_) => return StatusCode::FORBIDDEN.into_response(),
@@ -224,7 +225,7 @@ fn bearer_hash(state: &AppState, headers: &HeaderMap) -> Vec<u8> {
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
         .unwrap_or_default();
-    state.tokens.hash("api_token", secret)
+    state.tokens.hash(TokenKind::ApiToken, secret)
 }
 
 struct Connection {

@@ -4,10 +4,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use metrics_exporter_prometheus::PrometheusHandle;
-use spreekuur_crypto::{KeyRing, PasswordHasher, TokenHasher};
+use spreekuur_crypto::{KeyRing, PasswordHasher};
 use spreekuur_domain::Clock;
 use spreekuur_domain::live::LiveBus;
+use spreekuur_domain::mail::Composer;
 use spreekuur_domain::ports::{BlobStore, Store};
+use spreekuur_domain::token::TokenIssuer;
 use tokio::sync::Notify;
 
 use crate::webauthn::RelyingParty;
@@ -46,7 +48,9 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     pub passwords: Arc<PasswordHasher>,
-    pub tokens: Arc<TokenHasher>,
+    pub tokens: Arc<dyn TokenIssuer>,
+    /// Puts the journeys' e-mails into words (the `mail` crate's catalogue).
+    pub composer: Arc<dyn Composer>,
     /// Seals the registration draft that travels between the steps in a hidden field.
     pub drafts: Arc<KeyRing>,
     pub cfg: Arc<WebConfig>,
@@ -73,7 +77,8 @@ impl AppState {
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
         passwords: Arc<PasswordHasher>,
-        tokens: Arc<TokenHasher>,
+        tokens: Arc<dyn TokenIssuer>,
+        composer: Arc<dyn Composer>,
         drafts: Arc<KeyRing>,
         cfg: WebConfig,
         metrics: Option<PrometheusHandle>,
@@ -92,6 +97,7 @@ impl AppState {
             clock,
             passwords,
             tokens,
+            composer,
             drafts,
             cfg: Arc::new(cfg),
             metrics,

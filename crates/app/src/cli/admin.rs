@@ -3,6 +3,7 @@
 use spreekuur_domain::account::{Practice, Role};
 use spreekuur_domain::audit::{Action, AuditRecord};
 use spreekuur_domain::ports::{AccountStore, ApiTokenStore, AuditStore};
+use spreekuur_domain::token::TokenKind;
 use spreekuur_domain::validate::EmailAddress;
 use spreekuur_domain::{Clock, Error};
 use spreekuur_i18n::Lang;
@@ -159,7 +160,11 @@ pub async fn create_token(
         .actor(&account.id)
         .object(&token.id);
     core.db
-        .create_token(&token, &core.state.tokens.hash("api_token", &secret), &rec)
+        .create_token(
+            &token,
+            &core.state.tokens.hash(TokenKind::ApiToken, &secret),
+            &rec,
+        )
         .await
         .map_err(|e| StartError::Other(e.to_string()))?;
     Ok(secret)

@@ -12,6 +12,7 @@ use spreekuur_domain::account::Role;
 use spreekuur_domain::audit::{Action, AuditRecord};
 use spreekuur_domain::invitation::NewInvitation;
 use spreekuur_domain::live::LiveEvent;
+use spreekuur_domain::token::TokenKind;
 use spreekuur_domain::{ConversationId, Error, TokenId, UserId};
 use spreekuur_i18n::Lang;
 use utoipa::ToSchema;
@@ -323,7 +324,7 @@ pub async fn create_account(
             &body.email,
             note,
             lang.code(),
-            state.tokens.hash("invitation", &token),
+            state.tokens.hash(TokenKind::Invitation, &token),
             now,
             state.cfg.invitation_valid_days,
         )

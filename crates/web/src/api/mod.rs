@@ -12,6 +12,7 @@ pub(crate) mod files;
 mod groups;
 mod rules;
 
+use spreekuur_domain::token::TokenKind;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -130,7 +131,7 @@ pub async fn token_user(
     let now = state.clock.now();
     let (token, account) = state
         .store
-        .token_account(&state.tokens.hash("api_token", secret), now)
+        .token_account(&state.tokens.hash(TokenKind::ApiToken, secret), now)
         .await?
         .ok_or(Error::BadCredentials)?;
     let limit = token.rate_per_minute.unwrap_or(DEFAULT_RATE_PER_MINUTE);

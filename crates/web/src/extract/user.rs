@@ -8,6 +8,7 @@ use spreekuur_domain::Error;
 use spreekuur_domain::account::{Account, Role};
 use spreekuur_domain::auth::app_lock;
 use spreekuur_domain::ports::PendingStage;
+use spreekuur_domain::token::TokenKind;
 
 use super::cookies;
 use crate::error::PageError;
@@ -28,7 +29,7 @@ async fn found(parts: &mut Parts, state: &AppState) -> Result<Found, PageError> 
     }
     let found = match cookies::get(&parts.headers, cookies::SESSION, state.cfg.secure_cookies()) {
         Some(token) => {
-            let hash = state.tokens.hash("session", &token);
+            let hash = state.tokens.hash(TokenKind::Session, &token);
             let now = state.clock.now();
             match state.store.session_account(&hash, now).await? {
                 None => Found::Nobody,
@@ -45,7 +46,7 @@ async fn found(parts: &mut Parts, state: &AppState) -> Result<Found, PageError> 
                             cookies::UNLOCK,
                             state.cfg.secure_cookies(),
                         )
-                        .map(|t| state.tokens.hash("unlock", &t));
+                        .map(|t| state.tokens.hash(TokenKind::Unlock, &t));
                         match app_lock::locked(
                             lock,
                             key.as_deref(),
@@ -162,7 +163,7 @@ impl Enrolling {
         else {
             return Ok(None);
         };
-        let hash = state.tokens.hash("session", &token);
+        let hash = state.tokens.hash(TokenKind::Session, &token);
         Ok(state
             .store
             .pending_account(&hash, state.clock.now(), PendingStage::Enrol)

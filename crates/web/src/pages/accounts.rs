@@ -10,9 +10,9 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use spreekuur_domain::account::{Account, Role};
 use spreekuur_domain::audit::{Action, AuditRecord};
+use spreekuur_domain::mail::{Letter, LetterKind, SecurityNotice};
 use spreekuur_domain::{Error, UserId};
 use spreekuur_i18n::{Lang, Msgs, fill};
-use spreekuur_mail::compose::{SecurityNotice, security_notice};
 
 use super::staff::role_label;
 use super::{render, see_other};
@@ -260,15 +260,17 @@ pub async fn action_post(
     if a.role == Role::Patient {
         rec = rec.patient(&a.id);
     }
-    let mail = security_notice(
-        Lang::parse(&a.lang).unwrap_or(Lang::Nl),
-        &state.practice_name().await?,
-        a.first_name.as_str(),
-        &a.email,
-        notice,
-        &state.link("/login"),
-        now.millis(),
-    );
+    let mail = state.composer.compose(&Letter {
+        to: &a.email,
+        lang: &a.lang,
+        practice: &state.practice_name().await?,
+        kind: LetterKind::Security {
+            first_name: a.first_name.as_str(),
+            notice,
+            link: &state.link("/login"),
+            at: now,
+        },
+    });
     match notice {
         SecurityNotice::SecondStepReset => {
             state.store.reset_second_step(&a.id, &mail, &rec).await?;

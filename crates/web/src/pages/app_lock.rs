@@ -15,6 +15,7 @@ use spreekuur_domain::audit::{Action, AuditRecord};
 use spreekuur_domain::auth::app_lock::{self, MAX_FAILURES};
 use spreekuur_domain::auth::throttle;
 use spreekuur_domain::ports::{CeremonyPurpose, SignedIn};
+use spreekuur_domain::token::TokenKind;
 use spreekuur_domain::{Error, Timestamp};
 use spreekuur_i18n::{Lang, Msgs, fill};
 
@@ -58,7 +59,9 @@ struct LockPage {
 fn pin_hash(state: &AppState, session_hash: &[u8], pin: &str) -> Vec<u8> {
     use base64::Engine;
     let session = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(session_hash);
-    state.tokens.hash(&format!("app_lock:{session}"), pin)
+    state
+        .tokens
+        .hash(TokenKind::AppLockPin { session: &session }, pin)
 }
 
 /// A fresh unlock cookie (valid for this browser run) and the hash the session keeps of it.
@@ -73,7 +76,7 @@ fn unlock_cookie(state: &AppState) -> Result<(HeaderValue, Vec<u8>), PageError> 
         true,
     );
     let value = HeaderValue::from_str(&cookie).map_err(|e| Error::Internal(e.to_string()))?;
-    Ok((value, state.tokens.hash("unlock", &token)))
+    Ok((value, state.tokens.hash(TokenKind::Unlock, &token)))
 }
 
 fn settings_notice(notice: &str) -> Response {
@@ -215,7 +218,7 @@ async fn locked_session(
     let Some(token) = cookies::get(headers, cookies::SESSION, state.cfg.secure_cookies()) else {
         return Ok(None);
     };
-    let hash = state.tokens.hash("session", &token);
+    let hash = state.tokens.hash(TokenKind::Session, &token);
     Ok(state
         .store
         .session_account(&hash, state.clock.now())

@@ -10,6 +10,7 @@ use spreekuur_domain::Error;
 use spreekuur_domain::account::Role;
 use spreekuur_domain::audit::{Action, AuditRecord};
 use spreekuur_domain::invitation::Invitation;
+use spreekuur_domain::token::TokenKind;
 use spreekuur_i18n::{Lang, Msgs, fill};
 
 use super::login::{LoginForm, LoginPage, Outcome, authenticate, failure_message};
@@ -76,7 +77,7 @@ pub(crate) async fn find_open(
     token: &str,
     path: &str,
 ) -> PageResult<Found> {
-    let hash = state.tokens.hash("invitation", token);
+    let hash = state.tokens.hash(TokenKind::Invitation, token);
     let inv = state.store.invitation_by_token(&hash).await?;
     let now = state.clock.now();
     let Some(inv) = inv else {
@@ -270,7 +271,7 @@ pub async fn existing_post(
         return super::login::sign_in(&state, &account, lang, &device, &path).await;
     }
     let now = state.clock.now();
-    let hash = state.tokens.hash("invitation", &token);
+    let hash = state.tokens.hash(TokenKind::Invitation, &token);
     let conv = match state
         .store
         .accept_with_existing_account(&hash, now, &account.id, &client)
@@ -334,7 +335,7 @@ pub async fn decline_post(
         Found::Problem(page) => return Ok(page),
     };
     let now = state.clock.now();
-    let hash = state.tokens.hash("invitation", &token);
+    let hash = state.tokens.hash(TokenKind::Invitation, &token);
     if let Err(e) = state
         .store
         .decline_invitation(

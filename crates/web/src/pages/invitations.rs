@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use spreekuur_domain::audit::{Action, AuditRecord};
 use spreekuur_domain::invitation::State as InvState;
+use spreekuur_domain::token::TokenKind;
 use spreekuur_domain::{Error, InvitationId};
 use spreekuur_i18n::{Msgs, date_time, fill};
 
@@ -131,7 +132,7 @@ pub async fn resend_post(
         return Ok(see_other("/invitations?notice=not_open", None));
     }
     let token = spreekuur_crypto::generate_token().map_err(|e| Error::Internal(e.to_string()))?;
-    let hash = state.tokens.hash("invitation", &token);
+    let hash = state.tokens.hash(TokenKind::Invitation, &token);
     let expires = now.plus_days(state.cfg.invitation_valid_days);
     let mail = invitation_mail(
         &state,

@@ -9,9 +9,10 @@ use serde::Deserialize;
 use spreekuur_domain::account::Account;
 use spreekuur_domain::audit::{Action, AuditRecord};
 use spreekuur_domain::invitation::NewInvitation;
+use spreekuur_domain::mail::{Letter, LetterKind};
+use spreekuur_domain::token::TokenKind;
 use spreekuur_domain::{Error, Timestamp};
-use spreekuur_i18n::{Lang, Msgs};
-use spreekuur_mail::compose;
+use spreekuur_i18n::Msgs;
 
 use super::{FormErrors, render, see_other};
 use crate::csrf::{CsrfForm, CsrfToken};
@@ -117,15 +118,17 @@ pub(crate) async fn invitation_mail(
 ) -> Result<spreekuur_domain::mail::Outgoing, PageError> {
     let practice = state.practice_name().await?;
     let link = state.link(&format!("/i/{token}"));
-    Ok(compose::invitation(&compose::InvitationMail {
-        lang: Lang::parse(lang).unwrap_or_default(),
-        practice: &practice,
-        inviter,
-        first_name,
+    Ok(state.composer.compose(&Letter {
         to,
-        link: &link,
-        valid_until: expires_at.millis(),
-        has_note,
+        lang,
+        practice: &practice,
+        kind: LetterKind::Invitation {
+            inviter,
+            first_name,
+            link: &link,
+            valid_until: expires_at,
+            has_note,
+        },
     }))
 }
 
@@ -143,7 +146,7 @@ pub async fn invite_post(
     }
     let now = state.clock.now();
     let token = spreekuur_crypto::generate_token().map_err(|e| Error::Internal(e.to_string()))?;
-    let hash = state.tokens.hash("invitation", &token);
+    let hash = state.tokens.hash(TokenKind::Invitation, &token);
     let parsed = NewInvitation::parse(
         me.id.clone(),
         &form.first_name,

@@ -15,6 +15,7 @@ use spreekuur_domain::audit::{Action, AuditRecord};
 use spreekuur_domain::auth::session_code::SecondStep;
 use spreekuur_domain::auth::throttle;
 use spreekuur_domain::ports::SessionDevice;
+use spreekuur_domain::token::TokenKind;
 use spreekuur_i18n::{Lang, Msgs, fill};
 
 use super::{render, see_other, start_session, verify_password};
@@ -219,8 +220,11 @@ pub async fn sign_in(
 /// The throttle key of a typed login name: a keyed hash, so no address is stored in clear.
 pub fn login_key_hash(state: &AppState, login: &str) -> String {
     use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(state.tokens.hash("throttle", &login.trim().to_lowercase()))
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(
+        state
+            .tokens
+            .hash(TokenKind::LoginName, &login.trim().to_lowercase()),
+    )
 }
 
 /// The message for a failed or blocked attempt, and its status.
@@ -297,7 +301,7 @@ pub async fn logout_post(
     if let Some(token) = cookies::get(&headers, cookies::SESSION, state.cfg.secure_cookies()) {
         state
             .store
-            .delete_session(&state.tokens.hash("session", &token))
+            .delete_session(&state.tokens.hash(TokenKind::Session, &token))
             .await?;
     }
     if let Some(u) = user {

@@ -34,6 +34,7 @@ use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use spreekuur_domain::registration::password_rules::Rule;
+use spreekuur_domain::token::TokenKind;
 use spreekuur_domain::{Error, Timestamp, UserId};
 use spreekuur_i18n::Msgs;
 
@@ -157,7 +158,7 @@ impl NewSession {
     pub fn new(state: &AppState, now: Timestamp) -> Result<Self, PageError> {
         let token =
             spreekuur_crypto::generate_token().map_err(|e| Error::Internal(e.to_string()))?;
-        let hash = state.tokens.hash("session", &token);
+        let hash = state.tokens.hash(TokenKind::Session, &token);
         Ok(Self {
             token,
             hash,

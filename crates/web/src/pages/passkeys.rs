@@ -16,6 +16,7 @@ use serde_json::json;
 use spreekuur_domain::account::Account;
 use spreekuur_domain::audit::{Action, AuditRecord};
 use spreekuur_domain::ports::{CeremonyPurpose, PasskeyRecord, PendingStage};
+use spreekuur_domain::token::TokenKind;
 use spreekuur_domain::validate::PersonName;
 use spreekuur_domain::{Error, PasskeyId, Timestamp, UserId};
 use spreekuur_i18n::Msgs;
@@ -79,7 +80,7 @@ async fn begin(
     state
         .store
         .save_ceremony(
-            &state.tokens.hash("ceremony", &id),
+            &state.tokens.hash(TokenKind::Ceremony, &id),
             user,
             purpose,
             &ceremony_state,
@@ -103,7 +104,7 @@ async fn take(
     let taken = state
         .store
         .take_ceremony(
-            &state.tokens.hash("ceremony", form.ceremony.trim()),
+            &state.tokens.hash(TokenKind::Ceremony, form.ceremony.trim()),
             purpose,
             state.clock.now(),
         )

@@ -7,10 +7,11 @@ use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
-use spreekuur_domain::Error;
 use spreekuur_domain::audit::{Action, AuditRecord};
 use spreekuur_domain::auth::password_reset::{LINK_VALID_SECS, MIN_SECS_BETWEEN_MAILS};
+use spreekuur_domain::mail::{Letter, LetterKind};
 use spreekuur_domain::ports::{LinkPurpose, NewLinkToken};
+use spreekuur_domain::token::TokenKind;
 use spreekuur_domain::validate::EmailAddress;
 use spreekuur_i18n::{Lang, Msgs};
 
@@ -139,25 +140,28 @@ async fn send_reset_link(
     if recent {
         return Ok(());
     }
-    let token = spreekuur_crypto::generate_token().map_err(|e| Error::Internal(e.to_string()))?;
+    let issued = state
+        .tokens
+        .issue(TokenKind::Link(LinkPurpose::PasswordReset))?;
+    let token = issued.token;
     let link = NewLinkToken {
-        hash: state
-            .tokens
-            .hash(LinkPurpose::PasswordReset.as_str(), &token),
+        hash: issued.hash,
         purpose: LinkPurpose::PasswordReset,
         user: Some(account.id.clone()),
         created_at: now,
         expires_at: now.plus_seconds(LINK_VALID_SECS),
     };
     let practice = state.practice_name().await?;
-    let mail = spreekuur_mail::compose::password_reset(
-        lang,
-        &practice,
-        account.first_name.as_str(),
-        &account.email,
-        &state.link(&format!("/reset-password/{}", token.as_str())),
-        link.expires_at.millis(),
-    );
+    let mail = state.composer.compose(&Letter {
+        to: &account.email,
+        lang: lang.code(),
+        practice: &practice,
+        kind: LetterKind::PasswordReset {
+            first_name: account.first_name.as_str(),
+            link: &state.link(&format!("/reset-password/{}", token.as_str())),
+            valid_until: link.expires_at,
+        },
+    });
     let rec = AuditRecord::new(now, Action::PasswordResetRequested, client).actor(&account.id);
     state.store.issue_link(&link, Some(&mail), &rec).await?;
     state.mail_wake.notify_one();

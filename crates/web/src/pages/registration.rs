@@ -17,6 +17,7 @@ use spreekuur_crypto::Aad;
 use spreekuur_domain::account::{NewAccount, Role};
 use spreekuur_domain::invitation::Invitation;
 use spreekuur_domain::registration::check_personal_details;
+use spreekuur_domain::token::TokenKind;
 use spreekuur_domain::validate::{PersonName, parse_username};
 use spreekuur_domain::{Error, UserId};
 use spreekuur_i18n::{Lang, Msgs, fill};
@@ -434,7 +435,7 @@ pub async fn complete_post(
         lang: ctx.lang.code().into(),
     };
     let now = state.clock.now();
-    let hash = state.tokens.hash("invitation", &token);
+    let hash = state.tokens.hash(TokenKind::Invitation, &token);
     let (user, conv) = match state
         .store
         .accept_with_new_account(&hash, now, &account, &client)

@@ -15,7 +15,9 @@ use spreekuur_domain::auth::session_code::{
     next_request_at,
 };
 use spreekuur_domain::auth::throttle;
+use spreekuur_domain::mail::{Letter, LetterKind};
 use spreekuur_domain::ports::{NewSessionCode, PendingStage, SessionCodeInfo, SessionDevice};
+use spreekuur_domain::token::TokenKind;
 use spreekuur_domain::{Error, Timestamp};
 use spreekuur_i18n::{Lang, Msgs, fill, time_of_day};
 
@@ -60,7 +62,7 @@ fn new_code(
         spreekuur_crypto::random_bytes::<8>().map_err(|e| Error::Internal(e.to_string()))?,
     );
     let id = uuid::Uuid::now_v7().to_string();
-    let code_hash = state.tokens.hash(&format!("session_code:{id}"), &code);
+    let code_hash = state.tokens.hash(TokenKind::SessionCode { id: &id }, &code);
     Ok((
         NewSessionCode {
             id,
@@ -93,14 +95,16 @@ pub async fn begin(
     }
     let (code, digits) = new_code(state, &session.hash, account, now, next_path)?;
     let practice = state.practice_name().await?;
-    let mail = spreekuur_mail::compose::session_code(
-        lang,
-        &practice,
-        account.first_name.as_str(),
-        &account.email,
-        &digits,
-        now.millis(),
-    );
+    let mail = state.composer.compose(&Letter {
+        to: &account.email,
+        lang: lang.code(),
+        practice: &practice,
+        kind: LetterKind::SessionCode {
+            first_name: account.first_name.as_str(),
+            code: &digits,
+            requested_at: now,
+        },
+    });
     let rec = AuditRecord::new(now, Action::SessionCodeSent, client)
         .actor(&account.id)
         .object(&code.id);
@@ -158,7 +162,7 @@ async fn pending(
     let Some(token) = cookies::get(headers, cookies::SESSION, state.cfg.secure_cookies()) else {
         return Ok(None);
     };
-    let hash = state.tokens.hash("session", &token);
+    let hash = state.tokens.hash(TokenKind::Session, &token);
     Ok(state
         .store
         .pending_session(&hash, state.clock.now())
@@ -318,7 +322,11 @@ pub async fn session_code_post(
     };
     let hashes: Vec<Vec<u8>> = readings
         .iter()
-        .map(|r| state.tokens.hash(&format!("session_code:{}", code.id), r))
+        .map(|r| {
+            state
+                .tokens
+                .hash(TokenKind::SessionCode { id: &code.id }, r)
+        })
         .collect();
     match state
         .store
@@ -411,14 +419,16 @@ pub async fn session_code_new_post(
         .map_or_else(|| "/messenger".to_string(), |c| c.next_path.clone());
     let (new, digits) = new_code(&state, &hash, &account, now, &next_path)?;
     let practice = state.practice_name().await?;
-    let mail = spreekuur_mail::compose::session_code(
-        lang.lang,
-        &practice,
-        account.first_name.as_str(),
-        &account.email,
-        &digits,
-        now.millis(),
-    );
+    let mail = state.composer.compose(&Letter {
+        to: &account.email,
+        lang: lang.lang.code(),
+        practice: &practice,
+        kind: LetterKind::SessionCode {
+            first_name: account.first_name.as_str(),
+            code: &digits,
+            requested_at: now,
+        },
+    });
     let rec = AuditRecord::new(now, Action::SessionCodeSent, &client)
         .actor(&account.id)
         .object(&new.id);

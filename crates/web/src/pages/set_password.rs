@@ -11,7 +11,10 @@ use serde::Deserialize;
 use spreekuur_domain::Error;
 use spreekuur_domain::audit::{Action, AuditRecord};
 use spreekuur_domain::auth::throttle;
+use spreekuur_domain::mail::SecurityNotice;
+use spreekuur_domain::mail::{Letter, LetterKind};
 use spreekuur_domain::ports::{LinkPurpose, SessionDevice};
+use spreekuur_domain::token::TokenKind;
 use spreekuur_i18n::{Lang, Msgs};
 
 use super::login::{has_second_factor, login_key_hash, sign_in};
@@ -109,7 +112,7 @@ async fn show(
     purpose: LinkPurpose,
     token: String,
 ) -> PageResult {
-    let hash = state.tokens.hash(purpose.as_str(), &token);
+    let hash = state.tokens.hash(TokenKind::Link(purpose), &token);
     state
         .store
         .check_link(&hash, purpose, state.clock.now())
@@ -140,7 +143,7 @@ async fn save(
     form: PasswordForm,
 ) -> PageResult {
     let client = device.client.clone();
-    let hash = state.tokens.hash(purpose.as_str(), &token);
+    let hash = state.tokens.hash(TokenKind::Link(purpose), &token);
     let now = state.clock.now();
     let user = state
         .store
@@ -171,15 +174,17 @@ async fn save(
     let (notice, action) = match purpose {
         LinkPurpose::PasswordReset => {
             let practice = state.practice_name().await?;
-            let mail = spreekuur_mail::compose::security_notice(
-                lang.lang,
-                &practice,
-                account.first_name.as_str(),
-                &account.email,
-                spreekuur_mail::compose::SecurityNotice::PasswordChanged,
-                &state.link("/forgot-password"),
-                now.millis(),
-            );
+            let mail = state.composer.compose(&Letter {
+                to: &account.email,
+                lang: lang.lang.code(),
+                practice: &practice,
+                kind: LetterKind::Security {
+                    first_name: account.first_name.as_str(),
+                    notice: SecurityNotice::PasswordChanged,
+                    link: &state.link("/forgot-password"),
+                    at: now,
+                },
+            });
             (Some(mail), Action::PasswordReset)
         }
         _ => (None, Action::PasswordSet),

@@ -7,6 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 use spreekuur_domain::audit::{Action, AuditRecord};
+use spreekuur_domain::token::TokenKind;
 use spreekuur_i18n::{Msgs, date_time, fill};
 
 use super::{render, see_other};
@@ -114,7 +115,11 @@ pub async fn token_post(
         .object(&token.id);
     state
         .store
-        .create_token(&token, &state.tokens.hash("api_token", &secret), &rec)
+        .create_token(
+            &token,
+            &state.tokens.hash(TokenKind::ApiToken, &secret),
+            &rec,
+        )
         .await?;
     let q = Notice {
         notice: None,
@@ -229,7 +234,7 @@ pub fn describe_device(t: &'static Msgs, ua: &str) -> String {
 
 fn current_hash(state: &AppState, headers: &HeaderMap) -> Vec<u8> {
     cookies::get(headers, cookies::SESSION, state.cfg.secure_cookies())
-        .map(|t| state.tokens.hash("session", &t))
+        .map(|t| state.tokens.hash(TokenKind::Session, &t))
         .unwrap_or_default()
 }
 

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use spreekuur_domain::account::{NewAccount, Practice, Role};
 use spreekuur_domain::audit::{Action, AuditRecord};
 use spreekuur_domain::ports::LinkPurpose;
+use spreekuur_domain::token::TokenKind;
 use spreekuur_domain::validate::{EmailAddress, PersonName};
 use spreekuur_domain::{Error, UserId};
 use spreekuur_i18n::Msgs;
@@ -50,7 +51,9 @@ pub struct SetupForm {
 }
 
 async fn check(state: &AppState, token: &str) -> Result<(), PageError> {
-    let hash = state.tokens.hash(LinkPurpose::Setup.as_str(), token);
+    let hash = state
+        .tokens
+        .hash(TokenKind::Link(LinkPurpose::Setup), token);
     state
         .store
         .check_link(&hash, LinkPurpose::Setup, state.clock.now())
@@ -156,7 +159,9 @@ pub async fn setup_post(
         lang: lang.lang.code().into(),
     };
     let practice = Practice::new(name, practice_email);
-    let hash = state.tokens.hash(LinkPurpose::Setup.as_str(), &token);
+    let hash = state
+        .tokens
+        .hash(TokenKind::Link(LinkPurpose::Setup), &token);
     let audit = [AuditRecord::new(now, Action::PracticeSetUp, &client).actor(&admin.id)];
     match state
         .store

@@ -8,7 +8,9 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use spreekuur_domain::account::{Account, NewAccount, Role};
 use spreekuur_domain::audit::{Action, AuditRecord};
+use spreekuur_domain::mail::{Letter, LetterKind};
 use spreekuur_domain::ports::{LinkPurpose, NewLinkToken};
+use spreekuur_domain::token::TokenKind;
 use spreekuur_domain::validate::{EmailAddress, PersonName};
 use spreekuur_domain::{Error, UserId};
 use spreekuur_i18n::{Lang, Msgs, fill};
@@ -187,7 +189,9 @@ pub async fn create_staff(
         lang: lang.code().into(),
     };
     let link = NewLinkToken {
-        hash: state.tokens.hash(LinkPurpose::SetPassword.as_str(), &token),
+        hash: state
+            .tokens
+            .hash(TokenKind::Link(LinkPurpose::SetPassword), &token),
         purpose: LinkPurpose::SetPassword,
         user: Some(account.id.clone()),
         created_at: now,
@@ -201,14 +205,16 @@ pub async fn create_staff(
         .map_err(|e| vec![e.into()])?
         .map(|p| p.name)
         .unwrap_or_default();
-    let mail = spreekuur_mail::compose::set_password(
-        lang,
-        &practice,
-        account.first_name.as_str(),
-        &account.email,
-        &url,
-        link.expires_at.millis(),
-    );
+    let mail = state.composer.compose(&Letter {
+        to: &account.email,
+        lang: lang.code(),
+        practice: &practice,
+        kind: LetterKind::SetPassword {
+            first_name: account.first_name.as_str(),
+            link: &url,
+            valid_until: link.expires_at,
+        },
+    });
     let mut rec = AuditRecord::new(now, Action::StaffCreated, source).object(&account.id);
     if let Some(a) = actor {
         rec = rec.actor(a);

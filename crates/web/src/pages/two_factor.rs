@@ -14,6 +14,7 @@ use spreekuur_domain::account::Account;
 use spreekuur_domain::audit::{Action, AuditRecord};
 use spreekuur_domain::auth::throttle;
 use spreekuur_domain::ports::{PendingStage, SessionDevice};
+use spreekuur_domain::token::TokenKind;
 use spreekuur_domain::{Error, Timestamp};
 use spreekuur_i18n::{Lang, Msgs, fill, time_of_day};
 
@@ -125,7 +126,7 @@ fn normalise_backup(input: &str) -> String {
 
 fn backup_hash(state: &AppState, account: &Account, code: &str) -> Vec<u8> {
     state.tokens.hash(
-        &format!("backup_code:{}", account.id),
+        TokenKind::BackupCode { user: &account.id },
         &normalise_backup(code),
     )
 }
@@ -383,7 +384,7 @@ pub(super) async fn pending(
     let Some(token) = cookies::get(headers, cookies::SESSION, state.cfg.secure_cookies()) else {
         return Ok(None);
     };
-    let hash = state.tokens.hash("session", &token);
+    let hash = state.tokens.hash(TokenKind::Session, &token);
     Ok(state
         .store
         .pending_account(&hash, state.clock.now(), PendingStage::SecondFactor)
