@@ -51,6 +51,39 @@ impl Error {
     }
 }
 
+/// The outcome of a form: every broken rule at once (so a page can mark each field), or one
+/// error about the whole.
+#[derive(Debug)]
+pub enum FormError {
+    Fields(Vec<Error>),
+    Failed(Error),
+}
+
+impl FormError {
+    /// The first broken rule, for answers that name one (the JSON API, the command line).
+    pub fn first(self) -> Error {
+        match self {
+            FormError::Fields(errs) => errs
+                .into_iter()
+                .next()
+                .unwrap_or_else(|| Error::Internal("a form refused without a reason".into())),
+            FormError::Failed(e) => e,
+        }
+    }
+}
+
+impl From<Error> for FormError {
+    fn from(e: Error) -> Self {
+        FormError::Failed(e)
+    }
+}
+
+impl From<StoreError> for FormError {
+    fn from(e: StoreError) -> Self {
+        FormError::Failed(e.into())
+    }
+}
+
 /// A storage failure, kept opaque: its text goes to the log, never to a user.
 #[derive(Debug)]
 pub struct StoreError(pub String);

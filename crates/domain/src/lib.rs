@@ -23,6 +23,6 @@ pub mod time;
 pub mod token;
 pub mod validate;
 
-pub use error::{Error, StoreError};
+pub use error::{Error, FormError, StoreError};
 pub use ids::*;
 pub use time::{Clock, Timestamp};

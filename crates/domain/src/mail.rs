@@ -83,6 +83,40 @@ pub struct Outgoing {
     pub html: String,
 }
 
+/// Wakes the outbox worker after a use case committed an e-mail to the outbox. The worker also
+/// looks by itself now and then, so a lost ring only delays a mail.
+pub trait OutboxBell: Send + Sync {
+    fn ring(&self);
+}
+
+/// What a use case needs to send e-mail: who writes it, the practice that signs it, the address
+/// links start with, and the bell of the outbox.
+#[derive(Clone, Copy)]
+pub struct Letters<'a> {
+    pub composer: &'a dyn Composer,
+    pub practice: &'a str,
+    /// The public address without a trailing slash.
+    pub public_url: &'a str,
+    pub bell: &'a dyn OutboxBell,
+}
+
+impl Letters<'_> {
+    /// A link into Spreekuur for an e-mail.
+    pub fn link(&self, path: &str) -> String {
+        format!("{}{}", self.public_url, path)
+    }
+
+    /// Writes one e-mail, signed by the practice.
+    pub fn write(&self, to: &EmailAddress, lang: &str, kind: LetterKind<'_>) -> Outgoing {
+        self.composer.compose(&Letter {
+            to,
+            lang,
+            practice: self.practice,
+            kind,
+        })
+    }
+}
+
 /// Written by hand: addresses and bodies (which carry links with tokens) stay out of logs.
 impl std::fmt::Debug for Outgoing {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -19,7 +19,6 @@ mod state;
 pub mod tls;
 pub mod webauthn;
 
-pub use pages::staff::create_staff;
 pub use state::{AppState, WebConfig};
 
 use axum::Router;

@@ -7,7 +7,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use spreekuur_crypto::{KeyRing, PasswordHasher};
 use spreekuur_domain::Clock;
 use spreekuur_domain::live::LiveBus;
-use spreekuur_domain::mail::Composer;
+use spreekuur_domain::mail::{Composer, Letters, OutboxBell};
 use spreekuur_domain::ports::{BlobStore, Store};
 use spreekuur_domain::token::TokenIssuer;
 use tokio::sync::Notify;
@@ -43,6 +43,15 @@ impl WebConfig {
     }
 }
 
+/// Rings the outbox worker's bell: the tokio `Notify` it waits on.
+struct Bell(Arc<Notify>);
+
+impl OutboxBell for Bell {
+    fn ring(&self) {
+        self.0.notify_one();
+    }
+}
+
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
@@ -57,6 +66,8 @@ pub struct AppState {
     pub metrics: Option<PrometheusHandle>,
     /// Wakes the outbox worker when a journey has queued an e-mail.
     pub mail_wake: Arc<Notify>,
+    /// The same, as the domain's use cases ring it.
+    bell: Arc<dyn OutboxBell>,
     /// Tells the open sockets of every node about new messages.
     pub live: Arc<dyn LiveBus>,
     /// API requests per token in the current minute, on this node.
@@ -101,6 +112,7 @@ impl AppState {
             drafts,
             cfg: Arc::new(cfg),
             metrics,
+            bell: Arc::new(Bell(mail_wake.clone())),
             mail_wake,
             ready: Arc::new(AtomicBool::new(true)),
         }
@@ -174,6 +186,16 @@ impl AppState {
             spreekuur_domain::auth::app_lock::DEFAULT_LOCK_MINUTES,
             |p| p.lock_minutes,
         ))
+    }
+
+    /// What a use case needs to send e-mail, signed with the practice's name.
+    pub fn letters<'a>(&'a self, practice: &'a str) -> Letters<'a> {
+        Letters {
+            composer: &*self.composer,
+            practice,
+            public_url: &self.cfg.public_url,
+            bell: &*self.bell,
+        }
     }
 
     pub fn link(&self, path: &str) -> String {

@@ -1,11 +1,11 @@
 //! `spreekuur admin …`
 
-use spreekuur_domain::account::{Practice, Role};
+use spreekuur_domain::account::{self, Practice, Role, StaffForm};
 use spreekuur_domain::audit::{Action, AuditRecord};
 use spreekuur_domain::ports::{AccountStore, ApiTokenStore, AuditStore};
 use spreekuur_domain::token::TokenKind;
 use spreekuur_domain::validate::EmailAddress;
-use spreekuur_domain::{Clock, Error};
+use spreekuur_domain::{Clock, Error, FormError};
 use spreekuur_i18n::Lang;
 
 use crate::config::Config;
@@ -86,18 +86,33 @@ pub async fn create_staff(
             .await
             .map_err(|e| StartError::Other(describe(&[e])))?;
     }
-    let (_, link) = spreekuur_web::create_staff(
-        &core.state,
-        None,
-        "cli",
-        &first,
-        &last,
+    let practice = core
+        .state
+        .practice_name()
+        .await
+        .map_err(|e| StartError::Other(e.to_string()))?;
+    let form = StaffForm {
+        first_name: &first,
+        last_name: &last,
         email,
         role,
-        Lang::Nl,
+        lang: Lang::Nl.code(),
+    };
+    let made = account::create_staff(
+        &*core.state.store,
+        &*core.state.tokens,
+        core.state.letters(&practice),
+        None,
+        &form,
+        now,
+        "cli",
     )
     .await
-    .map_err(|errs| StartError::Other(describe(&errs)))?;
+    .map_err(|e| match e {
+        FormError::Fields(errs) => StartError::Other(describe(&errs)),
+        FormError::Failed(e) => StartError::Other(describe(&[e])),
+    })?;
+    let link = made.link;
     core.db.close().await;
     Ok(link)
 }

@@ -14,6 +14,10 @@
 //! ```
 //! Only `Sent` and `Opened` invitations can be answered, resent or withdrawn.
 
+mod send;
+
+pub use send::{Channel, InviteForm, Sending, invite, resend, withdraw};
+
 use crate::validate::{EmailAddress, PersonName};
 use crate::{ConversationId, Error, InvitationId, Timestamp, UserId};
 

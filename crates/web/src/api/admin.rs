@@ -8,12 +8,11 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use spreekuur_domain::account::Role;
+use spreekuur_domain::account::{Role, StaffForm, create_staff};
 use spreekuur_domain::audit::{Action, AuditRecord};
-use spreekuur_domain::invitation::NewInvitation;
+use spreekuur_domain::invitation;
 use spreekuur_domain::live::LiveEvent;
-use spreekuur_domain::token::TokenKind;
-use spreekuur_domain::{ConversationId, Error, TokenId, UserId};
+use spreekuur_domain::{ConversationId, Error, FormError, TokenId, UserId};
 use spreekuur_i18n::Lang;
 use utoipa::ToSchema;
 
@@ -287,78 +286,52 @@ pub async fn create_account(
     };
     let note = body.note.as_deref().unwrap_or("");
     rules::check_length("note", note, spreekuur_domain::invitation::NOTE_MAX_CHARS)?;
-    let first_error = |errs: Vec<Error>| {
-        errs.into_iter()
-            .next()
-            .unwrap_or_else(|| Error::Internal("no error".into()))
-    };
+    let practice = state.practice_name().await?;
+    let now = state.clock.now();
     let out = if role.is_staff() {
-        let (id, _) = crate::pages::staff::create_staff(
-            &state,
-            Some(&user.account.id),
-            &client,
-            &body.first_name,
-            &body.last_name,
-            &body.email,
+        let typed = StaffForm {
+            first_name: &body.first_name,
+            last_name: &body.last_name,
+            email: &body.email,
             role,
-            lang,
+            lang: lang.code(),
+        };
+        let made = create_staff(
+            &*state.store,
+            &*state.tokens,
+            state.letters(&practice),
+            Some(&user.account.id),
+            &typed,
+            now,
+            &client,
         )
         .await
-        .map_err(first_error)?;
-        let rec = AuditRecord::new(state.clock.now(), Action::AccountCreatedByApi, &client)
+        .map_err(FormError::first)?;
+        let rec = AuditRecord::new(now, Action::AccountCreatedByApi, &client)
             .actor(&user.account.id)
-            .object(&id);
+            .object(&made.id);
         state.store.audit(&rec).await?;
         ProvisionedOut {
-            account: Some(id.to_string()),
+            account: Some(made.id.to_string()),
             invitation: None,
         }
     } else {
-        let now = state.clock.now();
-        let token =
-            spreekuur_crypto::generate_token().map_err(|e| Error::Internal(e.to_string()))?;
-        let inv = NewInvitation::parse(
-            user.account.id.clone(),
-            &body.first_name,
-            &body.last_name,
-            &body.email,
+        let typed = invitation::InviteForm {
+            first_name: &body.first_name,
+            last_name: &body.last_name,
+            email: &body.email,
             note,
-            lang.code(),
-            state.tokens.hash(TokenKind::Invitation, &token),
-            now,
-            state.cfg.invitation_valid_days,
-        )
-        .map_err(first_error)?;
-        let mail = crate::pages::invite::invitation_mail(
-            &state,
-            &user.account.display_name(),
-            inv.first_name.as_str(),
-            &inv.email,
-            &inv.lang,
-            &token,
-            inv.expires_at,
-            inv.note.is_some(),
-        )
-        .await
-        .map_err(|_| Error::Internal("invitation mail".into()))?;
-        let audit = [
-            AuditRecord::new(now, Action::InvitationCreated, &client)
-                .actor(&user.account.id)
-                .object(&inv.id),
-            AuditRecord::new(now, Action::InvitationSent, &client)
-                .actor(&user.account.id)
-                .object(&inv.id),
-            AuditRecord::new(now, Action::AccountCreatedByApi, &client)
-                .actor(&user.account.id)
-                .object(&inv.id),
-        ];
-        state.store.create_invitation(&inv, &mail, &audit).await?;
+            lang: lang.code(),
+        };
+        let sending = crate::pages::invite::sending(&state, &practice, &client);
+        let inv = invitation::invite(sending, &user.account, &typed, invitation::Channel::Api)
+            .await
+            .map_err(FormError::first)?;
         ProvisionedOut {
             account: None,
             invitation: Some(inv.id.to_string()),
         }
     };
-    state.mail_wake.notify_one();
     Ok((StatusCode::CREATED, Json(out)).into_response())
 }
 

@@ -6,13 +6,11 @@ use axum::Extension;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
-use spreekuur_domain::audit::{Action, AuditRecord};
-use spreekuur_domain::invitation::State as InvState;
-use spreekuur_domain::token::TokenKind;
+use spreekuur_domain::invitation::{self, State as InvState};
 use spreekuur_domain::{Error, InvitationId};
 use spreekuur_i18n::{Msgs, date_time, fill};
 
-use super::invite::invitation_mail;
+use super::invite::sending;
 use super::{render, see_other};
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::PageResult;
@@ -126,40 +124,9 @@ pub async fn resend_post(
     CsrfForm(_): CsrfForm<std::collections::HashMap<String, String>>,
 ) -> PageResult {
     let id = InvitationId::parse(&id).ok_or(Error::NotFound)?;
-    let inv = state.store.invitation(&id).await?.ok_or(Error::NotFound)?;
-    let now = state.clock.now();
-    if inv.check_resendable(now).is_err() {
-        return Ok(see_other("/invitations?notice=not_open", None));
-    }
-    let token = spreekuur_crypto::generate_token().map_err(|e| Error::Internal(e.to_string()))?;
-    let hash = state.tokens.hash(TokenKind::Invitation, &token);
-    let expires = now.plus_days(state.cfg.invitation_valid_days);
-    let mail = invitation_mail(
-        &state,
-        &inv.inviter_name,
-        inv.first_name.as_str(),
-        &inv.email,
-        &inv.lang,
-        &token,
-        expires,
-        inv.note.is_some(),
-    )
-    .await?;
-    let rec = AuditRecord::new(now, Action::InvitationResent, &client)
-        .actor(&me.id)
-        .object(&id);
-    match state
-        .store
-        .resend_invitation(&id, &hash, now, expires, &mail, &rec)
-        .await
-    {
-        Ok(()) => {
-            state.mail_wake.notify_one();
-            Ok(see_other("/invitations?notice=resent", None))
-        }
-        Err(Error::Conflict(_)) => Ok(see_other("/invitations?notice=not_open", None)),
-        Err(e) => Err(e.into()),
-    }
+    let practice = state.practice_name().await?;
+    let sent = invitation::resend(sending(&state, &practice, &client), &me.id, &id).await;
+    answered(sent, "resent")
 }
 
 /// POST /invitations/{id}/withdraw
@@ -171,13 +138,15 @@ pub async fn withdraw_post(
     CsrfForm(_): CsrfForm<std::collections::HashMap<String, String>>,
 ) -> PageResult {
     let id = InvitationId::parse(&id).ok_or(Error::NotFound)?;
-    state.store.invitation(&id).await?.ok_or(Error::NotFound)?;
     let now = state.clock.now();
-    let rec = AuditRecord::new(now, Action::InvitationWithdrawn, &client)
-        .actor(&me.id)
-        .object(&id);
-    match state.store.withdraw_invitation(&id, now, &rec).await {
-        Ok(()) => Ok(see_other("/invitations?notice=withdrawn", None)),
+    let done = invitation::withdraw(&*state.store, &me.id, &id, now, &client).await;
+    answered(done, "withdrawn")
+}
+
+/// Back to the list with a notice; an invitation answered meanwhile says it is no longer open.
+fn answered(outcome: Result<(), Error>, done: &str) -> PageResult {
+    match outcome {
+        Ok(()) => Ok(see_other(&format!("/invitations?notice={done}"), None)),
         Err(Error::Conflict(_)) => Ok(see_other("/invitations?notice=not_open", None)),
         Err(e) => Err(e.into()),
     }

@@ -6,17 +6,14 @@ use axum::Extension;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
+use spreekuur_domain::FormError;
 use spreekuur_domain::account::Account;
-use spreekuur_domain::audit::{Action, AuditRecord};
-use spreekuur_domain::invitation::NewInvitation;
-use spreekuur_domain::mail::{Letter, LetterKind};
-use spreekuur_domain::token::TokenKind;
-use spreekuur_domain::{Error, Timestamp};
+use spreekuur_domain::invitation::{self, Sending};
 use spreekuur_i18n::Msgs;
 
 use super::{FormErrors, render, see_other};
 use crate::csrf::{CsrfForm, CsrfToken};
-use crate::error::{PageError, PageResult};
+use crate::error::PageResult;
 use crate::extract::{Client, LangPref, Staff};
 use crate::layout::Layout;
 use crate::state::AppState;
@@ -105,31 +102,16 @@ pub async fn invite_get(
     )
 }
 
-/// The invitation e-mail with a fresh link.
-pub(crate) async fn invitation_mail(
-    state: &AppState,
-    inviter: &str,
-    first_name: &str,
-    to: &spreekuur_domain::validate::EmailAddress,
-    lang: &str,
-    token: &str,
-    expires_at: Timestamp,
-    has_note: bool,
-) -> Result<spreekuur_domain::mail::Outgoing, PageError> {
-    let practice = state.practice_name().await?;
-    let link = state.link(&format!("/i/{token}"));
-    Ok(state.composer.compose(&Letter {
-        to,
-        lang,
-        practice: &practice,
-        kind: LetterKind::Invitation {
-            inviter,
-            first_name,
-            link: &link,
-            valid_until: expires_at,
-            has_note,
-        },
-    }))
+/// What the invitation use cases need from this node.
+pub(crate) fn sending<'a>(state: &'a AppState, practice: &'a str, client: &'a str) -> Sending<'a> {
+    Sending {
+        store: &*state.store,
+        tokens: &*state.tokens,
+        letters: state.letters(practice),
+        valid_days: state.cfg.invitation_valid_days,
+        now: state.clock.now(),
+        client,
+    }
 }
 
 /// POST /invite
@@ -141,54 +123,30 @@ pub async fn invite_post(
     Staff(me): Staff,
     CsrfForm(form): CsrfForm<InviteForm>,
 ) -> PageResult {
-    if !me.role.may_invite() {
-        return Err(Error::Forbidden.into());
-    }
-    let now = state.clock.now();
-    let token = spreekuur_crypto::generate_token().map_err(|e| Error::Internal(e.to_string()))?;
-    let hash = state.tokens.hash(TokenKind::Invitation, &token);
-    let parsed = NewInvitation::parse(
-        me.id.clone(),
-        &form.first_name,
-        &form.last_name,
-        &form.email,
-        &form.note,
-        &form.lang,
-        hash,
-        now,
-        state.cfg.invitation_valid_days,
-    );
-    let inv = match parsed {
-        Ok(inv) => inv,
-        Err(errs) => {
+    let practice = state.practice_name().await?;
+    let typed = invitation::InviteForm {
+        first_name: &form.first_name,
+        last_name: &form.last_name,
+        email: &form.email,
+        note: &form.note,
+        lang: &form.lang,
+    };
+    let sent = invitation::invite(
+        sending(&state, &practice, &client),
+        &me,
+        &typed,
+        invitation::Channel::Page,
+    )
+    .await;
+    match sent {
+        Ok(inv) => Ok(see_other(&format!("/invitations?sent={}", inv.id), None)),
+        Err(FormError::Fields(errs)) => {
             let errors = FormErrors::from_errors(lang.lang.msgs(), &errs);
-            return render(
+            render(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &page(&state, lang, csrf.0, &me, form, errors, None).await,
-            );
+            )
         }
-    };
-    let mail = invitation_mail(
-        &state,
-        &me.display_name(),
-        inv.first_name.as_str(),
-        &inv.email,
-        &inv.lang,
-        &token,
-        inv.expires_at,
-        inv.note.is_some(),
-    )
-    .await?;
-    let audit = [
-        AuditRecord::new(now, Action::InvitationCreated, &client)
-            .actor(&me.id)
-            .object(&inv.id),
-        AuditRecord::new(now, Action::InvitationSent, &client)
-            .actor(&me.id)
-            .object(&inv.id),
-    ];
-    state.store.create_invitation(&inv, &mail, &audit).await?;
-    state.mail_wake.notify_one();
-    tracing::info!(invitation_id = %inv.id, "invitation created");
-    Ok(see_other(&format!("/invitations?sent={}", inv.id), None))
+        Err(FormError::Failed(e)) => Err(e.into()),
+    }
 }

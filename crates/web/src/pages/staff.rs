@@ -1,18 +1,15 @@
-//! Staff accounts, for administrators: add (with an e-mailed set-password link), deactivate,
-//! activate. The shell does the same with `spreekuur admin create-staff`.
+//! Staff accounts, for administrators: add (with an e-mailed set-password link; the use case is
+//! `domain::account::create_staff`, which `spreekuur admin create-staff` calls too), deactivate,
+//! activate.
 
 use askama::Template;
 use axum::Extension;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
-use spreekuur_domain::account::{Account, NewAccount, Role};
+use spreekuur_domain::account::{self, Account, Role, create_staff};
 use spreekuur_domain::audit::{Action, AuditRecord};
-use spreekuur_domain::mail::{Letter, LetterKind};
-use spreekuur_domain::ports::{LinkPurpose, NewLinkToken};
-use spreekuur_domain::token::TokenKind;
-use spreekuur_domain::validate::{EmailAddress, PersonName};
-use spreekuur_domain::{Error, UserId};
+use spreekuur_domain::{Error, FormError, UserId};
 use spreekuur_i18n::{Lang, Msgs, fill};
 
 use super::{FormErrors, render, see_other};
@@ -21,9 +18,6 @@ use crate::error::PageResult;
 use crate::extract::{Admin, Client, LangPref};
 use crate::layout::Layout;
 use crate::state::AppState;
-
-/// A set-password link is valid this long.
-pub const PASSWORD_LINK_HOURS: i64 = 24;
 
 pub struct StaffRow {
     id: String,
@@ -149,85 +143,6 @@ pub async fn staff_get(
     )
 }
 
-/// Creates a staff account with a set-password link; returns the link. Used by the page and
-/// (through the same store call) mirrored by `spreekuur admin create-staff`.
-pub async fn create_staff(
-    state: &AppState,
-    actor: Option<&UserId>,
-    source: &str,
-    first_name: &str,
-    last_name: &str,
-    email: &str,
-    role: Role,
-    lang: Lang,
-) -> Result<(UserId, String), Vec<Error>> {
-    let mut errs = Vec::new();
-    let first = PersonName::parse("first_name", first_name)
-        .map_err(|e| errs.push(e))
-        .ok();
-    let last = PersonName::parse("last_name", last_name)
-        .map_err(|e| errs.push(e))
-        .ok();
-    let email = EmailAddress::parse(email).map_err(|e| errs.push(e)).ok();
-    let (Some(first_name), Some(last_name), Some(email)) = (first, last, email) else {
-        return Err(errs);
-    };
-    if role == Role::Patient {
-        return Err(vec![Error::invalid("role", "error_forbidden")]);
-    }
-    let now = state.clock.now();
-    let token =
-        spreekuur_crypto::generate_token().map_err(|e| vec![Error::Internal(e.to_string())])?;
-    let account = NewAccount {
-        id: UserId::new(),
-        role,
-        email,
-        username: None,
-        first_name,
-        last_name,
-        password_hash: None,
-        lang: lang.code().into(),
-    };
-    let link = NewLinkToken {
-        hash: state
-            .tokens
-            .hash(TokenKind::Link(LinkPurpose::SetPassword), &token),
-        purpose: LinkPurpose::SetPassword,
-        user: Some(account.id.clone()),
-        created_at: now,
-        expires_at: now.plus_seconds(PASSWORD_LINK_HOURS * 3600),
-    };
-    let url = state.link(&format!("/password/{}", token.as_str()));
-    let practice = state
-        .store
-        .practice()
-        .await
-        .map_err(|e| vec![e.into()])?
-        .map(|p| p.name)
-        .unwrap_or_default();
-    let mail = state.composer.compose(&Letter {
-        to: &account.email,
-        lang: lang.code(),
-        practice: &practice,
-        kind: LetterKind::SetPassword {
-            first_name: account.first_name.as_str(),
-            link: &url,
-            valid_until: link.expires_at,
-        },
-    });
-    let mut rec = AuditRecord::new(now, Action::StaffCreated, source).object(&account.id);
-    if let Some(a) = actor {
-        rec = rec.actor(a);
-    }
-    state
-        .store
-        .create_account(&account, Some(&link), Some(&mail), &rec)
-        .await
-        .map_err(|e| vec![e])?;
-    state.mail_wake.notify_one();
-    Ok((account.id, url))
-}
-
 /// POST /staff
 pub async fn staff_post(
     State(state): State<AppState>,
@@ -240,20 +155,28 @@ pub async fn staff_post(
     let role = Role::parse(&form.role)
         .filter(|r| r.is_staff())
         .unwrap_or(Role::Provider);
-    match create_staff(
-        &state,
-        Some(&me.id),
-        &client,
-        &form.first_name,
-        &form.last_name,
-        &form.email,
+    let practice = state.practice_name().await?;
+    let typed = account::StaffForm {
+        first_name: &form.first_name,
+        last_name: &form.last_name,
+        email: &form.email,
         role,
-        lang.lang,
+        lang: lang.lang.code(),
+    };
+    let made = create_staff(
+        &*state.store,
+        &*state.tokens,
+        state.letters(&practice),
+        Some(&me.id),
+        &typed,
+        state.clock.now(),
+        &client,
     )
-    .await
-    {
-        Ok((id, _)) => Ok(see_other(&format!("/staff?added={id}"), None)),
-        Err(errs) => {
+    .await;
+    match made {
+        Ok(made) => Ok(see_other(&format!("/staff?added={}", made.id), None)),
+        Err(FormError::Failed(e)) => Err(e.into()),
+        Err(FormError::Fields(errs)) => {
             let errors = FormErrors::from_errors(lang.lang.msgs(), &errs);
             render(
                 StatusCode::UNPROCESSABLE_ENTITY,

@@ -1,5 +1,9 @@
 //! Accounts: staff (administrator, provider, assistant) and patients.
 
+mod create_staff;
+
+pub use create_staff::{NewStaff, PASSWORD_LINK_HOURS, StaffForm, create_staff};
+
 use crate::auth::session_code::SecondStep;
 use crate::validate::{EmailAddress, PersonName};
 use crate::{Timestamp, UserId};
