@@ -14,10 +14,8 @@ use spreekuur_domain::validate::{EmailAddress, PersonName};
 use spreekuur_domain::{Error, UserId};
 use spreekuur_i18n::Msgs;
 
-use super::{
-    FormErrors, RuleView, hash_password, password_errors, render, rules_view, see_other,
-    start_session,
-};
+use super::login::sign_in;
+use super::{FormErrors, RuleView, hash_password, password_errors, render, rules_view};
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::{PageError, PageResult};
 use crate::extract::{Client, Device, LangPref};
@@ -182,8 +180,21 @@ pub async fn setup_post(
         }
         Err(e) => return Err(e.into()),
     }
-    let cookie = start_session(&state, &admin.id, now, &device).await?;
-    Ok(see_other("/invite?notice=setup_done", Some(cookie)))
+    // The most powerful account is no exception to the practice's rule for staff: by default it
+    // sets up an authenticator app or a passkey before anything opens.
+    let account = state
+        .store
+        .account(&admin.id)
+        .await?
+        .ok_or_else(|| Error::Internal("the new administrator was not stored".into()))?;
+    sign_in(
+        &state,
+        &account,
+        lang.lang,
+        &device,
+        "/invite?notice=setup_done",
+    )
+    .await
 }
 
 fn relabel(e: Error, field: &'static str) -> Error {
