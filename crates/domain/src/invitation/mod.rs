@@ -14,8 +14,10 @@
 //! ```
 //! Only `Sent` and `Opened` invitations can be answered, resent or withdrawn.
 
+mod answer;
 mod send;
 
+pub use answer::{Answering, accept, accept_existing, decline, lookup, open};
 pub use send::{Channel, InviteForm, Sending, invite, resend, withdraw};
 
 use crate::validate::{EmailAddress, PersonName};

@@ -6,11 +6,9 @@ use askama::Template;
 use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use spreekuur_domain::Error;
 use spreekuur_domain::account::Role;
-use spreekuur_domain::audit::{Action, AuditRecord};
-use spreekuur_domain::invitation::Invitation;
-use spreekuur_domain::token::TokenKind;
+use spreekuur_domain::invitation::{self, Answering, Invitation};
+use spreekuur_domain::{Error, Timestamp};
 use spreekuur_i18n::{Lang, Msgs, fill};
 
 use super::login::{LoginForm, LoginPage, Outcome, authenticate, failure_message};
@@ -62,6 +60,17 @@ struct LinkAccountPage {
     intro: String,
 }
 
+/// What the invitation's answers need from this node.
+pub(crate) fn answering<'a>(state: &'a AppState, now: Timestamp, client: &'a str) -> Answering<'a> {
+    Answering {
+        store: &*state.store,
+        tokens: &*state.tokens,
+        live: &*state.live,
+        now,
+        client,
+    }
+}
+
 /// An open invitation for `token`, or the page that explains why not.
 pub(crate) enum Found {
     Open(Box<Invitation>, Lang),
@@ -77,9 +86,8 @@ pub(crate) async fn find_open(
     token: &str,
     path: &str,
 ) -> PageResult<Found> {
-    let hash = state.tokens.hash(TokenKind::Invitation, token);
-    let inv = state.store.invitation_by_token(&hash).await?;
     let now = state.clock.now();
+    let inv = invitation::lookup(answering(state, now, ""), token).await?;
     let Some(inv) = inv else {
         return Ok(Found::Problem(
             problem_page(
@@ -142,15 +150,7 @@ pub async fn landing_get(
         Found::Open(inv, lang) => (inv, lang),
         Found::Problem(page) => return Ok(page),
     };
-    let now = state.clock.now();
-    state
-        .store
-        .mark_opened(
-            &inv.id,
-            now,
-            &AuditRecord::new(now, Action::InvitationOpened, &client).object(&inv.id),
-        )
-        .await?;
+    invitation::open(answering(&state, state.clock.now(), &client), &inv).await?;
     let t = lang.msgs();
     let practice = state.practice_name().await?;
     let page = LandingPage {
@@ -271,23 +271,15 @@ pub async fn existing_post(
         return super::login::sign_in(&state, &account, lang, &device, &path).await;
     }
     let now = state.clock.now();
-    let hash = state.tokens.hash(TokenKind::Invitation, &token);
-    let conv = match state
-        .store
-        .accept_with_existing_account(&hash, now, &account.id, &client)
-        .await
-    {
+    let accepted =
+        invitation::accept_existing(answering(&state, now, &client), &token, &account.id).await;
+    let conv = match accepted {
         Ok(c) => c,
         Err(e @ (Error::Used | Error::Expired | Error::NotFound)) => {
             return problem_page(&state, lang, &csrf.0, &path, &e, StatusCode::GONE).await;
         }
         Err(e) => return Err(e.into()),
     };
-    state
-        .publish(spreekuur_domain::live::LiveEvent::Members {
-            conversation: conv.clone(),
-        })
-        .await;
     let cookie = if new_session {
         Some(start_session(&state, &account.id, now, &device).await?)
     } else {
@@ -334,17 +326,8 @@ pub async fn decline_post(
         Found::Open(_, lang) => lang,
         Found::Problem(page) => return Ok(page),
     };
-    let now = state.clock.now();
-    let hash = state.tokens.hash(TokenKind::Invitation, &token);
-    if let Err(e) = state
-        .store
-        .decline_invitation(
-            &hash,
-            now,
-            &AuditRecord::new(now, Action::InvitationDeclined, &client),
-        )
-        .await
-    {
+    let declined = invitation::decline(answering(&state, state.clock.now(), &client), &token);
+    if let Err(e) = declined.await {
         return problem_page(&state, lang, &csrf.0, &path, &e, StatusCode::GONE).await;
     }
     let t = lang.msgs();

@@ -15,14 +15,14 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use spreekuur_crypto::Aad;
 use spreekuur_domain::account::{NewAccount, Role};
+use spreekuur_domain::invitation;
 use spreekuur_domain::invitation::Invitation;
 use spreekuur_domain::registration::check_personal_details;
-use spreekuur_domain::token::TokenKind;
 use spreekuur_domain::validate::{PersonName, parse_username};
 use spreekuur_domain::{Error, UserId};
 use spreekuur_i18n::{Lang, Msgs, fill};
 
-use super::invitation::{Found, find_open, problem_page};
+use super::invitation::{Found, answering, find_open, problem_page};
 use super::{FormErrors, RuleView, hash_password, render, rules_view, start_session};
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::{PageError, PageResult};
@@ -435,12 +435,8 @@ pub async fn complete_post(
         lang: ctx.lang.code().into(),
     };
     let now = state.clock.now();
-    let hash = state.tokens.hash(TokenKind::Invitation, &token);
-    let (user, conv) = match state
-        .store
-        .accept_with_new_account(&hash, now, &account, &client)
-        .await
-    {
+    let accepted = invitation::accept(answering(&state, now, &client), &token, &account).await;
+    let (user, conv) = match accepted {
         Ok(v) => v,
         Err(Error::Conflict(_)) => {
             let details = DetailsForm {
@@ -470,13 +466,6 @@ pub async fn complete_post(
         }
         Err(e) => return Err(e.into()),
     };
-    // The inviter's open messenger shows the new conversation at once.
-    state
-        .publish(spreekuur_domain::live::LiveEvent::Members {
-            conversation: conv.clone(),
-        })
-        .await;
-    tracing::info!(user_id = %user, conversation_id = %conv, "registered through an invitation");
     let cookie = start_session(&state, &user, now, &device).await?;
     let page = DonePage {
         layout: Layout::new(ctx.lang, "/messenger", csrf.0, None, &state, "").await,
