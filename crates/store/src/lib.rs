@@ -16,6 +16,7 @@ mod group;
 mod invitation;
 mod live;
 mod message_writer;
+mod migrations;
 mod notice;
 mod outbox;
 mod passkey;
@@ -26,7 +27,6 @@ mod team;
 mod throttle;
 mod totp;
 
-use std::borrow::Cow;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -36,7 +36,7 @@ use spreekuur_crypto::{Aad, DataKey, KeyRing, KeyStatus, MasterKey};
 use spreekuur_domain::ports::HealthStore;
 use spreekuur_domain::{Error, StoreError};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Row};
 
 pub use backend::Backend;
@@ -77,216 +77,6 @@ impl std::fmt::Debug for Db {
     }
 }
 
-fn migrations(backend: Backend) -> Vec<Migration> {
-    let files: &[(i64, &str, &str)] = match backend {
-        Backend::Sqlite => &[
-            (
-                1,
-                "foundation",
-                include_str!("../migrations/sqlite/0001_foundation.sql"),
-            ),
-            (
-                2,
-                "login throttle",
-                include_str!("../migrations/sqlite/0002_login_throttle.sql"),
-            ),
-            (
-                3,
-                "session codes",
-                include_str!("../migrations/sqlite/0003_session_codes.sql"),
-            ),
-            (
-                4,
-                "session devices",
-                include_str!("../migrations/sqlite/0004_session_devices.sql"),
-            ),
-            (
-                5,
-                "totp",
-                include_str!("../migrations/sqlite/0005_totp.sql"),
-            ),
-            (
-                6,
-                "passkeys",
-                include_str!("../migrations/sqlite/0006_passkeys.sql"),
-            ),
-            (
-                7,
-                "app lock",
-                include_str!("../migrations/sqlite/0007_app_lock.sql"),
-            ),
-            (
-                8,
-                "messenger",
-                include_str!("../migrations/sqlite/0008_messenger.sql"),
-            ),
-            (
-                9,
-                "api tokens",
-                include_str!("../migrations/sqlite/0009_api_tokens.sql"),
-            ),
-            (
-                10,
-                "office hours",
-                include_str!("../migrations/sqlite/0010_office_hours.sql"),
-            ),
-            (
-                11,
-                "direct key",
-                include_str!("../migrations/sqlite/0011_direct_key.sql"),
-            ),
-            (
-                12,
-                "files",
-                include_str!("../migrations/sqlite/0012_files.sql"),
-            ),
-            (
-                13,
-                "notices",
-                include_str!("../migrations/sqlite/0013_notices.sql"),
-            ),
-            (
-                14,
-                "teams",
-                include_str!("../migrations/sqlite/0014_teams.sql"),
-            ),
-            (
-                15,
-                "external ids",
-                include_str!("../migrations/sqlite/0015_external_ids.sql"),
-            ),
-            (
-                16,
-                "team hours",
-                include_str!("../migrations/sqlite/0016_team_hours.sql"),
-            ),
-            (
-                17,
-                "member gaps",
-                include_str!("../migrations/sqlite/0017_member_gaps.sql"),
-            ),
-            (
-                18,
-                "ceremony expiry",
-                include_str!("../migrations/sqlite/0018_ceremony_expiry.sql"),
-            ),
-        ],
-        Backend::Postgres => &[
-            (
-                1,
-                "foundation",
-                include_str!("../migrations/postgres/0001_foundation.sql"),
-            ),
-            (
-                2,
-                "login throttle",
-                include_str!("../migrations/postgres/0002_login_throttle.sql"),
-            ),
-            (
-                3,
-                "session codes",
-                include_str!("../migrations/postgres/0003_session_codes.sql"),
-            ),
-            (
-                4,
-                "session devices",
-                include_str!("../migrations/postgres/0004_session_devices.sql"),
-            ),
-            (
-                5,
-                "totp",
-                include_str!("../migrations/postgres/0005_totp.sql"),
-            ),
-            (
-                6,
-                "passkeys",
-                include_str!("../migrations/postgres/0006_passkeys.sql"),
-            ),
-            (
-                7,
-                "app lock",
-                include_str!("../migrations/postgres/0007_app_lock.sql"),
-            ),
-            (
-                8,
-                "messenger",
-                include_str!("../migrations/postgres/0008_messenger.sql"),
-            ),
-            (
-                9,
-                "api tokens",
-                include_str!("../migrations/postgres/0009_api_tokens.sql"),
-            ),
-            (
-                10,
-                "office hours",
-                include_str!("../migrations/postgres/0010_office_hours.sql"),
-            ),
-            (
-                11,
-                "direct key",
-                include_str!("../migrations/postgres/0011_direct_key.sql"),
-            ),
-            (
-                12,
-                "files",
-                include_str!("../migrations/postgres/0012_files.sql"),
-            ),
-            (
-                13,
-                "notices",
-                include_str!("../migrations/postgres/0013_notices.sql"),
-            ),
-            (
-                14,
-                "teams",
-                include_str!("../migrations/postgres/0014_teams.sql"),
-            ),
-            (
-                15,
-                "external ids",
-                include_str!("../migrations/postgres/0015_external_ids.sql"),
-            ),
-            (
-                16,
-                "team hours",
-                include_str!("../migrations/postgres/0016_team_hours.sql"),
-            ),
-            (
-                17,
-                "member gaps",
-                include_str!("../migrations/postgres/0017_member_gaps.sql"),
-            ),
-            (
-                18,
-                "ceremony expiry",
-                include_str!("../migrations/postgres/0018_ceremony_expiry.sql"),
-            ),
-        ],
-    };
-    files
-        .iter()
-        .map(|(v, d, sql)| {
-            Migration::new(
-                *v,
-                Cow::Borrowed(*d),
-                MigrationType::Simple,
-                sqlx::SqlSafeStr::into_sql_str(sqlx::AssertSqlSafe(*sql)),
-                false,
-            )
-        })
-        .collect()
-}
-
-/// The newest migration this binary knows.
-fn latest_migration(backend: Backend) -> i64 {
-    migrations(backend)
-        .iter()
-        .map(|m| m.version)
-        .max()
-        .unwrap_or(0)
-}
-
 impl Db {
     /// Opens the database named by `url`, applies migrations and loads the key ring (creating
     /// the first data key, wrapped by `master`, on a new database).
@@ -323,7 +113,7 @@ impl Db {
             .connect_with(options)
             .await
             .map_err(|e| ConnectError::Open(e.to_string()))?;
-        Migrator::with_migrations(migrations(backend))
+        Migrator::with_migrations(migrations::all(backend))
             .run(&pool)
             .await
             .map_err(|e| ConnectError::Migrate(e.to_string()))?;
@@ -581,7 +371,7 @@ impl HealthStore for Db {
             .await
             .map_err(db_err)?;
         let applied: Option<i64> = row.try_get("v").map_err(db_err)?;
-        let latest = latest_migration(self.backend);
+        let latest = migrations::latest();
         if applied.unwrap_or(0) < latest {
             return Err(StoreError(format!(
                 "migrations behind: applied {applied:?}, binary knows {latest}"
@@ -600,31 +390,5 @@ mod tests {
         assert_eq!(values(2, 3), "($1, $2, $3), ($4, $5, $6)");
         assert_eq!(values_from(3, 1, 2), "($3, $4)");
         assert_eq!(values(0, 2), "");
-    }
-
-    #[test]
-    fn both_backends_have_the_same_migrations() {
-        let names = |dir: &str| {
-            let mut v: Vec<_> = std::fs::read_dir(dir)
-                .unwrap()
-                .map(|e| e.unwrap().file_name().into_string().unwrap())
-                .collect();
-            v.sort();
-            v
-        };
-        let sqlite = names(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"));
-        assert_eq!(
-            sqlite,
-            names(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres"))
-        );
-        assert_eq!(
-            sqlite.len(),
-            migrations(Backend::Sqlite).len(),
-            "every migration file is embedded"
-        );
-        assert_eq!(
-            migrations(Backend::Sqlite).len(),
-            migrations(Backend::Postgres).len()
-        );
     }
 }
