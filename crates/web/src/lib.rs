@@ -14,6 +14,7 @@ mod layout;
 mod middleware;
 pub mod notices;
 mod pages;
+pub mod rate;
 mod state;
 pub mod tls;
 pub mod webauthn;
