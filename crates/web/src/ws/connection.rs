@@ -8,17 +8,8 @@ use spreekuur_domain::live::LiveEvent;
 use spreekuur_domain::{ConversationId, Error};
 
 use super::delivery::PRESENCE_RENEW;
-use super::protocol::{ClientFrame, ServerFrame, log_end, send, too_big};
+use super::protocol::{ClientFrame, Next, ServerFrame, error, log_end, send, too_big};
 use super::{Auth, Connection};
-
-/// What the loop does after a frame or an event.
-pub(super) enum Next {
-    Continue,
-    /// Closes with 1008 (policy violation) and this reason.
-    Close(&'static str),
-    /// Closes with this code and reason.
-    CloseWith(u16, &'static str),
-}
 
 impl Connection {
     pub(super) async fn run(&mut self, mut socket: WebSocket) {
@@ -51,7 +42,7 @@ impl Connection {
                         self.on_frame(socket, text.as_str()).await
                     }
                     Some(Ok(Frame::Binary(_))) => {
-                        self.error(socket, None, "bad_frame").await;
+                        error(socket, self.t, None, "bad_frame").await;
                         Next::Continue
                     }
                     Some(Ok(Frame::Ping(_) | Frame::Pong(_))) => {
@@ -115,14 +106,14 @@ impl Connection {
             if self.rate.strike() {
                 return Next::Close("rate limit");
             }
-            self.error(socket, None, "rate_limited").await;
+            error(socket, self.t, None, "rate_limited").await;
             return Next::Continue;
         }
         if !self.still_allowed(false).await.unwrap_or(false) {
             return Next::Close("signed out");
         }
         let Ok(frame) = serde_json::from_str::<ClientFrame>(text) else {
-            self.error(socket, None, "bad_frame").await;
+            error(socket, self.t, None, "bad_frame").await;
             return Next::Continue;
         };
         let result = match frame {
@@ -152,7 +143,7 @@ impl Connection {
         body: &str,
     ) -> Result<(), Error> {
         let Some(id) = ConversationId::parse(conversation) else {
-            self.error(socket, Some(client_id), "not_found").await;
+            error(socket, self.t, Some(client_id), "not_found").await;
             return Ok(());
         };
         let posted = self
@@ -173,7 +164,7 @@ impl Connection {
                 .await
             }
             Err(Error::NotFound) => {
-                self.error(socket, Some(client_id), "not_found").await;
+                error(socket, self.t, Some(client_id), "not_found").await;
                 Ok(())
             }
             Err(Error::Invalid { reason, .. }) => {
@@ -183,7 +174,7 @@ impl Connection {
                     "message.client_id" => "bad_client_id",
                     _ => "invalid",
                 };
-                self.error(socket, Some(client_id), code).await;
+                error(socket, self.t, Some(client_id), code).await;
                 Ok(())
             }
             Err(e) => Err(e),

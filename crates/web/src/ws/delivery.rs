@@ -10,8 +10,7 @@ use spreekuur_domain::live::{LiveEvent, LiveSubscription};
 use spreekuur_domain::{ConversationId, Error, Timestamp};
 
 use super::Connection;
-use super::connection::Next;
-use super::protocol::{ReadyConversation, ServerFrame, log_end, message_frame, send};
+use super::protocol::{Next, ReadyConversation, ServerFrame, log_end, message_frame, send};
 
 /// Messages sent per read from the store while catching up.
 const PAGE: i64 = 200;

@@ -1,5 +1,6 @@
-//! What goes over the wire: the frames a client sends and the server answers, and the error
-//! codes it refuses a frame with (`docs/websocket.md`).
+//! What goes over the wire: the frames a client sends and the server answers, the error codes a
+//! frame is refused with, and the close codes (`docs/websocket.md`). It depends on nothing else
+//! of the socket.
 
 use std::collections::HashMap;
 
@@ -7,8 +8,7 @@ use axum::extract::ws::{Message as Frame, WebSocket};
 use serde::{Deserialize, Serialize};
 use spreekuur_domain::Error;
 use spreekuur_domain::conversation::Message;
-
-use super::Connection;
+use spreekuur_i18n::Msgs;
 
 #[derive(Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -83,32 +83,40 @@ pub(super) struct ReadyConversation {
     pub(super) unread: i64,
 }
 
-impl Connection {
-    pub(super) async fn error(
-        &self,
-        socket: &mut WebSocket,
-        client_id: Option<&str>,
-        code: &'static str,
-    ) {
-        let message = match code {
-            "rate_limited" => self.t.error_rate_limited,
-            "not_found" => self.t.error_not_found,
-            "empty" => self.t.message_empty,
-            "too_long" => self.t.message_too_long,
-            "bad_client_id" => self.t.message_client_id,
-            "bad_frame" => self.t.socket_bad_frame,
-            _ => self.t.error_generic,
-        };
-        let _ = send(
-            socket,
-            &ServerFrame::Error {
-                client_id,
-                code,
-                message,
-            },
-        )
-        .await;
-    }
+/// What a socket does after a frame or an event: go on, or close with a code and a reason.
+pub(super) enum Next {
+    Continue,
+    /// Closes with 1008 (policy violation) and this reason.
+    Close(&'static str),
+    /// Closes with this code and reason.
+    CloseWith(u16, &'static str),
+}
+
+/// Refuses a frame: sends the error `code` with its text in the user's language `t`.
+pub(super) async fn error(
+    socket: &mut WebSocket,
+    t: &Msgs,
+    client_id: Option<&str>,
+    code: &'static str,
+) {
+    let message = match code {
+        "rate_limited" => t.error_rate_limited,
+        "not_found" => t.error_not_found,
+        "empty" => t.message_empty,
+        "too_long" => t.message_too_long,
+        "bad_client_id" => t.message_client_id,
+        "bad_frame" => t.socket_bad_frame,
+        _ => t.error_generic,
+    };
+    let _ = send(
+        socket,
+        &ServerFrame::Error {
+            client_id,
+            code,
+            message,
+        },
+    )
+    .await;
 }
 
 pub(super) fn message_frame(m: &Message) -> ServerFrame<'_> {
