@@ -12,24 +12,14 @@ pub(crate) mod files;
 mod groups;
 mod rules;
 
-use axum::Json;
 use axum::Router;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, header};
 use axum::routing::{any, get};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
+use spreekuur_domain::Error;
 use spreekuur_domain::account::Account;
 use spreekuur_domain::ports::ApiToken;
-use spreekuur_domain::{Error, StoreError};
-use utoipa::openapi::header::HeaderBuilder;
-use utoipa::openapi::path::Operation;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
-use utoipa::{Modify, OpenApi, ToSchema};
 
 use crate::state::AppState;
 
