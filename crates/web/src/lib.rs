@@ -14,10 +14,11 @@ mod layout;
 mod middleware;
 pub mod notices;
 mod pages;
-mod socket;
+pub mod rate;
 mod state;
 pub mod tls;
 pub mod webauthn;
+mod ws;
 
 pub use state::{AppState, WebConfig};
 
@@ -186,7 +187,7 @@ pub fn router(state: AppState) -> Router {
         .route("/terms", get(pages::terms::terms_get))
         .route("/privacy", get(pages::terms::privacy_get))
         .route("/messenger", get(pages::messenger::messenger_get))
-        .route("/ws", get(socket::socket_get))
+        .route("/ws", get(ws::socket_get))
         .merge(api::router())
         .route(
             "/messenger/{id}",

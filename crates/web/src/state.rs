@@ -12,6 +12,7 @@ use spreekuur_domain::ports::{BlobStore, Store};
 use spreekuur_domain::token::TokenIssuer;
 use tokio::sync::Notify;
 
+use crate::rate::RateCounter;
 use crate::webauthn::RelyingParty;
 
 /// The web's part of the configuration.
@@ -71,10 +72,10 @@ pub struct AppState {
     /// Tells the open sockets of every node about new messages.
     pub live: Arc<dyn LiveBus>,
     /// API requests per token in the current minute, on this node.
-    pub api_rate: Arc<crate::api::RateCounter>,
+    pub api_rate: Arc<RateCounter>,
     /// Anonymous passkey sign-in ceremonies started per client address in the current minute,
     /// on this node (each writes a row until it is answered or expires).
-    pub passkey_rate: Arc<crate::api::RateCounter<String>>,
+    pub passkey_rate: Arc<RateCounter<String>>,
     /// The passkey relying party; None when the public URL is an IP address.
     pub passkeys: Option<Arc<RelyingParty>>,
     /// Where file content lives (encrypted).

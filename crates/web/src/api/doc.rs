@@ -2,7 +2,16 @@
 //! bearer scheme, the answers every operation can give and the links between operations
 //! added here.
 
-use super::*;
+use axum::Json;
+use axum::response::{IntoResponse, Response};
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+use utoipa::{Modify, OpenApi};
+
+use super::error::{ApiError, ErrorBody};
+use super::{admin, conversations, files, groups};
 
 #[derive(OpenApi)]
 #[openapi(

@@ -1,7 +1,16 @@
 //! Every answer under `/api/` is JSON: the error shape, the extractors that refuse in it, and
 //! the last word on answers that are not JSON yet.
 
-use super::*;
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use spreekuur_domain::{Error, StoreError};
+use utoipa::ToSchema;
 
 /// An error as the API reports it.
 #[derive(Serialize, ToSchema)]
@@ -298,7 +307,7 @@ mod tests {
         #[derive(serde::Deserialize)]
         #[allow(dead_code)]
         struct Q {
-            #[serde(default, deserialize_with = "rules::query_integer")]
+            #[serde(default, deserialize_with = "crate::api::rules::query_integer")]
             limit: Option<i64>,
         }
         let (mut parts, _) = Request::builder()

@@ -12,28 +12,15 @@ pub(crate) mod files;
 mod groups;
 mod rules;
 
-use spreekuur_domain::token::TokenKind;
-use std::collections::HashMap;
-use std::sync::Mutex;
-
-use axum::Json;
 use axum::Router;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, header};
 use axum::routing::{any, get};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
+use spreekuur_domain::Error;
 use spreekuur_domain::account::Account;
 use spreekuur_domain::ports::ApiToken;
-use spreekuur_domain::{Error, StoreError, TokenId};
-use utoipa::openapi::header::HeaderBuilder;
-use utoipa::openapi::path::Operation;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
-use utoipa::{Modify, OpenApi, ToSchema};
+use spreekuur_domain::token::TokenKind;
 
 use crate::state::AppState;
 
@@ -147,68 +134,8 @@ pub async fn token_user(
     Ok(Some(TokenUser { account, token }))
 }
 
-/// Requests per key (a token, a client address) per minute, counted on this node (a fixed
-/// one-minute window). Keys of past minutes are dropped once there are many.
-pub struct RateCounter<K = TokenId>(Mutex<HashMap<K, (i64, i64)>>);
-
-impl<K> Default for RateCounter<K> {
-    fn default() -> Self {
-        Self(Mutex::new(HashMap::new()))
-    }
-}
-
-/// Keys kept before those of past minutes are dropped.
-const RATE_KEYS_KEPT: usize = 10_000;
-
-impl<K: std::hash::Hash + Eq + Clone> RateCounter<K> {
-    pub fn allow(&self, key: &K, per_minute: i64, now_ms: i64) -> bool {
-        let Ok(mut map) = self.0.lock() else {
-            return true;
-        };
-        let window = now_ms / 60_000;
-        if map.len() >= RATE_KEYS_KEPT {
-            map.retain(|_, (w, _)| *w == window);
-        }
-        let entry = map.entry(key.clone()).or_insert((window, 0));
-        if entry.0 != window {
-            *entry = (window, 0);
-        }
-        entry.1 += 1;
-        entry.1 <= per_minute
-    }
-}
-
 /// A fresh token secret: `spk_` and 43 characters of base64url (256 random bits).
 pub fn new_secret() -> Result<String, Error> {
     let t = spreekuur_crypto::generate_token().map_err(|e| Error::Internal(e.to_string()))?;
     Ok(format!("spk_{}", t.as_str()))
-}
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_rate_counter_counts_per_token_per_minute() {
-        let c = RateCounter::default();
-        let a = TokenId::new();
-        let b = TokenId::new();
-        assert!(c.allow(&a, 2, 0) && c.allow(&a, 2, 10));
-        assert!(!c.allow(&a, 2, 20), "third in the same minute");
-        assert!(c.allow(&b, 2, 20), "another token counts alone");
-        assert!(c.allow(&a, 2, 60_000), "a new minute");
-    }
-
-    #[test]
-    fn the_rate_counter_forgets_past_minutes_when_it_holds_many_keys() {
-        let c = RateCounter::<String>::default();
-        for i in 0..RATE_KEYS_KEPT {
-            assert!(c.allow(&i.to_string(), 1, 0));
-        }
-        assert!(c.allow(&"new".to_string(), 1, 60_000));
-        assert_eq!(
-            c.0.lock().unwrap().len(),
-            1,
-            "only this minute's key is kept"
-        );
-    }
 }
