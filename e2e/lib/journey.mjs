@@ -30,7 +30,7 @@ export async function createPractice(page, server, { shots = false } = {}) {
   if (shots) await screenshots(page, '01-setup');
   await page.getByRole('button', { name: 'Praktijk aanmaken' }).click();
   await page.getByRole('heading', { name: 'Tweede stap instellen' }).waitFor();
-  await page.goto(server.base + '/invite');
+  await page.goto(new URL('/invite', page.url()).toString());
   assert.match(page.url(), /\/enrol$/, 'the new administrator sets up a second step before anything opens');
 }
 
@@ -59,14 +59,14 @@ export async function setUpPractice(page, server, { shots = false, keepSecondSte
   await createPractice(page, server, { shots });
   const enrolled = await enrolAuthenticator(page);
   if (!keepSecondStep) {
-    await page.goto(server.base + '/settings');
+    await page.goto(new URL('/settings', page.url()).toString());
     await page.locator('details.disable-2fa > summary').click();
     await page.locator('#disable-password').fill(ADMIN.password);
     await page.locator('#disable-code').fill(enrolled.backupCodes[0]);
     await page.getByRole('button', { name: 'Tweefactorauthenticatie uitzetten' }).click();
     await page.getByText('Tweefactorauthenticatie staat uit.').first().waitFor();
   }
-  await page.goto(server.base + '/invite');
+  await page.goto(new URL('/invite', page.url()).toString());
   await page.getByRole('heading', { name: 'Patiënt uitnodigen' }).waitFor();
   return enrolled;
 }

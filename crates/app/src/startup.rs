@@ -354,7 +354,8 @@ impl App {
             let cancel = cancel.child_token();
             tokio::spawn(async move {
                 loop {
-                    spreekuur_web::files::sweep(&state).await;
+                    spreekuur_domain::file::sweep(&*state.store, &*state.blobs, state.clock.now())
+                        .await;
                     tokio::select! {
                         () = cancel.cancelled() => break,
                         () = tokio::time::sleep(Duration::from_secs(3600)) => {}
@@ -373,7 +374,14 @@ impl App {
                         () = cancel.cancelled() => break,
                         () = tokio::time::sleep(every) => {}
                     }
-                    spreekuur_web::notices::send_due(&state).await;
+                    let practice = state.practice_name().await.unwrap_or_default();
+                    spreekuur_domain::conversation::notify_unread(
+                        &*state.store,
+                        state.letters(&practice),
+                        state.clock.now(),
+                        state.cfg.notify_window_ms,
+                    )
+                    .await;
                 }
             })
         };

@@ -7,6 +7,7 @@
 //! one patient, so a group never connects two patients either.
 
 use crate::account::Role;
+use crate::error::Reason;
 use crate::{Error, UserId};
 
 /// A group's name may be this long (characters).
@@ -32,7 +33,7 @@ pub fn may_reach(viewer: Role, other: Role, connected: bool) -> bool {
 /// The patients among a group's intended members: at most one.
 pub fn check_one_patient(roles: &[Role]) -> Result<(), Error> {
     if roles.iter().filter(|r| **r == Role::Patient).count() > 1 {
-        Err(Error::invalid("members", "group.one_patient"))
+        Err(Error::invalid("members", Reason::GroupOnePatient))
     } else {
         Ok(())
     }
@@ -43,7 +44,7 @@ pub fn parse_group_name(input: &str) -> Result<String, Error> {
     let name = crate::validate::parse_text("name", input, GROUP_NAME_MAX_CHARS)?;
     let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
     if name.is_empty() {
-        return Err(Error::invalid("name", "group.name_required"));
+        return Err(Error::invalid("name", Reason::GroupNameRequired));
     }
     Ok(name)
 }

@@ -5,6 +5,7 @@
 //! mail and the web are adapters that implement or call the [`ports`].
 
 pub mod account;
+pub mod api_token;
 pub mod audit;
 pub mod auth;
 pub mod conversation;
@@ -23,6 +24,6 @@ pub mod time;
 pub mod token;
 pub mod validate;
 
-pub use error::{Error, FormError, StoreError};
+pub use error::{Error, FormError, Reason, StoreError};
 pub use ids::*;
 pub use time::{Clock, Timestamp};

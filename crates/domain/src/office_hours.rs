@@ -7,6 +7,7 @@
 //! since 1970-01-01; the rules here need no time zone.
 
 use crate::Error;
+use crate::error::Reason;
 
 /// The emergency text a new practice starts with.
 pub const DEFAULT_EMERGENCY_TEXT: &str = "Niet voor spoed: bel bij spoed de huisartsenpost of 112.";
@@ -109,7 +110,7 @@ impl OfficeHours {
         if s.is_empty() {
             return Ok(None);
         }
-        let bad = || Error::invalid("office_hours", "office_hours_format");
+        let bad = || Error::invalid("office_hours", Reason::OfficeHoursFormat);
         let (a, b) = s.split_once(['-', '–', '—']).ok_or_else(bad)?;
         let minute = |t: &str| -> Option<u16> {
             let (h, m) = t.trim().split_once([':', '.'])?;
@@ -135,7 +136,7 @@ impl OfficeHours {
 
     /// Closed days, one date (yyyy-mm-dd) per line; empty lines are skipped.
     pub fn parse_closed_days(input: &str) -> Result<Vec<i64>, Error> {
-        let bad = || Error::invalid("closed_days", "closed_days_format");
+        let bad = || Error::invalid("closed_days", Reason::ClosedDaysFormat);
         let mut days = Vec::new();
         for line in input.lines().map(str::trim).filter(|l| !l.is_empty()) {
             let parts: Vec<&str> = line.split('-').collect();

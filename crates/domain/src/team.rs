@@ -4,6 +4,7 @@
 //! patient sees the team's name and who answered. One member takes a conversation ("Ik pak dit
 //! op") and may hand it to a colleague in the team.
 
+use crate::error::Reason;
 use crate::group::Person;
 use crate::{Error, TeamId};
 
@@ -48,7 +49,7 @@ pub fn parse_team(name: &str, purpose: &str) -> Result<(String, String), Error> 
     let name = crate::validate::parse_text("name", name, TEAM_NAME_MAX_CHARS)?;
     let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
     if name.is_empty() {
-        return Err(Error::invalid("name", "team.name_required"));
+        return Err(Error::invalid("name", Reason::TeamNameRequired));
     }
     let purpose = crate::validate::parse_text("purpose", purpose, TEAM_PURPOSE_MAX_CHARS)?;
     Ok((name, purpose))

@@ -2,6 +2,7 @@
 //! reaches an e-mail header has already been refused if it carried CR, LF or other controls.
 
 use crate::Error;
+use crate::error::Reason;
 
 /// A lower-cased, syntactically plausible e-mail address without control characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,13 +14,13 @@ impl EmailAddress {
     pub fn parse(input: &str) -> Result<Self, Error> {
         let s = input.trim();
         if s.is_empty() {
-            return Err(Error::invalid("email", "email.required"));
+            return Err(Error::invalid("email", Reason::EmailRequired));
         }
         if s.len() > 254 || s.chars().any(|c| c.is_control() || c.is_whitespace()) {
-            return Err(Error::invalid("email", "email.invalid"));
+            return Err(Error::invalid("email", Reason::EmailInvalid));
         }
         let Some((local, domain)) = s.rsplit_once('@') else {
-            return Err(Error::invalid("email", "email.invalid"));
+            return Err(Error::invalid("email", Reason::EmailInvalid));
         };
         let bad_char = |c: char| {
             matches!(
@@ -39,7 +40,7 @@ impl EmailAddress {
                 .chars()
                 .all(|c| c.is_alphanumeric() || c == '-' || c == '.')
         {
-            return Err(Error::invalid("email", "email.invalid"));
+            return Err(Error::invalid("email", Reason::EmailInvalid));
         }
         Ok(Self(s.to_lowercase()))
     }
@@ -59,13 +60,13 @@ impl PersonName {
     pub fn parse(field: &'static str, input: &str) -> Result<Self, Error> {
         let s = input.trim();
         if s.is_empty() {
-            return Err(Error::invalid(field, "name.required"));
+            return Err(Error::invalid(field, Reason::NameRequired));
         }
         if s.chars().count() > 100 {
-            return Err(Error::invalid(field, "name.too_long"));
+            return Err(Error::invalid(field, Reason::NameTooLong));
         }
         if s.chars().any(char::is_control) {
-            return Err(Error::invalid(field, "name.invalid"));
+            return Err(Error::invalid(field, Reason::NameInvalid));
         }
         Ok(Self(s.to_string()))
     }
@@ -90,7 +91,7 @@ pub fn parse_username(input: &str) -> Result<Option<String>, Error> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
     {
-        return Err(Error::invalid("username", "username.invalid"));
+        return Err(Error::invalid("username", Reason::UsernameInvalid));
     }
     Ok(Some(s.to_ascii_lowercase()))
 }
@@ -104,7 +105,7 @@ pub fn parse_text(field: &'static str, input: &str, max: usize) -> Result<String
         .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
         .collect();
     if s.chars().count() > max {
-        return Err(Error::invalid(field, "text.too_long"));
+        return Err(Error::invalid(field, Reason::TextTooLong));
     }
     Ok(s)
 }

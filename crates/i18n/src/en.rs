@@ -57,6 +57,7 @@ pub static EN: Msgs = Msgs {
     setup_done: "The practice has been created. You are logged in as administrator.",
     setup_link_invalid: "This setup link is not valid (any more). Restart the server or use 'spreekuur admin create-staff' for a new link.",
     practice_name_required: "Fill in the name of the practice.",
+    practice_exists: "This practice has been set up already. Log in as its administrator to change its details.",
 
     login_title: "Log in",
     login_intro: "Log in with your e-mail address or username and your password.",
@@ -481,6 +482,7 @@ pub static EN: Msgs = Msgs {
     file_too_large: "{name} is too large. You can send files up to {max}.",
     file_mismatch: "The content of this file does not match its name or type. It has not been sent.",
     file_empty: "This file is empty. It has not been sent.",
+    file_cut_off: "The file did not arrive completely. It has not been sent; please try again.",
     file_name: "This file has no usable name. Give it a name and try again.",
     file_open: "Open",
     file_download: "Download",

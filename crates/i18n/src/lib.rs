@@ -109,7 +109,7 @@ catalogue! {
     password_rule_unmet, password_rules_status,
     // setup
     setup_title, setup_intro, setup_practice_name, setup_practice_email, setup_admin, setup_submit,
-    setup_done, setup_link_invalid, practice_name_required,
+    setup_done, setup_link_invalid, practice_name_required, practice_exists,
     // login
     login_title, login_intro, login_identifier, login_password, login_submit, login_failed,
     login_for_invitation, login_patient_only,
@@ -179,7 +179,7 @@ catalogue! {
     // contacts and groups
     contacts_title, contacts_intro_patient, contacts_intro_staff, contacts_empty, contacts_message, contacts_message_to, groups_title, groups_intro, groups_empty, groups_new, groups_name, groups_members_choose, groups_members_hint, groups_create, groups_created, groups_members, groups_open, groups_add, groups_add_who, groups_add_submit, groups_added, groups_remove, groups_remove_label, groups_removed, groups_nobody_to_add, group_name_required, group_one_patient, group_members_required,
     // files
-    file_attach, file_attach_hint, file_drag_hint, file_uploading, file_progress, file_cancel, file_cancelled, file_sent, file_failed, file_too_large, file_mismatch, file_empty, file_name, file_open, file_download, file_preview, file_kind_image, file_kind_pdf, file_kind_document, file_kind_other, files_title, files_intro, files_filter, files_filter_all, files_filter_image, files_filter_pdf, files_filter_document, files_filter_other, files_filter_submit, files_empty, files_none_of_kind, files_col_file, files_col_conversation, files_col_sender, files_col_date, files_col_size, files_list,
+    file_attach, file_attach_hint, file_drag_hint, file_uploading, file_progress, file_cancel, file_cancelled, file_sent, file_failed, file_too_large, file_mismatch, file_empty, file_cut_off, file_name, file_open, file_download, file_preview, file_kind_image, file_kind_pdf, file_kind_document, file_kind_other, files_title, files_intro, files_filter, files_filter_all, files_filter_image, files_filter_pdf, files_filter_document, files_filter_other, files_filter_submit, files_empty, files_none_of_kind, files_col_file, files_col_conversation, files_col_sender, files_col_date, files_col_size, files_list,
     // staff administration
     staff_title, staff_intro, staff_add, staff_first_name, staff_last_name, staff_email, staff_role,
     staff_added, staff_active, staff_inactive, staff_deactivate, staff_activate, staff_status,

@@ -58,6 +58,7 @@ pub static NL: Msgs = Msgs {
     setup_done: "De praktijk is aangemaakt. Je bent ingelogd als beheerder.",
     setup_link_invalid: "Deze instellingslink is niet (meer) geldig. Start de server opnieuw of gebruik 'spreekuur admin create-staff' voor een nieuwe link.",
     practice_name_required: "Vul de naam van de praktijk in.",
+    practice_exists: "Deze praktijk is al ingesteld. Log in als beheerder om haar gegevens te wijzigen.",
 
     login_title: "Inloggen",
     login_intro: "Log in met je e-mailadres of gebruikersnaam en je wachtwoord.",
@@ -482,6 +483,7 @@ pub static NL: Msgs = Msgs {
     file_too_large: "{name} is te groot. Je kunt bestanden tot {max} versturen.",
     file_mismatch: "De inhoud van dit bestand past niet bij de naam of het soort bestand. Het is niet verstuurd.",
     file_empty: "Dit bestand is leeg. Het is niet verstuurd.",
+    file_cut_off: "Het bestand is niet helemaal aangekomen. Het is niet verstuurd; probeer het opnieuw.",
     file_name: "Dit bestand heeft geen bruikbare naam. Geef het een naam en probeer het opnieuw.",
     file_open: "Openen",
     file_download: "Downloaden",

@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use spreekuur_domain::account::{Account, NewAccount, Practice, Role};
 use spreekuur_domain::audit::AuditRecord;
 use spreekuur_domain::auth::session_code::SecondStep;
+use spreekuur_domain::error::Reason;
 use spreekuur_domain::mail::Outgoing;
 use spreekuur_domain::office_hours::OfficeHours;
 use spreekuur_domain::ports::{AccountStore, LinkPurpose, NewLinkToken};
@@ -49,7 +50,7 @@ pub(crate) async fn insert_account(
         .await
         .map_err(internal)?;
     if taken.try_get::<i64, _>("n").map_err(internal)? > 0 {
-        return Err(Error::Conflict("account.exists"));
+        return Err(Error::Conflict(Reason::AccountExists));
     }
     sqlx::query(
         "INSERT INTO users (id, role, email, username, first_name, last_name, password_hash, active, lang, created_at)
@@ -66,7 +67,7 @@ pub(crate) async fn insert_account(
     .bind(now.millis())
     .execute(&mut *conn)
     .await
-    .map_err(|e| if is_unique_violation(&e) { Error::Conflict("account.exists") } else { internal(e) })?;
+    .map_err(|e| if is_unique_violation(&e) { Error::Conflict(Reason::AccountExists) } else { internal(e) })?;
     Ok(())
 }
 
@@ -96,7 +97,7 @@ async fn insert_practice(
     .await
     .map_err(|e| {
         if is_unique_violation(&e) {
-            Error::Conflict("practice.exists")
+            Error::Conflict(Reason::PracticeExists)
         } else {
             internal(e)
         }

@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use spreekuur_domain::account::{Account, Role};
 use spreekuur_domain::audit::{Action, AuditRecord};
 use spreekuur_domain::conversation::ConversationSummary;
+use spreekuur_domain::error::Reason;
 use spreekuur_domain::group::{Person, check_one_patient, may_reach, parse_group_name};
 use spreekuur_domain::ports::{ConversationStore, GroupStore};
 use spreekuur_domain::{ConversationId, Error, StoreError, Timestamp, UserId};
@@ -143,7 +144,7 @@ impl GroupStore for Db {
             }
         }
         if chosen.is_empty() {
-            return Err(Error::invalid("members", "group.members_required"));
+            return Err(Error::invalid("members", Reason::GroupMembersRequired));
         }
         check_one_patient(&chosen.iter().map(|p| p.role).collect::<Vec<_>>())?;
         let id = ConversationId::new();

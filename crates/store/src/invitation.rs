@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use spreekuur_domain::account::NewAccount;
 use spreekuur_domain::audit::{Action, AuditRecord};
+use spreekuur_domain::error::Reason;
 use spreekuur_domain::invitation::{Invitation, NewInvitation, State};
 use spreekuur_domain::mail::Outgoing;
 use spreekuur_domain::ports::InvitationStore;
@@ -250,7 +251,7 @@ impl InvitationStore for Db {
         .map_err(internal)?
         .rows_affected();
         if n == 0 {
-            return Err(Error::Conflict("invitation.not_open"));
+            return Err(Error::Conflict(Reason::InvitationNotOpen));
         }
         outbox::enqueue(self, &mut tx, mail, now).await?;
         audit::append(&mut tx, audit_rec).await?;
@@ -274,7 +275,7 @@ impl InvitationStore for Db {
         .map_err(internal)?
         .rows_affected();
         if n == 0 {
-            return Err(Error::Conflict("invitation.not_open"));
+            return Err(Error::Conflict(Reason::InvitationNotOpen));
         }
         audit::append(&mut tx, audit_rec).await?;
         tx.commit().await.map_err(internal)

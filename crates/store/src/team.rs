@@ -6,6 +6,7 @@
 use async_trait::async_trait;
 use spreekuur_domain::account::{Account, Role};
 use spreekuur_domain::audit::{Action, AuditRecord};
+use spreekuur_domain::error::Reason;
 use spreekuur_domain::group::Person;
 use spreekuur_domain::office_hours::OfficeHours;
 use spreekuur_domain::ports::TeamStore;
@@ -90,7 +91,7 @@ impl TeamStore for Db {
             .await
             .map_err(internal)?;
         if taken.is_some() {
-            return Err(Error::Conflict("team.name_taken"));
+            return Err(Error::Conflict(Reason::TeamNameTaken));
         }
         let inserted = sqlx::query(
             "INSERT INTO teams (id, name, purpose, created_at) VALUES ($1, $2, $3, $4)",
@@ -103,7 +104,9 @@ impl TeamStore for Db {
         .await;
         match inserted {
             Ok(_) => {}
-            Err(e) if is_unique_violation(&e) => return Err(Error::Conflict("team.name_taken")),
+            Err(e) if is_unique_violation(&e) => {
+                return Err(Error::Conflict(Reason::TeamNameTaken));
+            }
             Err(e) => return Err(internal(e)),
         }
         let rec = AuditRecord::new(now, Action::TeamCreated, client)

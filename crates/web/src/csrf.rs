@@ -12,6 +12,7 @@ use axum::response::Response;
 use base64::Engine;
 use serde::de::DeserializeOwned;
 use spreekuur_domain::Error;
+use spreekuur_domain::error::Reason;
 use spreekuur_domain::token::TokenKind;
 
 use crate::error::PageError;
@@ -118,7 +119,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
 fn bad_form() -> Response {
     axum::response::IntoResponse::into_response(PageError::Domain(Error::invalid(
         "form",
-        "form_has_errors",
+        Reason::FormHasErrors,
     )))
 }
 

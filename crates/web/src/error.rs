@@ -61,10 +61,10 @@ fn page(err: &Error) -> ErrorPage {
     let (title, message, internal) = match err {
         Error::NotFound => ("error_not_found_title", "error_not_found", None),
         Error::Forbidden => ("error_title", "error_forbidden", None),
-        Error::Invalid { reason, .. } => ("error_title", *reason, None),
+        Error::Invalid { reason, .. } => ("error_title", reason.key(), None),
         Error::Expired => ("error_title", "link_expired", None),
         Error::Used => ("error_title", "link_used", None),
-        Error::Conflict(reason) => ("error_title", *reason, None),
+        Error::Conflict(reason) => ("error_title", reason.key(), None),
         Error::BadCredentials => ("error_title", "login_failed", None),
         Error::TooLarge { .. } => ("error_title", "error_too_large", None),
         Error::RateLimited { .. } => ("error_title", "error_rate_limited", None),
@@ -112,13 +112,14 @@ pub type PageResult<T = Response> = Result<T, PageError>;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use spreekuur_domain::Reason;
 
     #[test]
     fn outcomes_map_to_statuses() {
         assert_eq!(status(&Error::NotFound), StatusCode::NOT_FOUND);
         assert_eq!(status(&Error::Used), StatusCode::GONE);
         assert_eq!(
-            status(&Error::invalid("f", "r")),
+            status(&Error::invalid("f", Reason::EmailInvalid)),
             StatusCode::UNPROCESSABLE_ENTITY
         );
         let p = page(&Error::Internal("db down".into()));
@@ -126,5 +127,21 @@ mod tests {
             (p.message, p.internal.as_deref()),
             ("error_generic", Some("db down"))
         );
+    }
+
+    /// Every reason a person can meet has a text in both languages: none falls back to "Er
+    /// ging iets mis aan onze kant".
+    #[test]
+    fn every_reason_has_a_text_in_both_languages() {
+        for reason in Reason::shown() {
+            for lang in [spreekuur_i18n::Lang::Nl, spreekuur_i18n::Lang::En] {
+                assert!(
+                    lang.msgs().get(reason.key()).is_some(),
+                    "{reason:?} ({}) has no {} text",
+                    reason.key(),
+                    lang.code()
+                );
+            }
+        }
     }
 }

@@ -14,6 +14,7 @@ use spreekuur_crypto::stream::{HEADER, SEALED_CHUNK};
 use spreekuur_crypto::{FileKey, StreamOpener, StreamSealer};
 use spreekuur_domain::account::Account;
 use spreekuur_domain::conversation::Posted;
+use spreekuur_domain::error::Reason;
 use spreekuur_domain::file::{
     SNIFF_BYTES, Sniffed, check_claim, content_disposition, is_inline, served_type, sniff,
 };
@@ -53,7 +54,7 @@ pub async fn receive(
         return Err(Error::TooLarge { max_bytes: max });
     }
     if upload.declared_len == Some(0) {
-        return Err(Error::invalid("file", "file.empty"));
+        return Err(Error::invalid("file", Reason::FileEmpty));
     }
     let start = state
         .store
@@ -167,7 +168,7 @@ async fn write_blob(
     let mut frames = body.into_data_stream();
     while let Some(frame) = frames.next().await {
         // An error here is a sender who went away or a malformed body: nothing is kept.
-        let data = frame.map_err(|_| Error::invalid("file", "file.cut_off"))?;
+        let data = frame.map_err(|_| Error::invalid("file", Reason::FileCutOff))?;
         size += data.len() as u64;
         if size > max {
             return Err(Error::TooLarge { max_bytes: max });
@@ -193,10 +194,10 @@ async fn write_blob(
         }
     }
     if size == 0 {
-        return Err(Error::invalid("file", "file.empty"));
+        return Err(Error::invalid("file", Reason::FileEmpty));
     }
     if upload.declared_len.is_some_and(|n| n != size) {
-        return Err(Error::invalid("file", "file.cut_off"));
+        return Err(Error::invalid("file", Reason::FileCutOff));
     }
     let sniffed = sniff(&head, name);
     check_claim(name, upload.declared_type.as_deref(), &head, &sniffed)?;
@@ -312,25 +313,5 @@ async fn next_piece(mut r: Reading) -> Result<Option<(Bytes, Reading)>, std::io:
         if !out.is_empty() {
             return Ok(Some((Bytes::from(out), r)));
         }
-    }
-}
-
-/// Removes what dead uploads left behind (pending rows older than a day and their blobs,
-/// temporary pieces older than a day). Safe on every node at once.
-pub async fn sweep(state: &AppState) {
-    const DAY_MS: i64 = 24 * 3600 * 1000;
-    let before = spreekuur_domain::Timestamp(state.clock.now().millis() - DAY_MS);
-    match state.blobs.sweep(before).await {
-        Ok(0) => {}
-        Ok(n) => tracing::info!(removed = n, "removed pieces of uploads that never finished"),
-        Err(e) => tracing::warn!(error = %e, "blob sweep failed"),
-    }
-    match state.store.stale_files(before).await {
-        Ok(stale) => {
-            for id in stale {
-                forget(state, &id, true).await;
-            }
-        }
-        Err(e) => tracing::warn!(error = %e, "stale file sweep failed"),
     }
 }

@@ -12,7 +12,6 @@ mod extract;
 pub mod files;
 mod layout;
 mod middleware;
-pub mod notices;
 mod pages;
 pub mod rate;
 mod state;

@@ -1,9 +1,9 @@
 //! `spreekuur admin …`
 
 use spreekuur_domain::account::{self, Practice, Role, StaffForm};
+use spreekuur_domain::api_token;
 use spreekuur_domain::audit::{Action, AuditRecord};
-use spreekuur_domain::ports::{AccountStore, ApiTokenStore, AuditStore};
-use spreekuur_domain::token::TokenKind;
+use spreekuur_domain::ports::{AccountStore, AuditStore};
 use spreekuur_domain::validate::EmailAddress;
 use spreekuur_domain::{Clock, Error, FormError};
 use spreekuur_i18n::Lang;
@@ -26,9 +26,9 @@ fn describe(errors: &[Error]) -> String {
         .iter()
         .map(|e| match e {
             Error::Invalid { field, reason } => {
-                format!("{field}: {}", Lang::En.msgs().text(reason))
+                format!("{field}: {}", Lang::En.msgs().text(reason.key()))
             }
-            Error::Conflict(r) => Lang::En.msgs().text(r).to_string(),
+            Error::Conflict(r) => Lang::En.msgs().text(r.key()).to_string(),
             other => other.to_string(),
         })
         .collect::<Vec<_>>()
@@ -161,26 +161,16 @@ pub async fn create_token(
         .map(|(a, _)| a)
         .filter(|a| a.active && a.role.is_staff())
         .ok_or_else(|| StartError::Other(format!("no active staff account {login:?}")))?;
-    let secret = spreekuur_web::api::new_secret().map_err(|e| StartError::Other(e.to_string()))?;
-    let now = SystemClock.now();
-    let token = spreekuur_domain::ports::ApiToken {
-        id: spreekuur_domain::TokenId::new(),
-        user: account.id.clone(),
-        name: name.as_str().to_string(),
+    let made = api_token::create_token(
+        &*core.db,
+        &*core.state.tokens,
+        &account,
+        name.as_str(),
         rate_per_minute,
-        created_at: now,
-        last_used_at: None,
-    };
-    let rec = AuditRecord::new(now, Action::TokenCreated, "cli")
-        .actor(&account.id)
-        .object(&token.id);
-    core.db
-        .create_token(
-            &token,
-            &core.state.tokens.hash(TokenKind::ApiToken, &secret),
-            &rec,
-        )
-        .await
-        .map_err(|e| StartError::Other(e.to_string()))?;
-    Ok(secret)
+        SystemClock.now(),
+        "cli",
+    )
+    .await
+    .map_err(|e| StartError::Other(describe(&[e])))?;
+    Ok(made.secret.to_string())
 }

@@ -4,6 +4,7 @@
 //! one transaction; the person chooses their own password and sets up their second step.
 
 use crate::audit::{Action, AuditRecord};
+use crate::error::Reason;
 use crate::mail::{LetterKind, Letters};
 use crate::ports::{AccountStore, LinkPurpose, NewLinkToken};
 use crate::token::{TokenIssuer, TokenKind};
@@ -61,7 +62,7 @@ pub async fn create_staff(
     if !form.role.is_staff() {
         return Err(FormError::Fields(vec![Error::invalid(
             "role",
-            "error_forbidden",
+            Reason::NotAllowed,
         )]));
     }
     let issued = tokens.issue(TokenKind::Link(LinkPurpose::SetPassword))?;

@@ -15,6 +15,7 @@
 //! "Reopened" is seen by the server: unlocking sets a browser-session cookie (no expiry) whose
 //! keyed hash the session stores; a browser that was closed no longer sends it.
 
+use crate::error::Reason;
 use crate::{Error, Timestamp};
 
 /// Wrong PINs after which the device is signed out and needs the full login.
@@ -84,10 +85,10 @@ pub fn locked(
 pub fn parse_pin(input: &str) -> Result<String, Error> {
     let pin: String = input.trim().to_string();
     if pin.len() != 4 || !pin.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(Error::invalid("pin", "pin.format"));
+        return Err(Error::invalid("pin", Reason::PinFormat));
     }
     if too_easy(&pin) {
-        return Err(Error::invalid("pin", "pin.too_easy"));
+        return Err(Error::invalid("pin", Reason::PinTooEasy));
     }
     Ok(pin)
 }
@@ -127,7 +128,7 @@ mod tests {
                 matches!(
                     parse_pin(pin),
                     Err(Error::Invalid {
-                        reason: "pin.too_easy",
+                        reason: Reason::PinTooEasy,
                         ..
                     })
                 ),
@@ -146,7 +147,7 @@ mod tests {
                 matches!(
                     parse_pin(pin),
                     Err(Error::Invalid {
-                        reason: "pin.format",
+                        reason: Reason::PinFormat,
                         ..
                     })
                 ),

@@ -20,6 +20,7 @@ mod send;
 pub use answer::{Answering, accept, accept_existing, decline, lookup, open};
 pub use send::{Channel, InviteForm, Sending, invite, resend, withdraw};
 
+use crate::error::Reason;
 use crate::validate::{EmailAddress, PersonName};
 use crate::{ConversationId, Error, InvitationId, Timestamp, UserId};
 
@@ -115,14 +116,14 @@ impl Invitation {
     pub fn check_resendable(&self, now: Timestamp) -> Result<(), Error> {
         match self.state(now) {
             State::Sent | State::Opened | State::Expired => Ok(()),
-            _ => Err(Error::Conflict("invitation.not_open")),
+            _ => Err(Error::Conflict(Reason::InvitationNotOpen)),
         }
     }
 
     pub fn check_withdrawable(&self, now: Timestamp) -> Result<(), Error> {
         match self.state(now) {
             State::Sent | State::Opened => Ok(()),
-            _ => Err(Error::Conflict("invitation.not_open")),
+            _ => Err(Error::Conflict(Reason::InvitationNotOpen)),
         }
     }
 }

@@ -11,7 +11,7 @@ use crate::{ConversationId, Error, StoreError, TeamId, Timestamp, UserId};
 pub trait TeamStore: Send + Sync {
     /// Every team with its members, by name.
     async fn teams(&self) -> Result<Vec<Team>, StoreError>;
-    /// A new team (administrators); `Conflict("team.name_taken")` for a name in use.
+    /// A new team (administrators); `Conflict(Reason::TeamNameTaken)` for a name in use.
     async fn create_team(
         &self,
         by: &Account,

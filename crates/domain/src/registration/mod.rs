@@ -7,6 +7,7 @@
 pub mod password_rules;
 
 use crate::Error;
+use crate::error::Reason;
 use crate::validate::{PersonName, parse_username};
 
 /// What the patient typed on "Persoonsgegevens", validated.
@@ -36,7 +37,10 @@ pub fn check_personal_details(
     if let Err(e) = password_rules::check(password) {
         errors.push(e);
     } else if password != confirmation {
-        errors.push(Error::invalid("password_confirmation", "password.mismatch"));
+        errors.push(Error::invalid(
+            "password_confirmation",
+            Reason::PasswordMismatch,
+        ));
     }
     match (first, last, user) {
         (Some(first_name), Some(last_name), Some(username)) if errors.is_empty() => {
@@ -81,7 +85,7 @@ mod tests {
             errs[0],
             Error::Invalid {
                 field: "password_confirmation",
-                reason: "password.mismatch"
+                reason: Reason::PasswordMismatch
             }
         ));
     }

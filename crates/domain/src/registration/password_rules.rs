@@ -5,6 +5,7 @@
 //! The browser ticks the same rules live; this module is the authority when JavaScript is off.
 
 use crate::Error;
+use crate::error::Reason;
 
 /// One of the five rules, in the order the page lists them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,13 +69,13 @@ pub fn unmet(password: &str) -> Vec<Rule> {
 /// `password.too_common`, or `password.too_long`.
 pub fn check(password: &str) -> Result<(), Error> {
     if password.chars().count() > MAX_LENGTH {
-        return Err(Error::invalid("password", "password.too_long"));
+        return Err(Error::invalid("password", Reason::PasswordTooLong));
     }
     if let Some(rule) = unmet(password).first() {
-        return Err(Error::invalid("password", rule.key()));
+        return Err(Error::invalid("password", Reason::PasswordRule(*rule)));
     }
     if is_too_common(password) {
-        return Err(Error::invalid("password", "password.too_common"));
+        return Err(Error::invalid("password", Reason::PasswordTooCommon));
     }
     Ok(())
 }
@@ -131,7 +132,7 @@ mod tests {
                 Err(Error::Invalid {
                     field: "password",
                     reason,
-                }) => assert_eq!(reason, key, "{pw}"),
+                }) => assert_eq!(reason.key(), key, "{pw}"),
                 other => panic!("{pw}: {other:?}"),
             }
         }
@@ -162,7 +163,7 @@ mod tests {
                 matches!(
                     check(pw),
                     Err(Error::Invalid {
-                        reason: "password.too_common",
+                        reason: Reason::PasswordTooCommon,
                         ..
                     })
                 ),
@@ -184,7 +185,7 @@ mod tests {
         assert!(matches!(
             check(&pw),
             Err(Error::Invalid {
-                reason: "password.too_long",
+                reason: Reason::PasswordTooLong,
                 ..
             })
         ));

@@ -4,6 +4,7 @@
 use spreekuur_domain::account::Account;
 use spreekuur_domain::audit::{Action, AuditRecord};
 use spreekuur_domain::conversation::ConversationSummary;
+use spreekuur_domain::error::Reason;
 use spreekuur_domain::ports::ConversationStore;
 use spreekuur_domain::{ConversationId, Error, StoreError, Timestamp, UserId};
 use sqlx::Row;
@@ -35,7 +36,7 @@ impl Db {
             Some(_) => {
                 return Err(Error::invalid(
                     "external_id",
-                    "1 to 64 printable characters",
+                    Reason::Api("1 to 64 printable characters"),
                 ));
             }
         };

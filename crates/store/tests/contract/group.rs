@@ -1,5 +1,6 @@
 use spreekuur_domain::Error;
 use spreekuur_domain::account::Role;
+use spreekuur_domain::error::Reason;
 use spreekuur_domain::ports::*;
 
 use crate::contract;
@@ -56,7 +57,7 @@ contract!(
                 db.create_group(&anna_acc, "Team", &[jan.clone(), kees.clone()], NOW, "t")
                     .await,
                 Err(Error::Invalid {
-                    reason: "group.one_patient",
+                    reason: Reason::GroupOnePatient,
                     ..
                 })
             ));
@@ -102,7 +103,7 @@ contract!(
             assert!(matches!(
                 db.add_member(&group, &anna_acc, &kees, NOW, "t").await,
                 Err(Error::Invalid {
-                    reason: "group.one_patient",
+                    reason: Reason::GroupOnePatient,
                     ..
                 })
             ));
@@ -166,7 +167,7 @@ contract!(
             assert!(matches!(
                 db.add_member(&group, &anna_acc, &jan, NOW, "t").await,
                 Err(Error::Invalid {
-                    reason: "group.one_patient",
+                    reason: Reason::GroupOnePatient,
                     ..
                 })
             ));

@@ -1,5 +1,6 @@
 use spreekuur_domain::Error;
 use spreekuur_domain::account::Role;
+use spreekuur_domain::error::Reason;
 use spreekuur_domain::ports::*;
 
 use crate::contract;
@@ -47,7 +48,7 @@ contract!(
             for taken in ["Planbureau", "planbureau"] {
                 assert!(matches!(
                     db.create_team(&admin_acc, taken, "", NOW, "t").await,
-                    Err(Error::Conflict("team.name_taken"))
+                    Err(Error::Conflict(Reason::TeamNameTaken))
                 ));
             }
             db.create_team(

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use spreekuur_domain::account::{Role, StaffForm, create_staff};
 use spreekuur_domain::audit::{Action, AuditRecord};
+use spreekuur_domain::error::Reason;
 use spreekuur_domain::invitation;
 use spreekuur_domain::live::LiveEvent;
 use spreekuur_domain::{ConversationId, Error, FormError, TokenId, UserId};
@@ -276,13 +277,13 @@ pub async fn create_account(
     admin(&user)?;
     let role = Role::parse(&body.role).ok_or(Error::invalid(
         "role",
-        "provider, assistant, admin or patient",
+        Reason::Api("provider, assistant, admin or patient"),
     ))?;
     // Exactly the two codes the document names (the pages also take `nl-BE`, ` EN`, …).
     let lang = match body.lang.as_deref() {
         None | Some("nl") => Lang::Nl,
         Some("en") => Lang::En,
-        Some(_) => return Err(Error::invalid("lang", "nl or en").into()),
+        Some(_) => return Err(Error::invalid("lang", Reason::Api("nl or en")).into()),
     };
     let note = body.note.as_deref().unwrap_or("");
     rules::check_length("note", note, spreekuur_domain::invitation::NOTE_MAX_CHARS)?;
@@ -418,7 +419,7 @@ pub async fn set_token_rate(
         .rate_per_minute
         .is_some_and(|r| !(0..=1_000_000).contains(&r))
     {
-        return Err(Error::invalid("rate_per_minute", "0 to 1000000, or null").into());
+        return Err(Error::invalid("rate_per_minute", Reason::Api("0 to 1000000, or null")).into());
     }
     let rec = AuditRecord::new(state.clock.now(), Action::TokenRateSet, &client)
         .actor(&user.account.id)

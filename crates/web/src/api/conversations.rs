@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use spreekuur_domain::account::Account;
 use spreekuur_domain::conversation::{ConversationSummary, Message};
+use spreekuur_domain::error::Reason;
 use spreekuur_domain::live::LiveEvent;
 use spreekuur_domain::{ConversationId, Error, UserId};
 use utoipa::{IntoParams, ToSchema};
@@ -245,11 +246,11 @@ pub async fn messages(
     let id = conversation_id(&id)?;
     let limit = q.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
-        return Err(Error::invalid("limit", "1 to 500").into());
+        return Err(Error::invalid("limit", Reason::Api("1 to 500")).into());
     }
     let after = q.after.unwrap_or(0);
     if after < 0 {
-        return Err(Error::invalid("after", "0 or more").into());
+        return Err(Error::invalid("after", Reason::Api("0 or more")).into());
     }
     let now = state.clock.now();
     state
@@ -303,7 +304,7 @@ pub async fn send(
         .get("idempotency-key")
         .map(|v| {
             v.to_str()
-                .map_err(|_| Error::invalid("Idempotency-Key", "plain text"))
+                .map_err(|_| Error::invalid("Idempotency-Key", Reason::Api("plain text")))
         })
         .transpose()?;
     let posted = state

@@ -21,7 +21,8 @@ pub struct ApiError {
 #[derive(Serialize, ToSchema)]
 pub struct ErrorBody {
     /// A stable code: `unauthorized`, `not_found`, `invalid`, `forbidden`, `rate_limited`,
-    /// `too_large`, `unsupported_media_type`, `method_not_allowed`, `conflict`, `internal`.
+    /// `too_large`, `unsupported_media_type`, `method_not_allowed`, `conflict`, `gone`,
+    /// `internal`.
     code: &'static str,
     /// What went wrong, in English.
     message: String,
@@ -70,6 +71,7 @@ fn code_of(status: StatusCode) -> &'static str {
         StatusCode::NOT_FOUND => "not_found",
         StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
         StatusCode::CONFLICT => "conflict",
+        StatusCode::GONE => "gone",
         StatusCode::PAYLOAD_TOO_LARGE => "too_large",
         StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
         StatusCode::TOO_MANY_REQUESTS => "rate_limited",
@@ -98,39 +100,26 @@ impl IntoResponse for ApiFailure {
             } => return error_response(status, code, message),
             Self::Domain(e) => e,
         };
-        let (status, code, message) = match &e {
-            Error::NotFound => (StatusCode::NOT_FOUND, "not_found", "not found".to_string()),
-            Error::Forbidden => (StatusCode::FORBIDDEN, "forbidden", "forbidden".to_string()),
-            Error::Invalid { field, reason } => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid",
-                format!("{field}: {reason}"),
-            ),
-            Error::TooLarge { max_bytes } => (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
-                format!("larger than this server accepts ({max_bytes} bytes)"),
-            ),
-            Error::BadCredentials => (
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "a valid token is needed: Authorization: Bearer spk_…".to_string(),
-            ),
-            Error::RateLimited { .. } => (
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                "too many requests for this token; try again in a minute".to_string(),
-            ),
-            Error::Expired | Error::Used | Error::Conflict(_) => {
-                (StatusCode::CONFLICT, "conflict", e.to_string())
+        // One status per outcome, the pages' (`crate::error::status`); the code follows from it.
+        let status = crate::error::status(&e);
+        let code = code_of(status);
+        let message = match &e {
+            Error::NotFound => "not found".to_string(),
+            Error::Forbidden => "forbidden".to_string(),
+            Error::Invalid { field, reason } => format!("{field}: {reason}"),
+            Error::TooLarge { max_bytes } => {
+                format!("larger than this server accepts ({max_bytes} bytes)")
             }
+            Error::BadCredentials => {
+                "a valid token is needed: Authorization: Bearer spk_…".to_string()
+            }
+            Error::RateLimited { .. } => {
+                "too many requests for this token; try again in a minute".to_string()
+            }
+            Error::Expired | Error::Used | Error::Conflict(_) => e.to_string(),
             Error::Internal(cause) => {
                 tracing::error!(error = %cause, "api internal error");
-                (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "internal error".to_string(),
-                )
+                "internal error".to_string()
             }
         };
         let mut r = error_response(status, code, message);

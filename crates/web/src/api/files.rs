@@ -8,6 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
+use spreekuur_domain::error::Reason;
 use spreekuur_domain::file::{Attachment, FileKind, FileListing};
 use spreekuur_domain::{ConversationId, Error, FileId};
 use utoipa::{IntoParams, ToSchema};
@@ -139,7 +140,7 @@ fn usable_name(name: String) -> String {
 /// access logs that keep them), or else from `?name=`.
 pub(crate) fn file_name(headers: &HeaderMap, query: &str) -> Result<String, Error> {
     match header_text(headers, "x-file-name")? {
-        Some(encoded) => percent_decode(&encoded).ok_or(Error::invalid("file", "file.name")),
+        Some(encoded) => percent_decode(&encoded).ok_or(Error::invalid("file", Reason::FileName)),
         None => Ok(query.to_string()),
     }
 }
@@ -171,7 +172,7 @@ pub(crate) fn header_text(headers: &HeaderMap, name: &str) -> Result<Option<Stri
         .map(|v| {
             v.to_str()
                 .map(str::to_string)
-                .map_err(|_| Error::invalid("header", "plain text"))
+                .map_err(|_| Error::invalid("header", Reason::Api("plain text")))
         })
         .transpose()
 }
@@ -180,7 +181,7 @@ pub(crate) fn declared_len(headers: &HeaderMap) -> Result<Option<u64>, Error> {
     header_text(headers, header::CONTENT_LENGTH.as_str())?
         .map(|v| {
             v.parse::<u64>()
-                .map_err(|_| Error::invalid("Content-Length", "a number"))
+                .map_err(|_| Error::invalid("Content-Length", Reason::Api("a number")))
         })
         .transpose()
 }
@@ -226,11 +227,16 @@ pub async fn list(
     let kind = q
         .kind
         .as_deref()
-        .map(|k| FileKind::parse(k).ok_or(Error::invalid("kind", "image, pdf, document or other")))
+        .map(|k| {
+            FileKind::parse(k).ok_or(Error::invalid(
+                "kind",
+                Reason::Api("image, pdf, document or other"),
+            ))
+        })
         .transpose()?;
     let limit = q.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
-        return Err(Error::invalid("limit", "1 to 500").into());
+        return Err(Error::invalid("limit", Reason::Api("1 to 500")).into());
     }
     let files = state
         .store

@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use spreekuur_domain::Error;
+use spreekuur_domain::error::Reason;
 use spreekuur_domain::group::GROUP_NAME_MAX_CHARS;
 use utoipa::ToSchema;
 
@@ -41,7 +42,7 @@ pub async fn create(
 ) -> ApiResult<Response> {
     rules::check_free_text("name", &body.name, GROUP_NAME_MAX_CHARS)?;
     if body.members.is_empty() {
-        return Err(Error::invalid("members", "at least one").into());
+        return Err(Error::invalid("members", Reason::Api("at least one")).into());
     }
     let id = crate::pages::groups::create_group(
         &state,

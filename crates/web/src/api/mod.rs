@@ -133,9 +133,3 @@ pub async fn token_user(
     }
     Ok(Some(TokenUser { account, token }))
 }
-
-/// A fresh token secret: `spk_` and 43 characters of base64url (256 random bits).
-pub fn new_secret() -> Result<String, Error> {
-    let t = spreekuur_crypto::generate_token().map_err(|e| Error::Internal(e.to_string()))?;
-    Ok(format!("spk_{}", t.as_str()))
-}

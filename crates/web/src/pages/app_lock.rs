@@ -97,7 +97,7 @@ pub async fn enable_post(
     let pin = match app_lock::parse_pin(&form.pin) {
         Ok(p) => p,
         Err(Error::Invalid { reason, .. }) => {
-            return Ok(settings_notice(&reason.replace('.', "_")));
+            return Ok(settings_notice(&reason.key().replace('.', "_")));
         }
         Err(e) => return Err(e.into()),
     };

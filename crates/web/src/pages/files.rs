@@ -221,8 +221,8 @@ pub async fn upload_post(
                     t.file_too_large,
                     &[("name", &shown), ("max", &file_size(lang.lang, *max_bytes))],
                 ),
-                Error::Invalid { reason, .. } if reason.starts_with("file.") => {
-                    t.text(reason).to_string()
+                Error::Invalid { reason, .. } if reason.is_about_a_file() => {
+                    t.text(reason.key()).to_string()
                 }
                 Error::NotFound => t.error_not_found.to_string(),
                 Error::Internal(cause) => {

@@ -152,7 +152,7 @@ pub async fn new_post(
                 &me,
                 name,
                 &chosen,
-                Some(t.text(reason)),
+                Some(t.text(reason.key())),
             )
             .await
         }
@@ -342,7 +342,7 @@ pub async fn add_post(
                 &me,
                 &id,
                 None,
-                Some(t.text(reason)),
+                Some(t.text(reason.key())),
             )
             .await
         }

@@ -8,6 +8,7 @@ use axum::Extension;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
+use spreekuur_domain::Reason;
 use spreekuur_domain::account::{Account, Role};
 use spreekuur_domain::conversation::{ConversationSummary, Delivery, Message};
 use spreekuur_domain::live::LiveEvent;
@@ -470,7 +471,7 @@ pub async fn conversation_post(
     {
         Ok(_) => Ok(see_other(&format!("/messenger/{id}#composer"), None)),
         Err(Error::Invalid { reason, .. }) => {
-            let msg = if reason == "message.empty" {
+            let msg = if reason == Reason::MessageEmpty {
                 t.message_empty
             } else {
                 t.message_too_long

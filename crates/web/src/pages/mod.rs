@@ -73,8 +73,8 @@ impl FormErrors {
             errors
                 .iter()
                 .map(|e| match e {
-                    Error::Invalid { field, reason } => (*field, t.text(reason)),
-                    Error::Conflict(reason) => ("form", t.text(reason)),
+                    Error::Invalid { field, reason } => (*field, t.text(reason.key())),
+                    Error::Conflict(reason) => ("form", t.text(reason.key())),
                     _ => ("form", t.error_generic),
                 })
                 .collect(),
@@ -126,7 +126,7 @@ pub fn password_errors(
     if let Err(Error::Invalid { reason, .. }) =
         spreekuur_domain::registration::password_rules::check(password)
     {
-        errors.add("password", t.text(reason));
+        errors.add("password", t.text(reason.key()));
     } else if password != confirmation {
         errors.add("password_confirmation", t.password_mismatch);
     }

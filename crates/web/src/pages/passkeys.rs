@@ -164,7 +164,7 @@ pub async fn add_options_post(
     let name = match PersonName::parse("name", &form.name) {
         Ok(n) => n,
         Err(Error::Invalid { reason, .. }) => {
-            return refuse(StatusCode::UNPROCESSABLE_ENTITY, t.text(reason));
+            return refuse(StatusCode::UNPROCESSABLE_ENTITY, t.text(reason.key()));
         }
         Err(e) => return Err(e.into()),
     };

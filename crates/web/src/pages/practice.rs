@@ -11,6 +11,7 @@ use spreekuur_domain::account::Practice;
 use spreekuur_domain::audit::{Action, AuditRecord};
 use spreekuur_domain::auth::app_lock;
 use spreekuur_domain::auth::session_code::SecondStep;
+use spreekuur_domain::error::Reason;
 use spreekuur_domain::office_hours::{DEFAULT_EMERGENCY_TEXT, OfficeHours};
 use spreekuur_domain::validate::{EmailAddress, parse_text};
 use spreekuur_i18n::Msgs;
@@ -189,7 +190,10 @@ pub async fn practice_post(
     let mut errs = Vec::new();
     let name = form.name.trim().to_string();
     if name.is_empty() || name.chars().any(char::is_control) || name.chars().count() > 120 {
-        errs.push(Error::invalid("practice_name", "practice_name_required"));
+        errs.push(Error::invalid(
+            "practice_name",
+            Reason::PracticeNameRequired,
+        ));
     }
     let email = EmailAddress::parse(&form.email)
         .map_err(|e| errs.push(e))
@@ -201,7 +205,7 @@ pub async fn practice_post(
         .map_err(|e| errs.push(e))
         .ok();
     let step =
-        |v: &str| SecondStep::parse(v).ok_or(Error::invalid("second_step", "form_has_errors"));
+        |v: &str| SecondStep::parse(v).ok_or(Error::invalid("second_step", Reason::FormHasErrors));
     let patient_second_step = step(&form.patient_second_step)
         .map_err(|e| errs.push(e))
         .ok();
@@ -228,7 +232,7 @@ pub async fn practice_post(
         .parse::<i64>()
         .ok()
         .filter(|m| app_lock::LOCK_MINUTES.contains(m))
-        .ok_or(Error::invalid("lock_minutes", "lock_minutes_range"))
+        .ok_or(Error::invalid("lock_minutes", Reason::LockMinutesRange))
         .map_err(|e| errs.push(e))
         .ok();
     let (

@@ -15,6 +15,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use spreekuur_crypto::Aad;
 use spreekuur_domain::account::{NewAccount, Role};
+use spreekuur_domain::error::Reason;
 use spreekuur_domain::invitation;
 use spreekuur_domain::invitation::Invitation;
 use spreekuur_domain::registration::check_personal_details;
@@ -291,7 +292,7 @@ pub async fn details_post(
     let result = match result {
         Ok(d) => match &d.username {
             Some(u) if state.store.account_for_login(u).await?.is_some() => {
-                Err(vec![Error::invalid("username", "account_exists")])
+                Err(vec![Error::invalid("username", Reason::AccountExists)])
             }
             _ => Ok(d),
         },

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use spreekuur_domain::Error;
 use spreekuur_domain::audit::{Action, AuditRecord};
 use spreekuur_domain::auth::throttle;
+use spreekuur_domain::error::Reason;
 use spreekuur_domain::mail::SecurityNotice;
 use spreekuur_domain::mail::{Letter, LetterKind};
 use spreekuur_domain::ports::{LinkPurpose, SessionDevice};
@@ -60,9 +61,9 @@ pub struct PasswordForm {
 
 fn link_error(e: Error) -> Error {
     match e {
-        Error::Expired => Error::invalid("token", "link_expired"),
-        Error::Used => Error::invalid("token", "link_used"),
-        Error::NotFound => Error::invalid("token", "link_unknown"),
+        Error::Expired => Error::invalid("token", Reason::LinkExpired),
+        Error::Used => Error::invalid("token", Reason::LinkUsed),
+        Error::NotFound => Error::invalid("token", Reason::LinkUnknown),
         other => other,
     }
 }

@@ -6,6 +6,7 @@ use axum::Extension;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;
+use spreekuur_domain::api_token;
 use spreekuur_domain::audit::{Action, AuditRecord};
 use spreekuur_domain::token::TokenKind;
 use spreekuur_i18n::{Msgs, date_time, fill};
@@ -100,27 +101,17 @@ pub async fn token_post(
         };
         return page(&state, lang, &headers, csrf, &session, q, None).await;
     }
-    let secret = crate::api::new_secret()?;
-    let now = state.clock.now();
-    let token = spreekuur_domain::ports::ApiToken {
-        id: spreekuur_domain::TokenId::new(),
-        user: me.id.clone(),
-        name: name.as_str().to_string(),
-        rate_per_minute: None,
-        created_at: now,
-        last_used_at: None,
-    };
-    let rec = AuditRecord::new(now, Action::TokenCreated, &client)
-        .actor(&me.id)
-        .object(&token.id);
-    state
-        .store
-        .create_token(
-            &token,
-            &state.tokens.hash(TokenKind::ApiToken, &secret),
-            &rec,
-        )
-        .await?;
+    let made = api_token::create_token(
+        &*state.store,
+        &*state.tokens,
+        me,
+        name.as_str(),
+        None,
+        state.clock.now(),
+        &client,
+    )
+    .await?;
+    let secret = made.secret.to_string();
     let q = Notice {
         notice: None,
         left: None,

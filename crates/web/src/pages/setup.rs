@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use spreekuur_domain::account::{NewAccount, Practice, Role};
 use spreekuur_domain::audit::{Action, AuditRecord};
+use spreekuur_domain::error::Reason;
 use spreekuur_domain::ports::LinkPurpose;
 use spreekuur_domain::token::TokenKind;
 use spreekuur_domain::validate::{EmailAddress, PersonName};
@@ -56,7 +57,7 @@ async fn check(state: &AppState, token: &str) -> Result<(), PageError> {
         .store
         .check_link(&hash, LinkPurpose::Setup, state.clock.now())
         .await
-        .map_err(|_| Error::invalid("token", "setup_link_invalid"))?;
+        .map_err(|_| Error::invalid("token", Reason::SetupLinkInvalid))?;
     Ok(())
 }
 
@@ -120,7 +121,10 @@ pub async fn setup_post(
     let mut problems = Vec::new();
     let name = form.practice_name.trim().to_string();
     if name.is_empty() || name.chars().any(char::is_control) || name.chars().count() > 120 {
-        problems.push(Error::invalid("practice_name", "practice_name_required"));
+        problems.push(Error::invalid(
+            "practice_name",
+            Reason::PracticeNameRequired,
+        ));
     }
     let practice_email = EmailAddress::parse(&form.practice_email)
         .map_err(|e| problems.push(relabel(e, "practice_email")))
@@ -176,7 +180,7 @@ pub async fn setup_post(
             );
         }
         Err(Error::Used | Error::Expired | Error::NotFound) => {
-            return Err(Error::invalid("token", "setup_link_invalid").into());
+            return Err(Error::invalid("token", Reason::SetupLinkInvalid).into());
         }
         Err(e) => return Err(e.into()),
     }

@@ -207,8 +207,8 @@ pub async fn teams_post(
         .await
     {
         Ok(_) => return Ok(see_other("/teams?notice=created", None)),
-        Err(Error::Invalid { reason, .. }) => t.text(reason),
-        Err(Error::Conflict(reason)) => t.text(reason),
+        Err(Error::Invalid { reason, .. }) => t.text(reason.key()),
+        Err(Error::Conflict(reason)) => t.text(reason.key()),
         Err(e) => return Err(e.into()),
     };
     teams_page(
@@ -247,7 +247,7 @@ pub async fn hours_post(
                 team: team.to_string(),
                 values: form.days().map(str::to_string),
                 bad_day,
-                error: lang.lang.msgs().text(reason),
+                error: lang.lang.msgs().text(reason.key()),
             };
             return teams_page(
                 &state,

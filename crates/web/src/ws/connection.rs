@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message as Frame, WebSocket};
 use spreekuur_domain::live::LiveEvent;
-use spreekuur_domain::{ConversationId, Error};
+use spreekuur_domain::{ConversationId, Error, Reason};
 
 use super::delivery::PRESENCE_RENEW;
 use super::protocol::{ClientFrame, Next, ServerFrame, error, log_end, send, too_big};
@@ -169,9 +169,9 @@ impl Connection {
             }
             Err(Error::Invalid { reason, .. }) => {
                 let code = match reason {
-                    "message.empty" => "empty",
-                    "text.too_long" => "too_long",
-                    "message.client_id" => "bad_client_id",
+                    Reason::MessageEmpty => "empty",
+                    Reason::TextTooLong => "too_long",
+                    Reason::MessageClientId => "bad_client_id",
                     _ => "invalid",
                 };
                 error(socket, self.t, Some(client_id), code).await;

@@ -2,6 +2,11 @@
 //! order the server gives them, "verzonden" and "gelezen", and the sender's own message id that
 //! makes a retry safe.
 
+mod notify_unread;
+
+pub use notify_unread::notify_unread;
+
+use crate::error::Reason;
 use crate::{ConversationId, Error, MessageId, Timestamp, UserId};
 
 /// A message body may be this long (characters).
@@ -102,7 +107,7 @@ pub fn parse_client_id(input: &str) -> Result<Option<String>, Error> {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     {
-        return Err(Error::invalid("client_id", "message.client_id"));
+        return Err(Error::invalid("client_id", Reason::MessageClientId));
     }
     Ok(Some(s.to_string()))
 }
@@ -112,7 +117,7 @@ pub fn parse_client_id(input: &str) -> Result<Option<String>, Error> {
 pub fn parse_body(input: &str) -> Result<String, Error> {
     let body = crate::validate::parse_text("body", input, MESSAGE_MAX_CHARS)?;
     if body.is_empty() {
-        return Err(Error::invalid("body", "message.empty"));
+        return Err(Error::invalid("body", Reason::MessageEmpty));
     }
     Ok(body)
 }

@@ -3,6 +3,11 @@
 //! images and PDF may open in the browser, everything else is downloaded, and HTML or SVG is
 //! never served as what it is.
 
+mod sweep;
+
+pub use sweep::{GRACE_MS, Swept, sweep};
+
+use crate::error::Reason;
 use crate::{ConversationId, Error, FileId, Timestamp};
 
 /// The largest file accepted when the configuration says nothing (100 MiB).
@@ -304,7 +309,7 @@ pub fn check_claim(
     {
         Ok(())
     } else {
-        Err(Error::invalid("file", "file.mismatch"))
+        Err(Error::invalid("file", Reason::FileMismatch))
     }
 }
 
@@ -318,7 +323,7 @@ pub fn parse_file_name(input: &str) -> Result<String, Error> {
         .collect();
     let cleaned = cleaned.trim().trim_start_matches('.').trim().to_string();
     if cleaned.is_empty() {
-        return Err(Error::invalid("file", "file.name"));
+        return Err(Error::invalid("file", Reason::FileName));
     }
     let count = cleaned.chars().count();
     if count <= FILE_NAME_MAX_CHARS {
