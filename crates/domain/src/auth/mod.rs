@@ -3,6 +3,7 @@
 //! and the crypto crate; their rules (one use per step, one answer per ceremony) in the store.
 
 pub mod app_lock;
+pub mod login;
 pub mod password_reset;
 pub mod session_code;
 pub mod throttle;

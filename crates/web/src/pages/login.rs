@@ -9,16 +9,16 @@ use axum::Extension;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use serde::Deserialize;
-use spreekuur_domain::Timestamp;
 use spreekuur_domain::account::Account;
 use spreekuur_domain::audit::{Action, AuditRecord};
+pub use spreekuur_domain::auth::login::Outcome;
+use spreekuur_domain::auth::login::{self, Checking};
 use spreekuur_domain::auth::session_code::SecondStep;
-use spreekuur_domain::auth::throttle;
 use spreekuur_domain::ports::SessionDevice;
 use spreekuur_domain::token::TokenKind;
 use spreekuur_i18n::{Lang, Msgs, fill};
 
-use super::{render, see_other, start_session, verify_password};
+use super::{render, see_other, start_session};
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::{PageError, PageResult};
 use crate::extract::{Client, Device, LangPref, MaybeUser, cookies};
@@ -83,92 +83,24 @@ pub async fn login_get(
     render(StatusCode::OK, &page)
 }
 
-/// What a login attempt came to.
-pub enum Outcome {
-    SignedIn(Account),
-    Failed,
-    /// Too many failures: the next attempt is possible at this time.
-    Blocked(Timestamp),
-}
-
-/// Checks credentials, throttles guessing per login name and per client address (see
-/// `auth::throttle`), and audits the attempt.
+/// The password step (`domain::auth::login::authenticate`) with this node's ports.
 pub async fn authenticate(
     state: &AppState,
     login: &str,
     password: &str,
     client: &str,
 ) -> Result<Outcome, PageError> {
-    let now = state.clock.now();
-    let login_key = throttle::login_key(&login_key_hash(state, login));
-    let client_key = throttle::client_key(client);
-    let throttled = |until| async move {
-        let rec = AuditRecord::new(now, Action::LoginThrottled, client).failed();
-        state.store.audit(&rec).await?;
-        Ok::<_, PageError>(Outcome::Blocked(until))
-    };
-    // Both attempts are counted before the password is checked, so guesses sent at the same
-    // moment (from any node) cannot all pass the count. A right password clears the login
-    // name's count and takes its attempt back from the address's.
-    let by_client = match state
-        .store
-        .take_attempt(&client_key, now, throttle::PER_CLIENT_FREE)
-        .await?
-    {
-        Ok(counted) => counted,
-        Err(until) => return throttled(until).await,
-    };
-    let by_login = match state
-        .store
-        .take_attempt(&login_key, now, throttle::PER_LOGIN_FREE)
-        .await?
-    {
-        Ok(counted) => counted,
-        Err(until) => {
-            // Not checked at all: not a guess from this address either.
-            state
-                .store
-                .forgive_attempt(&client_key, throttle::PER_CLIENT_FREE)
-                .await?;
-            return throttled(until).await;
-        }
-    };
-    let found = state.store.account_for_login(login).await?;
-    let (account, hash) = match found {
-        Some((a, h)) if a.active => (Some(a), h),
-        _ => (None, None),
-    };
-    let ok = verify_password(state, password.to_string(), hash).await && account.is_some();
-    let mut rec = AuditRecord::new(
-        now,
-        if ok {
-            Action::LoginSucceeded
-        } else {
-            Action::LoginFailed
-        },
+    let passwords = super::BlockingPasswords(state.passwords.clone());
+    let checking = Checking {
+        accounts: &*state.store,
+        throttles: &*state.store,
+        audit: &*state.store,
+        tokens: &*state.tokens,
+        passwords: &passwords,
+        now: state.clock.now(),
         client,
-    );
-    if let Some(a) = &account {
-        rec = rec.actor(&a.id);
-    }
-    if !ok {
-        rec = rec.failed();
-    }
-    state.store.audit(&rec).await?;
-    match account.filter(|_| ok) {
-        Some(account) => {
-            state.store.clear_throttle(&login_key).await?;
-            state
-                .store
-                .forgive_attempt(&client_key, throttle::PER_CLIENT_FREE)
-                .await?;
-            Ok(Outcome::SignedIn(account))
-        }
-        None => Ok(match by_login.blocked(now).max(by_client.blocked(now)) {
-            Some(until) => Outcome::Blocked(until),
-            None => Outcome::Failed,
-        }),
-    }
+    };
+    Ok(login::authenticate(checking, login, password).await?)
 }
 
 /// True when the account has an authenticator app or a passkey.
@@ -215,16 +147,6 @@ pub async fn sign_in(
             Ok(see_other(next_path, Some(cookie)))
         }
     }
-}
-
-/// The throttle key of a typed login name: a keyed hash, so no address is stored in clear.
-pub fn login_key_hash(state: &AppState, login: &str) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(
-        state
-            .tokens
-            .hash(TokenKind::LoginName, &login.trim().to_lowercase()),
-    )
 }
 
 /// The message for a failed or blocked attempt, and its status.

@@ -272,13 +272,27 @@ pub async fn hash_password(state: &AppState, password: String) -> Result<String,
         .map_err(|e| PageError::Domain(Error::Internal(e.to_string())))
 }
 
+/// Argon2id on a blocking thread: the domain's password check.
+pub struct BlockingPasswords(pub std::sync::Arc<spreekuur_crypto::PasswordHasher>);
+
+#[async_trait::async_trait]
+impl spreekuur_domain::auth::login::PasswordCheck for BlockingPasswords {
+    async fn verify(&self, password: &str, phc: Option<&str>) -> bool {
+        let hasher = self.0.clone();
+        let (password, phc) = (password.to_string(), phc.map(str::to_string));
+        tokio::task::spawn_blocking(move || match phc {
+            Some(phc) => hasher.verify(&password, &phc),
+            None => hasher.verify_dummy(&password),
+        })
+        .await
+        .unwrap_or(false)
+    }
+}
+
 /// Verifies a password on a blocking thread; `None` spends the same time on a dummy hash.
 pub async fn verify_password(state: &AppState, password: String, phc: Option<String>) -> bool {
-    let hasher = state.passwords.clone();
-    tokio::task::spawn_blocking(move || match phc {
-        Some(phc) => hasher.verify(&password, &phc),
-        None => hasher.verify_dummy(&password),
-    })
-    .await
-    .unwrap_or(false)
+    use spreekuur_domain::auth::login::PasswordCheck;
+    BlockingPasswords(state.passwords.clone())
+        .verify(&password, phc.as_deref())
+        .await
 }

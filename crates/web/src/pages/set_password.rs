@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use spreekuur_domain::Error;
 use spreekuur_domain::audit::{Action, AuditRecord};
-use spreekuur_domain::auth::throttle;
+use spreekuur_domain::auth::login::login_name_key;
 use spreekuur_domain::error::Reason;
 use spreekuur_domain::mail::SecurityNotice;
 use spreekuur_domain::mail::{Letter, LetterKind};
@@ -18,7 +18,7 @@ use spreekuur_domain::ports::{LinkPurpose, SessionDevice};
 use spreekuur_domain::token::TokenKind;
 use spreekuur_i18n::{Lang, Msgs};
 
-use super::login::{has_second_factor, login_key_hash, sign_in};
+use super::login::{has_second_factor, sign_in};
 use super::{
     FormErrors, RuleView, hash_password, password_errors, render, rules_view, see_other,
     start_session,
@@ -207,7 +207,7 @@ async fn save(
     for login in std::iter::once(account.email.as_str()).chain(account.username.as_deref()) {
         state
             .store
-            .clear_throttle(&throttle::login_key(&login_key_hash(&state, login)))
+            .clear_throttle(&login_name_key(&*state.tokens, login))
             .await?;
     }
     // The e-mailed link proves the mailbox, as a session code would. An authenticator app or a
