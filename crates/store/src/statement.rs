@@ -1,10 +1,8 @@
 //! Statements built at run time (multi-row inserts and updates): SQL whose placeholders are
 //! numbered from `$1`, with its arguments. The audit trail appends through them on either
-//! database, and so does a message stored in a caller's transaction (`message_writer::write_in`);
-//! SQLite's message writer binds them itself (on its own connection, see
+//! database; SQLite's message writer binds them itself (on its own connection, see
 //! `message_writer/sqlite.rs`).
 
-use sqlx::any::AnyRow;
 use sqlx::{Any, AnyConnection};
 
 /// One argument of a statement.
@@ -91,9 +89,5 @@ impl Stmt {
 
     pub async fn execute(&self, conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
         self.query().execute(conn).await.map(|_| ())
-    }
-
-    pub async fn fetch_all(&self, conn: &mut AnyConnection) -> Result<Vec<AnyRow>, sqlx::Error> {
-        self.query().fetch_all(conn).await
     }
 }
