@@ -49,6 +49,18 @@ pub(crate) struct Chained<'a> {
     hash: Vec<u8>,
 }
 
+impl Chained<'_> {
+    /// Its position in the chain.
+    pub(crate) fn seq(&self) -> i64 {
+        self.seq
+    }
+
+    /// Its own hash.
+    pub(crate) fn hash(&self) -> &[u8] {
+        &self.hash
+    }
+}
+
 /// `recs` chained after the record at position `last` whose hash is `prev`.
 pub(crate) fn chain(last: i64, mut prev: Vec<u8>, recs: &[AuditRecord]) -> Vec<Chained<'_>> {
     (last + 1..)

@@ -5,16 +5,15 @@ use async_trait::async_trait;
 use spreekuur_crypto::FileKey;
 use spreekuur_domain::account::Account;
 use spreekuur_domain::audit::{Action, AuditRecord};
-use spreekuur_domain::conversation::{Message, Posted, parse_client_id};
+use spreekuur_domain::conversation::{Posted, parse_client_id};
 use spreekuur_domain::file::{Attachment, FileKind, FileListing, parse_file_name};
 use spreekuur_domain::ports::{FileStart, FileStore, OpenedFile};
 use spreekuur_domain::{ConversationId, Error, FileId, StoreError, Timestamp, UserId};
 use sqlx::Row;
 use zeroize::Zeroizing;
 
-use crate::conversation::{
-    InsertError, insert_message, members_of, members_of_locked, patient_of, seen_by, title_for,
-};
+use crate::conversation::{members_of, patient_of, seen_by, title_for};
+use crate::message_writer::{InsertError, NewMessage, write_in};
 use crate::{Db, audit, db_err, internal};
 
 fn crypto(e: spreekuur_crypto::CryptoError) -> Error {
@@ -103,26 +102,37 @@ impl FileStore for Db {
             ConversationId::from_stored(row.try_get("conversation_id").map_err(internal)?);
         let sealed_name: Vec<u8> = row.try_get("name").map_err(internal)?;
         let name = self.open("files", "name", file.as_str(), &sealed_name)?;
-        // Still a member: someone removed while uploading sends nothing.
-        let members = members_of_locked(&mut tx, self.backend, &conversation, &uploader.id).await?;
         let size_db = i64::try_from(size).map_err(|_| Error::TooLarge {
             max_bytes: i64::MAX as u64,
         })?;
-        let (mid, seq) = match insert_message(
-            self,
-            &mut tx,
-            &conversation,
-            &uploader.id,
-            "",
-            Some(file),
-            client_id.as_deref(),
+        // Stored as every message is: a sender no longer a member (removed while uploading)
+        // sends nothing, and a retry gets its first attempt's message.
+        let message = NewMessage {
+            conversation: conversation.clone(),
+            sender: uploader.id.clone(),
+            sender_name: uploader.display_name(),
+            body: String::new(),
+            client_id: client_id.clone(),
+            file: Some(Attachment {
+                id: file.clone(),
+                name,
+                size,
+                content_type: content_type.to_string(),
+                kind,
+            }),
             now,
-        )
-        .await
-        {
-            Ok(v) => v,
-            // A retry that raced the first attempt: the first one's message is the answer, and
-            // this upload is not needed.
+            record: Some(
+                AuditRecord::new(now, Action::FileSent, client)
+                    .actor(&uploader.id)
+                    .object(file),
+            ),
+        };
+        let posted = match write_in(self, &mut tx, std::slice::from_ref(&message)).await {
+            Ok(mut answers) => answers
+                .pop()
+                .unwrap_or_else(|| Err(Error::Internal("no answer for the file".into())))?,
+            // A retry that raced the first attempt (through another node): the first one's
+            // message is the answer, and this upload is not needed.
             Err(InsertError::Duplicate) => {
                 drop(tx);
                 let mut conn = self.pool.acquire().await.map_err(internal)?;
@@ -143,46 +153,23 @@ impl FileStore for Db {
                 return Err(StoreError::from(e).into());
             }
         };
-        sqlx::query(
-            "UPDATE files SET message_id = $1, content_type = $2, kind = $3, size = $4 WHERE id = $5",
-        )
-        .bind(mid.as_str())
-        .bind(content_type)
-        .bind(kind.as_str())
-        .bind(size_db)
-        .bind(file.as_str())
-        .execute(&mut *tx)
-        .await
-        .map_err(internal)?;
-        let mut rec = AuditRecord::new(now, Action::FileSent, client)
-            .actor(&uploader.id)
-            .object(file);
-        if let Some(p) = patient_of(&members) {
-            rec = rec.patient(p);
+        // A retry whose first attempt is stored already stores nothing: its upload stays
+        // pending and goes with the stale ones.
+        if posted.created {
+            sqlx::query(
+                "UPDATE files SET message_id = $1, content_type = $2, kind = $3, size = $4 WHERE id = $5",
+            )
+            .bind(posted.message.id.as_str())
+            .bind(content_type)
+            .bind(kind.as_str())
+            .bind(size_db)
+            .bind(file.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(internal)?;
+            tx.commit().await.map_err(internal)?;
         }
-        audit::append(&mut tx, &rec).await?;
-        tx.commit().await.map_err(internal)?;
-        Ok(Posted {
-            message: Message {
-                id: mid,
-                conversation,
-                seq,
-                sender: uploader.id.clone(),
-                sender_name: uploader.display_name(),
-                body: String::new(),
-                sent_at: now,
-                client_id,
-                file: Some(Attachment {
-                    id: file.clone(),
-                    name,
-                    size,
-                    content_type: content_type.to_string(),
-                    kind,
-                }),
-            },
-            created: true,
-            recipients: members.into_iter().map(|(u, _, _)| u).collect(),
-        })
+        Ok(posted)
     }
 
     async fn abandon_file(&self, file: &FileId) -> Result<bool, StoreError> {

@@ -13,7 +13,8 @@ use spreekuur_domain::{ConversationId, Error, InvitationId, StoreError, Timestam
 use sqlx::{AnyConnection, Row};
 
 use crate::account::insert_account;
-use crate::conversation::{direct_conversation, insert_message};
+use crate::conversation::direct_conversation;
+use crate::message_writer::{NewMessage, write_in};
 use crate::{Db, audit, db_err, internal, outbox};
 
 const SELECT: &str = "SELECT i.*, u.first_name AS inviter_first, u.last_name AS inviter_last FROM invitations i JOIN users u ON u.id = i.inviter_id";
@@ -101,9 +102,30 @@ impl Db {
     ) -> Result<ConversationId, Error> {
         let (conv, _) = direct_conversation(conn, &inv.inviter, patient, now).await?;
         if let Some(note) = inv.note.as_deref().filter(|n| !n.is_empty()) {
-            insert_message(self, conn, &conv, &inv.inviter, note, None, None, now)
+            // Stored as every message is, in this transaction. Not on record of its own: the
+            // invitation was, and its acceptance is.
+            let note = NewMessage {
+                conversation: conv.clone(),
+                sender: inv.inviter.clone(),
+                sender_name: inv.inviter_name.clone(),
+                body: note.to_string(),
+                client_id: None,
+                file: None,
+                now,
+                record: None,
+            };
+            for answer in write_in(self, conn, std::slice::from_ref(&note))
                 .await
-                .map_err(StoreError::from)?;
+                .map_err(StoreError::from)?
+            {
+                answer.map_err(|e| match e {
+                    // A 1:1 conversation keeps both its members.
+                    Error::NotFound => {
+                        Error::Internal("the inviter is not in the conversation".into())
+                    }
+                    e => e,
+                })?;
+            }
         }
         sqlx::query("UPDATE invitations SET account_id = $1, conversation_id = $2 WHERE id = $3")
             .bind(patient.as_str())

@@ -1,8 +1,10 @@
 //! Statements built at run time (multi-row inserts and updates): SQL whose placeholders are
 //! numbered from `$1`, with its arguments. The audit trail appends through them on either
-//! database; SQLite's message writer binds them itself (on its own connection, see
+//! database, and so does a message stored in a caller's transaction (`message_writer::write_in`);
+//! SQLite's message writer binds them itself (on its own connection, see
 //! `message_writer/sqlite.rs`).
 
+use sqlx::any::AnyRow;
 use sqlx::{Any, AnyConnection};
 
 /// One argument of a statement.
@@ -89,5 +91,9 @@ impl Stmt {
 
     pub async fn execute(&self, conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
         self.query().execute(conn).await.map(|_| ())
+    }
+
+    pub async fn fetch_all(&self, conn: &mut AnyConnection) -> Result<Vec<AnyRow>, sqlx::Error> {
+        self.query().fetch_all(conn).await
     }
 }

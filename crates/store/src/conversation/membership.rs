@@ -161,20 +161,11 @@ pub(crate) async fn members(
     conn: &mut AnyConnection,
     id: &ConversationId,
 ) -> Result<Vec<(UserId, Role, String)>, StoreError> {
-    members_with(conn, id, "").await
-}
-
-async fn members_with(
-    conn: &mut AnyConnection,
-    id: &ConversationId,
-    lock: &str,
-) -> Result<Vec<(UserId, Role, String)>, StoreError> {
-    let sql = format!(
+    let rows = sqlx::query(
         "SELECT u.id, u.role, u.first_name, u.last_name FROM conversation_members m JOIN users u ON u.id = m.user_id
-          WHERE m.conversation_id = $1 AND m.left_at IS NULL ORDER BY u.last_name{lock}"
-    );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(id.as_str())
+          WHERE m.conversation_id = $1 AND m.left_at IS NULL ORDER BY u.last_name",
+    )
+    .bind(id.as_str())
         .fetch_all(&mut *conn)
         .await
         .map_err(db_err)?;
@@ -200,23 +191,6 @@ pub(crate) fn patient_of(members: &[(UserId, Role, String)]) -> Option<&UserId> 
         .iter()
         .find(|(_, r, _)| *r == Role::Patient)
         .map(|(id, _, _)| id)
-}
-
-/// As `members_of`, in a write transaction that stores something for these members: on
-/// PostgreSQL their rows stay locked until the commit, so nobody removed meanwhile is among
-/// those it is delivered to (`Backend::lock_members_sql`).
-pub(crate) async fn members_of_locked(
-    conn: &mut AnyConnection,
-    backend: crate::Backend,
-    id: &ConversationId,
-    user: &UserId,
-) -> Result<Vec<(UserId, Role, String)>, Error> {
-    let members = members_with(conn, id, backend.lock_members_sql()).await?;
-    if members.iter().any(|(m, _, _)| m == user) {
-        Ok(members)
-    } else {
-        Err(Error::NotFound)
-    }
 }
 
 /// Checks membership inside a transaction: the current members, or `NotFound`.

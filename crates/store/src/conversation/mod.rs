@@ -5,8 +5,8 @@
 //! The `ConversationStore` port's entry points are here; what they do is in the modules by
 //! responsibility: who is in a conversation (`membership`), a user's list of conversations
 //! and their titles (`listing`), reading a thread (`thread`), read positions
-//! (`read_position`), external ids (`external_id`), messages as rows (`rows`) and storing a
-//! message (`posting`).
+//! (`read_position`), external ids (`external_id`), messages as rows (`rows`) and sending a
+//! chat message (`posting`; every message is stored by `message_writer`).
 
 mod external_id;
 mod listing;
@@ -25,10 +25,8 @@ use spreekuur_domain::{ConversationId, Error, StoreError, Timestamp, UserId};
 
 pub(crate) use listing::title_for;
 pub(crate) use membership::{
-    direct_conversation, join_conversation, members, members_of, members_of_locked, patient_of,
-    person_from_row,
+    direct_conversation, join_conversation, members, members_of, patient_of, person_from_row,
 };
-pub(crate) use posting::{InsertError, insert_message};
 pub(crate) use rows::{MESSAGE_COLUMNS, MESSAGE_FROM, seen_by};
 
 use crate::{Db, db_err, internal};

@@ -17,11 +17,10 @@ use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{ConnectOptions, Row};
 use tokio::sync::mpsc;
 
-use super::{
-    Found, Fresh, MAX_BATCH, Planned, PostRequest, all_failed, answer_senders, answers, plan,
-};
+use super::plan::{Found, Fresh, Planned, answers, plan};
+use super::{InsertError, MAX_BATCH, NewMessage, PostRequest, all_failed, answer_senders};
 use crate::audit::{self, Chained};
-use crate::conversation::{InsertError, MESSAGE_COLUMNS, MESSAGE_FROM};
+use crate::conversation::{MESSAGE_COLUMNS, MESSAGE_FROM};
 use crate::{Backend, Db, internal};
 
 /// How long a batch may take before the writer gives up on its connection.
@@ -81,28 +80,29 @@ const READ: &str = "WITH member AS MATERIALIZED (
     UNION ALL SELECT 'position', id, NULL, NULL, NULL, last_seq, NULL, NULL FROM position
     UNION ALL SELECT 'head', NULL, NULL, NULL, NULL, NULL, seq, hash FROM head";
 
-/// Step 3, for some of the batch's new messages: positions ($1-$3), messages ($4-$10), the
-/// senders' read positions ($11-$13), audit records ($14-$24) and the head ($25, $26). Parts
+/// Step 3, for some of the batch's new messages: positions ($1-$3), messages ($4-$11), the
+/// senders' read positions ($12-$14), audit records ($15-$25) and the head ($26, $27). Parts
 /// with nothing to write get empty arrays.
 const WRITE: &str = "WITH positions AS (
         UPDATE conversations c SET last_seq = v.seq, last_activity = v.at
           FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS v(id, seq, at)
          WHERE c.id = v.id),
     new_messages AS (
-        INSERT INTO messages (id, conversation_id, seq, sender_id, body, created_at, client_id)
+        INSERT INTO messages (id, conversation_id, seq, sender_id, body, created_at, client_id,
+                              file_id)
         SELECT * FROM unnest($4::text[], $5::text[], $6::bigint[], $7::text[], $8::bytea[],
-                             $9::bigint[], $10::text[])),
+                             $9::bigint[], $10::text[], $11::text[])),
     read_marks AS (
         UPDATE conversation_members cm SET last_read_seq = v.seq
-          FROM unnest($11::text[], $12::text[], $13::bigint[]) AS v(conversation_id, user_id, seq)
+          FROM unnest($12::text[], $13::text[], $14::bigint[]) AS v(conversation_id, user_id, seq)
          WHERE cm.conversation_id = v.conversation_id AND cm.user_id = v.user_id),
     records AS (
         INSERT INTO audit_log (seq, at, actor_id, on_behalf_of, action, patient_id, object_id,
                                source, outcome, prev_hash, hash)
-        SELECT * FROM unnest($14::bigint[], $15::bigint[], $16::text[], $17::text[], $18::text[],
-                             $19::text[], $20::text[], $21::text[], $22::text[], $23::bytea[],
-                             $24::bytea[]))
-    UPDATE audit_head SET seq = $25, hash = $26 WHERE id = 1";
+        SELECT * FROM unnest($15::bigint[], $16::bigint[], $17::text[], $18::text[], $19::text[],
+                             $20::text[], $21::text[], $22::text[], $23::text[], $24::bytea[],
+                             $25::bytea[]))
+    UPDATE audit_head SET seq = $26, hash = $27 WHERE id = 1";
 
 /// The messages a full message is read back for: a retry's first attempt.
 fn earlier_sql() -> String {
@@ -329,11 +329,12 @@ async fn after_failure(
     r: &PostRequest,
     e: InsertError,
 ) -> Result<Posted, Error> {
+    let r = &r.message;
     if let (InsertError::Duplicate, Some(cid)) = (&e, &r.client_id) {
         let (db, conversation, sender, cid) = (
             db.without_writer(),
             r.conversation.clone(),
-            r.sender.id.clone(),
+            r.sender.clone(),
             cid.clone(),
         );
         let found = main
@@ -378,15 +379,15 @@ async fn store_in(
     // Each conversation's new position and read positions go with its last new message.
     let mut last_of: HashMap<&str, usize> = HashMap::new();
     for (i, f) in planned.fresh.iter().enumerate() {
-        last_of.insert(reqs[f.index].conversation.as_str(), i);
+        last_of.insert(reqs[f.index].message.conversation.as_str(), i);
     }
     let sizes = planned.fresh.iter().enumerate().map(|(i, f)| {
-        let c = reqs[f.index].conversation.as_str();
+        let c = reqs[f.index].message.conversation.as_str();
         let marks = match last_of.get(c) {
             Some(&last) if last == i => marks_size(&planned, c),
             _ => 0,
         };
-        wire_size(f, &reqs[f.index]) + marks
+        wire_size(f, &reqs[f.index].message) + marks
     });
     for range in runs(sizes, WRITE_BYTES) {
         write(&planned, reqs, &chained, &last_of, range, &mut *conn).await?;
@@ -405,15 +406,18 @@ async fn read(
     conn: &mut PgConnection,
     reqs: &[PostRequest],
 ) -> Result<Found, InsertError> {
-    let mut conversations: Vec<&str> = reqs.iter().map(|r| r.conversation.as_str()).collect();
+    let mut conversations: Vec<&str> = reqs
+        .iter()
+        .map(|r| r.message.conversation.as_str())
+        .collect();
     conversations.sort_unstable();
     conversations.dedup();
     // Client ids are looked up for every message that carries one; a non-member's is ignored.
     let (mut c, mut s, mut cid) = (Vec::new(), Vec::new(), Vec::new());
-    for r in reqs {
+    for r in reqs.iter().map(|r| &r.message) {
         if let Some(id) = &r.client_id {
             c.push(r.conversation.as_str());
-            s.push(r.sender.id.as_str());
+            s.push(r.sender.as_str());
             cid.push(id.as_str());
         }
     }
@@ -467,8 +471,9 @@ fn runs(sizes: impl IntoIterator<Item = usize>, bytes: usize) -> Vec<Range<usize
 /// About how many bytes a new message takes on the wire in `WRITE`: its sealed body, the
 /// client's address and id, ids, numbers and hashes in the message and its audit record, and
 /// each array element's length (measured: about 590 bytes for a message of 40 characters).
-fn wire_size(f: &Fresh, r: &PostRequest) -> usize {
-    f.sealed.len() + r.client.len() + r.client_id.as_ref().map_or(0, String::len) + 500
+fn wire_size(f: &Fresh, r: &NewMessage) -> usize {
+    let source = r.record.as_ref().map_or(0, |rec| rec.source.len());
+    f.sealed.len() + source + r.client_id.as_ref().map_or(0, String::len) + 500
 }
 
 /// About how many bytes conversation `c`'s new position and read positions take: 36-byte ids,
@@ -509,20 +514,25 @@ async fn write(
     let fresh = &planned.fresh[range.clone()];
     let mut messages = MessageColumns::default();
     for f in fresh {
-        let r = &reqs[f.index];
+        let r = &reqs[f.index].message;
         messages.id.push(f.id.as_str());
         messages.conversation.push(r.conversation.as_str());
         messages.seq.push(f.seq);
-        messages.sender.push(r.sender.id.as_str());
+        messages.sender.push(r.sender.as_str());
         messages.body.push(f.sealed.as_slice());
         messages.at.push(r.now.millis());
         messages.client_id.push(r.client_id.as_deref());
+        messages
+            .file_id
+            .push(r.file.as_ref().map(|a| a.id.as_str()));
     }
-    let records = audit::RecordColumns::of(&chained[range]);
-    let Some(last) = records.seq.last().copied() else {
-        return Ok(());
+    let recorded = planned.records_of(range);
+    // The head after these messages' records: the last of them, or where it stands already.
+    let (last, head_hash) = match chained[..recorded.end].last() {
+        Some(c) => (c.seq(), c.hash().to_vec()),
+        None => planned.head.clone(),
     };
-    let head_hash = records.hash.last().cloned().unwrap_or_default();
+    let records = audit::RecordColumns::of(&chained[recorded]);
     sqlx::query(WRITE)
         .bind(pc)
         .bind(ps)
@@ -534,6 +544,7 @@ async fn write(
         .bind(messages.body)
         .bind(messages.at)
         .bind(messages.client_id)
+        .bind(messages.file_id)
         .bind(rc)
         .bind(ru)
         .bind(rs)
@@ -565,6 +576,7 @@ struct MessageColumns<'a> {
     body: Vec<&'a [u8]>,
     at: Vec<i64>,
     client_id: Vec<Option<&'a str>>,
+    file_id: Vec<Option<&'a str>>,
 }
 
 #[cfg(test)]

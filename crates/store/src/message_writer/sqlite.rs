@@ -17,10 +17,12 @@ use sqlx::ConnectOptions;
 use sqlx::sqlite::SqliteConnectOptions;
 use tokio::sync::mpsc;
 
-use super::{Found, MAX_BATCH, Planned, PostRequest, all_failed, answer_senders, answers, plan};
-use crate::conversation::{InsertError, MESSAGE_COLUMNS, MESSAGE_FROM};
+use super::plan::{Found, answers, plan};
+use super::statements::{read_parts, writes};
+use super::{InsertError, MAX_BATCH, PostRequest, all_failed, answer_senders};
+use crate::conversation::{MESSAGE_COLUMNS, MESSAGE_FROM};
 use crate::statement::{Arg, Stmt};
-use crate::{Backend, Db, audit, values};
+use crate::{Backend, Db};
 
 /// Prepared statements kept on the writer's connection: a batch's statements differ with the
 /// number of its messages and conversations.
@@ -152,6 +154,7 @@ impl Writer {
     /// A message that failed alone: a retry that raced its first attempt gets that attempt's
     /// message; anything else is an error.
     fn after_failure(&mut self, r: &PostRequest, e: InsertError) -> Result<Posted, Error> {
+        let r = &r.message;
         if let (InsertError::Duplicate, Some(cid)) = (&e, &r.client_id) {
             let sql = format!(
                 "SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM}
@@ -159,7 +162,7 @@ impl Writer {
             );
             let stmt = Stmt::new(sql)
                 .arg(r.conversation.as_str())
-                .arg(r.sender.id.as_str())
+                .arg(r.sender.as_str())
                 .arg(cid.as_str());
             let (db, conn) = self.connection().map_err(StoreError::from)?;
             let mut earlier = None;
@@ -191,7 +194,8 @@ impl Writer {
     }
 }
 
-/// The batch's work inside its transaction, up to and including the commit.
+/// The batch's work inside its transaction, up to and including the commit: steps 1 to 3 as
+/// `write_in` takes them (the same statements, plan and answers), on this connection.
 fn store_in(
     db: &Db,
     conn: &Connection,
@@ -200,7 +204,7 @@ fn store_in(
     // The write lock at once, so reading first cannot fail on a lock upgrade.
     conn.execute_batch("BEGIN IMMEDIATE")?;
     let mut found = Found::default();
-    for part in read_parts(reqs) {
+    for part in read_parts(Backend::Sqlite, reqs) {
         each_row(conn, &part, |row| found.add(db, row))?;
     }
     let planned = plan(db, reqs, found)?;
@@ -243,111 +247,4 @@ fn each_row(
         f(row)?;
     }
     Ok(())
-}
-
-/// Step 1's statements (see the module's description in `message_writer.rs`): the members of
-/// the batch's conversations with each conversation's position, the earlier messages of any
-/// client ids, and the audit trail's head. Each names what it reads in a `part` column (see
-/// `Found::add`). The transaction holds the database's one write lock: nothing changes them
-/// before the commit.
-fn read_parts(reqs: &[PostRequest]) -> Vec<Stmt> {
-    let mut conversations: Vec<&str> = reqs.iter().map(|r| r.conversation.as_str()).collect();
-    conversations.sort_unstable();
-    conversations.dedup();
-    let in_list = format!(
-        "({})",
-        (1..=conversations.len())
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    let mut members = Stmt::new(format!(
-        "SELECT 'member' AS part, m.conversation_id, m.user_id, u.role, c.last_seq
-           FROM conversation_members m JOIN users u ON u.id = m.user_id
-           JOIN conversations c ON c.id = m.conversation_id
-          WHERE m.left_at IS NULL AND m.conversation_id IN {in_list}"
-    ));
-    for c in &conversations {
-        members.push(*c);
-    }
-    let mut parts = vec![members];
-    // Client ids are looked up for every message that carries one; a non-member's is ignored.
-    let retried: Vec<&PostRequest> = reqs.iter().filter(|r| r.client_id.is_some()).collect();
-    if !retried.is_empty() {
-        let wanted: Vec<String> = (0..retried.len())
-            .map(|i| {
-                format!(
-                    "(m.conversation_id = ${} AND m.sender_id = ${} AND m.client_id = ${})",
-                    3 * i + 1,
-                    3 * i + 2,
-                    3 * i + 3
-                )
-            })
-            .collect();
-        let mut earlier = Stmt::new(format!(
-            "SELECT 'earlier' AS part, {MESSAGE_COLUMNS}, m.conversation_id FROM {MESSAGE_FROM} WHERE {}",
-            wanted.join(" OR ")
-        ));
-        for r in retried {
-            earlier.push(r.conversation.as_str());
-            earlier.push(r.sender.id.as_str());
-            earlier.push(r.client_id.as_deref());
-        }
-        parts.push(earlier);
-    }
-    parts.push(Stmt::new(
-        "SELECT 'head' AS part, seq, hash FROM audit_head WHERE id = 1",
-    ));
-    parts
-}
-
-/// Step 3's statements: positions, messages, the senders' read positions, the audit records
-/// and the head (none when nothing is new).
-fn writes(reqs: &[PostRequest], planned: &Planned) -> Vec<Stmt> {
-    if planned.fresh.is_empty() {
-        return Vec::new();
-    }
-    let mut positions = Stmt::new(format!(
-        "UPDATE conversations SET last_seq = v.column2, last_activity = v.column3
-           FROM (VALUES {}) AS v WHERE conversations.id = v.column1",
-        values(planned.positions.len(), 3)
-    ));
-    for (c, seq, at) in &planned.positions {
-        positions.push(c.as_str());
-        positions.push(*seq);
-        positions.push(*at);
-    }
-    let mut messages = Stmt::new(format!(
-        "INSERT INTO messages (id, conversation_id, seq, sender_id, body, created_at, client_id) VALUES {}",
-        values(planned.fresh.len(), 7)
-    ));
-    for f in &planned.fresh {
-        let r = &reqs[f.index];
-        messages.push(f.id.as_str());
-        messages.push(r.conversation.as_str());
-        messages.push(f.seq);
-        messages.push(r.sender.id.as_str());
-        messages.push(f.sealed.clone());
-        messages.push(r.now.millis());
-        messages.push(r.client_id.as_deref());
-    }
-    let mut read = Stmt::new(format!(
-        "UPDATE conversation_members SET last_read_seq = v.column3
-           FROM (VALUES {}) AS v
-          WHERE conversation_members.conversation_id = v.column1 AND conversation_members.user_id = v.column2",
-        values(planned.read_marks.len(), 3)
-    ));
-    for (c, s, seq) in &planned.read_marks {
-        read.push(c.as_str());
-        read.push(s.as_str());
-        read.push(*seq);
-    }
-    let (head_seq, head_hash) = planned.head.clone();
-    let mut out = vec![positions, messages, read];
-    out.extend(audit::append_statements(&audit::chain(
-        head_seq,
-        head_hash,
-        &planned.records,
-    )));
-    out
 }

@@ -13,6 +13,7 @@ mod conversation;
 mod file;
 mod group;
 mod invitation;
+mod message_kinds;
 mod notice;
 mod outbox;
 mod passkey;
