@@ -61,11 +61,52 @@ impl spreekuur_domain::token::TokenIssuer for TokenHasher {
         let hash = TokenHasher::hash(self, &kind.purpose(), &token);
         Ok(spreekuur_domain::token::Issued { token, hash })
     }
+
+    fn code(
+        &self,
+        alphabet: &[u8],
+        len: usize,
+    ) -> Result<Zeroizing<String>, spreekuur_domain::Error> {
+        random_code(alphabet, len).map_err(|e| spreekuur_domain::Error::Internal(e.to_string()))
+    }
+}
+
+/// `len` characters drawn uniformly from `alphabet` (at most 256 ASCII characters): random
+/// bytes at or above the largest multiple of the alphabet's length are drawn again, so no
+/// character is likelier than another.
+pub fn random_code(alphabet: &[u8], len: usize) -> Result<Zeroizing<String>, CryptoError> {
+    assert!(
+        !alphabet.is_empty() && alphabet.len() <= 256 && alphabet.is_ascii(),
+        "an alphabet of 1 to 256 ASCII characters"
+    );
+    let n = alphabet.len();
+    let limit = 256 - 256 % n;
+    let mut out = Zeroizing::new(String::with_capacity(len));
+    while out.len() < len {
+        for b in crate::random_bytes::<32>()? {
+            if usize::from(b) < limit && out.len() < len {
+                out.push(char::from(alphabet[usize::from(b) % n]));
+            }
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn codes_have_their_length_and_only_their_alphabet() {
+        let code = random_code(b"0123456789", 6).unwrap();
+        assert_eq!(code.len(), 6);
+        assert!(code.bytes().all(|b| b.is_ascii_digit()));
+        let alphabet = b"23456789abcdefghjkmnpqrstuvwxyz";
+        let long = random_code(alphabet, 2000).unwrap();
+        assert!(long.bytes().all(|b| alphabet.contains(&b)));
+        // 2000 draws from 31 characters: every character turns up (a miss has odds ~1e-27).
+        assert!(alphabet.iter().all(|c| long.as_bytes().contains(c)));
+    }
 
     /// RFC 4231, test case 2: checks the HMAC-SHA-256 underneath.
     #[test]

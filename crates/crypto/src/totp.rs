@@ -91,6 +91,22 @@ impl TotpSecret {
     }
 }
 
+/// The domain's check of a typed app code (`auth::totp::CodeCheck`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Authenticator;
+
+impl spreekuur_domain::auth::totp::CodeCheck for Authenticator {
+    fn verify(
+        &self,
+        secret: &[u8],
+        input: &str,
+        now: spreekuur_domain::Timestamp,
+        last_step: Option<i64>,
+    ) -> Option<i64> {
+        TotpSecret::from_bytes(secret.to_vec()).verify(input, now.millis(), last_step)
+    }
+}
+
 /// RFC 4648 base32, upper case, no padding.
 pub fn base32(data: &[u8]) -> String {
     const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";

@@ -4,6 +4,7 @@
 //!
 //! The [`TokenIssuer`] port is implemented in `crypto` (HMAC-SHA-256 under the token key).
 
+use std::borrow::Cow;
 use std::fmt;
 
 use zeroize::Zeroizing;
@@ -40,7 +41,7 @@ pub enum TokenKind<'a> {
 
 impl TokenKind<'_> {
     /// The purpose string mixed into the hash. Stored hashes depend on it: never change one.
-    pub fn purpose(&self) -> String {
+    pub fn purpose(&self) -> Cow<'static, str> {
         match self {
             TokenKind::Session => "session".into(),
             TokenKind::Unlock => "unlock".into(),
@@ -50,9 +51,9 @@ impl TokenKind<'_> {
             TokenKind::Ceremony => "ceremony".into(),
             TokenKind::Link(p) => p.as_str().into(),
             TokenKind::LoginName => "throttle".into(),
-            TokenKind::AppLockPin { session } => format!("app_lock:{session}"),
-            TokenKind::SessionCode { id } => format!("session_code:{id}"),
-            TokenKind::BackupCode { user } => format!("backup_code:{user}"),
+            TokenKind::AppLockPin { session } => format!("app_lock:{session}").into(),
+            TokenKind::SessionCode { id } => format!("session_code:{id}").into(),
+            TokenKind::BackupCode { user } => format!("backup_code:{user}").into(),
         }
     }
 }
@@ -76,6 +77,9 @@ pub trait TokenIssuer: Send + Sync {
     fn hash(&self, kind: TokenKind<'_>, token: &str) -> Vec<u8>;
     /// A fresh random token of this kind and its hash.
     fn issue(&self, kind: TokenKind<'_>) -> Result<Issued, crate::Error>;
+    /// A fresh random code of `len` characters, each drawn uniformly from `alphabet` (ASCII):
+    /// session codes, backup codes, access codes.
+    fn code(&self, alphabet: &[u8], len: usize) -> Result<Zeroizing<String>, crate::Error>;
 }
 
 #[cfg(test)]

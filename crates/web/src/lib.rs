@@ -103,19 +103,19 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/settings/two-factor",
-            get(pages::two_factor::setup_get).post(pages::two_factor::setup_post),
+            get(pages::totp::setup_get).post(pages::totp::setup_post),
         )
         .route(
             "/settings/two-factor/confirm",
-            post(pages::two_factor::confirm_post),
+            post(pages::totp::confirm_post),
         )
         .route(
             "/settings/two-factor/disable",
-            post(pages::two_factor::disable_post),
+            post(pages::totp::disable_post),
         )
         .route(
             "/two-factor",
-            get(pages::two_factor::login_get).post(pages::two_factor::login_post),
+            get(pages::totp::login_get).post(pages::totp::login_post),
         )
         .route(
             "/settings/passkeys/options",

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use metrics_exporter_prometheus::PrometheusHandle;
 use spreekuur_crypto::{KeyRing, PasswordHasher};
 use spreekuur_domain::Clock;
+use spreekuur_domain::auth::sign_in::SigningIn;
 use spreekuur_domain::live::LiveBus;
 use spreekuur_domain::mail::{Composer, Letters, OutboxBell};
 use spreekuur_domain::ports::{BlobStore, Store};
@@ -196,6 +197,26 @@ impl AppState {
             practice,
             public_url: &self.cfg.public_url,
             bell: &*self.bell,
+        }
+    }
+
+    /// The ports of the sign-in use cases (`domain::auth::sign_in`), at this moment.
+    pub fn signing_in<'a>(&'a self, client: &'a str) -> SigningIn<'a> {
+        SigningIn {
+            sessions: &*self.store,
+            accounts: &*self.store,
+            totp: &*self.store,
+            passkeys: &*self.store,
+            session_codes: &*self.store,
+            throttles: &*self.store,
+            audit: &*self.store,
+            tokens: &*self.tokens,
+            authenticator: &spreekuur_crypto::totp::Authenticator,
+            composer: &*self.composer,
+            bell: &*self.bell,
+            session_secs: self.cfg.session_hours * 3600,
+            now: self.clock.now(),
+            client,
         }
     }
 

@@ -1,9 +1,13 @@
-//! Signing in and account security: login throttling, "Wachtwoord vergeten", session codes,
-//! the app lock ("Toegangscode vergrendeling"). Two-factor and passkeys live in the web adapter
-//! and the crypto crate; their rules (one use per step, one answer per ceremony) in the store.
+//! Signing in and account security. `sign_in` is the state machine after the password;
+//! `login` the password step, `session_code` and `totp` two of the second steps (passkey
+//! ceremonies are WebAuthn, in the web adapter; their rules, one answer per ceremony, in the
+//! store), `password_reset` "Wachtwoord vergeten", `app_lock` "Toegangscode vergrendeling",
+//! `throttle` the counts of guesses.
 
 pub mod app_lock;
 pub mod login;
 pub mod password_reset;
 pub mod session_code;
+pub mod sign_in;
 pub mod throttle;
+pub mod totp;

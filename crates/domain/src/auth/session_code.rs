@@ -7,7 +7,16 @@
 //! stray seventh character around the six digits, or in full-width digits is accepted when its
 //! six digits are right.
 
-use crate::Timestamp;
+use zeroize::Zeroizing;
+
+use super::sign_in::{self, Begun, SigningIn};
+use super::throttle;
+use crate::account::Account;
+use crate::audit::{Action, AuditRecord};
+use crate::mail::{LetterKind, Letters};
+use crate::ports::{NewSessionCode, SessionCodeInfo, SessionDevice};
+use crate::token::{Issued, TokenKind};
+use crate::{Error, Timestamp};
 
 pub const CODE_VALID_SECS: i64 = 600;
 pub const MAX_ATTEMPTS: i64 = 5;
@@ -108,11 +117,6 @@ pub fn next_request_at(last: Option<Timestamp>) -> Option<Timestamp> {
     last.map(|t| t.plus_seconds(RESEND_WAIT_SECS))
 }
 
-/// A fresh code from six random bytes (uniform over 000000–999999 up to a negligible bias).
-pub fn code_from_random(bytes: [u8; 8]) -> String {
-    format!("{:06}", u64::from_le_bytes(bytes) % 1_000_000)
-}
-
 /// The six-digit readings of what was typed or pasted: full-width digits count as digits,
 /// everything that is not a digit is a separator, and a stray seventh digit at either end
 /// gives two readings (both are checked as one attempt).
@@ -129,6 +133,188 @@ pub fn candidates(input: &str) -> Vec<String> {
         6 => vec![digits],
         7 => vec![digits[..6].to_string(), digits[1..].to_string()],
         _ => Vec::new(),
+    }
+}
+
+/// What a typed session code came to.
+#[derive(Debug)]
+pub enum Entered {
+    /// Signed in: the session has a new id; go on to `next_path`.
+    Open {
+        next_path: String,
+        session: Option<Issued>,
+    },
+    /// Not six digits: nothing was checked and nothing counted.
+    Unreadable,
+    /// Too many wrong answers for the account: the next is possible at this time.
+    Blocked(Timestamp),
+    /// Refused; `blocked` when this answer used up the account's tries.
+    Refused {
+        problem: CodeProblem,
+        blocked: Option<Timestamp>,
+    },
+}
+
+/// Takes one of the account's session codes for this hour, or says when the next may be sent;
+/// a refusal is audited.
+pub async fn quota(s: &SigningIn<'_>, account: &Account) -> Result<Result<(), Timestamp>, Error> {
+    let key = throttle::session_codes_key(&account.id);
+    match s
+        .throttles
+        .take_attempt(&key, s.now, throttle::SESSION_CODES_FREE)
+        .await?
+    {
+        Ok(_) => Ok(Ok(())),
+        Err(until) => {
+            let rec = AuditRecord::new(s.now, Action::SessionCodeLimited, s.client)
+                .actor(&account.id)
+                .failed();
+            s.audit.audit(&rec).await?;
+            Ok(Err(until))
+        }
+    }
+}
+
+/// When the account may be sent a new code, while it has had too many this hour.
+pub async fn codes_blocked(
+    s: &SigningIn<'_>,
+    account: &Account,
+) -> Result<Option<Timestamp>, Error> {
+    Ok(s.throttles
+        .throttle(&throttle::session_codes_key(&account.id))
+        .await?
+        .blocked(s.now))
+}
+
+/// A new code for the waiting session `session_hash`, its e-mail and audit record.
+fn new_code(
+    s: &SigningIn<'_>,
+    practice: &str,
+    session_hash: &[u8],
+    account: &Account,
+    lang: &str,
+    next_path: &str,
+) -> Result<(NewSessionCode, crate::mail::Outgoing, AuditRecord), Error> {
+    let digits: Zeroizing<String> = s.tokens.code(b"0123456789", 6)?;
+    let id = uuid::Uuid::now_v7().to_string();
+    let code = NewSessionCode {
+        code_hash: s.tokens.hash(TokenKind::SessionCode { id: &id }, &digits),
+        id,
+        session_hash: session_hash.to_vec(),
+        user: account.id.clone(),
+        requested_at: s.now,
+        expires_at: s.now.plus_seconds(CODE_VALID_SECS),
+        next_path: next_path.to_string(),
+    };
+    let letters = Letters {
+        composer: s.composer,
+        practice,
+        public_url: "",
+        bell: s.bell,
+    };
+    let mail = letters.write(
+        &account.email,
+        lang,
+        LetterKind::SessionCode {
+            first_name: account.first_name.as_str(),
+            code: &digits,
+            requested_at: s.now,
+        },
+    );
+    let rec = AuditRecord::new(s.now, Action::SessionCodeSent, s.client)
+        .actor(&account.id)
+        .object(&code.id);
+    Ok((code, mail, rec))
+}
+
+/// The first code of a sign-in (`sign_in::begin`, the quota taken): the waiting session, the
+/// code and its e-mail in one transaction.
+pub(super) async fn send_first(
+    s: &SigningIn<'_>,
+    practice: &str,
+    begun: &Begun,
+    account: &Account,
+    device: &SessionDevice,
+    lang: &str,
+    next_path: &str,
+) -> Result<(), Error> {
+    let (code, mail, rec) = new_code(s, practice, &begun.session.hash, account, lang, next_path)?;
+    s.session_codes
+        .start_pending_session(begun.expires_at, device, &code, &mail, &rec)
+        .await?;
+    s.bell.ring();
+    Ok(())
+}
+
+/// "Geen sessiecode ontvangen?": a new code for the waiting session (the old one stops
+/// working), at most one per 30 seconds and the account's codes per hour; `Err(until)` says
+/// when one can come.
+pub async fn resend(
+    s: &SigningIn<'_>,
+    session_hash: &[u8],
+    account: &Account,
+    last: Option<&SessionCodeInfo>,
+    lang: &str,
+) -> Result<Result<(), Timestamp>, Error> {
+    // The hour's quota is only taken when the 30 seconds are over.
+    if let Some(at) = next_request_at(last.map(|c| c.requested_at)).filter(|at| *at > s.now) {
+        return Ok(Err(at));
+    }
+    if let Err(until) = quota(s, account).await? {
+        return Ok(Err(until));
+    }
+    let next_path = last.map_or("/messenger", |c| c.next_path.as_str());
+    let practice = s.accounts.practice().await?.map(|p| p.name);
+    let (code, mail, rec) = new_code(
+        s,
+        practice.as_deref().unwrap_or_default(),
+        session_hash,
+        account,
+        lang,
+        next_path,
+    )?;
+    s.session_codes
+        .replace_session_code(&code, &mail, &rec)
+        .await?;
+    s.bell.ring();
+    Ok(Ok(()))
+}
+
+/// "Doorgaan" with a typed code: counted for the account before it is checked (every session
+/// and node shares the count); the right code opens the session under a new id.
+pub async fn enter(
+    s: &SigningIn<'_>,
+    session_hash: &[u8],
+    account: &Account,
+    code: &SessionCodeInfo,
+    input: &str,
+) -> Result<Entered, Error> {
+    let readings = candidates(input);
+    if readings.is_empty() {
+        return Ok(Entered::Unreadable);
+    }
+    let counted = match sign_in::take_second_step(s, account).await? {
+        Ok(counted) => counted,
+        Err(until) => return Ok(Entered::Blocked(until)),
+    };
+    let hashes: Vec<Vec<u8>> = readings
+        .iter()
+        .map(|r| s.tokens.hash(TokenKind::SessionCode { id: &code.id }, r))
+        .collect();
+    match s
+        .session_codes
+        .verify_session_code(session_hash, &code.id, &hashes, s.now, s.client)
+        .await?
+    {
+        Ok(next_path) => {
+            sign_in::forgive_second_step(s, account).await?;
+            let session = sign_in::rotate(s, session_hash).await?;
+            Ok(Entered::Open { next_path, session })
+        }
+        Err(problem) => Ok(Entered::Refused {
+            problem,
+            blocked: counted.blocked(s.now),
+        }),
     }
 }
 
@@ -190,11 +376,5 @@ mod tests {
         );
         assert_eq!(check_open(CodeState::Used, exp, at), Err(CodeProblem::Used));
         assert_eq!(next_request_at(Some(at)), Some(at.plus_seconds(30)));
-    }
-
-    #[test]
-    fn codes_have_six_digits() {
-        assert_eq!(code_from_random([0; 8]), "000000");
-        assert_eq!(code_from_random(u64::MAX.to_le_bytes()).len(), 6);
     }
 }

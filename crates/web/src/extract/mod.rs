@@ -5,4 +5,4 @@ pub mod lang;
 pub mod user;
 
 pub use lang::LangPref;
-pub use user::{Admin, Client, Device, Enrolling, MaybeUser, Session, Staff, User};
+pub use user::{Admin, Client, Device, Enrolling, MaybeUser, Session, Staff, User, waiting};

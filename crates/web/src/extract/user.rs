@@ -102,11 +102,16 @@ impl FromRequestParts<AppState> for Session {
 /// Where a page that needs a signed-in user sends someone who is not: to set up the second
 /// step (signed in by password, the practice asks for more), or to the login.
 async fn nobody(parts: &Parts, state: &AppState) -> Result<PageError, PageError> {
-    Ok(if Enrolling::pending(parts, state).await?.is_some() {
-        PageError::Enrol
-    } else {
-        PageError::Login
-    })
+    Ok(
+        if waiting(state, &parts.headers, PendingStage::Enrol)
+            .await?
+            .is_some()
+        {
+            PageError::Enrol
+        } else {
+            PageError::Login
+        },
+    )
 }
 
 /// The account behind the session cookie, if any and not locked.
@@ -153,40 +158,38 @@ pub struct Enrolling {
     session_hash: Vec<u8>,
 }
 
-impl Enrolling {
-    async fn pending(
-        parts: &Parts,
-        state: &AppState,
-    ) -> Result<Option<(Vec<u8>, Account)>, PageError> {
-        let Some(token) =
-            cookies::get(&parts.headers, cookies::SESSION, state.cfg.secure_cookies())
-        else {
-            return Ok(None);
-        };
-        let hash = state.tokens.hash(TokenKind::Session, &token);
-        Ok(state
-            .store
-            .pending_account(&hash, state.clock.now(), PendingStage::Enrol)
-            .await?
-            .map(|a| (hash, a)))
-    }
+/// The sign-in of this browser that waits on `stage` (`auth::sign_in`): its session hash and
+/// account.
+pub async fn waiting(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+    stage: PendingStage,
+) -> Result<Option<(Vec<u8>, Account)>, PageError> {
+    let Some(token) = cookies::get(headers, cookies::SESSION, state.cfg.secure_cookies()) else {
+        return Ok(None);
+    };
+    let hash = state.tokens.hash(TokenKind::Session, &token);
+    Ok(state
+        .store
+        .pending_account(&hash, state.clock.now(), stage)
+        .await?
+        .map(|a| (hash, a)))
+}
 
+impl Enrolling {
     /// After a second factor was set up: the waiting session opens the messenger, under a new
     /// id; the answer must set the cookie returned.
     pub async fn complete(&self, state: &AppState) -> Result<Option<HeaderValue>, PageError> {
-        if self.pending
-            && state
-                .store
-                .complete_pending_session(
-                    &self.session_hash,
-                    state.clock.now(),
-                    PendingStage::Enrol,
-                )
-                .await?
-        {
-            return crate::pages::rotated_session(state, &self.session_hash).await;
+        if !self.pending {
+            return Ok(None);
         }
-        Ok(None)
+        let fresh = spreekuur_domain::auth::sign_in::complete(
+            &state.signing_in(""),
+            &self.session_hash,
+            PendingStage::Enrol,
+        )
+        .await?;
+        crate::pages::rotated_cookie(state, fresh)
     }
 }
 
@@ -208,7 +211,7 @@ impl FromRequestParts<AppState> for Enrolling {
             Found::Locked => return Err(PageError::Locked),
             Found::Nobody => {}
         }
-        match Enrolling::pending(parts, state).await? {
+        match waiting(state, &parts.headers, PendingStage::Enrol).await? {
             Some((session_hash, account)) => Ok(Enrolling {
                 account,
                 pending: true,

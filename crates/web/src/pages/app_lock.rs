@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde_json::json;
 use spreekuur_domain::audit::{Action, AuditRecord};
 use spreekuur_domain::auth::app_lock::{self, MAX_FAILURES};
+use spreekuur_domain::auth::sign_in;
 use spreekuur_domain::auth::throttle;
 use spreekuur_domain::ports::{CeremonyPurpose, SignedIn};
 use spreekuur_domain::token::TokenKind;
@@ -299,7 +300,7 @@ pub async fn lock_post(
         .unwrap_or_default();
     // Counted for the account first, like every second-step answer (`auth::throttle`).
     let account = &session.account;
-    if let Err(until) = super::two_factor::take_second_step(&state, account, now, &client).await? {
+    if let Err(until) = sign_in::take_second_step(&state.signing_in(&client), account).await? {
         let error = fill(
             t.second_step_blocked,
             &[("time", &spreekuur_i18n::time_of_day(until.millis()))],

@@ -6,8 +6,6 @@ use askama::Template;
 use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
-use spreekuur_domain::account::Account;
-use spreekuur_domain::ports::{PendingStage, SessionDevice};
 use spreekuur_i18n::Msgs;
 
 use super::passkeys::{PasskeyAvailability, availability};
@@ -24,11 +22,6 @@ struct EnrolPage {
     layout: Layout,
     t: &'static Msgs,
     pk: PasskeyAvailability,
-}
-
-/// After a correct password, for an account that must first set up a second factor.
-pub async fn begin(state: &AppState, account: &Account, device: &SessionDevice) -> PageResult {
-    super::pending_sign_in(state, account, device, PendingStage::Enrol).await
 }
 
 /// GET /enrol

@@ -267,7 +267,10 @@ pub async fn existing_post(
     };
     // A fresh sign-in first completes the practice's second step; this page then shows the
     // one-click confirmation for the signed-in patient.
-    if new_session && super::login::needs_second_step(&state, &account).await? {
+    if new_session
+        && spreekuur_domain::auth::sign_in::needs_second_step(&state.signing_in(&client), &account)
+            .await?
+    {
         return super::login::sign_in(&state, &account, lang, &device, &path).await;
     }
     let now = state.clock.now();
@@ -281,7 +284,7 @@ pub async fn existing_post(
         Err(e) => return Err(e.into()),
     };
     let cookie = if new_session {
-        Some(start_session(&state, &account.id, now, &device).await?)
+        Some(start_session(&state, &account.id, &device).await?)
     } else {
         None
     };

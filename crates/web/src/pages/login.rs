@@ -13,12 +13,12 @@ use spreekuur_domain::account::Account;
 use spreekuur_domain::audit::{Action, AuditRecord};
 pub use spreekuur_domain::auth::login::Outcome;
 use spreekuur_domain::auth::login::{self, Checking};
-use spreekuur_domain::auth::session_code::SecondStep;
-use spreekuur_domain::ports::SessionDevice;
+use spreekuur_domain::auth::sign_in::{self, Proof};
+use spreekuur_domain::ports::{PendingStage, SessionDevice};
 use spreekuur_domain::token::TokenKind;
 use spreekuur_i18n::{Lang, Msgs, fill};
 
-use super::{render, see_other, start_session};
+use super::{render, see_other};
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::{PageError, PageResult};
 use crate::extract::{Client, Device, LangPref, MaybeUser, cookies};
@@ -103,27 +103,8 @@ pub async fn authenticate(
     Ok(login::authenticate(checking, login, password).await?)
 }
 
-/// True when the account has an authenticator app or a passkey.
-pub async fn has_second_factor(state: &AppState, account: &Account) -> Result<bool, PageError> {
-    Ok(state
-        .store
-        .totp(&account.id)
-        .await?
-        .is_some_and(|r| r.enabled)
-        || !state.store.passkeys(&account.id).await?.is_empty())
-}
-
-/// True when a correct password alone does not open the messenger for this account.
-pub async fn needs_second_step(state: &AppState, account: &Account) -> Result<bool, PageError> {
-    let step = state
-        .store
-        .practice()
-        .await?
-        .map(|p| p.second_step(account.role));
-    Ok(!matches!(step, None | Some(SecondStep::None)) || has_second_factor(state, account).await?)
-}
-
-/// Completes a correct password: straight in, or first the second step the practice asks.
+/// Completes a correct password (`auth::sign_in::begin`): straight on to `next_path`, or to
+/// the page of the step the account or the practice asks first.
 pub async fn sign_in(
     state: &AppState,
     account: &Account,
@@ -131,21 +112,22 @@ pub async fn sign_in(
     device: &SessionDevice,
     next_path: &str,
 ) -> PageResult {
-    // An account with an authenticator app or a passkey always uses it: either is stronger
-    // than an e-mailed code.
-    if has_second_factor(state, account).await? {
-        return super::two_factor::begin(state, account, device).await;
-    }
-    let practice = state.store.practice().await?;
-    match practice.map(|p| p.second_step(account.role)) {
-        Some(SecondStep::SessionCode) => {
-            super::session_code::begin(state, account, lang, device, next_path).await
-        }
-        Some(SecondStep::TwoFactor) => super::enrol::begin(state, account, device).await,
-        Some(SecondStep::None) | None => {
-            let cookie = start_session(state, &account.id, state.clock.now(), device).await?;
-            Ok(see_other(next_path, Some(cookie)))
-        }
+    let s = state.signing_in(&device.client);
+    let begun =
+        sign_in::begin(&s, account, Proof::Password, device, lang.code(), next_path).await?;
+    Ok(see_other(
+        waiting_page(begun.waiting, next_path),
+        Some(super::session_cookie(state, &begun.session.token)?),
+    ))
+}
+
+/// The page a new session goes to: `open` when it is open, else the page of its step.
+pub fn waiting_page(waiting: Option<PendingStage>, open: &str) -> &str {
+    match waiting {
+        None => open,
+        Some(PendingStage::SecondFactor) => "/two-factor",
+        Some(PendingStage::Enrol) => "/enrol",
+        Some(PendingStage::SessionCode) => "/session-code",
     }
 }
 

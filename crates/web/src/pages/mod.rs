@@ -27,14 +27,13 @@ pub mod setup;
 pub mod staff;
 pub mod teams;
 pub mod terms;
-pub mod two_factor;
+pub mod totp;
 
 use askama::Template;
 use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use spreekuur_domain::registration::password_rules::Rule;
-use spreekuur_domain::token::TokenKind;
 use spreekuur_domain::{Error, Timestamp, UserId};
 use spreekuur_i18n::Msgs;
 
@@ -132,97 +131,38 @@ pub fn password_errors(
     }
 }
 
-/// Starts a session for `user` and returns the cookie to set.
+/// Starts an open session for `user` (`auth::sign_in::open`) and returns the cookie to set.
 pub async fn start_session(
     state: &AppState,
     user: &UserId,
-    now: Timestamp,
     device: &spreekuur_domain::ports::SessionDevice,
 ) -> Result<HeaderValue, PageError> {
-    let token = NewSession::new(state, now)?;
-    state
-        .store
-        .create_session(&token.hash, user, now, token.expires_at, device)
-        .await?;
-    token.cookie(state)
+    let session =
+        spreekuur_domain::auth::sign_in::open(&state.signing_in(&device.client), user, device)
+            .await?;
+    session_cookie(state, &session.token)
 }
 
-/// A fresh session token: its hash goes to the store, the token itself only into the cookie.
-pub struct NewSession {
-    token: zeroize::Zeroizing<String>,
-    pub hash: Vec<u8>,
-    pub expires_at: Timestamp,
+/// The `Set-Cookie` value that gives this browser a session (HttpOnly, SameSite=Lax, Secure
+/// over https); the token itself goes nowhere else.
+pub fn session_cookie(state: &AppState, token: &str) -> Result<HeaderValue, PageError> {
+    let c = cookies::set(
+        cookies::SESSION,
+        token,
+        Some(state.cfg.session_hours * 3600),
+        state.cfg.secure_cookies(),
+        "Lax",
+        true,
+    );
+    HeaderValue::from_str(&c).map_err(|e| PageError::Domain(Error::Internal(e.to_string())))
 }
 
-impl NewSession {
-    pub fn new(state: &AppState, now: Timestamp) -> Result<Self, PageError> {
-        let token =
-            spreekuur_crypto::generate_token().map_err(|e| Error::Internal(e.to_string()))?;
-        let hash = state.tokens.hash(TokenKind::Session, &token);
-        Ok(Self {
-            token,
-            hash,
-            expires_at: now.plus_seconds(state.cfg.session_hours * 3600),
-        })
-    }
-
-    /// The `Set-Cookie` value (HttpOnly, SameSite=Lax, Secure over https).
-    pub fn cookie(&self, state: &AppState) -> Result<HeaderValue, PageError> {
-        let c = cookies::set(
-            cookies::SESSION,
-            &self.token,
-            Some(state.cfg.session_hours * 3600),
-            state.cfg.secure_cookies(),
-            "Lax",
-            true,
-        );
-        HeaderValue::from_str(&c).map_err(|e| PageError::Domain(Error::Internal(e.to_string())))
-    }
-}
-
-/// A sign-in waiting in `stage` (the password was right): a new pending session, and the page
-/// of that stage.
-pub async fn pending_sign_in(
+/// The cookie of a session that got a new id after its second step (`None`: it was gone).
+pub fn rotated_cookie(
     state: &AppState,
-    account: &spreekuur_domain::account::Account,
-    device: &spreekuur_domain::ports::SessionDevice,
-    stage: spreekuur_domain::ports::PendingStage,
-) -> PageResult {
-    use spreekuur_domain::ports::PendingStage;
-    let now = state.clock.now();
-    let session = NewSession::new(state, now)?;
-    state
-        .store
-        .create_pending_session(
-            &session.hash,
-            &account.id,
-            now,
-            session.expires_at,
-            device,
-            stage,
-        )
-        .await?;
-    let page = match stage {
-        PendingStage::SecondFactor => "/two-factor",
-        PendingStage::Enrol => "/enrol",
-        PendingStage::SessionCode => "/session-code",
-    };
-    Ok(see_other(page, Some(session.cookie(state)?)))
-}
-
-/// After the second step: the session gets a new id and this browser the cookie for it, so
-/// a cookie value seen during the sign-in (a shared computer, a log) opens nothing.
-pub async fn rotated_session(
-    state: &AppState,
-    hash: &[u8],
+    fresh: Option<spreekuur_domain::token::Issued>,
 ) -> Result<Option<HeaderValue>, PageError> {
-    let now = state.clock.now();
-    let fresh = NewSession::new(state, now)?;
-    if state.store.rotate_session(hash, &fresh.hash).await? {
-        Ok(Some(fresh.cookie(state)?))
-    } else {
-        Ok(None)
-    }
+    fresh.map(|f| session_cookie(state, &f.token)).transpose()
 }
 
 /// A "303 See Other" to `to`, optionally setting a cookie.

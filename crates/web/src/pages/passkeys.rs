@@ -15,6 +15,7 @@ use serde::Deserialize;
 use serde_json::json;
 use spreekuur_domain::account::Account;
 use spreekuur_domain::audit::{Action, AuditRecord};
+use spreekuur_domain::auth::sign_in;
 use spreekuur_domain::ports::{CeremonyPurpose, PasskeyRecord, PendingStage};
 use spreekuur_domain::token::TokenKind;
 use spreekuur_domain::validate::PersonName;
@@ -317,7 +318,7 @@ pub async fn sign_in_post(
                 Some(&account.id),
             )
             .await?;
-            let cookie = start_session(&state, &account.id, now, &device).await?;
+            let cookie = start_session(&state, &account.id, &device).await?;
             let mut r = reply(StatusCode::OK, json!({ "redirect": "/messenger" }));
             r.headers_mut().append(SET_COOKIE, cookie);
             Ok(r)
@@ -446,7 +447,9 @@ pub async fn confirm_options_post(
     headers: HeaderMap,
     CsrfForm(_): CsrfForm<std::collections::HashMap<String, String>>,
 ) -> PageResult {
-    let Some((_, account)) = super::two_factor::pending(&state, &headers).await? else {
+    let Some((_, account)) =
+        crate::extract::waiting(&state, &headers, PendingStage::SecondFactor).await?
+    else {
         return Ok(reply(StatusCode::OK, json!({ "redirect": "/login" })));
     };
     begin_confirm(&state, &account, CeremonyPurpose::SecondStep).await
@@ -460,11 +463,12 @@ pub async fn confirm_post(
     Client(client): Client,
     CsrfForm(form): CsrfForm<AnswerForm>,
 ) -> PageResult {
-    let Some((hash, account)) = super::two_factor::pending(&state, &headers).await? else {
+    let Some((hash, account)) =
+        crate::extract::waiting(&state, &headers, PendingStage::SecondFactor).await?
+    else {
         return Ok(reply(StatusCode::OK, json!({ "redirect": "/login" })));
     };
     let t = lang.lang.msgs();
-    let now = state.clock.now();
     if finish_confirm(
         &state,
         &account,
@@ -473,15 +477,16 @@ pub async fn confirm_post(
         &client,
     )
     .await?
-        && state
-            .store
-            .complete_pending_session(&hash, now, PendingStage::SecondFactor)
-            .await?
+        && let Some(session) = sign_in::complete(
+            &state.signing_in(&client),
+            &hash,
+            PendingStage::SecondFactor,
+        )
+        .await?
     {
         let mut r = reply(StatusCode::OK, json!({ "redirect": "/messenger" }));
-        if let Some(c) = super::rotated_session(&state, &hash).await? {
-            r.headers_mut().append(SET_COOKIE, c);
-        }
+        r.headers_mut()
+            .append(SET_COOKIE, super::session_cookie(&state, &session.token)?);
         return Ok(r);
     }
     refuse(StatusCode::UNAUTHORIZED, t.pk_failed)

@@ -467,7 +467,7 @@ pub async fn complete_post(
         }
         Err(e) => return Err(e.into()),
     };
-    let cookie = start_session(&state, &user, now, &device).await?;
+    let cookie = start_session(&state, &user, &device).await?;
     let page = DonePage {
         layout: Layout::new(ctx.lang, "/messenger", csrf.0, None, &state, "").await,
         t,

@@ -9,19 +9,16 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
 use spreekuur_domain::account::Account;
-use spreekuur_domain::audit::{Action, AuditRecord};
+
+use spreekuur_domain::Timestamp;
 use spreekuur_domain::auth::session_code::{
-    CODE_VALID_SECS, CodeProblem, CodeState, candidates, check_open, code_from_random,
-    next_request_at,
+    self, CodeProblem, CodeState, Entered, check_open, next_request_at,
 };
-use spreekuur_domain::auth::throttle;
-use spreekuur_domain::mail::{Letter, LetterKind};
-use spreekuur_domain::ports::{NewSessionCode, PendingStage, SessionCodeInfo, SessionDevice};
+use spreekuur_domain::ports::SessionCodeInfo;
 use spreekuur_domain::token::TokenKind;
-use spreekuur_domain::{Error, Timestamp};
 use spreekuur_i18n::{Lang, Msgs, fill, time_of_day};
 
-use super::{NewSession, render, see_other};
+use super::{render, see_other};
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::{PageError, PageResult};
 use crate::extract::{Client, LangPref, cookies};
@@ -49,109 +46,6 @@ pub struct CodeForm {
 #[derive(Deserialize)]
 pub struct Notice {
     notice: Option<String>,
-}
-
-fn new_code(
-    state: &AppState,
-    session_hash: &[u8],
-    account: &Account,
-    now: Timestamp,
-    next_path: &str,
-) -> Result<(NewSessionCode, String), PageError> {
-    let code = code_from_random(
-        spreekuur_crypto::random_bytes::<8>().map_err(|e| Error::Internal(e.to_string()))?,
-    );
-    let id = uuid::Uuid::now_v7().to_string();
-    let code_hash = state.tokens.hash(TokenKind::SessionCode { id: &id }, &code);
-    Ok((
-        NewSessionCode {
-            id,
-            session_hash: session_hash.to_vec(),
-            user: account.id.clone(),
-            code_hash,
-            requested_at: now,
-            expires_at: now.plus_seconds(CODE_VALID_SECS),
-            next_path: next_path.to_string(),
-        },
-        code,
-    ))
-}
-
-/// After a correct password: starts a pending sign-in, e-mails its code and sends the person
-/// to "Sessiecode". `next_path` is where they go once the code is accepted.
-pub async fn begin(
-    state: &AppState,
-    account: &Account,
-    lang: Lang,
-    device: &SessionDevice,
-    next_path: &str,
-) -> PageResult {
-    let client = device.client.as_str();
-    let now = state.clock.now();
-    let session = NewSession::new(state, now)?;
-    if code_quota(state, account, now, client).await?.is_err() {
-        // The sign-in waits on "Sessiecode", which says when a new code can be asked for.
-        return super::pending_sign_in(state, account, device, PendingStage::SessionCode).await;
-    }
-    let (code, digits) = new_code(state, &session.hash, account, now, next_path)?;
-    let practice = state.practice_name().await?;
-    let mail = state.composer.compose(&Letter {
-        to: &account.email,
-        lang: lang.code(),
-        practice: &practice,
-        kind: LetterKind::SessionCode {
-            first_name: account.first_name.as_str(),
-            code: &digits,
-            requested_at: now,
-        },
-    });
-    let rec = AuditRecord::new(now, Action::SessionCodeSent, client)
-        .actor(&account.id)
-        .object(&code.id);
-    state
-        .store
-        .start_pending_session(session.expires_at, device, &code, &mail, &rec)
-        .await?;
-    state.mail_wake.notify_one();
-    Ok(see_other("/session-code", Some(session.cookie(state)?)))
-}
-
-/// Takes one of the account's session codes for this hour (`auth::throttle`), or says when
-/// the next may be sent; a refusal is audited.
-async fn code_quota(
-    state: &AppState,
-    account: &Account,
-    now: Timestamp,
-    client: &str,
-) -> Result<Result<(), Timestamp>, PageError> {
-    let key = throttle::session_codes_key(&account.id);
-    match state
-        .store
-        .take_attempt(&key, now, throttle::SESSION_CODES_FREE)
-        .await?
-    {
-        Ok(_) => Ok(Ok(())),
-        Err(until) => {
-            let rec = AuditRecord::new(now, Action::SessionCodeLimited, client)
-                .actor(&account.id)
-                .failed();
-            state.store.audit(&rec).await?;
-            Ok(Err(until))
-        }
-    }
-}
-
-/// When the account may be sent a new code, while it has had too many this hour.
-async fn codes_blocked(
-    state: &AppState,
-    account: &Account,
-    now: Timestamp,
-) -> Result<Option<Timestamp>, PageError> {
-    Ok(state
-        .store
-        .throttle(&throttle::session_codes_key(&account.id))
-        .await?
-        .blocked(now))
 }
 
 /// The pending sign-in of this browser, if any.
@@ -202,7 +96,7 @@ async fn show(
     let limited = if usable {
         None
     } else {
-        codes_blocked(state, account, now).await?
+        session_code::codes_blocked(&state.signing_in(""), account).await?
     };
     // A code that can no longer be used says so at once, with the way to a new one.
     let closed = code
@@ -282,103 +176,72 @@ pub async fn session_code_post(
     let Some(code) = code else {
         return Ok(see_other("/session-code", None));
     };
-    let readings = candidates(&form.code);
-    if readings.is_empty() {
-        // Not six digits: nothing to check, and no attempt is counted.
-        return show(
-            &state,
-            lang.lang,
-            csrf.0,
-            &account,
-            Some(&code),
-            None,
-            Some(t.session_code_unreadable.into()),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
-    }
-    // Counted for the account before it is checked: every session and node shares the count.
     let now = state.clock.now();
-    let counted = match super::two_factor::take_second_step(&state, &account, now, &client).await? {
-        Ok(counted) => counted,
-        Err(until) => {
-            let blocked = fill(
-                t.second_step_blocked,
-                &[("time", &time_of_day(until.millis()))],
-            );
-            return show(
-                &state,
-                lang.lang,
-                csrf.0,
-                &account,
-                Some(&code),
-                None,
-                Some(blocked),
-                StatusCode::TOO_MANY_REQUESTS,
-            )
-            .await
-            .map(|r| super::retry_after(r, until, now));
-        }
+    let s = state.signing_in(&client);
+    let blocked_text = |until: Timestamp| {
+        fill(
+            t.second_step_blocked,
+            &[("time", &time_of_day(until.millis()))],
+        )
     };
-    let hashes: Vec<Vec<u8>> = readings
-        .iter()
-        .map(|r| {
-            state
-                .tokens
-                .hash(TokenKind::SessionCode { id: &code.id }, r)
-        })
-        .collect();
-    match state
-        .store
-        .verify_session_code(&hash, &code.id, &hashes, now, &client)
-        .await?
-    {
-        Ok(next) => {
-            state
-                .store
-                .clear_throttle(&throttle::second_step_key(&account.id))
-                .await?;
-            let cookie = super::rotated_session(&state, &hash).await?;
-            Ok(see_other(&next, cookie))
-        }
-        Err(problem) => {
-            let (status, text) = match (problem, counted.blocked(now)) {
-                (CodeProblem::Incorrect { .. }, Some(until)) => (
-                    StatusCode::TOO_MANY_REQUESTS,
-                    fill(
-                        t.second_step_blocked,
-                        &[("time", &time_of_day(until.millis()))],
-                    ),
-                ),
-                (CodeProblem::Incorrect { .. }, None) => {
-                    (StatusCode::UNPROCESSABLE_ENTITY, problem_text(t, problem))
-                }
-                _ => (StatusCode::GONE, problem_text(t, problem)),
-            };
-            let fresh = state
-                .store
-                .pending_session(&hash, state.clock.now())
-                .await?
-                .and_then(|(_, c)| c);
-            let page = show(
-                &state,
-                lang.lang,
-                csrf.0,
-                &account,
-                fresh.as_ref(),
+    let (status, text, until) =
+        match session_code::enter(&s, &hash, &account, &code, &form.code).await? {
+            Entered::Open { next_path, session } => {
+                return Ok(see_other(
+                    &next_path,
+                    super::rotated_cookie(&state, session)?,
+                ));
+            }
+            // Not six digits: nothing to check, and no attempt is counted.
+            Entered::Unreadable => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                t.session_code_unreadable.to_string(),
                 None,
-                Some(text),
-                status,
-            )
-            .await?;
-            Ok(match counted.blocked(now) {
-                Some(until) if status == StatusCode::TOO_MANY_REQUESTS => {
-                    super::retry_after(page, until, now)
-                }
-                _ => page,
-            })
-        }
-    }
+            ),
+            Entered::Blocked(until) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                blocked_text(until),
+                Some(until),
+            ),
+            Entered::Refused {
+                problem: CodeProblem::Incorrect { .. },
+                blocked: Some(until),
+            } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                blocked_text(until),
+                Some(until),
+            ),
+            Entered::Refused {
+                problem: problem @ CodeProblem::Incorrect { .. },
+                blocked: None,
+            } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                problem_text(t, problem),
+                None,
+            ),
+            Entered::Refused { problem, .. } => (StatusCode::GONE, problem_text(t, problem), None),
+        };
+    // The code as it is now (a wrong answer counts on it).
+    let fresh = state
+        .store
+        .pending_session(&hash, now)
+        .await?
+        .and_then(|(_, c)| c);
+    let page = show(
+        &state,
+        lang.lang,
+        csrf.0,
+        &account,
+        fresh.as_ref(),
+        None,
+        Some(text),
+        status,
+    )
+    .await?;
+    Ok(match until {
+        Some(until) => super::retry_after(page, until, now),
+        None => page,
+    })
 }
 
 /// POST /session-code/new: "Geen sessiecode ontvangen?" – a new code, at most one per 30 seconds.
@@ -394,14 +257,12 @@ pub async fn session_code_new_post(
         return Ok(see_other("/login", None));
     };
     let now = state.clock.now();
-    // Within 30 seconds of the last code, or past the account's codes for the hour: the page
-    // says when (the quota is only taken when the 30 seconds are over).
-    let wait = match next_request_at(code.as_ref().map(|c| c.requested_at)).filter(|at| *at > now) {
-        Some(at) => Some(at),
-        None => code_quota(&state, &account, now, &client).await?.err(),
-    };
-    if let Some(until) = wait {
-        return show(
+    let s = state.signing_in(&client);
+    match session_code::resend(&s, &hash, &account, code.as_ref(), lang.lang.code()).await? {
+        Ok(()) => Ok(see_other("/session-code?notice=resent", None)),
+        // Within 30 seconds of the last code, or past the account's codes for the hour: the
+        // page says when.
+        Err(until) => show(
             &state,
             lang.lang,
             csrf.0,
@@ -412,27 +273,6 @@ pub async fn session_code_new_post(
             StatusCode::TOO_MANY_REQUESTS,
         )
         .await
-        .map(|r| super::retry_after(r, until, now));
+        .map(|r| super::retry_after(r, until, now)),
     }
-    let next_path = code
-        .as_ref()
-        .map_or_else(|| "/messenger".to_string(), |c| c.next_path.clone());
-    let (new, digits) = new_code(&state, &hash, &account, now, &next_path)?;
-    let practice = state.practice_name().await?;
-    let mail = state.composer.compose(&Letter {
-        to: &account.email,
-        lang: lang.lang.code(),
-        practice: &practice,
-        kind: LetterKind::SessionCode {
-            first_name: account.first_name.as_str(),
-            code: &digits,
-            requested_at: now,
-        },
-    });
-    let rec = AuditRecord::new(now, Action::SessionCodeSent, &client)
-        .actor(&account.id)
-        .object(&new.id);
-    state.store.replace_session_code(&new, &mail, &rec).await?;
-    state.mail_wake.notify_one();
-    Ok(see_other("/session-code?notice=resent", None))
 }

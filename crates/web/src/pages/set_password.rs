@@ -11,6 +11,7 @@ use serde::Deserialize;
 use spreekuur_domain::Error;
 use spreekuur_domain::audit::{Action, AuditRecord};
 use spreekuur_domain::auth::login::login_name_key;
+use spreekuur_domain::auth::sign_in::{self, Proof};
 use spreekuur_domain::error::Reason;
 use spreekuur_domain::mail::SecurityNotice;
 use spreekuur_domain::mail::{Letter, LetterKind};
@@ -18,10 +19,10 @@ use spreekuur_domain::ports::{LinkPurpose, SessionDevice};
 use spreekuur_domain::token::TokenKind;
 use spreekuur_i18n::{Lang, Msgs};
 
-use super::login::{has_second_factor, sign_in};
+use super::login::waiting_page;
 use super::{
     FormErrors, RuleView, hash_password, password_errors, render, rules_view, see_other,
-    start_session,
+    session_cookie,
 };
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::PageResult;
@@ -190,7 +191,7 @@ async fn save(
         }
         _ => (None, Action::PasswordSet),
     };
-    let user = state
+    state
         .store
         .redeem_password_link(
             &hash,
@@ -213,19 +214,21 @@ async fn save(
     // The e-mailed link proves the mailbox, as a session code would. An authenticator app or a
     // passkey, or a practice that asks two-factor of this account, still takes that step (or
     // sets one up) before anything opens.
-    let practice_step = state
-        .store
-        .practice()
-        .await?
-        .map(|p| p.second_step(account.role));
-    if has_second_factor(&state, &account).await?
-        || practice_step == Some(spreekuur_domain::auth::session_code::SecondStep::TwoFactor)
-    {
-        return sign_in(&state, &account, lang.lang, &device, "/messenger").await;
-    }
-    let cookie = start_session(&state, &user, now, &device).await?;
-    if purpose != LinkPurpose::PasswordReset {
-        return Ok(see_other("/messenger", Some(cookie)));
+    let begun = sign_in::begin(
+        &state.signing_in(&client),
+        &account,
+        Proof::MailedLink,
+        &device,
+        lang.lang.code(),
+        "/messenger",
+    )
+    .await?;
+    let cookie = session_cookie(&state, &begun.session.token)?;
+    if begun.waiting.is_some() || purpose != LinkPurpose::PasswordReset {
+        return Ok(see_other(
+            waiting_page(begun.waiting, "/messenger"),
+            Some(cookie),
+        ));
     }
     let done = NoticePage {
         layout: Layout::new(lang.lang, "/messenger", csrf.0, Some(&account), &state, "").await,

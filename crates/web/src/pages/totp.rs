@@ -10,18 +10,16 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 use spreekuur_crypto::totp::TotpSecret;
+use spreekuur_domain::Error;
 use spreekuur_domain::account::Account;
-use spreekuur_domain::audit::{Action, AuditRecord};
-use spreekuur_domain::auth::throttle;
-use spreekuur_domain::ports::{PendingStage, SessionDevice};
-use spreekuur_domain::token::TokenKind;
-use spreekuur_domain::{Error, Timestamp};
+use spreekuur_domain::auth::totp::{self, Answer};
+use spreekuur_domain::ports::PendingStage;
 use spreekuur_i18n::{Lang, Msgs, fill, time_of_day};
 
 use super::{render, see_other};
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::{PageError, PageResult};
-use crate::extract::{Client, Enrolling, LangPref, User, cookies};
+use crate::extract::{Client, Enrolling, LangPref, User, waiting};
 use crate::layout::{Layout, urlencode};
 use crate::state::AppState;
 
@@ -32,7 +30,7 @@ pub enum SetupStep {
 }
 
 #[derive(Template)]
-#[template(path = "two_factor_setup.html")]
+#[template(path = "totp_setup.html")]
 struct SetupPage {
     layout: Layout,
     t: &'static Msgs,
@@ -48,7 +46,7 @@ struct SetupPage {
 }
 
 #[derive(Template)]
-#[template(path = "two_factor_login.html")]
+#[template(path = "totp_login.html")]
 struct LoginPage {
     layout: Layout,
     t: &'static Msgs,
@@ -98,39 +96,6 @@ pub struct CodeForm {
     password: String,
 }
 
-const BACKUP_ALPHABET: &[u8] = b"23456789abcdefghjkmnpqrstuvwxyz";
-
-/// Ten backup codes like `k7m2-x9qa`: 8 characters from an alphabet without look-alikes.
-fn backup_codes() -> Result<Vec<String>, PageError> {
-    (0..10)
-        .map(|_| {
-            let bytes = spreekuur_crypto::random_bytes::<8>()
-                .map_err(|e| Error::Internal(e.to_string()))?;
-            let s: String = bytes
-                .iter()
-                .map(|b| BACKUP_ALPHABET[usize::from(*b) % BACKUP_ALPHABET.len()] as char)
-                .collect();
-            Ok(format!("{}-{}", &s[..4], &s[4..]))
-        })
-        .collect()
-}
-
-/// A typed backup code, as stored: lower case, separators dropped.
-fn normalise_backup(input: &str) -> String {
-    input
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_lowercase())
-        .collect()
-}
-
-fn backup_hash(state: &AppState, account: &Account, code: &str) -> Vec<u8> {
-    state.tokens.hash(
-        TokenKind::BackupCode { user: &account.id },
-        &normalise_backup(code),
-    )
-}
-
 fn qr_svg(url: &str) -> Result<String, PageError> {
     let code = qrcode::QrCode::new(url.as_bytes()).map_err(|e| Error::Internal(e.to_string()))?;
     Ok(code
@@ -172,29 +137,6 @@ async fn setup_page(
         backup_codes: Vec::new(),
         download: String::new(),
     })
-}
-
-/// Checks a code from the app (accepting each step once) or a backup code (each once).
-async fn check_second_factor(
-    state: &AppState,
-    account: &Account,
-    input: &str,
-    now: Timestamp,
-) -> Result<bool, PageError> {
-    let Some(record) = state.store.totp(&account.id).await?.filter(|r| r.enabled) else {
-        return Ok(false);
-    };
-    let secret = TotpSecret::from_bytes(record.secret);
-    if let Some(step) = secret.verify(input, now.millis(), record.last_step) {
-        return Ok(state.store.use_totp_step(&account.id, step).await?);
-    }
-    if normalise_backup(input).len() == 8 {
-        return Ok(state
-            .store
-            .use_backup_code(&account.id, &backup_hash(state, account, input), now)
-            .await?);
-    }
-    Ok(false)
 }
 
 /// GET /settings/two-factor: "Wil je tweefactorauthenticatie activeren?"
@@ -305,8 +247,7 @@ pub async fn confirm_post(
         return Ok(see_other("/settings", None));
     };
     let secret = TotpSecret::from_bytes(record.secret);
-    let now = state.clock.now();
-    let Some(step) = secret.verify(&form.code, now.millis(), None) else {
+    let Some(codes) = totp::enable(&state.signing_in(&client), &me, &form.code).await? else {
         return scan_page(
             &state,
             lang.lang,
@@ -318,10 +259,6 @@ pub async fn confirm_post(
         )
         .await;
     };
-    let codes = backup_codes()?;
-    let hashes: Vec<Vec<u8>> = codes.iter().map(|c| backup_hash(&state, &me, c)).collect();
-    let rec = AuditRecord::new(now, Action::TwoFactorEnabled, &client).actor(&me.id);
-    state.store.enable_totp(&me.id, step, &hashes, &rec).await?;
     let cookie = enrolling.complete(&state).await?;
     let mut page = setup_page(
         &state,
@@ -348,48 +285,13 @@ pub async fn disable_post(
     User(me): User,
     CsrfForm(form): CsrfForm<CodeForm>,
 ) -> PageResult {
-    let now = state.clock.now();
     let password_ok = super::confirm_password(&state, &me, form.password).await?;
-    if !password_ok || !check_second_factor(&state, &me, &form.code, now).await? {
-        state
-            .store
-            .audit(
-                &AuditRecord::new(now, Action::TwoFactorRefused, &client)
-                    .actor(&me.id)
-                    .failed(),
-            )
-            .await?;
-        return Ok(see_other("/settings?notice=tf_refused", None));
+    let s = state.signing_in(&client);
+    if totp::disable(&s, &me, password_ok, &form.code).await? {
+        Ok(see_other("/settings?notice=tf_disabled", None))
+    } else {
+        Ok(see_other("/settings?notice=tf_refused", None))
     }
-    state
-        .store
-        .disable_totp(
-            &me.id,
-            &AuditRecord::new(now, Action::TwoFactorDisabled, &client).actor(&me.id),
-        )
-        .await?;
-    Ok(see_other("/settings?notice=tf_disabled", None))
-}
-
-/// After a correct password, when the account uses an authenticator app: a pending sign-in.
-pub async fn begin(state: &AppState, account: &Account, device: &SessionDevice) -> PageResult {
-    super::pending_sign_in(state, account, device, PendingStage::SecondFactor).await
-}
-
-/// The pending sign-in of this browser: its session hash and account.
-pub(super) async fn pending(
-    state: &AppState,
-    headers: &HeaderMap,
-) -> Result<Option<(Vec<u8>, Account)>, PageError> {
-    let Some(token) = cookies::get(headers, cookies::SESSION, state.cfg.secure_cookies()) else {
-        return Ok(None);
-    };
-    let hash = state.tokens.hash(TokenKind::Session, &token);
-    Ok(state
-        .store
-        .pending_account(&hash, state.clock.now(), PendingStage::SecondFactor)
-        .await?
-        .map(|a| (hash, a)))
 }
 
 /// GET /two-factor
@@ -399,7 +301,7 @@ pub async fn login_get(
     headers: HeaderMap,
     Extension(csrf): Extension<CsrfToken>,
 ) -> PageResult {
-    let Some((_, account)) = pending(&state, &headers).await? else {
+    let Some((_, account)) = waiting(&state, &headers, PendingStage::SecondFactor).await? else {
         return Ok(see_other("/login", None));
     };
     let page = LoginPage::new(&state, lang.lang, csrf.0, &account, None).await?;
@@ -415,90 +317,37 @@ pub async fn login_post(
     Extension(csrf): Extension<CsrfToken>,
     CsrfForm(form): CsrfForm<CodeForm>,
 ) -> PageResult {
-    let Some((hash, account)) = pending(&state, &headers).await? else {
+    let Some((hash, account)) = waiting(&state, &headers, PendingStage::SecondFactor).await? else {
         return Ok(see_other("/login", None));
     };
     let t = lang.lang.msgs();
     let now = state.clock.now();
-    let blocked = |until: Timestamp| {
-        (
-            StatusCode::TOO_MANY_REQUESTS,
-            fill(
-                t.second_step_blocked,
-                &[("time", &time_of_day(until.millis()))],
-            ),
-            Some(until),
-        )
-    };
-    let (status, message, until) = match take_second_step(&state, &account, now, &client).await? {
-        Err(until) => blocked(until),
-        Ok(_)
-            if check_second_factor(&state, &account, &form.code, now).await?
-                && state
-                    .store
-                    .complete_pending_session(&hash, now, PendingStage::SecondFactor)
-                    .await? =>
-        {
-            state
-                .store
-                .clear_throttle(&throttle::second_step_key(&account.id))
-                .await?;
-            state
-                .store
-                .audit(
-                    &AuditRecord::new(now, Action::TwoFactorAccepted, &client).actor(&account.id),
-                )
-                .await?;
-            let cookie = super::rotated_session(&state, &hash).await?;
-            return Ok(see_other("/messenger", cookie));
-        }
-        Ok(counted) => {
-            state
-                .store
-                .audit(
-                    &AuditRecord::new(now, Action::TwoFactorRefused, &client)
-                        .actor(&account.id)
-                        .failed(),
-                )
-                .await?;
-            match counted.blocked(now) {
-                Some(until) => blocked(until),
-                None => (
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    t.tf_code_wrong.to_string(),
-                    None,
-                ),
+    let (status, message, until) =
+        match totp::answer(&state.signing_in(&client), &hash, &account, &form.code).await? {
+            Answer::Open(session) => {
+                return Ok(see_other(
+                    "/messenger",
+                    Some(super::session_cookie(&state, &session.token)?),
+                ));
             }
-        }
-    };
+            Answer::Wrong => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                t.tf_code_wrong.to_string(),
+                None,
+            ),
+            Answer::Blocked(until) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                fill(
+                    t.second_step_blocked,
+                    &[("time", &time_of_day(until.millis()))],
+                ),
+                Some(until),
+            ),
+        };
     let page = LoginPage::new(&state, lang.lang, csrf.0, &account, Some(message)).await?;
     let r = render(status, &page)?;
     Ok(match until {
         Some(until) => super::retry_after(r, until, now),
         None => r,
     })
-}
-
-/// Counts one second-step answer (session code, authenticator or backup code, app-lock PIN)
-/// for the account before it is checked: `Err(until)` while the account must wait (audited),
-/// else the count with this answer in it. A right answer clears it
-/// (`throttle::second_step_key`).
-pub(super) async fn take_second_step(
-    state: &AppState,
-    account: &Account,
-    now: Timestamp,
-    client: &str,
-) -> Result<Result<throttle::Throttle, Timestamp>, PageError> {
-    let key = throttle::second_step_key(&account.id);
-    let taken = state
-        .store
-        .take_attempt(&key, now, throttle::SECOND_STEP_FREE)
-        .await?;
-    if taken.is_err() {
-        let rec = AuditRecord::new(now, Action::SecondStepThrottled, client)
-            .actor(&account.id)
-            .failed();
-        state.store.audit(&rec).await?;
-    }
-    Ok(taken)
 }
