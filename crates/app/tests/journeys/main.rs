@@ -4,9 +4,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
+mod world;
 
 mod cli;
 mod config;
 mod invitation;
 mod outbox;
+mod sign_in;
 mod tls;
