@@ -62,6 +62,15 @@ impl spreekuur_domain::token::TokenIssuer for TokenHasher {
         Ok(spreekuur_domain::token::Issued { token, hash })
     }
 
+    fn matches(
+        &self,
+        kind: spreekuur_domain::token::TokenKind<'_>,
+        token: &str,
+        stored: &[u8],
+    ) -> bool {
+        crate::ct_eq(&TokenHasher::hash(self, &kind.purpose(), token), stored)
+    }
+
     fn code(
         &self,
         alphabet: &[u8],

@@ -48,172 +48,98 @@ impl Error {
     }
 }
 
-/// Why input was refused, or what it conflicts with. Each reason a person can meet has one
-/// catalogue entry (`Reason::key`; the web crate's tests check every one in both languages).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reason {
-    EmailRequired,
-    EmailInvalid,
-    NameRequired,
-    NameTooLong,
-    NameInvalid,
-    TextTooLong,
-    UsernameInvalid,
+/// Declares `Reason` with each variant's catalogue key once: `key()` and `shown()` follow.
+macro_rules! reasons {
+    ($($(#[$doc:meta])* $variant:ident => $key:literal,)*) => {
+        /// Why input was refused, or what it conflicts with. Each reason a person can meet has
+        /// one catalogue entry (`Reason::key`; the web crate's tests check every one in both
+        /// languages).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Reason {
+            $($(#[$doc])* $variant,)*
+            PasswordRule(crate::registration::password_rules::Rule),
+            /// A rule of the JSON API's schema, said in English to the developer who sent the
+            /// request. It never reaches a page: pages never take these fields.
+            Api(&'static str),
+        }
+
+        impl Reason {
+            /// The catalogue key of the text a person reads (`Msgs::get` resolves the dots),
+            /// or for an API rule the rule itself.
+            pub fn key(self) -> &'static str {
+                match self {
+                    $(Reason::$variant => $key,)*
+                    Reason::PasswordRule(rule) => rule.key(),
+                    Reason::Api(rule) => rule,
+                }
+            }
+
+            /// Every reason a person can read (all but `Api`), for the catalogue's tests.
+            pub fn shown() -> Vec<Reason> {
+                use crate::registration::password_rules::Rule;
+                let mut all = vec![$(Reason::$variant,)*];
+                all.extend(Rule::ALL.iter().map(|r| Reason::PasswordRule(*r)));
+                all
+            }
+        }
+    };
+}
+
+reasons! {
+    EmailRequired => "email.required",
+    EmailInvalid => "email.invalid",
+    NameRequired => "name.required",
+    NameTooLong => "name.too_long",
+    NameInvalid => "name.invalid",
+    TextTooLong => "text.too_long",
+    UsernameInvalid => "username.invalid",
     /// The address or username has an account already.
-    AccountExists,
+    AccountExists => "account.exists",
     /// The practice was set up already.
-    PracticeExists,
-    PracticeNameRequired,
-    SetupLinkInvalid,
-    LinkUnknown,
-    LinkExpired,
-    LinkUsed,
+    PracticeExists => "practice.exists",
+    PracticeNameRequired => "practice_name_required",
+    SetupLinkInvalid => "setup_link_invalid",
+    LinkUnknown => "link_unknown",
+    LinkExpired => "link_expired",
+    LinkUsed => "link_used",
     /// The invitation was answered or withdrawn meanwhile.
-    InvitationNotOpen,
-    PasswordRule(crate::registration::password_rules::Rule),
-    PasswordTooLong,
-    PasswordTooCommon,
-    PasswordMismatch,
-    PinFormat,
-    PinTooEasy,
-    MessageEmpty,
-    MessageClientId,
-    FileName,
-    FileEmpty,
+    InvitationNotOpen => "invitation.not_open",
+    PasswordTooLong => "password.too_long",
+    PasswordTooCommon => "password.too_common",
+    PasswordMismatch => "password.mismatch",
+    PinFormat => "pin.format",
+    PinTooEasy => "pin.too_easy",
+    /// The PIN typed again is not the first.
+    PinMismatch => "lock_pin_mismatch",
+    MessageEmpty => "message.empty",
+    MessageClientId => "message.client_id",
+    FileName => "file.name",
+    FileEmpty => "file.empty",
     /// The upload ended before the file did.
-    FileCutOff,
+    FileCutOff => "file.cut_off",
     /// The content is not what the name says (a `.pdf` that is no PDF).
-    FileMismatch,
-    GroupNameRequired,
-    GroupMembersRequired,
-    GroupOnePatient,
-    TeamNameRequired,
-    TeamNameTaken,
-    OfficeHoursFormat,
-    ClosedDaysFormat,
-    LockMinutesRange,
+    FileMismatch => "file.mismatch",
+    GroupNameRequired => "group.name_required",
+    GroupMembersRequired => "group.members_required",
+    GroupOnePatient => "group.one_patient",
+    TeamNameRequired => "team.name_required",
+    TeamNameTaken => "team.name_taken",
+    OfficeHoursFormat => "office_hours_format",
+    ClosedDaysFormat => "closed_days_format",
+    LockMinutesRange => "lock_minutes_range",
     /// Something on the form needs attention (said above the form).
-    FormHasErrors,
+    FormHasErrors => "form_has_errors",
     /// A choice this person may not make (a role only administrators give).
-    NotAllowed,
-    /// A rule of the JSON API's schema, said in English to the developer who sent the request.
-    /// It never reaches a page: pages never take these fields.
-    Api(&'static str),
+    NotAllowed => "error_forbidden",
 }
 
 impl Reason {
-    /// The catalogue key of the text a person reads (`Msgs::get` resolves the dots), or for an
-    /// API rule the rule itself.
-    pub fn key(self) -> &'static str {
-        use Reason::*;
-        match self {
-            EmailRequired => "email.required",
-            EmailInvalid => "email.invalid",
-            NameRequired => "name.required",
-            NameTooLong => "name.too_long",
-            NameInvalid => "name.invalid",
-            TextTooLong => "text.too_long",
-            UsernameInvalid => "username.invalid",
-            AccountExists => "account.exists",
-            PracticeExists => "practice.exists",
-            PracticeNameRequired => "practice_name_required",
-            SetupLinkInvalid => "setup_link_invalid",
-            LinkUnknown => "link_unknown",
-            LinkExpired => "link_expired",
-            LinkUsed => "link_used",
-            InvitationNotOpen => "invitation.not_open",
-            PasswordRule(rule) => rule.key(),
-            PasswordTooLong => "password.too_long",
-            PasswordTooCommon => "password.too_common",
-            PasswordMismatch => "password.mismatch",
-            PinFormat => "pin.format",
-            PinTooEasy => "pin.too_easy",
-            MessageEmpty => "message.empty",
-            MessageClientId => "message.client_id",
-            FileName => "file.name",
-            FileEmpty => "file.empty",
-            FileCutOff => "file.cut_off",
-            FileMismatch => "file.mismatch",
-            GroupNameRequired => "group.name_required",
-            GroupMembersRequired => "group.members_required",
-            GroupOnePatient => "group.one_patient",
-            TeamNameRequired => "team.name_required",
-            TeamNameTaken => "team.name_taken",
-            OfficeHoursFormat => "office_hours_format",
-            ClosedDaysFormat => "closed_days_format",
-            LockMinutesRange => "lock_minutes_range",
-            FormHasErrors => "form_has_errors",
-            NotAllowed => "error_forbidden",
-            Api(rule) => rule,
-        }
-    }
-
     /// Whether this is about a file being sent (the files page shows these beside the upload).
     pub fn is_about_a_file(self) -> bool {
         matches!(
             self,
             Reason::FileName | Reason::FileEmpty | Reason::FileCutOff | Reason::FileMismatch
         )
-    }
-
-    /// Every reason a person can read (all but `Api`), for the catalogue's tests.
-    pub fn shown() -> Vec<Reason> {
-        use crate::registration::password_rules::Rule;
-        use Reason::*;
-        let mut all = vec![
-            EmailRequired,
-            EmailInvalid,
-            NameRequired,
-            NameTooLong,
-            NameInvalid,
-            TextTooLong,
-            UsernameInvalid,
-            AccountExists,
-            PracticeExists,
-            PracticeNameRequired,
-            SetupLinkInvalid,
-            LinkUnknown,
-            LinkExpired,
-            LinkUsed,
-            InvitationNotOpen,
-            PasswordTooLong,
-            PasswordTooCommon,
-            PasswordMismatch,
-            PinFormat,
-            PinTooEasy,
-            MessageEmpty,
-            MessageClientId,
-            FileName,
-            FileEmpty,
-            FileCutOff,
-            FileMismatch,
-            GroupNameRequired,
-            GroupMembersRequired,
-            GroupOnePatient,
-            TeamNameRequired,
-            TeamNameTaken,
-            OfficeHoursFormat,
-            ClosedDaysFormat,
-            LockMinutesRange,
-            FormHasErrors,
-            NotAllowed,
-        ];
-        all.extend(Rule::ALL.iter().map(|r| PasswordRule(*r)));
-        // A new variant must be listed above: this match fails to compile without it.
-        for r in &all {
-            match r {
-                EmailRequired | EmailInvalid | NameRequired | NameTooLong | NameInvalid
-                | TextTooLong | UsernameInvalid | AccountExists | PracticeExists
-                | PracticeNameRequired | SetupLinkInvalid | LinkUnknown | LinkExpired
-                | LinkUsed | InvitationNotOpen | PasswordRule(_) | PasswordTooLong
-                | PasswordTooCommon | PasswordMismatch | PinFormat | PinTooEasy | MessageEmpty
-                | MessageClientId | FileName | FileEmpty | FileCutOff | FileMismatch
-                | GroupNameRequired | GroupMembersRequired | GroupOnePatient | TeamNameRequired
-                | TeamNameTaken | OfficeHoursFormat | ClosedDaysFormat | LockMinutesRange
-                | FormHasErrors | NotAllowed | Api(_) => {}
-            }
-        }
-        all
     }
 }
 

@@ -77,6 +77,8 @@ pub trait TokenIssuer: Send + Sync {
     fn hash(&self, kind: TokenKind<'_>, token: &str) -> Vec<u8>;
     /// A fresh random token of this kind and its hash.
     fn issue(&self, kind: TokenKind<'_>) -> Result<Issued, crate::Error>;
+    /// True when `token` hashes to `stored` (compared in constant time).
+    fn matches(&self, kind: TokenKind<'_>, token: &str, stored: &[u8]) -> bool;
     /// A fresh random code of `len` characters, each drawn uniformly from `alphabet` (ASCII):
     /// session codes, backup codes, access codes.
     fn code(&self, alphabet: &[u8], len: usize) -> Result<Zeroizing<String>, crate::Error>;

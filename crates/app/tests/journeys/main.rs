@@ -6,6 +6,7 @@
 mod support;
 mod world;
 
+mod app_lock;
 mod cli;
 mod config;
 mod invitation;

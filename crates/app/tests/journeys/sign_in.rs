@@ -27,7 +27,7 @@ const DEVICE: fn() -> SessionDevice = || SessionDevice {
 };
 
 impl World {
-    fn signing_in(&self, now: Timestamp) -> SigningIn<'_> {
+    pub fn signing_in(&self, now: Timestamp) -> SigningIn<'_> {
         SigningIn {
             sessions: &*self.db,
             accounts: &*self.db,

@@ -15,7 +15,14 @@
 //! "Reopened" is seen by the server: unlocking sets a browser-session cookie (no expiry) whose
 //! keyed hash the session stores; a browser that was closed no longer sends it.
 
+use base64::Engine;
+
+use super::sign_in::{self, SigningIn};
+use super::throttle;
+use crate::account::Account;
+use crate::audit::{Action, AuditRecord};
 use crate::error::Reason;
+use crate::token::{Issued, TokenKind};
 use crate::{Error, Timestamp};
 
 /// Wrong PINs after which the device is signed out and needs the full login.
@@ -103,6 +110,148 @@ fn too_easy(pin: &str) -> bool {
     let pairs = (d[0] == d[2] && d[1] == d[3]) || (d[0] == d[1] && d[2] == d[3]);
     let year = pin.starts_with("19") || pin.starts_with("20");
     run || pairs || year || pin == "2580" || pin == "0852"
+}
+
+/// What a PIN on the lock screen, or in the form that turns the lock off, came to.
+#[derive(Debug)]
+pub enum PinAnswer {
+    /// Right: for the lock screen, the unlock token of this browser run (`None`: the session
+    /// ended meanwhile).
+    Right(Option<Issued>),
+    /// Wrong; this many tries are left on this device.
+    Wrong { left: i64 },
+    /// The last try: the device is signed out and needs the full login.
+    SignedOut,
+    /// Too many wrong second-step answers for the account: the next is possible at this time.
+    Blocked(Timestamp),
+}
+
+/// The PIN's keyed hash, bound to the session it locks.
+fn pin_hash(s: &SigningIn<'_>, session_hash: &[u8], pin: &str) -> Vec<u8> {
+    let session = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(session_hash);
+    s.tokens
+        .hash(TokenKind::AppLockPin { session: &session }, pin)
+}
+
+fn pin_matches(s: &SigningIn<'_>, session_hash: &[u8], pin: &str, lock: &AppLock) -> bool {
+    let session = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(session_hash);
+    s.tokens.matches(
+        TokenKind::AppLockPin { session: &session },
+        pin.trim(),
+        &lock.pin_hash,
+    )
+}
+
+/// Turns the lock on for this session with a PIN typed twice, and the device's fingerprint or
+/// face when asked for and the account has a passkey. Returns the unlock token for this
+/// browser run (its cookie), or the broken rule: `pin` (format, too easy) or
+/// `pin_confirmation` (not the same).
+pub async fn enable(
+    s: &SigningIn<'_>,
+    session_hash: &[u8],
+    account: &Account,
+    pin: &str,
+    confirmation: &str,
+    biometric: bool,
+) -> Result<Issued, Error> {
+    let pin = parse_pin(pin)?;
+    if confirmation.trim() != pin {
+        return Err(Error::invalid("pin_confirmation", Reason::PinMismatch));
+    }
+    let biometric = biometric && !s.passkeys.passkeys(&account.id).await?.is_empty();
+    let unlock = s.tokens.issue(TokenKind::Unlock)?;
+    let rec = AuditRecord::new(s.now, Action::AppLockEnabled, s.client).actor(&account.id);
+    s.sessions
+        .enable_lock(
+            session_hash,
+            &pin_hash(s, session_hash, &pin),
+            &unlock.hash,
+            biometric,
+            &rec,
+        )
+        .await?;
+    Ok(unlock)
+}
+
+/// Counts a wrong PIN on this device; the fifth signs it out.
+async fn wrong_pin(
+    s: &SigningIn<'_>,
+    session_hash: &[u8],
+    account: &Account,
+) -> Result<PinAnswer, Error> {
+    let rec = AuditRecord::new(s.now, Action::AppLockRefused, s.client)
+        .actor(&account.id)
+        .failed();
+    let failures = s
+        .sessions
+        .lock_failure(session_hash, MAX_FAILURES, &rec)
+        .await?;
+    if failures >= MAX_FAILURES {
+        let rec = AuditRecord::new(s.now, Action::AppLockSignedOut, s.client).actor(&account.id);
+        s.audit.audit(&rec).await?;
+        return Ok(PinAnswer::SignedOut);
+    }
+    Ok(PinAnswer::Wrong {
+        left: MAX_FAILURES - failures,
+    })
+}
+
+/// Opens the lock for this browser run: the unlock token for its cookie (`None`: the session
+/// ended meanwhile). For a right PIN, and for the device's passkey.
+pub async fn open(
+    s: &SigningIn<'_>,
+    session_hash: &[u8],
+    account: &Account,
+) -> Result<Option<Issued>, Error> {
+    let unlock = s.tokens.issue(TokenKind::Unlock)?;
+    let rec = AuditRecord::new(s.now, Action::AppLockUnlocked, s.client).actor(&account.id);
+    Ok(s.sessions
+        .unlock(session_hash, &unlock.hash, &rec)
+        .await?
+        .then_some(unlock))
+}
+
+/// The PIN on the lock screen: counted for the account first, like every second-step answer;
+/// a wrong one also counts on this device (the fifth signs it out).
+pub async fn unlock(
+    s: &SigningIn<'_>,
+    session_hash: &[u8],
+    account: &Account,
+    lock: &AppLock,
+    pin: &str,
+) -> Result<PinAnswer, Error> {
+    if let Err(until) = sign_in::take_second_step(s, account).await? {
+        return Ok(PinAnswer::Blocked(until));
+    }
+    if !pin_matches(s, session_hash, pin, lock) {
+        return wrong_pin(s, session_hash, account).await;
+    }
+    // A right PIN takes back its own attempt but leaves earlier wrong answers counted:
+    // unlocking one's own device must not hand whoever guesses elsewhere a fresh set of free
+    // answers.
+    s.throttles
+        .forgive_attempt(
+            &throttle::second_step_key(&account.id),
+            throttle::SECOND_STEP_FREE,
+        )
+        .await?;
+    Ok(PinAnswer::Right(open(s, session_hash, account).await?))
+}
+
+/// Turns the lock off with the PIN (a wrong one counts as a try on this device).
+pub async fn disable(
+    s: &SigningIn<'_>,
+    session_hash: &[u8],
+    account: &Account,
+    lock: &AppLock,
+    pin: &str,
+) -> Result<PinAnswer, Error> {
+    if !pin_matches(s, session_hash, pin, lock) {
+        return wrong_pin(s, session_hash, account).await;
+    }
+    let rec = AuditRecord::new(s.now, Action::AppLockDisabled, s.client).actor(&account.id);
+    s.sessions.disable_lock(session_hash, &rec).await?;
+    Ok(PinAnswer::Right(None))
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! "Toegangscode vergrendeling" (seeds 001, 002): turned on in Instellingen for this device,
 //! the lock screen, unlocking with the PIN or the device's fingerprint or face (a passkey), and
-//! locking when idle. The rules are in `domain::auth::app_lock`; the PIN is checked here,
-//! against a keyed hash bound to this session, so a copy of the database does not reveal it.
+//! locking when idle. The rules and use cases are in `domain::auth::app_lock` (the PIN is
+//! checked there, against a keyed hash bound to this session, so a copy of the database does
+//! not reveal it); this file reads the forms, sets the cookies and renders the pages.
 
 use askama::Template;
 use axum::Extension;
@@ -11,13 +12,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
-use spreekuur_domain::audit::{Action, AuditRecord};
-use spreekuur_domain::auth::app_lock::{self, MAX_FAILURES};
-use spreekuur_domain::auth::sign_in;
-use spreekuur_domain::auth::throttle;
+use spreekuur_domain::Error;
+use spreekuur_domain::auth::app_lock::{self, PinAnswer};
 use spreekuur_domain::ports::{CeremonyPurpose, SignedIn};
-use spreekuur_domain::token::TokenKind;
-use spreekuur_domain::{Error, Timestamp};
+use spreekuur_domain::token::{Issued, TokenKind};
 use spreekuur_i18n::{Lang, Msgs, fill};
 
 use super::passkeys::{PasskeyAvailability, availability};
@@ -56,28 +54,17 @@ struct LockPage {
     pk: PasskeyAvailability,
 }
 
-/// The PIN's keyed hash, bound to the session it locks.
-fn pin_hash(state: &AppState, session_hash: &[u8], pin: &str) -> Vec<u8> {
-    use base64::Engine;
-    let session = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(session_hash);
-    state
-        .tokens
-        .hash(TokenKind::AppLockPin { session: &session }, pin)
-}
-
-/// A fresh unlock cookie (valid for this browser run) and the hash the session keeps of it.
-fn unlock_cookie(state: &AppState) -> Result<(HeaderValue, Vec<u8>), PageError> {
-    let token = spreekuur_crypto::generate_token().map_err(|e| Error::Internal(e.to_string()))?;
+/// The unlock cookie of this browser run (no expiry: closing the browser drops it).
+fn unlock_cookie(state: &AppState, unlock: &Issued) -> Result<HeaderValue, PageError> {
     let cookie = cookies::set(
         cookies::UNLOCK,
-        &token,
+        &unlock.token,
         None,
         state.cfg.secure_cookies(),
         "Lax",
         true,
     );
-    let value = HeaderValue::from_str(&cookie).map_err(|e| Error::Internal(e.to_string()))?;
-    Ok((value, state.tokens.hash(TokenKind::Unlock, &token)))
+    Ok(HeaderValue::from_str(&cookie).map_err(|e| Error::Internal(e.to_string()))?)
 }
 
 fn settings_notice(notice: &str) -> Response {
@@ -95,53 +82,25 @@ pub async fn enable_post(
     if form.own_device != "yes" {
         return Ok(settings_notice("lock_not_own"));
     }
-    let pin = match app_lock::parse_pin(&form.pin) {
-        Ok(p) => p,
-        Err(Error::Invalid { reason, .. }) => {
-            return Ok(settings_notice(&reason.key().replace('.', "_")));
-        }
-        Err(e) => return Err(e.into()),
-    };
-    if form.pin_confirmation.trim() != pin {
-        return Ok(settings_notice("lock_pin_mismatch"));
+    let s = state.signing_in(&client);
+    let biometric = form.biometric == "yes";
+    match app_lock::enable(
+        &s,
+        &me.hash,
+        &me.account,
+        &form.pin,
+        &form.pin_confirmation,
+        biometric,
+    )
+    .await
+    {
+        Ok(unlock) => Ok(see_other(
+            "/settings?notice=lock_on#app-lock",
+            Some(unlock_cookie(&state, &unlock)?),
+        )),
+        Err(Error::Invalid { reason, .. }) => Ok(settings_notice(&reason.key().replace('.', "_"))),
+        Err(e) => Err(e.into()),
     }
-    let biometric =
-        form.biometric == "yes" && !state.store.passkeys(&me.account.id).await?.is_empty();
-    let (cookie, key) = unlock_cookie(&state)?;
-    let rec =
-        AuditRecord::new(state.clock.now(), Action::AppLockEnabled, &client).actor(&me.account.id);
-    state
-        .store
-        .enable_lock(
-            &me.hash,
-            &pin_hash(&state, &me.hash, &pin),
-            &key,
-            biometric,
-            &rec,
-        )
-        .await?;
-    Ok(see_other("/settings?notice=lock_on#app-lock", Some(cookie)))
-}
-
-/// Counts a wrong PIN; the fifth signs this device out.
-async fn wrong_pin(
-    state: &AppState,
-    session: &SignedIn,
-    hash: &[u8],
-    client: &str,
-    now: Timestamp,
-) -> Result<Option<i64>, PageError> {
-    let rec = AuditRecord::new(now, Action::AppLockRefused, client)
-        .actor(&session.account.id)
-        .failed();
-    let failures = state.store.lock_failure(hash, MAX_FAILURES, &rec).await?;
-    if failures >= MAX_FAILURES {
-        let rec =
-            AuditRecord::new(now, Action::AppLockSignedOut, client).actor(&session.account.id);
-        state.store.audit(&rec).await?;
-        return Ok(None);
-    }
-    Ok(Some(MAX_FAILURES - failures))
 }
 
 /// Sent to the login page after the fifth wrong PIN, with both cookies cleared.
@@ -166,24 +125,14 @@ pub async fn disable_post(
     let Some(lock) = &me.lock else {
         return Ok(settings_notice("lock_off"));
     };
-    let now = state.clock.now();
-    let given = pin_hash(&state, &me.hash, form.pin.trim());
-    if !spreekuur_crypto::ct_eq(&given, &lock.pin_hash) {
-        let session = SignedIn {
-            account: me.account.clone(),
-            last_seen_at: now,
-            lock: me.lock.clone(),
-        };
-        return Ok(
-            match wrong_pin(&state, &session, &me.hash, &client, now).await? {
-                Some(left) => settings_notice(&format!("lock_wrong&left={left}")),
-                None => signed_out(&state),
-            },
-        );
-    }
-    let rec = AuditRecord::new(now, Action::AppLockDisabled, &client).actor(&me.account.id);
-    state.store.disable_lock(&me.hash, &rec).await?;
-    Ok(settings_notice("lock_off"))
+    let s = state.signing_in(&client);
+    Ok(
+        match app_lock::disable(&s, &me.hash, &me.account, lock, &form.pin).await? {
+            PinAnswer::Wrong { left } => settings_notice(&format!("lock_wrong&left={left}")),
+            PinAnswer::SignedOut => signed_out(&state),
+            PinAnswer::Right(_) | PinAnswer::Blocked(_) => settings_notice("lock_off"),
+        },
+    )
 }
 
 /// POST /lock/now: "Nu vergrendelen", and the idle timer in app.js.
@@ -262,23 +211,6 @@ pub async fn lock_get(
     render(StatusCode::OK, &page)
 }
 
-/// Opens the lock for this browser run.
-async fn open(
-    state: &AppState,
-    hash: &[u8],
-    session: &SignedIn,
-    client: &str,
-) -> Result<Option<HeaderValue>, PageError> {
-    let (cookie, key) = unlock_cookie(state)?;
-    let rec = AuditRecord::new(state.clock.now(), Action::AppLockUnlocked, client)
-        .actor(&session.account.id);
-    Ok(state
-        .store
-        .unlock(hash, &key, &rec)
-        .await?
-        .then_some(cookie))
-}
-
 /// POST /lock: the PIN.
 pub async fn lock_post(
     State(state): State<AppState>,
@@ -293,47 +225,36 @@ pub async fn lock_post(
     };
     let t = lang.lang.msgs();
     let now = state.clock.now();
-    let stored = session
-        .lock
-        .as_ref()
-        .map(|l| l.pin_hash.clone())
-        .unwrap_or_default();
-    // Counted for the account first, like every second-step answer (`auth::throttle`).
-    let account = &session.account;
-    if let Err(until) = sign_in::take_second_step(&state.signing_in(&client), account).await? {
-        let error = fill(
-            t.second_step_blocked,
-            &[("time", &spreekuur_i18n::time_of_day(until.millis()))],
-        );
-        let page = lock_page(&state, lang.lang, csrf.0, &session, Some(error)).await?;
-        return render(StatusCode::TOO_MANY_REQUESTS, &page)
-            .map(|r| super::retry_after(r, until, now));
-    }
-    let given = pin_hash(&state, &hash, form.pin.trim());
-    if spreekuur_crypto::ct_eq(&given, &stored) {
-        // A right PIN takes back its own attempt but leaves earlier wrong answers counted:
-        // unlocking one's own device must not hand whoever guesses elsewhere a fresh set of
-        // free answers.
-        state
-            .store
-            .forgive_attempt(
-                &throttle::second_step_key(&account.id),
-                throttle::SECOND_STEP_FREE,
-            )
-            .await?;
-        if let Some(cookie) = open(&state, &hash, &session, &client).await? {
-            return Ok(see_other("/messenger", Some(cookie)));
-        }
+    let Some(lock) = &session.lock else {
         return Ok(see_other("/login", None));
-    }
-    match wrong_pin(&state, &session, &hash, &client, now).await? {
-        Some(left) => {
-            let error = fill(t.lock_wrong, &[("n", &left.to_string())]);
-            let page = lock_page(&state, lang.lang, csrf.0, &session, Some(error)).await?;
-            render(StatusCode::UNAUTHORIZED, &page)
-        }
-        None => Ok(signed_out(&state)),
-    }
+    };
+    let s = state.signing_in(&client);
+    let (status, error) =
+        match app_lock::unlock(&s, &hash, &session.account, lock, &form.pin).await? {
+            PinAnswer::Right(Some(unlock)) => {
+                return Ok(see_other(
+                    "/messenger",
+                    Some(unlock_cookie(&state, &unlock)?),
+                ));
+            }
+            PinAnswer::Right(None) => return Ok(see_other("/login", None)),
+            PinAnswer::SignedOut => return Ok(signed_out(&state)),
+            PinAnswer::Wrong { left } => (
+                StatusCode::UNAUTHORIZED,
+                fill(t.lock_wrong, &[("n", &left.to_string())]),
+            ),
+            PinAnswer::Blocked(until) => {
+                let error = fill(
+                    t.second_step_blocked,
+                    &[("time", &spreekuur_i18n::time_of_day(until.millis()))],
+                );
+                let page = lock_page(&state, lang.lang, csrf.0, &session, Some(error)).await?;
+                return render(StatusCode::TOO_MANY_REQUESTS, &page)
+                    .map(|r| super::retry_after(r, until, now));
+            }
+        };
+    let page = lock_page(&state, lang.lang, csrf.0, &session, Some(error)).await?;
+    render(status, &page)
 }
 
 /// POST /lock/passkey/options: the fingerprint or face, through one of the account's passkeys.
@@ -386,8 +307,10 @@ pub async fn passkey_post(
         axum::Json(json!({ "redirect": "/messenger" })),
     )
         .into_response();
-    if let Some(cookie) = open(&state, &hash, &session, &client).await? {
-        r.headers_mut().append(SET_COOKIE, cookie);
+    let s = state.signing_in(&client);
+    if let Some(unlock) = app_lock::open(&s, &hash, &session.account).await? {
+        r.headers_mut()
+            .append(SET_COOKIE, unlock_cookie(&state, &unlock)?);
     }
     Ok(r)
 }
