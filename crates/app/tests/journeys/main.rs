@@ -11,5 +11,6 @@ mod cli;
 mod config;
 mod invitation;
 mod outbox;
+mod password_reset;
 mod sign_in;
 mod tls;

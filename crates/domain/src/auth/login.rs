@@ -14,11 +14,13 @@ use crate::ports::{AccountStore, AuditStore, ThrottleStore};
 use crate::token::{TokenIssuer, TokenKind};
 use crate::{Error, Timestamp};
 
-/// Checks a password against its stored hash (Argon2id, on a blocking thread); `None` spends
-/// the same time on a dummy hash.
+/// Passwords and their stored hashes (Argon2id, on a blocking thread).
 #[async_trait]
 pub trait PasswordCheck: Send + Sync {
+    /// Checks a password against its stored hash; `None` spends the same time on a dummy hash.
     async fn verify(&self, password: &str, phc: Option<&str>) -> bool;
+    /// The hash to store for a new password.
+    async fn hash(&self, password: &str) -> Result<String, Error>;
 }
 
 /// What a login attempt came to.

@@ -227,6 +227,15 @@ impl spreekuur_domain::auth::login::PasswordCheck for BlockingPasswords {
         .await
         .unwrap_or(false)
     }
+
+    async fn hash(&self, password: &str) -> Result<String, Error> {
+        let hasher = self.0.clone();
+        let password = zeroize::Zeroizing::new(password.to_string());
+        tokio::task::spawn_blocking(move || hasher.hash(&password))
+            .await
+            .map_err(|e| Error::Internal(e.to_string()))?
+            .map_err(|e| Error::Internal(e.to_string()))
+    }
 }
 
 /// Verifies a password on a blocking thread; `None` spends the same time on a dummy hash.

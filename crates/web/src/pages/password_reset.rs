@@ -7,11 +7,7 @@ use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
-use spreekuur_domain::audit::{Action, AuditRecord};
-use spreekuur_domain::auth::password_reset::{LINK_VALID_SECS, MIN_SECS_BETWEEN_MAILS};
-use spreekuur_domain::mail::{Letter, LetterKind};
-use spreekuur_domain::ports::{LinkPurpose, NewLinkToken};
-use spreekuur_domain::token::TokenKind;
+use spreekuur_domain::auth::password_reset;
 use spreekuur_domain::validate::EmailAddress;
 use spreekuur_i18n::{Lang, Msgs};
 
@@ -115,55 +111,15 @@ pub async fn forgot_post(
     )
 }
 
-/// Issues a reset link and queues its e-mail, if the address belongs to an active account that
-/// was not sent one in the last minute.
+/// Issues a reset link and queues its e-mail (`auth::password_reset::request`).
 async fn send_reset_link(
     state: &AppState,
     email: &EmailAddress,
     lang: spreekuur_i18n::Lang,
     client: &str,
 ) -> Result<(), PageError> {
-    let now = state.clock.now();
-    let Some((account, _)) = state
-        .store
-        .account_for_login(email.as_str())
-        .await?
-        .filter(|(a, _)| a.active && a.email == *email)
-    else {
-        return Ok(());
-    };
-    let recent = state
-        .store
-        .latest_open_link(&account.id, LinkPurpose::PasswordReset, now)
-        .await?
-        .is_some_and(|at| now.millis() - at.millis() < MIN_SECS_BETWEEN_MAILS * 1000);
-    if recent {
-        return Ok(());
-    }
-    let issued = state
-        .tokens
-        .issue(TokenKind::Link(LinkPurpose::PasswordReset))?;
-    let token = issued.token;
-    let link = NewLinkToken {
-        hash: issued.hash,
-        purpose: LinkPurpose::PasswordReset,
-        user: Some(account.id.clone()),
-        created_at: now,
-        expires_at: now.plus_seconds(LINK_VALID_SECS),
-    };
+    let passwords = super::BlockingPasswords(state.passwords.clone());
     let practice = state.practice_name().await?;
-    let mail = state.composer.compose(&Letter {
-        to: &account.email,
-        lang: lang.code(),
-        practice: &practice,
-        kind: LetterKind::PasswordReset {
-            first_name: account.first_name.as_str(),
-            link: &state.link(&format!("/reset-password/{}", token.as_str())),
-            valid_until: link.expires_at,
-        },
-    });
-    let rec = AuditRecord::new(now, Action::PasswordResetRequested, client).actor(&account.id);
-    state.store.issue_link(&link, Some(&mail), &rec).await?;
-    state.mail_wake.notify_one();
-    Ok(())
+    let r = super::set_password::resetting(state, &passwords, &practice, client);
+    Ok(password_reset::request(r, email, lang.code()).await?)
 }

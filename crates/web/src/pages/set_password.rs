@@ -8,22 +8,14 @@ use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
-use spreekuur_domain::Error;
-use spreekuur_domain::audit::{Action, AuditRecord};
-use spreekuur_domain::auth::login::login_name_key;
+use spreekuur_domain::FormError;
+use spreekuur_domain::auth::password_reset::{self, Resetting};
 use spreekuur_domain::auth::sign_in::{self, Proof};
-use spreekuur_domain::error::Reason;
-use spreekuur_domain::mail::SecurityNotice;
-use spreekuur_domain::mail::{Letter, LetterKind};
 use spreekuur_domain::ports::{LinkPurpose, SessionDevice};
-use spreekuur_domain::token::TokenKind;
 use spreekuur_i18n::{Lang, Msgs};
 
 use super::login::waiting_page;
-use super::{
-    FormErrors, RuleView, hash_password, password_errors, render, rules_view, see_other,
-    session_cookie,
-};
+use super::{FormErrors, RuleView, render, rules_view, see_other, session_cookie};
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::PageResult;
 use crate::extract::{Device, LangPref};
@@ -60,12 +52,21 @@ pub struct PasswordForm {
     password_confirmation: String,
 }
 
-fn link_error(e: Error) -> Error {
-    match e {
-        Error::Expired => Error::invalid("token", Reason::LinkExpired),
-        Error::Used => Error::invalid("token", Reason::LinkUsed),
-        Error::NotFound => Error::invalid("token", Reason::LinkUnknown),
-        other => other,
+/// The ports of the password-link use cases (`domain::auth::password_reset`).
+pub fn resetting<'a>(
+    state: &'a AppState,
+    passwords: &'a super::BlockingPasswords,
+    practice: &'a str,
+    client: &'a str,
+) -> Resetting<'a> {
+    Resetting {
+        accounts: &*state.store,
+        throttles: &*state.store,
+        tokens: &*state.tokens,
+        passwords,
+        letters: state.letters(practice),
+        now: state.clock.now(),
+        client,
     }
 }
 
@@ -114,12 +115,8 @@ async fn show(
     purpose: LinkPurpose,
     token: String,
 ) -> PageResult {
-    let hash = state.tokens.hash(TokenKind::Link(purpose), &token);
-    state
-        .store
-        .check_link(&hash, purpose, state.clock.now())
-        .await
-        .map_err(link_error)?;
+    let passwords = super::BlockingPasswords(state.passwords.clone());
+    password_reset::check_link(resetting(&state, &passwords, "", ""), purpose, &token).await?;
     render(
         StatusCode::OK,
         &page(
@@ -145,72 +142,38 @@ async fn save(
     form: PasswordForm,
 ) -> PageResult {
     let client = device.client.clone();
-    let hash = state.tokens.hash(TokenKind::Link(purpose), &token);
-    let now = state.clock.now();
-    let user = state
-        .store
-        .check_link(&hash, purpose, now)
-        .await
-        .map_err(link_error)?
-        .ok_or(Error::NotFound)?;
     let t = lang.lang.msgs();
-    let mut errors = FormErrors::default();
-    password_errors(t, &form.password, &form.password_confirmation, &mut errors);
-    if !errors.is_empty() {
-        return render(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &page(
-                &state,
-                lang.lang,
-                csrf.0,
-                purpose,
-                &token,
-                &form.password,
-                errors,
-            )
-            .await,
-        );
-    }
-    let phc = hash_password(&state, form.password).await?;
-    let account = state.store.account(&user).await?.ok_or(Error::NotFound)?;
-    let (notice, action) = match purpose {
-        LinkPurpose::PasswordReset => {
-            let practice = state.practice_name().await?;
-            let mail = state.composer.compose(&Letter {
-                to: &account.email,
-                lang: lang.lang.code(),
-                practice: &practice,
-                kind: LetterKind::Security {
-                    first_name: account.first_name.as_str(),
-                    notice: SecurityNotice::PasswordChanged,
-                    link: &state.link("/forgot-password"),
-                    at: now,
-                },
-            });
-            (Some(mail), Action::PasswordReset)
+    let passwords = super::BlockingPasswords(state.passwords.clone());
+    let practice = state.practice_name().await?;
+    let r = resetting(&state, &passwords, &practice, &client);
+    let account = match password_reset::set_password(
+        r,
+        purpose,
+        &token,
+        &form.password,
+        &form.password_confirmation,
+        lang.lang.code(),
+    )
+    .await
+    {
+        Ok(account) => account,
+        Err(FormError::Fields(errs)) => {
+            return render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &page(
+                    &state,
+                    lang.lang,
+                    csrf.0,
+                    purpose,
+                    &token,
+                    &form.password,
+                    FormErrors::from_errors(t, &errs),
+                )
+                .await,
+            );
         }
-        _ => (None, Action::PasswordSet),
+        Err(FormError::Failed(e)) => return Err(e.into()),
     };
-    state
-        .store
-        .redeem_password_link(
-            &hash,
-            purpose,
-            now,
-            &phc,
-            notice.as_ref(),
-            AuditRecord::new(now, action, &client),
-        )
-        .await
-        .map_err(link_error)?;
-    state.mail_wake.notify_one();
-    // A reset ends any wait that guessing caused (a reset always lets the patient back in).
-    for login in std::iter::once(account.email.as_str()).chain(account.username.as_deref()) {
-        state
-            .store
-            .clear_throttle(&login_name_key(&*state.tokens, login))
-            .await?;
-    }
     // The e-mailed link proves the mailbox, as a session code would. An authenticator app or a
     // passkey, or a practice that asks two-factor of this account, still takes that step (or
     // sets one up) before anything opens.
