@@ -120,7 +120,7 @@ async fn invitation_journey(w: World) {
         .unwrap();
     assert_eq!(w.bell.0.load(Ordering::SeqCst), rings + 1);
     let first = w.link_token("jan@example.test").await;
-    let found = invitation::lookup(w.answering(NOW), &first)
+    let found = invitation::lookup(&*w.db, &w.tokens, &first)
         .await
         .unwrap()
         .expect("the link finds the invitation");
@@ -139,7 +139,7 @@ async fn invitation_journey(w: World) {
     let second = w.link_token("jan@example.test").await;
     assert_ne!(first, second);
     assert!(
-        invitation::lookup(w.answering(later), &first)
+        invitation::lookup(&*w.db, &w.tokens, &first)
             .await
             .unwrap()
             .is_none()

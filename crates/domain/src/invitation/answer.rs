@@ -26,9 +26,13 @@ pub struct Answering<'a> {
 
 /// The invitation behind a link as clicked, whatever its state (a page explains an expired or
 /// used one in the invitation's language; `Invitation::check_answerable` says which).
-pub async fn lookup(a: Answering<'_>, token: &str) -> Result<Option<Invitation>, Error> {
-    let hash = a.tokens.hash(TokenKind::Invitation, token);
-    Ok(a.store.invitation_by_token(&hash).await?)
+pub async fn lookup(
+    store: &dyn InvitationStore,
+    tokens: &dyn TokenIssuer,
+    token: &str,
+) -> Result<Option<Invitation>, Error> {
+    let hash = tokens.hash(TokenKind::Invitation, token);
+    Ok(store.invitation_by_token(&hash).await?)
 }
 
 /// Opens the landing page of an answerable invitation: it becomes "geopend" for the inviter

@@ -87,7 +87,7 @@ pub(crate) async fn find_open(
     path: &str,
 ) -> PageResult<Found> {
     let now = state.clock.now();
-    let inv = invitation::lookup(answering(state, now, ""), token).await?;
+    let inv = invitation::lookup(&*state.store, &*state.tokens, token).await?;
     let Some(inv) = inv else {
         return Ok(Found::Problem(
             problem_page(
