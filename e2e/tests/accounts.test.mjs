@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { practiceSuite } from '../lib/harness.mjs';
-import { checkA11y, screenshots, DESKTOP } from '../lib/browser.mjs';
+import { checkA11y, screenshots } from '../lib/browser.mjs';
 import { setUpPractice, registerPatient, logIn } from '../lib/journey.mjs';
 
 const ctx = practiceSuite();
@@ -13,7 +13,7 @@ const ctx = practiceSuite();
 const totp = (key) => execFileSync('oathtool', ['--totp', '-b', key.replace(/\s+/g, '')]).toString().trim();
 
 test('an administrator signs a patient out everywhere and resets their second step', async () => {
-  const admin = await (await ctx.browser.newContext({ viewport: DESKTOP })).newPage();
+  const admin = await ctx.newPage();
   await setUpPractice(admin, ctx.server);
   const piet = { first: 'Piet', last: 'Post', email: 'piet.post@example.test', password: 'Brievenbus-7!' };
   const patient = await registerPatient(ctx.browser, ctx.sink, admin, piet);

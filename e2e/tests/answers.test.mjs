@@ -57,7 +57,7 @@ test('"Ik heb al een account": the invitation is linked to the existing account'
   const after0 = ctx.sink.messages.length;
   await invite(ctx.staff, { ...piet, note: 'Tweede uitnodiging, zelfde gesprek.', mailLang: 'nl' });
   const { link } = await invitationMail(ctx.sink, piet.email, { after: after0 });
-  const page = await (await ctx.browser.newContext({ viewport: DESKTOP })).newPage();
+  const page = await ctx.newPage();
   await page.goto(link);
   await page.getByRole('link', { name: 'Ik heb al een account' }).click();
   await page.getByRole('heading', { name: 'Inloggen' }).waitFor();
@@ -86,7 +86,7 @@ test('declining: a confirmation page, the sender sees it, the link no longer wor
   const after0 = ctx.sink.messages.length;
   await invite(ctx.staff, p);
   const { link } = await invitationMail(ctx.sink, p.email, { after: after0 });
-  const page = await (await ctx.browser.newContext({ viewport: DESKTOP })).newPage();
+  const page = await ctx.newPage();
   await page.goto(link);
   await page.getByRole('link', { name: 'uitnodiging dan ook afwijzen' }).click();
   await page.getByRole('heading', { name: 'Uitnodiging afwijzen' }).waitFor();
@@ -112,7 +112,7 @@ test('resending replaces the link; withdrawing stops it', async () => {
   await ctx.staff.getByText('De uitnodiging is opnieuw verstuurd. De vorige link werkt niet meer.').waitFor();
   const { link: second } = await invitationMail(ctx.sink, p.email, { after: after1 });
   assert.notEqual(first, second);
-  const page = await (await ctx.browser.newContext({ viewport: DESKTOP })).newPage();
+  const page = await ctx.newPage();
   let res = await page.goto(first);
   assert.equal(res.status(), 404, 'the old link stops working');
   await page.getByText('Deze uitnodigingslink is niet geldig.').waitFor();
@@ -129,7 +129,7 @@ test('resending replaces the link; withdrawing stops it', async () => {
 test('without SMTP: the invitation waits in the Ontwikkelpostvak (Development mailbox), its button opens the landing page', async () => {
   const dev = await startServer();
   try {
-    const page = await (await ctx.browser.newContext({ viewport: DESKTOP })).newPage();
+    const page = await ctx.newPage();
     await setUpPractice(page, dev);
     await invite(page, { first: 'Nina', last: 'Nieuw', email: 'nina@example.test' });
     // Nothing left the server, and the pages say so: the notice and the list.

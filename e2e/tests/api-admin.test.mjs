@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { practiceSuite } from '../lib/harness.mjs';
-import { DESKTOP } from '../lib/browser.mjs';
 import { ADMIN, setUpPractice } from '../lib/journey.mjs';
 import { apiClient } from '../lib/api.mjs';
 
@@ -17,7 +16,7 @@ const ctx = practiceSuite();
 const api = apiClient(() => ctx.server.base);
 
 test('provisioning, token rates, external ids and members over the API', async () => {
-  const anna = await (await ctx.browser.newContext({ viewport: DESKTOP })).newPage();
+  const anna = await ctx.newPage();
   await setUpPractice(anna, ctx.server);
   const cli = (args) => execFileSync(BIN, ['admin', ...args], { env: { PATH: process.env.PATH, SPREEKUUR_DATA_DIR: ctx.server.dataDir } }).toString().trim();
   const his = cli(['create-token', '--login', ADMIN.email, '--name', 'HIS', '--rate-per-minute', '0']);

@@ -8,7 +8,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { practiceSuite } from '../lib/harness.mjs';
-import { checkA11y, screenshots, DESKTOP } from '../lib/browser.mjs';
+import { checkA11y, screenshots } from '../lib/browser.mjs';
 import { ADMIN, setUpPractice, registerPatient } from '../lib/journey.mjs';
 import { apiClient } from '../lib/api.mjs';
 
@@ -19,7 +19,7 @@ const ctx = practiceSuite();
 const api = apiClient(() => ctx.server.base);
 
 test('tokens, conversations and messages over the API, with the pages\' rules', async () => {
-  const admin = await (await ctx.browser.newContext({ viewport: DESKTOP })).newPage();
+  const admin = await ctx.newPage();
   await setUpPractice(admin, ctx.server);
   const piet = await registerPatient(ctx.browser, ctx.sink, admin, { first: 'Piet', last: 'Post', email: 'piet@example.test', password: 'Brievenbus-7!' });
 

@@ -108,7 +108,7 @@ test('the practice sets the minutes before the lock', async () => {
 });
 
 test('the fingerprint unlocks too, through a passkey on this device; the lock can be turned off', async () => {
-  const page = await (await ctx.browser.newContext({ viewport: DESKTOP })).newPage();
+  const page = await ctx.newPage();
   await page.context().addCookies((await ctx.staff.context().cookies()));
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('WebAuthn.enable');

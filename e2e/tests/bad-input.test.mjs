@@ -11,7 +11,7 @@ const ctx = practiceSuite();
 // The administrator's page fails on any dialog: one would mean that a script smuggled in ran.
 let staff;
 before(async () => {
-  staff = await (await ctx.browser.newContext({ viewport: DESKTOP })).newPage();
+  staff = await ctx.newPage();
   staff.on('dialog', () => { throw new Error('a script ran: a dialog opened'); });
   await setUpPractice(staff, ctx.server);
 });
@@ -27,7 +27,7 @@ async function postForm(page, action, fields, { csrf = true } = {}) {
 }
 
 test('unknown, used and expired links get a clear page', async () => {
-  const page = await (await ctx.browser.newContext({ viewport: DESKTOP })).newPage();
+  const page = await ctx.newPage();
   let res = await page.goto(ctx.server.base + '/i/not-a-real-token');
   assert.equal(res.status(), 404);
   await page.getByText('Deze uitnodigingslink is niet geldig.').waitFor();
@@ -45,7 +45,7 @@ test('unknown, used and expired links get a clear page', async () => {
   const s2 = await startSmtpSink();
   const short = await startServer({ smtpUrl: s2.url, env: { SPREEKUUR_INVITATION_VALID_DAYS: '0' } });
   try {
-    const admin = await (await ctx.browser.newContext({ viewport: DESKTOP })).newPage();
+    const admin = await ctx.newPage();
     await setUpPractice(admin, short);
     await invite(admin, { first: 'Oud', last: 'Link', email: 'oud@example.test' });
     const { link } = await invitationMail(s2, 'oud@example.test');
@@ -89,7 +89,7 @@ test('a name with <script> is shown as text everywhere, the e-mail included', as
   const { mail, link } = await invitationMail(ctx.sink, p.email, { after: before });
   assert.ok(!mail.html.includes('<script>'), 'escaped in the HTML part');
   assert.ok(mail.html.includes('&lt;script&gt;alert(1)&lt;/script&gt;'));
-  const page = await (await ctx.browser.newContext({ viewport: DESKTOP })).newPage();
+  const page = await ctx.newPage();
   page.on('dialog', () => { throw new Error('a script ran on the landing page'); });
   await page.goto(link);
   await page.getByRole('heading', { name: 'Hallo <script>alert(1)</script>,' }).waitFor();
@@ -140,7 +140,7 @@ test('two simultaneous submissions of the last step make exactly one account', a
   const before = ctx.sink.messages.length;
   await invite(staff, { first: 'Dubbel', last: 'Klik', email: 'dubbel@example.test' });
   const { link } = await invitationMail(ctx.sink, 'dubbel@example.test', { after: before });
-  const page = await (await ctx.browser.newContext({ viewport: DESKTOP })).newPage();
+  const page = await ctx.newPage();
   await page.goto(link + '/register');
   await page.getByLabel(/^Wachtwoord\*?$/).fill('Woordje1!');
   await page.getByLabel(/^Wachtwoord bevestigen\*?$/).fill('Woordje1!');
@@ -166,7 +166,7 @@ test('a patient opening staff pages sees "not found", nothing else', async () =>
   const before = ctx.sink.messages.length;
   await invite(staff, { first: 'Nieuws', last: 'Gierig', email: 'gierig@example.test' });
   const { link } = await invitationMail(ctx.sink, 'gierig@example.test', { after: before });
-  const page = await (await ctx.browser.newContext({ viewport: DESKTOP })).newPage();
+  const page = await ctx.newPage();
   await page.goto(link + '/register');
   await page.getByLabel(/^Wachtwoord\*?$/).fill('Woordje1!');
   await page.getByLabel(/^Wachtwoord bevestigen\*?$/).fill('Woordje1!');

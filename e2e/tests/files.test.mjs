@@ -43,7 +43,7 @@ const blobs = () => fs.readdirSync(path.join(ctx.server.dataDir, 'blobs'))
   .flatMap((d) => fs.readdirSync(path.join(ctx.server.dataDir, 'blobs', d)));
 
 test('a file each way, live, and the Bestanden page', async () => {
-  staff = await (await ctx.browser.newContext({ viewport: DESKTOP, acceptDownloads: true })).newPage();
+  staff = await ctx.newPage({ acceptDownloads: true });
   await setUpPractice(staff, ctx.server);
   piet = await registerPatient(ctx.browser, ctx.sink, staff, { first: 'Piet', last: 'Post', email: 'piet@example.test', password: 'Brievenbus-7!' });
   await staff.goto(ctx.server.base + '/messenger');
@@ -190,7 +190,7 @@ test('an upload cancelled or cut off halfway leaves no message, no file and no b
   // part, below). This happens in a second tab without the messenger's service worker: a page
   // the worker controls sends its requests past the test's hold (the worker itself only ever
   // answers GETs of the static files).
-  const tab = await (await ctx.browser.newContext({ viewport: DESKTOP, serviceWorkers: 'block' })).newPage();
+  const tab = await ctx.newPage({ serviceWorkers: 'block' });
   await tab.context().addCookies(await piet.context().cookies());
   await tab.goto(piet.url());
   await liveOpen(tab);
@@ -230,7 +230,7 @@ test('an upload cancelled or cut off halfway leaves no message, no file and no b
 test('a file each way on PostgreSQL, both at desktop width', async () => {
   const pg = await startServer({ smtpUrl: ctx.sink.url, postgres: true });
   try {
-    const anna = await (await ctx.browser.newContext({ viewport: DESKTOP, acceptDownloads: true })).newPage();
+    const anna = await ctx.newPage({ acceptDownloads: true });
     await setUpPractice(anna, pg);
     const jan = await registerPatient(ctx.browser, ctx.sink, anna, { first: 'Jan', last: 'Jansen', email: 'jan@example.test', password: 'Zeilboot-9!' });
     await jan.setViewportSize(DESKTOP);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { practiceSuite } from '../lib/harness.mjs';
-import { checkA11y, screenshots, eventually, DESKTOP } from '../lib/browser.mjs';
+import { checkA11y, screenshots, eventually } from '../lib/browser.mjs';
 import { setUpPractice, registerPatient } from '../lib/journey.mjs';
 
 const BIN = process.env.SPREEKUUR_BIN || path.resolve(import.meta.dirname, '../../target/debug/spreekuur');
@@ -16,7 +16,7 @@ const ctx = practiceSuite();
 const names = (page, list) => page.locator(`ul.${list} .contact-name`).allInnerTexts();
 
 test('contacts, a group with a member removed, and what patients cannot do', async () => {
-  const anna = await (await ctx.browser.newContext({ viewport: DESKTOP })).newPage();
+  const anna = await ctx.newPage();
   await setUpPractice(anna, ctx.server);
   execFileSync(BIN, ['admin', 'create-staff', '--email', 'bram@delinde.test', '--name', 'Bram Bakker', '--role', 'assistant'], { env: { PATH: process.env.PATH, SPREEKUUR_DATA_DIR: ctx.server.dataDir } });
   const piet = await registerPatient(ctx.browser, ctx.sink, anna, { first: 'Piet', last: 'Post', email: 'piet@example.test', password: 'Brievenbus-7!' });

@@ -10,7 +10,7 @@ import { setUpPractice, registerPatient } from '../lib/journey.mjs';
 const ctx = practiceSuite();
 
 test('the messenger installs, caches only static files, and fits a phone', async () => {
-  const anna = await (await ctx.browser.newContext({ viewport: DESKTOP })).newPage();
+  const anna = await ctx.newPage();
   await setUpPractice(anna, ctx.server);
   const piet = await registerPatient(ctx.browser, ctx.sink, anna, { first: 'Piet', last: 'Post', email: 'piet@example.test', password: 'Brievenbus-7!' });
   await piet.setViewportSize(PHONE);

@@ -4,7 +4,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { practiceSuite } from '../lib/harness.mjs';
-import { DESKTOP } from '../lib/browser.mjs';
 import { setUpPractice, invite, invitationMail } from '../lib/journey.mjs';
 
 const ctx = practiceSuite();
@@ -29,12 +28,12 @@ async function tabTo(page, pattern) {
 }
 
 test('the whole registration, then the messenger, with the keyboard alone', async () => {
-  const staff = await (await ctx.browser.newContext({ viewport: DESKTOP })).newPage();
+  const staff = await ctx.newPage();
   await setUpPractice(staff, ctx.server);
   await invite(staff, { first: 'Toos', last: 'Toetsenbord', email: 'toos@example.test', note: 'Welkom Toos.' });
   const { link } = await invitationMail(ctx.sink, 'toos@example.test');
 
-  const page = await (await ctx.browser.newContext({ viewport: DESKTOP })).newPage();
+  const page = await ctx.newPage();
   await page.goto(link);
   await tabTo(page, /Maak je account aan/);
   await page.keyboard.press('Enter');

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { practiceSuite } from '../lib/harness.mjs';
 import { startServer } from '../lib/server.mjs';
-import { checkA11y, eventually, DESKTOP } from '../lib/browser.mjs';
+import { checkA11y, eventually } from '../lib/browser.mjs';
 import { setUpPractice, registerPatient } from '../lib/journey.mjs';
 
 const ctx = practiceSuite({ server: false });
@@ -24,7 +24,7 @@ const texts = async (page) => page.locator('ol.messages li .body').allInnerTexts
 
 /** Staff and a patient, each on their shared conversation, both connected. */
 async function pair(server, email) {
-  const staff = await (await ctx.browser.newContext({ viewport: DESKTOP })).newPage();
+  const staff = await ctx.newPage();
   await setUpPractice(staff, server);
   const patient = await registerPatient(ctx.browser, ctx.sink, staff, { first: 'Piet', last: 'Post', email, password: 'Brievenbus-7!' });
   await staff.goto(server.base + '/messenger');
@@ -120,7 +120,7 @@ test('a message appears live, and nothing is lost or doubled across a crash', as
     assert.equal(await status(server.base), 101);
 
     // Signed out elsewhere (the same session, another tab): the open socket stops delivering.
-    const twin = await (await ctx.browser.newContext({ viewport: DESKTOP })).newPage();
+    const twin = await ctx.newPage();
     await twin.context().addCookies(await patient.context().cookies());
     await twin.goto(server.base + '/messenger');
     await twin.getByRole('button', { name: 'Uitloggen' }).first().click();

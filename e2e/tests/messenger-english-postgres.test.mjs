@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { practiceSuite } from '../lib/harness.mjs';
-import { checkA11y, screenshots, DESKTOP, PHONE } from '../lib/browser.mjs';
+import { checkA11y, screenshots, PHONE } from '../lib/browser.mjs';
 import { setUpPractice, registerPatient } from '../lib/journey.mjs';
 
 const ctx = practiceSuite({ postgres: true });
@@ -18,7 +18,7 @@ async function english(page) {
 }
 
 test('team, file and group in English on PostgreSQL, the patient on a phone', async () => {
-  const anna = await (await ctx.browser.newContext({ viewport: DESKTOP, acceptDownloads: true })).newPage();
+  const anna = await ctx.newPage({ acceptDownloads: true });
   await setUpPractice(anna, ctx.server);
   const piet = await registerPatient(ctx.browser, ctx.sink, anna, { first: 'Piet', last: 'Post', email: 'piet@example.test', password: 'Brievenbus-7!' });
   await english(anna);

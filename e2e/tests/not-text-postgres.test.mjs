@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { practiceSuite } from '../lib/harness.mjs';
-import { checkA11y, DESKTOP } from '../lib/browser.mjs';
+import { checkA11y } from '../lib/browser.mjs';
 import { ADMIN, setUpPractice } from '../lib/journey.mjs';
 import { apiClient } from '../lib/api.mjs';
 
@@ -30,7 +30,7 @@ async function postRaw(page, action, raw) {
 
 test('NUL and invalid UTF-8 are refused with 400 on PostgreSQL, on pages and the API', async () => {
   // Before signing in: the login form.
-  const visitor = await (await ctx.browser.newContext({ viewport: DESKTOP })).newPage();
+  const visitor = await ctx.newPage();
   await visitor.goto(ctx.server.base + '/login');
   let r = await postRaw(visitor, '/login', 'login=a%00b%40x.test&password=geheim');
   assert.equal(r.status, 400, 'a NUL in the login name');
@@ -38,7 +38,7 @@ test('NUL and invalid UTF-8 are refused with 400 on PostgreSQL, on pages and the
   await visitor.setContent(r.text);
   await checkA11y(visitor, 'input that is not text');
 
-  const admin = await (await ctx.browser.newContext({ viewport: DESKTOP })).newPage();
+  const admin = await ctx.newPage();
   await setUpPractice(admin, ctx.server);
   let res = await admin.goto(ctx.server.base + '/accounts?q=a%00b');
   assert.equal(res.status(), 400, 'a NUL in a search');

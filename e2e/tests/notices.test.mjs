@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { practiceSuite } from '../lib/harness.mjs';
-import { checkA11y, DESKTOP } from '../lib/browser.mjs';
+import { checkA11y } from '../lib/browser.mjs';
 import { setUpPractice, registerPatient, PRACTICE } from '../lib/journey.mjs';
 
 // Look every second (the default is a minute); the window stays 15 minutes.
@@ -22,7 +22,7 @@ async function write(anna, name, text) {
 }
 
 test('one notice without content while away, none while online or switched off', async () => {
-  const anna = await (await ctx.browser.newContext({ viewport: DESKTOP })).newPage();
+  const anna = await ctx.newPage();
   await setUpPractice(anna, ctx.server);
   const piet = await registerPatient(ctx.browser, ctx.sink, anna, { first: 'Piet', last: 'Post', email: 'piet@example.test', password: 'Brievenbus-7!' });
   const lies = await registerPatient(ctx.browser, ctx.sink, anna, { first: 'Lies', last: 'Lammers', email: 'lies@example.test', password: 'Tulpenveld-8!' });

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { practiceSuite } from '../lib/harness.mjs';
-import { checkA11y, screenshots, DESKTOP } from '../lib/browser.mjs';
+import { checkA11y, screenshots } from '../lib/browser.mjs';
 import { setUpPractice, registerPatient } from '../lib/journey.mjs';
 
 const ctx = practiceSuite();
@@ -23,7 +23,7 @@ async function saveHours(admin, hours, closed = '') {
 }
 
 test('outside office hours a patient sees when the practice opens again, and can still send', async () => {
-  admin = await (await ctx.browser.newContext({ viewport: DESKTOP })).newPage();
+  admin = await ctx.newPage();
   await setUpPractice(admin, ctx.server);
   piet = await registerPatient(ctx.browser, ctx.sink, admin, { first: 'Piet', last: 'Post', email: 'piet@example.test', password: 'Brievenbus-7!' });
 

@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { practiceSuite } from '../lib/harness.mjs';
-import { DESKTOP } from '../lib/browser.mjs';
 import { ADMIN, setUpPractice, registerPatient } from '../lib/journey.mjs';
 import { apiClient } from '../lib/api.mjs';
 
@@ -18,7 +17,7 @@ const ctx = practiceSuite();
 const api = apiClient(() => ctx.server.base);
 
 test("another person's ids are not found on any route, and nothing changes", async () => {
-  const anna = await (await ctx.browser.newContext({ viewport: DESKTOP })).newPage();
+  const anna = await ctx.newPage();
   await setUpPractice(anna, ctx.server);
   const cli = (args) => execFileSync(BIN, ['admin', ...args], { env: { PATH: process.env.PATH, SPREEKUUR_DATA_DIR: ctx.server.dataDir } }).toString().trim();
   cli(['create-staff', '--email', 'bram@delinde.test', '--name', 'Bram Bakker', '--role', 'provider']);

@@ -127,7 +127,7 @@ test('a passkey added in Instellingen signs in without a password and serves as 
 
   // With autofill, the login page offers the passkey on the name field: choosing it signs in
   // (the virtual authenticator chooses at once). Same passkey, copied into another browser.
-  const other = await (await ctx.browser.newContext({ viewport: DESKTOP })).newPage();
+  const other = await ctx.newPage();
   const otherAuthenticator = await virtualAuthenticator(other);
   await otherAuthenticator.add((await authenticator.credentials())[0]);
   await other.goto(ctx.server.base + '/login');
@@ -157,7 +157,7 @@ test('a passkey added in Instellingen signs in without a password and serves as 
 });
 
 test('anonymous passkey sign-ins are limited per address: no row per call without end', async () => {
-  const page = await (await ctx.browser.newContext({ viewport: DESKTOP })).newPage();
+  const page = await ctx.newPage();
   await page.goto(ctx.server.base + '/login');
   const csrf = await page.locator('input[name=_csrf]').first().inputValue();
   // The count is per clock minute: start early in one, so the 40 calls fall in the same.
@@ -178,7 +178,7 @@ test('anonymous passkey sign-ins are limited per address: no row per call withou
 });
 
 test('a page opened where passkeys cannot work says so', async () => {
-  const page = await (await ctx.browser.newContext({ viewport: DESKTOP })).newPage();
+  const page = await ctx.newPage();
   // Opened on the IP address while the server's address is http://localhost:<port>.
   await page.goto(`http://127.0.0.1:${ctx.server.port}/login`);
   await page.getByText(`Passkeys werken niet op dit adres. Open Spreekuur via http://localhost:${ctx.server.port} om een passkey te gebruiken.`).waitFor();
@@ -187,7 +187,7 @@ test('a page opened where passkeys cannot work says so', async () => {
   // A server set up on an IP address has no passkeys at all, and Instellingen says why.
   const ipServer = await startServer({ smtpUrl: ctx.sink.url, env: (port) => ({ SPREEKUUR_PUBLIC_URL: `http://127.0.0.1:${port}` }) });
   try {
-    const p = await (await ctx.browser.newContext({ viewport: DESKTOP })).newPage();
+    const p = await ctx.newPage();
     await p.goto(ipServer.setupLink);
     await setUpPractice(p, ipServer);
     await p.goto(ipServer.base.replace('localhost', '127.0.0.1') + '/settings');

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { practiceSuite } from '../lib/harness.mjs';
-import { checkA11y, screenshots, DESKTOP } from '../lib/browser.mjs';
+import { checkA11y, screenshots } from '../lib/browser.mjs';
 import { ADMIN, registerPatient, logIn } from '../lib/journey.mjs';
 
 const ctx = practiceSuite({ practice: true });
@@ -12,7 +12,7 @@ const wim = { first: 'Wim', last: 'Willems', email: 'wim@example.test', password
 
 test('guessing waits after five failures, alike for known and unknown addresses; a reset lets the patient back in', async () => {
   const other = await registerPatient(ctx.browser, ctx.sink, ctx.staff, wim);
-  const page = await (await ctx.browser.newContext({ viewport: DESKTOP })).newPage();
+  const page = await ctx.newPage();
   for (const login of [wim.email, 'niemand@example.test']) {
     for (let i = 0; i < 5; i++) {
       assert.equal(await logIn(page, ctx.server.base, login, 'Fout-wachtwoord1'), 401);

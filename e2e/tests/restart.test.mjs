@@ -55,7 +55,7 @@ test('a session code sent before a crash signs in exactly once after it', async 
 test('a reset link sent before a crash sets a password exactly once, and stays used after another', async () => {
   const p = { first: 'Sven', last: 'Stam', email: 'sven@example.test', password: 'Eerste-Woord1!' };
   await registerPatient(ctx.browser, ctx.sink, ctx.staff, p);
-  const page = await (await ctx.browser.newContext({ viewport: DESKTOP })).newPage();
+  const page = await ctx.newPage();
   const before = ctx.sink.messages.length;
   await page.goto(ctx.server.base + '/forgot-password');
   await page.getByLabel('E-mailadres').fill(p.email);
@@ -66,7 +66,7 @@ test('a reset link sent before a crash sets a password exactly once, and stays u
   await ctx.server.crashAndRestart();
 
   await page.goto(link);
-  const other = await (await ctx.browser.newContext({ viewport: DESKTOP })).newPage();
+  const other = await ctx.newPage();
   await other.goto(link);
   const answers = await bothAtOnce([page, other], link, { password: 'Nieuw-Woord2!', password_confirmation: 'Nieuw-Woord2!' });
   const set = answers.filter(([status, , body]) => status === 200 && body.includes('Je nieuwe wachtwoord'));
@@ -74,7 +74,7 @@ test('a reset link sent before a crash sets a password exactly once, and stays u
   assert.deepEqual([set.length, refused.length], [1, 1], `one sets the password, the other is told the link was used: ${answers.map((a) => a.slice(0, 2))}`);
 
   await ctx.server.crashAndRestart();
-  const late = await (await ctx.browser.newContext({ viewport: DESKTOP })).newPage();
+  const late = await ctx.newPage();
   await late.goto(link);
   await late.getByText('Deze link is al gebruikt of vervangen door een nieuwere link.').waitFor();
 });

@@ -78,7 +78,7 @@ test('two-factor, passkeys, the app lock and Accounts in English on PostgreSQL',
   await page.getByRole('heading', { name: 'Conversations' }).waitFor();
 
   // The second step offers both the passkey and the app's code.
-  const other = await (await ctx.browser.newContext({ viewport: DESKTOP })).newPage();
+  const other = await ctx.newPage();
   await other.goto(ctx.server.base + '/lang/en?back=/login');
   await other.getByLabel('E-mail address or username').fill(ADMIN.email);
   await other.getByLabel('Password').fill(ADMIN.password);

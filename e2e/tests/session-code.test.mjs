@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { practiceSuite } from '../lib/harness.mjs';
-import { checkA11y, screenshots, DESKTOP } from '../lib/browser.mjs';
+import { checkA11y, screenshots } from '../lib/browser.mjs';
 import { registerPatient, sessionCode } from '../lib/journey.mjs';
 
 const ctx = practiceSuite({ practice: true });
@@ -27,7 +27,7 @@ async function passwordStep(page, p) {
 test('the session code signs a patient in, however it is pasted; wrong and old codes say so', async () => {
   const p = { first: 'Sara', last: 'Smit', email: 'sara@example.test', password: 'Woordje1!' };
   await registerPatient(ctx.browser, ctx.sink, ctx.staff, p);
-  const page = await (await ctx.browser.newContext({ viewport: DESKTOP })).newPage();
+  const page = await ctx.newPage();
   let before = await passwordStep(page, p);
   await page.getByText('U dient hieronder uw sessiecode in te voeren, deze heeft u ontvangen op uw e-mail adres.').waitFor();
   const { code, mail } = await sessionCode(ctx.sink, p.email, before);
@@ -66,7 +66,7 @@ test('the session code signs a patient in, however it is pasted; wrong and old c
   await page.getByRole('heading', { name: 'Gesprek met Anna de Vries' }).waitFor();
 
   // The code was single use: a second sign-in needs its own, and only the newest works.
-  const page2 = await (await ctx.browser.newContext({ viewport: DESKTOP })).newPage();
+  const page2 = await ctx.newPage();
   before = await passwordStep(page2, p);
   const first = await sessionCode(ctx.sink, p.email, before);
   assert.notEqual(first.code, code);
@@ -78,7 +78,7 @@ test('the session code signs a patient in, however it is pasted; wrong and old c
 test('the session code with the keyboard alone: Tab to the field, type the code with a space, Enter', async () => {
   const p = { first: 'Tom', last: 'Toets', email: 'tom@example.test', password: 'Woordje1!' };
   await registerPatient(ctx.browser, ctx.sink, ctx.staff, p);
-  const page = await (await ctx.browser.newContext({ viewport: DESKTOP })).newPage();
+  const page = await ctx.newPage();
   const before = await passwordStep(page, p);
   const { code } = await sessionCode(ctx.sink, p.email, before);
   // Keyboard only: Tab to the field, type, Enter.
@@ -95,7 +95,7 @@ test('the session code with the keyboard alone: Tab to the field, type the code 
   const fullCookie = (await page.context().cookies()).find((c) => c.name === 'spreekuur_session');
   assert.ok(pendingCookie && fullCookie, 'a session cookie before and after');
   assert.notEqual(fullCookie.value, pendingCookie.value, 'the cookie changed with the second step');
-  const stale = await (await ctx.browser.newContext({ viewport: DESKTOP })).newPage();
+  const stale = await ctx.newPage();
   await stale.context().addCookies([pendingCookie]);
   await stale.goto(ctx.server.base + '/messenger');
   assert.match(stale.url(), /\/login$/);
@@ -107,7 +107,7 @@ test('wrong codes count per account across sign-ins: parallel guessing on many s
   // Whoever knows the password opens seven pending sign-ins, each with its own code.
   const sessions = [];
   for (let i = 0; i < 7; i++) {
-    const page = await (await ctx.browser.newContext({ viewport: DESKTOP })).newPage();
+    const page = await ctx.newPage();
     const before = await passwordStep(page, p);
     const { code } = await sessionCode(ctx.sink, p.email, before);
     const csrf = await page.locator('input[name=_csrf]').first().inputValue();
@@ -136,11 +136,11 @@ test('wrong codes count per account across sign-ins: parallel guessing on many s
   // twelfth sign-in this hour gets no e-mail and lands on "Sessiecode" with the time a new code
   // can be asked for.
   for (let i = 7; i < 11; i++) {
-    const page = await (await ctx.browser.newContext({ viewport: DESKTOP })).newPage();
+    const page = await ctx.newPage();
     const before = await passwordStep(page, p);
     await sessionCode(ctx.sink, p.email, before);
   }
-  const page = await (await ctx.browser.newContext({ viewport: DESKTOP })).newPage();
+  const page = await ctx.newPage();
   const before = await passwordStep(page, p);
   await page.getByText('Er zijn het afgelopen uur te veel sessiecodes naar dit account gestuurd. Daarom is er nu geen nieuwe code verstuurd.').waitFor();
   await page.getByText(/^Je kunt om \d\d:\d\d een nieuwe code aanvragen\.$/).waitFor();
@@ -160,7 +160,7 @@ test('the practice can switch the second step off for patients', async () => {
   await ctx.staff.getByRole('button', { name: 'Opslaan' }).click();
   await ctx.staff.getByText('De praktijkgegevens zijn opgeslagen.').waitFor();
   await checkA11y(ctx.staff, 'practice settings');
-  const page = await (await ctx.browser.newContext({ viewport: DESKTOP })).newPage();
+  const page = await ctx.newPage();
   await page.goto(ctx.server.base + '/login');
   await page.getByLabel('E-mailadres of gebruikersnaam').fill('tom@example.test');
   await page.getByLabel('Wachtwoord').fill('Woordje1!');

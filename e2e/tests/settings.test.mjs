@@ -3,17 +3,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { practiceSuite } from '../lib/harness.mjs';
-import { checkA11y, screenshots, DESKTOP } from '../lib/browser.mjs';
+import { checkA11y, screenshots } from '../lib/browser.mjs';
 import { setStaffSecondStep, ADMIN, setUpPractice, registerPatient, logIn } from '../lib/journey.mjs';
 
 const ctx = practiceSuite();
 
 test('sessions are listed and can be signed out, one or all others', async () => {
-  const first = await (await ctx.browser.newContext({ viewport: DESKTOP })).newPage();
+  const first = await ctx.newPage();
   await setUpPractice(first, ctx.server);
   // This test is about sessions: the administrator signs in with the password alone.
   await setStaffSecondStep(first, ctx.server.base, 'none');
-  const second = await (await ctx.browser.newContext({ viewport: DESKTOP, userAgent: 'Mozilla/5.0 (Windows NT 10.0; rv:120.0) Gecko/20100101 Firefox/120.0' })).newPage();
+  const second = await ctx.newPage({ userAgent: 'Mozilla/5.0 (Windows NT 10.0; rv:120.0) Gecko/20100101 Firefox/120.0' });
   assert.equal(await logIn(second, ctx.server.base, ADMIN.email, ADMIN.password), 303);
   await second.getByRole('link', { name: 'Instellingen' }).click();
   await second.getByRole('heading', { name: 'Sessies' }).waitFor();

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { practiceSuite } from '../lib/harness.mjs';
-import { checkA11y, DESKTOP } from '../lib/browser.mjs';
+import { checkA11y } from '../lib/browser.mjs';
 import { registerPatient, sessionCode } from '../lib/journey.mjs';
 
 const ctx = practiceSuite({ postgres: true, practice: true });
@@ -11,7 +11,7 @@ const ctx = practiceSuite({ postgres: true, practice: true });
 test('forgot password and the session code, in English, on PostgreSQL', async () => {
   const p = { first: 'Emma', last: 'English', email: 'emma@example.test', password: 'Woordje1!' };
   await registerPatient(ctx.browser, ctx.sink, ctx.staff, p);
-  const page = await (await ctx.browser.newContext({ viewport: DESKTOP })).newPage();
+  const page = await ctx.newPage();
   await page.goto(ctx.server.base + '/login');
   await page.getByText('Change language').click();
   await page.getByRole('link', { name: 'English' }).click();

@@ -4,13 +4,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { practiceSuite } from '../lib/harness.mjs';
-import { checkA11y, screenshots, DESKTOP } from '../lib/browser.mjs';
+import { checkA11y, screenshots } from '../lib/browser.mjs';
 import { setUpPractice, invite } from '../lib/journey.mjs';
 
 const ctx = practiceSuite();
 
 test('an administrator adds a provider, who sets a password and invites a patient', async () => {
-  const admin = await (await ctx.browser.newContext({ viewport: DESKTOP })).newPage();
+  const admin = await ctx.newPage();
   await setUpPractice(admin, ctx.server);
   await admin.getByRole('link', { name: 'Medewerkers' }).click();
   await admin.getByRole('heading', { name: 'Medewerkers', level: 1 }).waitFor();
@@ -26,7 +26,7 @@ test('an administrator adds a provider, who sets a password and invites a patien
   const mail = await ctx.sink.waitFor('bram@delinde.test');
   assert.equal(mail.headers.subject, 'Stel je wachtwoord in voor Huisartsenpraktijk De Linde');
   const link = /<a href="([^"]+)"[^>]*>Wachtwoord instellen<\/a>/.exec(mail.html)[1];
-  const bram = await (await ctx.browser.newContext({ viewport: DESKTOP })).newPage();
+  const bram = await ctx.newPage();
   await bram.goto(link);
   await bram.getByRole('heading', { name: 'Wachtwoord instellen' }).waitFor();
   await checkA11y(bram, 'set password');

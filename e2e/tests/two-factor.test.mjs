@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { practiceSuite } from '../lib/harness.mjs';
 import { startServer } from '../lib/server.mjs';
-import { checkA11y, screenshots, DESKTOP } from '../lib/browser.mjs';
+import { checkA11y, screenshots } from '../lib/browser.mjs';
 import { ADMIN, setUpPractice, createPractice, logIn, totp } from '../lib/journey.mjs';
 
 const ctx = practiceSuite();
@@ -21,7 +21,7 @@ async function secondStep(page, code) {
 }
 
 test('two-factor authentication with an authenticator app', async () => {
-  const page = await (await ctx.browser.newContext({ viewport: DESKTOP })).newPage();
+  const page = await ctx.newPage();
   await setUpPractice(page, ctx.server);
   await page.getByRole('link', { name: 'Instellingen' }).click();
   await page.getByRole('link', { name: 'Activeer tweefactorauthenticatie' }).click();
@@ -52,7 +52,7 @@ test('two-factor authentication with an authenticator app', async () => {
   await page.getByText('Tweefactorauthenticatie staat aan. Je hebt nog 10 ongebruikte back-upcodes.').waitFor();
 
   // The login now asks for a code; going straight to the messenger does not skip it.
-  const login = await (await ctx.browser.newContext({ viewport: DESKTOP })).newPage();
+  const login = await ctx.newPage();
   assert.equal(await logIn(login, ctx.server.base, ADMIN.email, ADMIN.password), 303);
   await login.getByRole('heading', { name: 'Tweefactorauthenticatie' }).waitFor();
   await checkA11y(login, 'two-factor login');
@@ -64,19 +64,19 @@ test('two-factor authentication with an authenticator app', async () => {
   await login.getByRole('heading', { name: 'Gesprekken' }).waitFor();
 
   // The same code again is a replay.
-  const replay = await (await ctx.browser.newContext({ viewport: DESKTOP })).newPage();
+  const replay = await ctx.newPage();
   assert.equal(await logIn(replay, ctx.server.base, ADMIN.email, ADMIN.password), 303);
   assert.equal(await secondStep(replay, next), 422);
   await replay.getByText('Deze code klopt niet.').waitFor();
 
   // A backup code works once, typed in capitals without its dash.
   assert.equal(await secondStep(replay, codes[0].replace('-', '').toUpperCase()), 303);
-  const again = await (await ctx.browser.newContext({ viewport: DESKTOP })).newPage();
+  const again = await ctx.newPage();
   assert.equal(await logIn(again, ctx.server.base, ADMIN.email, ADMIN.password), 303);
   assert.equal(await secondStep(again, codes[0]), 422);
 
   // In English, with the keyboard alone: Tab, type, Enter.
-  const en = await (await ctx.browser.newContext({ viewport: DESKTOP })).newPage();
+  const en = await ctx.newPage();
   await en.goto(ctx.server.base + '/lang/en?back=/login');
   await en.getByRole('heading', { name: 'Log in' }).waitFor();
   const tabTo = async (id) => {
@@ -97,7 +97,7 @@ test('two-factor authentication with an authenticator app', async () => {
   await en.getByRole('heading', { name: 'Conversations' }).waitFor();
 
   // A reset link proves the mailbox, not the app: after the new password the code is asked.
-  const resetter = await (await ctx.browser.newContext({ viewport: DESKTOP })).newPage();
+  const resetter = await ctx.newPage();
   const mailsBefore = ctx.sink.messages.length;
   await resetter.goto(ctx.server.base + '/forgot-password');
   await resetter.getByLabel('E-mailadres').fill(ADMIN.email);
@@ -123,7 +123,7 @@ test('two-factor authentication with an authenticator app', async () => {
   await page2.getByRole('button', { name: 'Tweefactorauthenticatie uitzetten' }).click();
   await page2.getByText('Tweefactorauthenticatie staat uit.').first().waitFor();
   // Without it, the practice's default for staff asks to set a second step up again.
-  const plain = await (await ctx.browser.newContext({ viewport: DESKTOP })).newPage();
+  const plain = await ctx.newPage();
   assert.equal(await logIn(plain, ctx.server.base, ADMIN.email, ADMIN.password), 303);
   await plain.getByRole('heading', { name: 'Tweede stap instellen' }).waitFor();
 });
@@ -132,7 +132,7 @@ test('staff set up a second step at their first sign-in (the practice default), 
   const srv = await startServer({ smtpUrl: ctx.sink.url });
   try {
     // The administrator made through the setup link is no exception.
-    const page = await (await ctx.browser.newContext({ viewport: DESKTOP })).newPage();
+    const page = await ctx.newPage();
     await createPractice(page, srv);
     await page.getByText('De praktijk vraagt om bij het inloggen naast je wachtwoord een tweede stap te gebruiken.').waitFor();
     await checkA11y(page, 'enrol');
@@ -158,7 +158,7 @@ test('staff set up a second step at their first sign-in (the practice default), 
     await page.goto(srv.base + '/practice');
     assert.equal(await page.getByLabel('Tweede stap voor medewerkers na het wachtwoord').inputValue(), 'two_factor');
     // From now on the login asks for the code.
-    const next = await (await ctx.browser.newContext({ viewport: DESKTOP })).newPage();
+    const next = await ctx.newPage();
     assert.equal(await logIn(next, srv.base, ADMIN.email, ADMIN.password), 303);
     await next.getByRole('heading', { name: 'Tweefactorauthenticatie' }).waitFor();
   } finally {
