@@ -4,13 +4,9 @@
 // other token is refused what is not its own.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { practiceSuite } from '../lib/harness.mjs';
 import { ADMIN, setUpPractice } from '../lib/journey.mjs';
 import { apiClient } from '../lib/api.mjs';
-
-const BIN = process.env.SPREEKUUR_BIN || path.resolve(import.meta.dirname, '../../target/debug/spreekuur');
 
 const ctx = practiceSuite();
 const api = apiClient(() => ctx.server.base);
@@ -18,8 +14,7 @@ const api = apiClient(() => ctx.server.base);
 test('provisioning, token rates, external ids and members over the API', async () => {
   const anna = await ctx.newPage();
   await setUpPractice(anna, ctx.server);
-  const cli = (args) => execFileSync(BIN, ['admin', ...args], { env: { PATH: process.env.PATH, SPREEKUUR_DATA_DIR: ctx.server.dataDir } }).toString().trim();
-  const his = cli(['create-token', '--login', ADMIN.email, '--name', 'HIS', '--rate-per-minute', '0']);
+  const his = ctx.server.admin(['create-token', '--login', ADMIN.email, '--name', 'HIS', '--rate-per-minute', '0']);
 
   // Staff from the practice system: an account, and an e-mail with a link to set a password.
   const bram = await api(his, 'POST', '/api/v1/accounts', { role: 'provider', first_name: 'Bram', last_name: 'Bakker', email: 'bram@delinde.test' });
@@ -36,7 +31,7 @@ test('provisioning, token rates, external ids and members over the API', async (
   await ctx.sink.waitFor('piet@example.test', (m) => /Uitnodiging accepteren/.test(m.html || ''));
 
   // Tokens: the administrator sees every live token and sets a rate; others may not.
-  const bramToken = cli(['create-token', '--login', 'bram@delinde.test', '--name', 'Agenda']);
+  const bramToken = ctx.server.admin(['create-token', '--login', 'bram@delinde.test', '--name', 'Agenda']);
   const list = await api(his, 'GET', '/api/v1/tokens');
   assert.equal(list.status, 200);
   const agenda = list.json.find((t) => t.name === 'Agenda');
@@ -83,7 +78,7 @@ test('provisioning, token rates, external ids and members over the API', async (
 
   // A third colleague, not in it, finds nothing of it.
   const carla = await api(his, 'POST', '/api/v1/accounts', { role: 'assistant', first_name: 'Carla', last_name: 'Claes', email: 'carla@delinde.test' });
-  const carlaToken = cli(['create-token', '--login', 'carla@delinde.test', '--name', 'x', '--rate-per-minute', '0']);
+  const carlaToken = ctx.server.admin(['create-token', '--login', 'carla@delinde.test', '--name', 'x', '--rate-per-minute', '0']);
   assert.ok(carla.json.account);
   assert.deepEqual((await api(carlaToken, 'GET', '/api/v1/conversations?external_id=EPD-4711')).json, []);
   for (const [method, url, body] of [

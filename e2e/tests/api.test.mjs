@@ -5,14 +5,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import path from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { practiceSuite } from '../lib/harness.mjs';
 import { checkA11y, screenshots } from '../lib/browser.mjs';
 import { ADMIN, setUpPractice, registerPatient } from '../lib/journey.mjs';
 import { apiClient } from '../lib/api.mjs';
-
-const BIN = process.env.SPREEKUUR_BIN || path.resolve(import.meta.dirname, '../../target/debug/spreekuur');
 
 const ctx = practiceSuite();
 
@@ -81,10 +77,9 @@ test('tokens, conversations and messages over the API, with the pages\' rules', 
   // Another's or a made-up conversation id is "not found", for reading and for sending.
   const other = await registerPatient(ctx.browser, ctx.sink, admin, { first: 'Lies', last: 'Lammers', email: 'lies@example.test', password: 'Tulpenveld-8!' });
   const otherConv = new URL(other.url()).pathname.split('/').pop();
-  const cli = (args) => execFileSync(BIN, ['admin', ...args], { env: { PATH: process.env.PATH, SPREEKUUR_DATA_DIR: ctx.server.dataDir } }).toString().trim();
   // The operator makes a token for a provider with a low limit.
-  cli(['create-staff', '--email', 'bram@delinde.test', '--name', 'Bram Bakker', '--role', 'provider']);
-  const bram = cli(['create-token', '--login', 'bram@delinde.test', '--name', 'Loadtest', '--rate-per-minute', '5']);
+  ctx.server.admin(['create-staff', '--email', 'bram@delinde.test', '--name', 'Bram Bakker', '--role', 'provider']);
+  const bram = ctx.server.admin(['create-token', '--login', 'bram@delinde.test', '--name', 'Loadtest', '--rate-per-minute', '5']);
   assert.match(bram, /^spk_/);
   assert.equal((await api(bram, 'GET', `/api/v1/conversations/${otherConv}/messages`)).status, 404);
   assert.equal((await api(bram, 'POST', `/api/v1/conversations/${otherConv}/messages`, { body: 'hoi' })).status, 404);
@@ -95,7 +90,7 @@ test('tokens, conversations and messages over the API, with the pages\' rules', 
   assert.equal(statuses[2], 429, 'the sixth request in a minute waits');
 
   // The operator's token for an unknown account is refused.
-  assert.throws(() => cli(['create-token', '--login', 'piet@example.test', '--name', 'x']));
+  assert.throws(() => ctx.server.admin(['create-token', '--login', 'piet@example.test', '--name', 'x']));
 
   // The WebSocket takes a token instead of a cookie (and refuses a wrong one).
   const upgrade = (auth) => new Promise((resolve) => {
@@ -134,7 +129,7 @@ test('tokens, conversations and messages over the API, with the pages\' rules', 
   assert.deepEqual(down.bytes, pdf);
   assert.equal(down.headers.get('content-type'), 'application/pdf');
   assert.match(down.headers.get('content-disposition'), /^attachment; filename="labuitslag.pdf"/);
-  const bramUnlimited = cli(['create-token', '--login', 'bram@delinde.test', '--name', 'Bestanden', '--rate-per-minute', '0']);
+  const bramUnlimited = ctx.server.admin(['create-token', '--login', 'bram@delinde.test', '--name', 'Bestanden', '--rate-per-minute', '0']);
   assert.equal((await raw(bramUnlimited, 'GET', `/api/v1/files/${sent.file.id}`)).status, 404, 'not a member');
   assert.equal((await raw(bramUnlimited, 'GET', '/api/v1/files/not-an-id')).status, 404);
   assert.equal((await raw(bramUnlimited, 'POST', `/api/v1/conversations/${conv.id}/files?name=x.txt`, Buffer.from('hallo'))).status, 404);

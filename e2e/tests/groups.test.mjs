@@ -3,13 +3,9 @@
 // removed member sees nothing of the conversation afterwards, live or on reload.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { practiceSuite } from '../lib/harness.mjs';
 import { checkA11y, screenshots, eventually } from '../lib/browser.mjs';
 import { setUpPractice, registerPatient } from '../lib/journey.mjs';
-
-const BIN = process.env.SPREEKUUR_BIN || path.resolve(import.meta.dirname, '../../target/debug/spreekuur');
 
 const ctx = practiceSuite();
 
@@ -18,7 +14,7 @@ const names = (page, list) => page.locator(`ul.${list} .contact-name`).allInnerT
 test('contacts, a group with a member removed, and what patients cannot do', async () => {
   const anna = await ctx.newPage();
   await setUpPractice(anna, ctx.server);
-  execFileSync(BIN, ['admin', 'create-staff', '--email', 'bram@delinde.test', '--name', 'Bram Bakker', '--role', 'assistant'], { env: { PATH: process.env.PATH, SPREEKUUR_DATA_DIR: ctx.server.dataDir } });
+  ctx.server.admin(['create-staff', '--email', 'bram@delinde.test', '--name', 'Bram Bakker', '--role', 'assistant']);
   const piet = await registerPatient(ctx.browser, ctx.sink, anna, { first: 'Piet', last: 'Post', email: 'piet@example.test', password: 'Brievenbus-7!' });
   const lies = await registerPatient(ctx.browser, ctx.sink, anna, { first: 'Lies', last: 'Lammers', email: 'lies@example.test', password: 'Tulpenveld-8!' });
 

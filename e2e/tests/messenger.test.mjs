@@ -2,13 +2,9 @@
 // counts in the list, the filter by name, and a form sent twice storing its message once.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import path from 'node:path';
 import { practiceSuite } from '../lib/harness.mjs';
 import { checkA11y, screenshots } from '../lib/browser.mjs';
 import { registerPatient } from '../lib/journey.mjs';
-
-const BIN = process.env.SPREEKUUR_BIN || path.resolve(import.meta.dirname, '../../target/debug/spreekuur');
 
 const ctx = practiceSuite({ practice: true });
 
@@ -108,7 +104,7 @@ test('a message over 10,000 characters is not cut: the composer says by how much
 
 test('an empty conversation says there are no messages yet', async () => {
   // A new colleague: the first conversation with her has no messages.
-  execFileSync(BIN, ['admin', 'create-staff', '--email', 'els@delinde.test', '--name', 'Els Leeg', '--role', 'assistant'], { env: { PATH: process.env.PATH, SPREEKUUR_DATA_DIR: ctx.server.dataDir } });
+  ctx.server.admin(['create-staff', '--email', 'els@delinde.test', '--name', 'Els Leeg', '--role', 'assistant']);
   await ctx.staff.goto(ctx.server.base + '/contacts');
   await ctx.staff.getByRole('button', { name: 'Stuur bericht aan Els Leeg' }).click();
   await ctx.staff.getByRole('heading', { name: 'Gesprek met Els Leeg' }).waitFor();

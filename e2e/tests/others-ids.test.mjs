@@ -4,13 +4,9 @@
 // conversation, a group and a file he is not in.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { practiceSuite } from '../lib/harness.mjs';
 import { ADMIN, setUpPractice, registerPatient } from '../lib/journey.mjs';
 import { apiClient } from '../lib/api.mjs';
-
-const BIN = process.env.SPREEKUUR_BIN || path.resolve(import.meta.dirname, '../../target/debug/spreekuur');
 
 const ctx = practiceSuite();
 
@@ -19,10 +15,9 @@ const api = apiClient(() => ctx.server.base);
 test("another person's ids are not found on any route, and nothing changes", async () => {
   const anna = await ctx.newPage();
   await setUpPractice(anna, ctx.server);
-  const cli = (args) => execFileSync(BIN, ['admin', ...args], { env: { PATH: process.env.PATH, SPREEKUUR_DATA_DIR: ctx.server.dataDir } }).toString().trim();
-  cli(['create-staff', '--email', 'bram@delinde.test', '--name', 'Bram Bakker', '--role', 'provider']);
-  const bram = cli(['create-token', '--login', 'bram@delinde.test', '--name', 'Proef', '--rate-per-minute', '0']);
-  const annaToken = cli(['create-token', '--login', ADMIN.email, '--name', 'Proef', '--rate-per-minute', '0']);
+  ctx.server.admin(['create-staff', '--email', 'bram@delinde.test', '--name', 'Bram Bakker', '--role', 'provider']);
+  const bram = ctx.server.admin(['create-token', '--login', 'bram@delinde.test', '--name', 'Proef', '--rate-per-minute', '0']);
+  const annaToken = ctx.server.admin(['create-token', '--login', ADMIN.email, '--name', 'Proef', '--rate-per-minute', '0']);
   const piet = await registerPatient(ctx.browser, ctx.sink, anna, { first: 'Piet', last: 'Post', email: 'piet@example.test', password: 'Brievenbus-7!' });
   const vera = await registerPatient(ctx.browser, ctx.sink, anna, { first: 'Vera', last: 'Visser', email: 'vera@example.test', password: 'Vergeetmijniet-3!' });
 

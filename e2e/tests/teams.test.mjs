@@ -4,20 +4,16 @@
 // its conversations; a patient can do none of the staff's part.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { practiceSuite } from '../lib/harness.mjs';
 import { checkA11y, screenshots, eventually } from '../lib/browser.mjs';
 import { setUpPractice, registerPatient } from '../lib/journey.mjs';
-
-const BIN = process.env.SPREEKUUR_BIN || path.resolve(import.meta.dirname, '../../target/debug/spreekuur');
 
 const ctx = practiceSuite();
 
 test('a patient writes to Planbureau; it is taken and handed over', async () => {
   const anna = await ctx.newPage();
   await setUpPractice(anna, ctx.server);
-  execFileSync(BIN, ['admin', 'create-staff', '--email', 'bram@delinde.test', '--name', 'Bram Bakker', '--role', 'assistant'], { env: { PATH: process.env.PATH, SPREEKUUR_DATA_DIR: ctx.server.dataDir } });
+  ctx.server.admin(['create-staff', '--email', 'bram@delinde.test', '--name', 'Bram Bakker', '--role', 'assistant']);
 
   // The two teams are there from the start; Anna puts herself and Bram in Planbureau.
   await anna.getByRole('link', { name: 'Teams' }).click();
