@@ -3,14 +3,11 @@
 // identity tick is checked by the server too; nobody else reaches these pages.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { practiceSuite } from '../lib/harness.mjs';
 import { checkA11y, screenshots } from '../lib/browser.mjs';
-import { setUpPractice, registerPatient, logIn } from '../lib/journey.mjs';
+import { setUpPractice, registerPatient, logIn, totp } from '../lib/journey.mjs';
 
 const ctx = practiceSuite();
-
-const totp = (key) => execFileSync('oathtool', ['--totp', '-b', key.replace(/\s+/g, '')]).toString().trim();
 
 test('an administrator signs a patient out everywhere and resets their second step', async () => {
   const admin = await ctx.newPage();

@@ -2,15 +2,11 @@
 // app's set-up, passkeys, the second step offering both, the app lock and its lock screen, and
 // the administrator's Accounts page. (The Dutch runs on SQLite are in their own files.)
 import { test } from 'node:test';
-import { execFileSync } from 'node:child_process';
 import { practiceSuite } from '../lib/harness.mjs';
 import { checkA11y, screenshots, DESKTOP } from '../lib/browser.mjs';
-import { ADMIN, setUpPractice } from '../lib/journey.mjs';
+import { ADMIN, setUpPractice, totp } from '../lib/journey.mjs';
 
 const ctx = practiceSuite({ postgres: true });
-
-const totp = (key, aheadSecs = 0) =>
-  execFileSync('oathtool', ['--totp', '-b', key.replace(/\s+/g, ''), `--now=@${Math.floor(Date.now() / 1000) + aheadSecs}`]).toString().trim();
 
 async function authenticator(page) {
   const cdp = await page.context().newCDPSession(page);
