@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { practiceSuite } from '../lib/harness.mjs';
-import { checkA11y, screenshots, DESKTOP } from '../lib/browser.mjs';
+import { checkA11y, screenshots, DESKTOP, virtualAuthenticator } from '../lib/browser.mjs';
 import { registerPatient } from '../lib/journey.mjs';
 
 const ctx = practiceSuite({ practice: true });
@@ -110,11 +110,7 @@ test('the practice sets the minutes before the lock', async () => {
 test('the fingerprint unlocks too, through a passkey on this device; the lock can be turned off', async () => {
   const page = await ctx.newPage();
   await page.context().addCookies((await ctx.staff.context().cookies()));
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('WebAuthn.enable');
-  await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
-  });
+  await virtualAuthenticator(page);
   await page.goto(ctx.server.base + '/settings');
   await page.getByText('Passkey toevoegen').first().click();
   await page.getByLabel('Naam van de passkey').fill('Deze laptop');

@@ -5,39 +5,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { practiceSuite } from '../lib/harness.mjs';
 import { startServer } from '../lib/server.mjs';
-import { checkA11y, screenshots, DESKTOP } from '../lib/browser.mjs';
+import { checkA11y, screenshots, virtualAuthenticator, contextWithoutAutofill } from '../lib/browser.mjs';
 import { ADMIN, setUpPractice, logIn } from '../lib/journey.mjs';
 
 const ctx = practiceSuite();
-
-/** A platform authenticator with user verification (fingerprint) that answers by itself. */
-async function virtualAuthenticator(page) {
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('WebAuthn.enable');
-  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: {
-      protocol: 'ctap2',
-      transport: 'internal',
-      hasResidentKey: true,
-      hasUserVerification: true,
-      isUserVerified: true,
-      automaticPresenceSimulation: true,
-    },
-  });
-  return {
-    credentials: async () => (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials,
-    add: (credential) => cdp.send('WebAuthn.addCredential', { authenticatorId, credential }),
-  };
-}
-
-/** A browser without passkey autofill (the virtual authenticator would answer autofill at once). */
-async function contextWithoutAutofill() {
-  const context = await ctx.browser.newContext({ viewport: DESKTOP });
-  await context.addInitScript(() => {
-    if (window.PublicKeyCredential) PublicKeyCredential.isConditionalMediationAvailable = async () => false;
-  });
-  return context;
-}
 
 async function addPasskey(page, name, password) {
   await page.getByText('Passkey toevoegen').first().click();
@@ -52,7 +23,7 @@ async function logOut(page) {
 }
 
 test('a passkey added in Instellingen signs in without a password and serves as the second step', async () => {
-  const page = await (await contextWithoutAutofill()).newPage();
+  const page = await (await contextWithoutAutofill(ctx.browser)).newPage();
   const authenticator = await virtualAuthenticator(page);
   await setUpPractice(page, ctx.server);
   await page.getByRole('link', { name: 'Instellingen' }).click();

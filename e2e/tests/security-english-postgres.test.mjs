@@ -3,26 +3,14 @@
 // the administrator's Accounts page. (The Dutch runs on SQLite are in their own files.)
 import { test } from 'node:test';
 import { practiceSuite } from '../lib/harness.mjs';
-import { checkA11y, screenshots, DESKTOP } from '../lib/browser.mjs';
+import { checkA11y, screenshots, virtualAuthenticator, contextWithoutAutofill } from '../lib/browser.mjs';
 import { ADMIN, setUpPractice, totp } from '../lib/journey.mjs';
 
 const ctx = practiceSuite({ postgres: true });
 
-async function authenticator(page) {
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('WebAuthn.enable');
-  await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
-  });
-}
-
 test('two-factor, passkeys, the app lock and Accounts in English on PostgreSQL', async () => {
-  const context = await ctx.browser.newContext({ viewport: DESKTOP });
-  await context.addInitScript(() => {
-    if (window.PublicKeyCredential) PublicKeyCredential.isConditionalMediationAvailable = async () => false;
-  });
-  const page = await context.newPage();
-  await authenticator(page);
+  const page = await (await contextWithoutAutofill(ctx.browser)).newPage();
+  await virtualAuthenticator(page);
   await setUpPractice(page, ctx.server);
   await page.goto(ctx.server.base + '/lang/en?back=/settings');
   await page.getByRole('heading', { name: 'Settings', exact: true }).waitFor();
