@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { practiceSuite } from '../lib/harness.mjs';
 import { DESKTOP } from '../lib/browser.mjs';
-import { registerPatient, sessionCode } from '../lib/journey.mjs';
+import { registerPatient, sessionCode, passwordResetLink } from '../lib/journey.mjs';
 
 const ctx = practiceSuite({ practice: true });
 
@@ -56,12 +56,7 @@ test('a reset link sent before a crash sets a password exactly once, and stays u
   const p = { first: 'Sven', last: 'Stam', email: 'sven@example.test', password: 'Eerste-Woord1!' };
   await registerPatient(ctx.browser, ctx.sink, ctx.staff, p);
   const page = await ctx.newPage();
-  const before = ctx.sink.messages.length;
-  await page.goto(ctx.server.base + '/forgot-password');
-  await page.getByLabel('E-mailadres').fill(p.email);
-  await page.getByRole('button', { name: 'Stuur mij een link' }).click();
-  const mail = await ctx.sink.waitFor(p.email, (m) => ctx.sink.messages.indexOf(m) >= before && /wachtwoord/i.test(m.headers.subject));
-  const link = /(https?:\/\/\S+\/reset-password\/[A-Za-z0-9_-]+)/.exec(mail.text)[1];
+  const link = await passwordResetLink(page, ctx.server.base, ctx.sink, p.email);
 
   await ctx.server.crashAndRestart();
 

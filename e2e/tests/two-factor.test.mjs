@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { practiceSuite } from '../lib/harness.mjs';
 import { startServer } from '../lib/server.mjs';
 import { checkA11y, screenshots } from '../lib/browser.mjs';
-import { ADMIN, setUpPractice, createPractice, logIn, totp } from '../lib/journey.mjs';
+import { ADMIN, setUpPractice, createPractice, logIn, totp, passwordResetLink } from '../lib/journey.mjs';
 
 const ctx = practiceSuite();
 
@@ -98,12 +98,7 @@ test('two-factor authentication with an authenticator app', async () => {
 
   // A reset link proves the mailbox, not the app: after the new password the code is asked.
   const resetter = await ctx.newPage();
-  const mailsBefore = ctx.sink.messages.length;
-  await resetter.goto(ctx.server.base + '/forgot-password');
-  await resetter.getByLabel('E-mailadres').fill(ADMIN.email);
-  await resetter.getByRole('button', { name: 'Stuur mij een link' }).click();
-  const resetMail = await ctx.sink.waitFor(ADMIN.email, (m) => ctx.sink.messages.indexOf(m) >= mailsBefore && /wachtwoord/i.test(m.headers.subject));
-  await resetter.goto(/(https?:\/\/\S+\/reset-password\/[A-Za-z0-9_-]+)/.exec(resetMail.text)[1]);
+  await resetter.goto(await passwordResetLink(resetter, ctx.server.base, ctx.sink, ADMIN.email));
   await resetter.getByLabel(/^Wachtwoord\*?$/).fill(ADMIN.password);
   await resetter.getByLabel(/^Wachtwoord bevestigen\*?$/).fill(ADMIN.password);
   await resetter.getByRole('button', { name: 'Wachtwoord opslaan' }).click();
