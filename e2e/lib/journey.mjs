@@ -277,3 +277,8 @@ export async function passwordResetLink(page, base, sink, email) {
   const mail = await sink.waitFor(email, (m) => sink.messages.indexOf(m) >= after && /wachtwoord/i.test(m.headers.subject));
   return /(https?:\/\/\S+\/reset-password\/[A-Za-z0-9_-]+)/.exec(mail.text)[1];
 }
+
+/** Waits until the messenger on `page` has its live connection (the WebSocket) open. */
+export async function liveOpen(page) {
+  await page.locator('#messenger[data-live="open"]').waitFor();
+}

@@ -11,13 +11,11 @@ import { randomBytes } from 'node:crypto';
 import { practiceSuite } from '../lib/harness.mjs';
 import { startServer } from '../lib/server.mjs';
 import { checkA11y, screenshots, eventually, DESKTOP } from '../lib/browser.mjs';
-import { setUpPractice, registerPatient } from '../lib/journey.mjs';
+import { setUpPractice, registerPatient, liveOpen } from '../lib/journey.mjs';
 
 // A 1 MiB limit keeps the "too large" files small.
 const ctx = practiceSuite({ env: { SPREEKUUR_MAX_FILE_MIB: '1' } });
 let staff, piet;
-
-const liveOpen = (page) => page.locator('#messenger[data-live="open"]').waitFor();
 
 async function choose(page, files) {
   const [chooser] = await Promise.all([

@@ -7,13 +7,9 @@ import http from 'node:http';
 import { practiceSuite } from '../lib/harness.mjs';
 import { startServer } from '../lib/server.mjs';
 import { checkA11y, eventually } from '../lib/browser.mjs';
-import { setUpPractice, registerPatient } from '../lib/journey.mjs';
+import { setUpPractice, registerPatient, liveOpen } from '../lib/journey.mjs';
 
 const ctx = practiceSuite({ server: false });
-
-async function liveOpen(page) {
-  await page.locator('#messenger[data-live="open"]').waitFor();
-}
 
 async function send(page, text) {
   await page.getByRole('textbox', { name: 'Bericht' }).fill(text);
