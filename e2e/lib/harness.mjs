@@ -21,11 +21,13 @@ import { setUpPractice } from './journey.mjs';
  * `setUpPractice`, signed in) and `ctx.newPage(options)` (a page in a new browser context,
  * desktop size unless `options` say otherwise).
  *
- * `postgres` and `env` go to `startServer` as they are. `after` closes whatever `before`
- * opened, also when a test or `before` itself failed, and each piece even when closing
- * another one failed.
+ * `postgres` and `env` go to `startServer` as they are. `setUp(ctx)` is the file's own set-up,
+ * run at the end of the same `before` hook: Node 20 starts a file's top-level `before` hooks
+ * as they are registered, side by side, so a second hook would not wait for this one.
+ * `after` closes whatever `before` opened, also when a test or `before` itself failed, and
+ * each piece even when closing another one failed.
  */
-export function practiceSuite({ postgres = false, env = {}, server = true, practice = false } = {}) {
+export function practiceSuite({ postgres = false, env = {}, server = true, practice = false, setUp = null } = {}) {
   const ctx = {
     sink: null,
     server: null,
@@ -41,6 +43,7 @@ export function practiceSuite({ postgres = false, env = {}, server = true, pract
       ctx.staff = await ctx.newPage();
       await setUpPractice(ctx.staff, ctx.server);
     }
+    if (setUp) await setUp(ctx);
   });
   after(async () => {
     const failures = [];

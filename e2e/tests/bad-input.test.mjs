@@ -1,5 +1,5 @@
 // Bad input on the invitation journey gets a clear page and changes nothing.
-import { test, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { practiceSuite } from '../lib/harness.mjs';
 import { startSmtpSink } from '../lib/smtp-sink.mjs';
@@ -7,13 +7,14 @@ import { startServer } from '../lib/server.mjs';
 import { checkA11y, screenshots, DESKTOP } from '../lib/browser.mjs';
 import { setUpPractice, invite, invitationMail, invitationState } from '../lib/journey.mjs';
 
-const ctx = practiceSuite();
-// The administrator's page fails on any dialog: one would mean that a script smuggled in ran.
 let staff;
-before(async () => {
-  staff = await ctx.newPage();
-  staff.on('dialog', () => { throw new Error('a script ran: a dialog opened'); });
-  await setUpPractice(staff, ctx.server);
+const ctx = practiceSuite({
+  // The administrator's page fails on any dialog: one would mean that a script smuggled in ran.
+  setUp: async ({ newPage, server }) => {
+    staff = await newPage();
+    staff.on('dialog', () => { throw new Error('a script ran: a dialog opened'); });
+    await setUpPractice(staff, server);
+  },
 });
 
 /** Posts a form from inside the page (same cookies), with or without the page's CSRF token. */
