@@ -267,3 +267,18 @@ export async function sessionCode(sink, email, after) {
   if (!code) throw new Error('no code in the e-mail');
   return { code: code[1], mail };
 }
+
+/** Asks "Wachtwoord vergeten" for a link for `email`; returns the link from the e-mail that arrives. */
+export async function passwordResetLink(page, base, sink, email) {
+  const after = sink.messages.length;
+  await page.goto(base + '/forgot-password');
+  await page.getByLabel('E-mailadres').fill(email);
+  await page.getByRole('button', { name: 'Stuur mij een link' }).click();
+  const mail = await sink.waitFor(email, (m) => sink.messages.indexOf(m) >= after && /wachtwoord/i.test(m.headers.subject));
+  return /(https?:\/\/\S+\/reset-password\/[A-Za-z0-9_-]+)/.exec(mail.text)[1];
+}
+
+/** Waits until the messenger on `page` has its live connection (the WebSocket) open. */
+export async function liveOpen(page) {
+  await page.locator('#messenger[data-live="open"]').waitFor();
+}

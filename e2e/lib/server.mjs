@@ -77,6 +77,12 @@ export async function startServer({ smtpUrl = '', postgres = false, env = {} } =
     databaseUrl: extra.SPREEKUUR_DATABASE_URL || null,
     masterKeyFile: path.join(dataDir, 'master.key'),
     logs: () => stderr,
+    /** Runs `spreekuur admin …args` on this server's data, as the operator would; its output, trimmed. */
+    admin(args) {
+      const env = { PATH: process.env.PATH, SPREEKUUR_DATA_DIR: dataDir };
+      if (extra.SPREEKUUR_DATABASE_URL) env.SPREEKUUR_DATABASE_URL = extra.SPREEKUUR_DATABASE_URL;
+      return execFileSync(BIN, ['admin', ...args], { env }).toString().trim();
+    },
     /** Kills the process without warning (SIGKILL) and starts it again on the same data. */
     async crashAndRestart() {
       child.kill('SIGKILL');

@@ -1,36 +1,22 @@
 // "Accounts": an administrator finds a patient who lost their phone and, after checking who they
 // are, signs them out everywhere and resets their second step. Both are told by e-mail; the
 // identity tick is checked by the server too; nobody else reaches these pages.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { startSmtpSink } from '../lib/smtp-sink.mjs';
-import { startServer } from '../lib/server.mjs';
-import { launch, checkA11y, screenshots, DESKTOP } from '../lib/browser.mjs';
-import { setUpPractice, registerPatient, logIn } from '../lib/journey.mjs';
+import { practiceSuite } from '../lib/harness.mjs';
+import { checkA11y, screenshots } from '../lib/browser.mjs';
+import { setUpPractice, registerPatient, logIn, totp } from '../lib/journey.mjs';
 
-let sink, server, browser;
-before(async () => {
-  sink = await startSmtpSink();
-  server = await startServer({ smtpUrl: sink.url });
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  await sink?.close();
-});
-
-const totp = (key) => execFileSync('oathtool', ['--totp', '-b', key.replace(/\s+/g, '')]).toString().trim();
+const ctx = practiceSuite();
 
 test('an administrator signs a patient out everywhere and resets their second step', async () => {
-  const admin = await (await browser.newContext({ viewport: DESKTOP })).newPage();
-  await setUpPractice(admin, server);
+  const admin = await ctx.newPage();
+  await setUpPractice(admin, ctx.server);
   const piet = { first: 'Piet', last: 'Post', email: 'piet.post@example.test', password: 'Brievenbus-7!' };
-  const patient = await registerPatient(browser, sink, admin, piet);
+  const patient = await registerPatient(ctx.browser, ctx.sink, admin, piet);
 
   // The patient has an authenticator app.
-  await patient.goto(server.base + '/settings/two-factor');
+  await patient.goto(ctx.server.base + '/settings/two-factor');
   await patient.getByLabel('Wachtwoord').fill(piet.password);
   await patient.getByRole('button', { name: 'Ja' }).click();
   const key = (await patient.locator('#totp-key').innerText()).trim();
@@ -39,7 +25,7 @@ test('an administrator signs a patient out everywhere and resets their second st
   await patient.getByText('Tweefactorauthenticatie staat aan.').waitFor();
 
   // Nobody but an administrator reaches the accounts pages.
-  assert.equal((await patient.goto(server.base + '/accounts')).status(), 404);
+  assert.equal((await patient.goto(ctx.server.base + '/accounts')).status(), 404);
 
   await admin.getByRole('link', { name: 'Accounts' }).click();
   await admin.getByLabel('Naam of e-mailadres').fill('post');
@@ -65,30 +51,30 @@ test('an administrator signs a patient out everywhere and resets their second st
   assert.equal(unticked.status(), 422);
   assert.match(await unticked.text(), /Vink eerst aan dat je hebt gecontroleerd wie deze persoon is\./);
   assert.equal((await admin.request.post(accountUrl + '/delete-everything', { form: { _csrf: csrf, checked: 'yes' }, maxRedirects: 0 })).status(), 404);
-  await patient.goto(server.base + '/messenger');
+  await patient.goto(ctx.server.base + '/messenger');
   await patient.getByRole('heading', { name: /^Gesprek met/ }).waitFor();
 
   // Signed out everywhere, told by e-mail.
-  const mailsBefore = sink.messages.length;
+  const mailsBefore = ctx.sink.messages.length;
   await admin.locator('#checked-sign-out').check();
   await admin.getByRole('button', { name: 'Overal uitloggen' }).click();
   await admin.getByText('Piet Post is overal uitgelogd en krijgt daarover een e-mail.').waitFor();
   await admin.getByText('Actieve sessies: 0').waitFor();
-  await patient.goto(server.base + '/messenger');
+  await patient.goto(ctx.server.base + '/messenger');
   assert.match(patient.url(), /\/login$/);
-  const signedOut = await sink.waitFor(piet.email, (m) => sink.messages.indexOf(m) >= mailsBefore);
+  const signedOut = await ctx.sink.waitFor(piet.email, (m) => ctx.sink.messages.indexOf(m) >= mailsBefore);
   assert.match(signedOut.headers.subject, /Je bent overal uitgelogd bij Huisartsenpraktijk De Linde/);
   assert.match(signedOut.text, /Heb je hier niet om gevraagd\?/);
 
   // The second step reset: the app is gone, the next sign-in takes the practice's default for
   // patients (the e-mailed session code) instead of the app's code.
-  const beforeReset = sink.messages.length;
+  const beforeReset = ctx.sink.messages.length;
   await admin.locator('#checked-reset').check();
   await admin.getByRole('button', { name: 'Tweede stap terugzetten' }).click();
   await admin.getByText('De tweede stap van Piet Post is teruggezet; Piet Post krijgt daarover een e-mail.').waitFor();
   await admin.getByText('niets ingesteld').waitFor();
-  const reset = await sink.waitFor(piet.email, (m) => sink.messages.indexOf(m) >= beforeReset);
+  const reset = await ctx.sink.waitFor(piet.email, (m) => ctx.sink.messages.indexOf(m) >= beforeReset);
   assert.match(reset.headers.subject, /Je tweede stap bij Huisartsenpraktijk De Linde is teruggezet/);
-  assert.equal(await logIn(patient, server.base, piet.email, piet.password), 303);
+  assert.equal(await logIn(patient, ctx.server.base, piet.email, piet.password), 303);
   await patient.getByRole('heading', { name: 'Sessiecode', exact: true }).waitFor();
 });

@@ -1,35 +1,23 @@
 // The other answers to an invitation: in English, with an existing account, declined, resent
 // and withdrawn; and the newcomer's path through the Development mailbox (no SMTP relay).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSmtpSink } from '../lib/smtp-sink.mjs';
+import { practiceSuite } from '../lib/harness.mjs';
 import { startServer } from '../lib/server.mjs';
-import { launch, checkA11y, screenshots, DESKTOP } from '../lib/browser.mjs';
+import { checkA11y, screenshots, DESKTOP } from '../lib/browser.mjs';
 import { setUpPractice, invite, invitationMail, invitationState, sessionCode } from '../lib/journey.mjs';
 
-let sink, server, browser, staff;
-before(async () => {
-  sink = await startSmtpSink();
-  server = await startServer({ smtpUrl: sink.url });
-  browser = await launch();
-  staff = await (await browser.newContext({ viewport: DESKTOP })).newPage();
-  await setUpPractice(staff, server);
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  await sink?.close();
-});
+const ctx = practiceSuite({ practice: true });
 
 const piet = { first: 'Piet', last: 'Pieterse', email: 'piet@example.test', note: 'Welcome, Piet.', mailLang: 'en' };
 
 test('in English: the e-mail, the landing page and registration, and Change language', async () => {
-  const after0 = sink.messages.length;
-  await invite(staff, piet);
-  const { mail, link } = await invitationMail(sink, piet.email, { button: 'Accept invitation', after: after0 });
+  const after0 = ctx.sink.messages.length;
+  await invite(ctx.staff, piet);
+  const { mail, link } = await invitationMail(ctx.sink, piet.email, { button: 'Accept invitation', after: after0 });
   assert.ok(mail.text.startsWith('Hello Piet,'));
-  const ctx = await browser.newContext({ viewport: DESKTOP });
-  const page = await ctx.newPage();
+  const context = await ctx.browser.newContext({ viewport: DESKTOP });
+  const page = await context.newPage();
   await page.goto(link);
   await page.getByRole('heading', { name: 'Registration' }).waitFor();
   await page.getByRole('heading', { name: 'Hello Piet,' }).waitFor();
@@ -61,15 +49,15 @@ test('in English: the e-mail, the landing page and registration, and Change lang
   await page.getByRole('heading', { name: 'Conversation with Anna de Vries' }).waitFor();
   await page.getByText('Welcome, Piet.').waitFor();
   await page.getByRole('button', { name: 'Send' }).waitFor();
-  await ctx.close();
-  assert.equal(await invitationState(staff, piet.email), 'geaccepteerd');
+  await context.close();
+  assert.equal(await invitationState(ctx.staff, piet.email), 'geaccepteerd');
 });
 
 test('"Ik heb al een account": the invitation is linked to the existing account', async () => {
-  const after0 = sink.messages.length;
-  await invite(staff, { ...piet, note: 'Tweede uitnodiging, zelfde gesprek.', mailLang: 'nl' });
-  const { link } = await invitationMail(sink, piet.email, { after: after0 });
-  const page = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+  const after0 = ctx.sink.messages.length;
+  await invite(ctx.staff, { ...piet, note: 'Tweede uitnodiging, zelfde gesprek.', mailLang: 'nl' });
+  const { link } = await invitationMail(ctx.sink, piet.email, { after: after0 });
+  const page = await ctx.newPage();
   await page.goto(link);
   await page.getByRole('link', { name: 'Ik heb al een account' }).click();
   await page.getByRole('heading', { name: 'Inloggen' }).waitFor();
@@ -78,27 +66,27 @@ test('"Ik heb al een account": the invitation is linked to the existing account'
   await page.getByLabel('Wachtwoord').fill('wrong-Password1!');
   await page.getByRole('button', { name: 'Inloggen', exact: true }).click();
   await page.getByText('Het e-mailadres, de gebruikersnaam of het wachtwoord klopt niet.').waitFor();
-  const beforeCode = sink.messages.length;
+  const beforeCode = ctx.sink.messages.length;
   await page.getByLabel('Wachtwoord').fill('Fietsband-Lantaarn7');
   await page.getByRole('button', { name: 'Inloggen', exact: true }).click();
   // Patients confirm a sign-in with the e-mailed session code (the practice's default).
   await page.getByRole('heading', { name: 'Sessiecode', exact: true }).waitFor();
-  const { code } = await sessionCode(sink, piet.email, beforeCode);
+  const { code } = await sessionCode(ctx.sink, piet.email, beforeCode);
   await page.getByLabel('Sessiecode (6 cijfers)').fill(code);
   await page.getByRole('button', { name: 'Doorgaan' }).click();
   await page.getByRole('button', { name: 'Ik heb al een account' }).click();
   await page.getByRole('heading', { name: 'Gesprek met Anna de Vries' }).waitFor();
   await page.getByText('Tweede uitnodiging, zelfde gesprek.').waitFor();
   await page.getByText('Welcome, Piet.').waitFor();
-  assert.equal(await invitationState(staff, piet.email), 'geaccepteerd');
+  assert.equal(await invitationState(ctx.staff, piet.email), 'geaccepteerd');
 });
 
 test('declining: a confirmation page, the sender sees it, the link no longer works', async () => {
   const p = { first: 'Kees', last: 'Klaassen', email: 'kees@example.test' };
-  const after0 = sink.messages.length;
-  await invite(staff, p);
-  const { link } = await invitationMail(sink, p.email, { after: after0 });
-  const page = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+  const after0 = ctx.sink.messages.length;
+  await invite(ctx.staff, p);
+  const { link } = await invitationMail(ctx.sink, p.email, { after: after0 });
+  const page = await ctx.newPage();
   await page.goto(link);
   await page.getByRole('link', { name: 'uitnodiging dan ook afwijzen' }).click();
   await page.getByRole('heading', { name: 'Uitnodiging afwijzen' }).waitFor();
@@ -107,7 +95,7 @@ test('declining: a confirmation page, the sender sees it, the link no longer wor
   await screenshots(page, '11-decline');
   await page.getByRole('button', { name: 'Ja, uitnodiging afwijzen' }).click();
   await page.getByText('Je hebt de uitnodiging afgewezen.').waitFor();
-  assert.equal(await invitationState(staff, p.email), 'afgewezen');
+  assert.equal(await invitationState(ctx.staff, p.email), 'afgewezen');
   const res = await page.goto(link);
   assert.equal(res.status(), 410);
   await page.getByText('Deze uitnodiging is al gebruikt, afgewezen of ingetrokken.').waitFor();
@@ -115,25 +103,25 @@ test('declining: a confirmation page, the sender sees it, the link no longer wor
 
 test('resending replaces the link; withdrawing stops it', async () => {
   const p = { first: 'Els', last: 'Evers', email: 'els@example.test' };
-  const after0 = sink.messages.length;
-  await invite(staff, p);
-  const { link: first } = await invitationMail(sink, p.email, { after: after0 });
-  const row = () => staff.getByRole('row').filter({ hasText: p.email });
-  const after1 = sink.messages.length;
+  const after0 = ctx.sink.messages.length;
+  await invite(ctx.staff, p);
+  const { link: first } = await invitationMail(ctx.sink, p.email, { after: after0 });
+  const row = () => ctx.staff.getByRole('row').filter({ hasText: p.email });
+  const after1 = ctx.sink.messages.length;
   await row().getByRole('button', { name: /Opnieuw versturen/ }).click();
-  await staff.getByText('De uitnodiging is opnieuw verstuurd. De vorige link werkt niet meer.').waitFor();
-  const { link: second } = await invitationMail(sink, p.email, { after: after1 });
+  await ctx.staff.getByText('De uitnodiging is opnieuw verstuurd. De vorige link werkt niet meer.').waitFor();
+  const { link: second } = await invitationMail(ctx.sink, p.email, { after: after1 });
   assert.notEqual(first, second);
-  const page = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+  const page = await ctx.newPage();
   let res = await page.goto(first);
   assert.equal(res.status(), 404, 'the old link stops working');
   await page.getByText('Deze uitnodigingslink is niet geldig.').waitFor();
   res = await page.goto(second);
   assert.equal(res.status(), 200);
-  await staff.goto(server.base + '/invitations');
+  await ctx.staff.goto(ctx.server.base + '/invitations');
   await row().getByRole('button', { name: /Intrekken/ }).click();
-  await staff.getByText('De uitnodiging is ingetrokken. De link werkt niet meer.').waitFor();
-  assert.equal(await invitationState(staff, p.email), 'ingetrokken');
+  await ctx.staff.getByText('De uitnodiging is ingetrokken. De link werkt niet meer.').waitFor();
+  assert.equal(await invitationState(ctx.staff, p.email), 'ingetrokken');
   res = await page.goto(second);
   assert.equal(res.status(), 410);
 });
@@ -141,7 +129,7 @@ test('resending replaces the link; withdrawing stops it', async () => {
 test('without SMTP: the invitation waits in the Ontwikkelpostvak (Development mailbox), its button opens the landing page', async () => {
   const dev = await startServer();
   try {
-    const page = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+    const page = await ctx.newPage();
     await setUpPractice(page, dev);
     await invite(page, { first: 'Nina', last: 'Nieuw', email: 'nina@example.test' });
     // Nothing left the server, and the pages say so: the notice and the list.
@@ -169,7 +157,7 @@ test('without SMTP: the invitation waits in the Ontwikkelpostvak (Development ma
     await page.getByRole('link', { name: 'Maak je account aan' }).waitFor();
     assert.equal(await page.getByText('Je bent op dit apparaat ingelogd').count(), 0);
     // With SMTP configured the page does not exist.
-    const res = await staff.goto(server.base + '/dev/mailbox');
+    const res = await ctx.staff.goto(ctx.server.base + '/dev/mailbox');
     assert.equal(res.status(), 404);
   } finally {
     await dev.stop();

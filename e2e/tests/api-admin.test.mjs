@@ -2,42 +2,25 @@
 // link to set a password) and patients (the usual invitation), lists tokens and sets their
 // rate; conversations carry an external id that is set and searched; members are listed; every
 // other token is refused what is not its own.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { execFileSync } from 'node:child_process';
-import { startSmtpSink } from '../lib/smtp-sink.mjs';
-import { startServer } from '../lib/server.mjs';
-import { launch, DESKTOP } from '../lib/browser.mjs';
+import { practiceSuite } from '../lib/harness.mjs';
 import { ADMIN, setUpPractice } from '../lib/journey.mjs';
 import { apiClient } from '../lib/api.mjs';
 
-const BIN = process.env.SPREEKUUR_BIN || path.resolve(import.meta.dirname, '../../target/debug/spreekuur');
-
-let sink, server, browser;
-const api = apiClient(() => server.base);
-before(async () => {
-  sink = await startSmtpSink();
-  server = await startServer({ smtpUrl: sink.url });
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  await sink?.close();
-});
+const ctx = practiceSuite();
+const api = apiClient(() => ctx.server.base);
 
 test('provisioning, token rates, external ids and members over the API', async () => {
-  const anna = await (await browser.newContext({ viewport: DESKTOP })).newPage();
-  await setUpPractice(anna, server);
-  const cli = (args) => execFileSync(BIN, ['admin', ...args], { env: { PATH: process.env.PATH, SPREEKUUR_DATA_DIR: server.dataDir } }).toString().trim();
-  const his = cli(['create-token', '--login', ADMIN.email, '--name', 'HIS', '--rate-per-minute', '0']);
+  const anna = await ctx.newPage();
+  await setUpPractice(anna, ctx.server);
+  const his = ctx.server.admin(['create-token', '--login', ADMIN.email, '--name', 'HIS', '--rate-per-minute', '0']);
 
   // Staff from the practice system: an account, and an e-mail with a link to set a password.
   const bram = await api(his, 'POST', '/api/v1/accounts', { role: 'provider', first_name: 'Bram', last_name: 'Bakker', email: 'bram@delinde.test' });
   assert.equal(bram.status, 201);
   assert.match(bram.json.account, /^[0-9a-f-]{36}$/);
-  await sink.waitFor('bram@delinde.test', (m) => /wachtwoord/i.test(m.text));
+  await ctx.sink.waitFor('bram@delinde.test', (m) => /wachtwoord/i.test(m.text));
   assert.equal((await api(his, 'POST', '/api/v1/accounts', { role: 'assistant', first_name: 'B', last_name: 'B', email: 'bram@delinde.test' })).status, 409);
   assert.equal((await api(his, 'POST', '/api/v1/accounts', { role: 'chef', first_name: 'C', last_name: 'C', email: 'c@delinde.test' })).status, 422);
   assert.equal((await api(his, 'POST', '/api/v1/accounts', { role: 'provider', first_name: '', last_name: 'C', email: 'geen-adres' })).status, 422);
@@ -45,10 +28,10 @@ test('provisioning, token rates, external ids and members over the API', async (
   const piet = await api(his, 'POST', '/api/v1/accounts', { role: 'patient', first_name: 'Piet', last_name: 'Post', email: 'piet@example.test', note: 'Welkom bij de praktijk.' });
   assert.equal(piet.status, 201);
   assert.ok(piet.json.invitation && !piet.json.account);
-  await sink.waitFor('piet@example.test', (m) => /Uitnodiging accepteren/.test(m.html || ''));
+  await ctx.sink.waitFor('piet@example.test', (m) => /Uitnodiging accepteren/.test(m.html || ''));
 
   // Tokens: the administrator sees every live token and sets a rate; others may not.
-  const bramToken = cli(['create-token', '--login', 'bram@delinde.test', '--name', 'Agenda']);
+  const bramToken = ctx.server.admin(['create-token', '--login', 'bram@delinde.test', '--name', 'Agenda']);
   const list = await api(his, 'GET', '/api/v1/tokens');
   assert.equal(list.status, 200);
   const agenda = list.json.find((t) => t.name === 'Agenda');
@@ -58,7 +41,7 @@ test('provisioning, token rates, external ids and members over the API', async (
   const tries = [];
   for (let i = 0; i < 3; i++) tries.push((await api(bramToken, 'GET', '/api/v1/me')).status);
   assert.deepEqual(tries, [200, 200, 429], 'the new rate holds');
-  const limited = await fetch(server.base + '/api/v1/me', { headers: { Authorization: `Bearer ${bramToken}` } });
+  const limited = await fetch(ctx.server.base + '/api/v1/me', { headers: { Authorization: `Bearer ${bramToken}` } });
   assert.equal(limited.status, 429);
   const wait = Number(limited.headers.get('retry-after'));
   assert.ok(wait >= 1 && wait <= 60, `Retry-After says when the minute is over: ${wait}`);
@@ -95,7 +78,7 @@ test('provisioning, token rates, external ids and members over the API', async (
 
   // A third colleague, not in it, finds nothing of it.
   const carla = await api(his, 'POST', '/api/v1/accounts', { role: 'assistant', first_name: 'Carla', last_name: 'Claes', email: 'carla@delinde.test' });
-  const carlaToken = cli(['create-token', '--login', 'carla@delinde.test', '--name', 'x', '--rate-per-minute', '0']);
+  const carlaToken = ctx.server.admin(['create-token', '--login', 'carla@delinde.test', '--name', 'x', '--rate-per-minute', '0']);
   assert.ok(carla.json.account);
   assert.deepEqual((await api(carlaToken, 'GET', '/api/v1/conversations?external_id=EPD-4711')).json, []);
   for (const [method, url, body] of [
@@ -116,7 +99,7 @@ test('provisioning, token rates, external ids and members over the API', async (
   const inGroup = await api(carlaToken, 'GET', `/api/v1/conversations/${group.json.id}/members`);
   assert.deepEqual(inGroup.json.map((m) => m.name).sort(), ['Anna de Vries', 'Bram Bakker', 'Carla Claes']);
   assert.equal((await api(carlaToken, 'POST', `/api/v1/conversations/${group.json.id}/messages`, { body: 'Ik kijk mee.' })).status, 201);
-  await anna.goto(server.base + '/groups');
+  await anna.goto(ctx.server.base + '/groups');
   await anna.getByRole('link', { name: 'Overleg diabetes', exact: true }).waitFor();
   for (const [what, body, status] of [
     ['a name of white space', { name: ' \t ', members: [bram.json.account] }, 422],
@@ -135,7 +118,7 @@ test('provisioning, token rates, external ids and members over the API', async (
   // handler: a body that is no JSON, not sent as JSON, too large; a query that cannot be read;
   // a route or method that does not exist.
   const raw = async (method, url, headers = {}, body = undefined) => {
-    const r = await fetch(server.base + url, { method, headers: { Authorization: `Bearer ${his}`, ...headers }, body });
+    const r = await fetch(ctx.server.base + url, { method, headers: { Authorization: `Bearer ${his}`, ...headers }, body });
     const text = await r.text();
     let json = null;
     try { json = JSON.parse(text); } catch { /* stays null */ }
@@ -168,7 +151,7 @@ test('provisioning, token rates, external ids and members over the API', async (
 
   // The OpenAPI document describes all of it: every route, one operationId each, the bearer
   // scheme on every operation, query parameters in the query, the file as bytes.
-  const doc = await (await fetch(server.base + '/api/v1/openapi.json')).json();
+  const doc = await (await fetch(ctx.server.base + '/api/v1/openapi.json')).json();
   for (const p of ['/api/v1/accounts', '/api/v1/tokens', '/api/v1/tokens/{id}', '/api/v1/conversations/{id}/members', '/api/v1/conversations/{id}/members/{member}', '/api/v1/conversations/{id}/external-id', '/api/v1/groups']) {
     assert.ok(doc.paths[p], p);
   }

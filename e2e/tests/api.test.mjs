@@ -2,40 +2,25 @@
 // made by the operator on the command line; the same rules as the pages (membership, patients
 // reach nobody, not-found for others' ids); idempotent sends; pages by cursor; rate limits;
 // the generated OpenAPI document; and the WebSocket accepting a token.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import path from 'node:path';
-import { execFileSync } from 'node:child_process';
-import { startSmtpSink } from '../lib/smtp-sink.mjs';
-import { startServer } from '../lib/server.mjs';
-import { launch, checkA11y, screenshots, DESKTOP } from '../lib/browser.mjs';
+import { practiceSuite } from '../lib/harness.mjs';
+import { checkA11y, screenshots } from '../lib/browser.mjs';
 import { ADMIN, setUpPractice, registerPatient } from '../lib/journey.mjs';
 import { apiClient } from '../lib/api.mjs';
 
-const BIN = process.env.SPREEKUUR_BIN || path.resolve(import.meta.dirname, '../../target/debug/spreekuur');
+const ctx = practiceSuite();
 
-let sink, server, browser;
-before(async () => {
-  sink = await startSmtpSink();
-  server = await startServer({ smtpUrl: sink.url });
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  await sink?.close();
-});
-
-const api = apiClient(() => server.base);
+const api = apiClient(() => ctx.server.base);
 
 test('tokens, conversations and messages over the API, with the pages\' rules', async () => {
-  const admin = await (await browser.newContext({ viewport: DESKTOP })).newPage();
-  await setUpPractice(admin, server);
-  const piet = await registerPatient(browser, sink, admin, { first: 'Piet', last: 'Post', email: 'piet@example.test', password: 'Brievenbus-7!' });
+  const admin = await ctx.newPage();
+  await setUpPractice(admin, ctx.server);
+  const piet = await registerPatient(ctx.browser, ctx.sink, admin, { first: 'Piet', last: 'Post', email: 'piet@example.test', password: 'Brievenbus-7!' });
 
   // A token made in Instellingen is shown once.
-  await admin.goto(server.base + '/settings');
+  await admin.goto(ctx.server.base + '/settings');
   await admin.getByLabel('Waar is de token voor?').fill('HIS-koppeling');
   await admin.locator('#token-password').fill('niet-het-wachtwoord');
   await admin.getByRole('button', { name: 'Token maken' }).click();
@@ -49,11 +34,11 @@ test('tokens, conversations and messages over the API, with the pages\' rules', 
   assert.match(token, /^spk_[A-Za-z0-9_-]{43}$/);
   await checkA11y(admin, 'settings with a new token');
   await screenshots(admin, '42-api-token');
-  await admin.goto(server.base + '/settings');
+  await admin.goto(ctx.server.base + '/settings');
   assert.equal(await admin.locator('#new-token').count(), 0, 'not shown again');
   assert.equal(await admin.getByText(token).count(), 0);
   // Patients have no tokens.
-  await piet.goto(server.base + '/settings');
+  await piet.goto(ctx.server.base + '/settings');
   assert.equal(await piet.getByText('API-tokens').count(), 0);
 
   assert.equal((await api(null, 'GET', '/api/v1/me')).status, 401);
@@ -77,7 +62,7 @@ test('tokens, conversations and messages over the API, with the pages\' rules', 
   }
   assert.equal((await api(token, 'POST', `/api/v1/conversations/${conv.id}/messages`, { body: '  ' })).status, 422);
   assert.equal((await api(token, 'POST', `/api/v1/conversations/${conv.id}/messages`, { body: 'x'.repeat(10001) })).status, 422);
-  await piet.goto(server.base + '/messenger');
+  await piet.goto(ctx.server.base + '/messenger');
   await piet.getByText('Uw recept staat klaar.').waitFor();
   assert.equal(await piet.getByText('Uw recept staat klaar.').count(), 1);
 
@@ -90,12 +75,11 @@ test('tokens, conversations and messages over the API, with the pages\' rules', 
   assert.equal((await api(token, 'GET', `/api/v1/conversations/${conv.id}/messages?limit=0`)).status, 422);
 
   // Another's or a made-up conversation id is "not found", for reading and for sending.
-  const other = await registerPatient(browser, sink, admin, { first: 'Lies', last: 'Lammers', email: 'lies@example.test', password: 'Tulpenveld-8!' });
+  const other = await registerPatient(ctx.browser, ctx.sink, admin, { first: 'Lies', last: 'Lammers', email: 'lies@example.test', password: 'Tulpenveld-8!' });
   const otherConv = new URL(other.url()).pathname.split('/').pop();
-  const cli = (args) => execFileSync(BIN, ['admin', ...args], { env: { PATH: process.env.PATH, SPREEKUUR_DATA_DIR: server.dataDir } }).toString().trim();
   // The operator makes a token for a provider with a low limit.
-  cli(['create-staff', '--email', 'bram@delinde.test', '--name', 'Bram Bakker', '--role', 'provider']);
-  const bram = cli(['create-token', '--login', 'bram@delinde.test', '--name', 'Loadtest', '--rate-per-minute', '5']);
+  ctx.server.admin(['create-staff', '--email', 'bram@delinde.test', '--name', 'Bram Bakker', '--role', 'provider']);
+  const bram = ctx.server.admin(['create-token', '--login', 'bram@delinde.test', '--name', 'Loadtest', '--rate-per-minute', '5']);
   assert.match(bram, /^spk_/);
   assert.equal((await api(bram, 'GET', `/api/v1/conversations/${otherConv}/messages`)).status, 404);
   assert.equal((await api(bram, 'POST', `/api/v1/conversations/${otherConv}/messages`, { body: 'hoi' })).status, 404);
@@ -106,11 +90,11 @@ test('tokens, conversations and messages over the API, with the pages\' rules', 
   assert.equal(statuses[2], 429, 'the sixth request in a minute waits');
 
   // The operator's token for an unknown account is refused.
-  assert.throws(() => cli(['create-token', '--login', 'piet@example.test', '--name', 'x']));
+  assert.throws(() => ctx.server.admin(['create-token', '--login', 'piet@example.test', '--name', 'x']));
 
   // The WebSocket takes a token instead of a cookie (and refuses a wrong one).
   const upgrade = (auth) => new Promise((resolve) => {
-    const req = http.request(`${server.base}/ws`, {
+    const req = http.request(`${ctx.server.base}/ws`, {
       headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', Authorization: auth },
     });
     req.on('upgrade', (res, socket) => { socket.destroy(); resolve(res.statusCode); });
@@ -123,7 +107,7 @@ test('tokens, conversations and messages over the API, with the pages\' rules', 
   // Files: the body is the file; a retry with the same key stores it once; the content
   // decides the type; members download it byte for byte, others get "not found".
   const raw = async (tok, method, url, body, headers = {}) => {
-    const r = await fetch(server.base + url, { method, headers: { Authorization: `Bearer ${tok}`, ...headers }, body });
+    const r = await fetch(ctx.server.base + url, { method, headers: { Authorization: `Bearer ${tok}`, ...headers }, body });
     return { status: r.status, headers: r.headers, bytes: Buffer.from(await r.arrayBuffer()) };
   };
   const pdf = Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(200_000, 7)]);
@@ -145,7 +129,7 @@ test('tokens, conversations and messages over the API, with the pages\' rules', 
   assert.deepEqual(down.bytes, pdf);
   assert.equal(down.headers.get('content-type'), 'application/pdf');
   assert.match(down.headers.get('content-disposition'), /^attachment; filename="labuitslag.pdf"/);
-  const bramUnlimited = cli(['create-token', '--login', 'bram@delinde.test', '--name', 'Bestanden', '--rate-per-minute', '0']);
+  const bramUnlimited = ctx.server.admin(['create-token', '--login', 'bram@delinde.test', '--name', 'Bestanden', '--rate-per-minute', '0']);
   assert.equal((await raw(bramUnlimited, 'GET', `/api/v1/files/${sent.file.id}`)).status, 404, 'not a member');
   assert.equal((await raw(bramUnlimited, 'GET', '/api/v1/files/not-an-id')).status, 404);
   assert.equal((await raw(bramUnlimited, 'POST', `/api/v1/conversations/${conv.id}/files?name=x.txt`, Buffer.from('hallo'))).status, 404);
@@ -160,7 +144,7 @@ test('tokens, conversations and messages over the API, with the pages\' rules', 
   }
   const total = (await api(token, 'GET', `/api/v1/conversations/${conv.id}/messages?limit=500`)).json.messages.length;
   assert.equal(total, 61, 'five messages, a file and 55 lines');
-  await piet.goto(server.base + '/messenger');
+  await piet.goto(ctx.server.base + '/messenger');
   await piet.getByText('Regel 55', { exact: true }).waitFor();
   const shown = piet.locator('ol.messages li');
   assert.equal(await shown.count(), 50);
@@ -181,11 +165,11 @@ test('tokens, conversations and messages over the API, with the pages\' rules', 
   }, firstShown);
   assert.ok(inView, 'the reader is where they were');
   // A number that is no number opens it as usual.
-  await piet.goto(`${server.base}/messenger/${conv.id}?shown=veel`);
+  await piet.goto(`${ctx.server.base}/messenger/${conv.id}?shown=veel`);
   assert.equal(await shown.count(), 50);
 
   // Revoked in Instellingen: refused at once.
-  await admin.goto(server.base + '/settings');
+  await admin.goto(ctx.server.base + '/settings');
   await admin.getByRole('button', { name: 'Intrekken: HIS-koppeling' }).click();
   await admin.getByText('De token is ingetrokken en werkt niet meer.').waitFor();
   assert.equal((await api(token, 'GET', '/api/v1/me')).status, 401);

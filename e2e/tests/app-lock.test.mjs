@@ -2,29 +2,16 @@
 // the lock screen shows nothing behind it; locked when idle (the page's own timer), when the
 // browser is reopened and on request; five wrong PINs sign the device out; the fingerprint
 // (a platform passkey in Chromium's virtual authenticator) unlocks too.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSmtpSink } from '../lib/smtp-sink.mjs';
-import { startServer } from '../lib/server.mjs';
-import { launch, checkA11y, screenshots, DESKTOP } from '../lib/browser.mjs';
-import { setUpPractice, registerPatient } from '../lib/journey.mjs';
+import { practiceSuite } from '../lib/harness.mjs';
+import { checkA11y, screenshots, DESKTOP, virtualAuthenticator } from '../lib/browser.mjs';
+import { registerPatient } from '../lib/journey.mjs';
 
-let sink, server, browser, admin;
-before(async () => {
-  sink = await startSmtpSink();
-  server = await startServer({ smtpUrl: sink.url });
-  browser = await launch();
-  admin = await (await browser.newContext({ viewport: DESKTOP })).newPage();
-  await setUpPractice(admin, server);
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  await sink?.close();
-});
+const ctx = practiceSuite({ practice: true });
 
 async function enableLock(page, pin, confirmation = pin, { own = true, biometric = false } = {}) {
-  await page.goto(server.base + '/settings');
+  await page.goto(ctx.server.base + '/settings');
   await page.getByText('Vergrendeling aanzetten').first().click();
   if (own) await page.getByLabel('Dit is mijn eigen apparaat; anderen gebruiken het niet').check();
   await page.getByLabel('Toegangscode (4 cijfers)').fill(pin);
@@ -40,7 +27,7 @@ async function unlockWith(page, pin) {
 
 test('a PIN locks the messenger on this device: idle, reopened, on request; five wrong PINs sign out', async () => {
   const piet = { first: 'Piet', last: 'Post', email: 'piet@example.test', password: 'Brievenbus-7!' };
-  const page = await registerPatient(browser, sink, admin, piet);
+  const page = await registerPatient(ctx.browser, ctx.sink, ctx.staff, piet);
 
   // Easy PINs and mismatches are refused, and the device must be marked as one's own.
   await enableLock(page, '1234');
@@ -48,7 +35,7 @@ test('a PIN locks the messenger on this device: idle, reopened, on request; five
   await enableLock(page, '4739', '4738');
   await page.getByText('De twee toegangscodes zijn niet gelijk.').waitFor();
   const csrf = await page.locator('input[name=_csrf]').first().inputValue();
-  const notOwn = await page.request.post(server.base + '/settings/app-lock', { form: { _csrf: csrf, pin: '4739', pin_confirmation: '4739' }, maxRedirects: 0 });
+  const notOwn = await page.request.post(ctx.server.base + '/settings/app-lock', { form: { _csrf: csrf, pin: '4739', pin_confirmation: '4739' }, maxRedirects: 0 });
   assert.match(notOwn.headers().location, /notice=lock_not_own/);
   await enableLock(page, '4739');
   await page.getByText('De toegangscode vergrendeling staat aan op dit apparaat.').first().waitFor();
@@ -63,7 +50,7 @@ test('a PIN locks the messenger on this device: idle, reopened, on request; five
   await checkA11y(page, 'lock screen');
   await screenshots(page, '36-lock');
   for (const path of ['/messenger', '/settings', '/lock/status']) {
-    await page.goto(server.base + path);
+    await page.goto(ctx.server.base + path);
     assert.match(page.url(), /\/lock$/, `${path} shows the lock screen`);
   }
   await unlockWith(page, '8888');
@@ -73,10 +60,10 @@ test('a PIN locks the messenger on this device: idle, reopened, on request; five
 
   // A browser that was closed and opened again keeps the session cookie, not the unlock cookie.
   const session = (await page.context().cookies()).find((c) => c.name === 'spreekuur_session');
-  const reopened = await browser.newContext({ viewport: DESKTOP });
+  const reopened = await ctx.browser.newContext({ viewport: DESKTOP });
   await reopened.addCookies([session]);
   const again = await reopened.newPage();
-  await again.goto(server.base + '/messenger');
+  await again.goto(ctx.server.base + '/messenger');
   await again.getByRole('heading', { name: 'Vergrendeld' }).waitFor();
   await unlockWith(again, '4739');
   await again.getByRole('heading', { name: /^Gesprek met/ }).waitFor();
@@ -85,7 +72,7 @@ test('a PIN locks the messenger on this device: idle, reopened, on request; five
   // advanced in the browser, not waited for).
   const idle = await reopened.newPage();
   await idle.clock.install();
-  await idle.goto(server.base + '/messenger');
+  await idle.goto(ctx.server.base + '/messenger');
   await idle.getByRole('heading', { name: /^Gesprek met/ }).waitFor();
   await idle.clock.fastForward('04:50');
   assert.doesNotMatch(idle.url(), /\/lock$/, 'not yet after 4:50');
@@ -99,36 +86,32 @@ test('a PIN locks the messenger on this device: idle, reopened, on request; five
   }
   await unlockWith(idle, '1357');
   await idle.getByText('Je toegangscode is 5 keer verkeerd ingevuld. Voor je veiligheid ben je op dat apparaat uitgelogd').waitFor();
-  await idle.goto(server.base + '/messenger');
+  await idle.goto(ctx.server.base + '/messenger');
   assert.match(idle.url(), /\/login$/);
-  await page.goto(server.base + '/messenger');
+  await page.goto(ctx.server.base + '/messenger');
   assert.match(page.url(), /\/login$/, 'the same session everywhere it was used');
 });
 
 test('the practice sets the minutes before the lock', async () => {
-  await admin.goto(server.base + '/practice');
-  const field = admin.getByLabel('Vergrendelen na zoveel minuten zonder activiteit');
+  await ctx.staff.goto(ctx.server.base + '/practice');
+  const field = ctx.staff.getByLabel('Vergrendelen na zoveel minuten zonder activiteit');
   assert.equal(await field.inputValue(), '5');
   await field.fill('0');
-  await admin.evaluate(() => document.querySelector('#lock_minutes').removeAttribute('min'));
-  await admin.getByRole('button', { name: 'Opslaan' }).click();
-  await admin.getByText('Kies een aantal minuten van 1 tot 120.').waitFor();
-  await admin.getByLabel('Vergrendelen na zoveel minuten zonder activiteit').fill('2');
-  await admin.getByRole('button', { name: 'Opslaan' }).click();
-  await admin.getByText('De praktijkgegevens zijn opgeslagen.').waitFor();
-  await admin.goto(server.base + '/settings');
-  await admin.getByText('Na 2 minuten zonder activiteit').waitFor();
+  await ctx.staff.evaluate(() => document.querySelector('#lock_minutes').removeAttribute('min'));
+  await ctx.staff.getByRole('button', { name: 'Opslaan' }).click();
+  await ctx.staff.getByText('Kies een aantal minuten van 1 tot 120.').waitFor();
+  await ctx.staff.getByLabel('Vergrendelen na zoveel minuten zonder activiteit').fill('2');
+  await ctx.staff.getByRole('button', { name: 'Opslaan' }).click();
+  await ctx.staff.getByText('De praktijkgegevens zijn opgeslagen.').waitFor();
+  await ctx.staff.goto(ctx.server.base + '/settings');
+  await ctx.staff.getByText('Na 2 minuten zonder activiteit').waitFor();
 });
 
 test('the fingerprint unlocks too, through a passkey on this device; the lock can be turned off', async () => {
-  const page = await (await browser.newContext({ viewport: DESKTOP })).newPage();
-  await page.context().addCookies((await admin.context().cookies()));
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('WebAuthn.enable');
-  await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
-  });
-  await page.goto(server.base + '/settings');
+  const page = await ctx.newPage();
+  await page.context().addCookies((await ctx.staff.context().cookies()));
+  await virtualAuthenticator(page);
+  await page.goto(ctx.server.base + '/settings');
   await page.getByText('Passkey toevoegen').first().click();
   await page.getByLabel('Naam van de passkey').fill('Deze laptop');
   await page.locator('#passkey-password').fill('Stethoscoop-42!');
@@ -144,7 +127,7 @@ test('the fingerprint unlocks too, through a passkey on this device; the lock ca
   await page.getByRole('heading', { name: 'Gesprekken' }).waitFor();
 
   // Turning it off needs the PIN.
-  await page.goto(server.base + '/settings');
+  await page.goto(ctx.server.base + '/settings');
   await page.getByText('Vergrendeling uitzetten').first().click();
   await page.getByLabel('Toegangscode', { exact: true }).fill('1357');
   await page.getByRole('button', { name: 'Vergrendeling uitzetten' }).click();

@@ -1,24 +1,20 @@
 // Bad input on the invitation journey gets a clear page and changes nothing.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { practiceSuite } from '../lib/harness.mjs';
 import { startSmtpSink } from '../lib/smtp-sink.mjs';
 import { startServer } from '../lib/server.mjs';
-import { launch, checkA11y, screenshots, DESKTOP } from '../lib/browser.mjs';
+import { checkA11y, screenshots, DESKTOP } from '../lib/browser.mjs';
 import { setUpPractice, invite, invitationMail, invitationState } from '../lib/journey.mjs';
 
-let sink, server, browser, staff;
-before(async () => {
-  sink = await startSmtpSink();
-  server = await startServer({ smtpUrl: sink.url });
-  browser = await launch();
-  staff = await (await browser.newContext({ viewport: DESKTOP })).newPage();
-  staff.on('dialog', () => { throw new Error('a script ran: a dialog opened'); });
-  await setUpPractice(staff, server);
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  await sink?.close();
+let staff;
+const ctx = practiceSuite({
+  // The administrator's page fails on any dialog: one would mean that a script smuggled in ran.
+  setUp: async ({ newPage, server }) => {
+    staff = await newPage();
+    staff.on('dialog', () => { throw new Error('a script ran: a dialog opened'); });
+    await setUpPractice(staff, server);
+  },
 });
 
 /** Posts a form from inside the page (same cookies), with or without the page's CSRF token. */
@@ -32,17 +28,17 @@ async function postForm(page, action, fields, { csrf = true } = {}) {
 }
 
 test('unknown, used and expired links get a clear page', async () => {
-  const page = await (await browser.newContext({ viewport: DESKTOP })).newPage();
-  let res = await page.goto(server.base + '/i/not-a-real-token');
+  const page = await ctx.newPage();
+  let res = await page.goto(ctx.server.base + '/i/not-a-real-token');
   assert.equal(res.status(), 404);
   await page.getByText('Deze uitnodigingslink is niet geldig.').waitFor();
   await checkA11y(page, 'unknown link');
-  res = await page.goto(server.base + '/i/not-a-real-token/register');
+  res = await page.goto(ctx.server.base + '/i/not-a-real-token/register');
   assert.equal(res.status(), 404);
-  res = await page.goto(server.base + '/password/nope');
+  res = await page.goto(ctx.server.base + '/password/nope');
   assert.equal(res.status(), 422);
   await page.getByText('Deze link is niet geldig.').waitFor();
-  res = await page.goto(server.setupLink);
+  res = await page.goto(ctx.server.setupLink);
   await page.getByText('Deze instellingslink is niet (meer) geldig.').waitFor();
   await screenshots(page, '13-used-setup-link');
 
@@ -50,7 +46,7 @@ test('unknown, used and expired links get a clear page', async () => {
   const s2 = await startSmtpSink();
   const short = await startServer({ smtpUrl: s2.url, env: { SPREEKUUR_INVITATION_VALID_DAYS: '0' } });
   try {
-    const admin = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+    const admin = await ctx.newPage();
     await setUpPractice(admin, short);
     await invite(admin, { first: 'Oud', last: 'Link', email: 'oud@example.test' });
     const { link } = await invitationMail(s2, 'oud@example.test');
@@ -67,20 +63,20 @@ test('unknown, used and expired links get a clear page', async () => {
 });
 
 test('forms without a valid CSRF token are refused with 403 and change nothing', async () => {
-  await staff.goto(server.base + '/invite');
-  const before = sink.messages.length;
+  await staff.goto(ctx.server.base + '/invite');
+  const before = ctx.sink.messages.length;
   let r = await postForm(staff, '/invite', { first_name: 'Eva', last_name: 'E', email: 'eva@example.test' }, { csrf: false });
   assert.equal(r.status, 403);
   assert.match(r.text, /Dit formulier is verlopen of niet vanaf deze website verstuurd/);
   r = await postForm(staff, '/invite', { first_name: 'Eva', last_name: 'E', email: 'eva@example.test', _csrf: 'forged' }, { csrf: false });
   assert.equal(r.status, 403);
-  await staff.goto(server.base + '/invitations');
+  await staff.goto(ctx.server.base + '/invitations');
   assert.equal(await staff.getByRole('row').filter({ hasText: 'eva@example.test' }).count(), 0);
-  assert.equal(sink.messages.length, before);
+  assert.equal(ctx.sink.messages.length, before);
 });
 
 test('an oversized request gets 413', async () => {
-  await staff.goto(server.base + '/invite');
+  await staff.goto(ctx.server.base + '/invite');
   const r = await postForm(staff, '/invite', { first_name: 'Groot', last_name: 'G', email: 'g@example.test', note: 'x'.repeat(2 * 1024 * 1024) });
   assert.equal(r.status, 413);
   assert.match(r.text, /Wat je verstuurde is te groot/);
@@ -88,13 +84,13 @@ test('an oversized request gets 413', async () => {
 
 test('a name with <script> is shown as text everywhere, the e-mail included', async () => {
   const p = { first: '<script>alert(1)</script>', last: '<b>Vet</b>', email: 'xss@example.test' };
-  const before = sink.messages.length;
+  const before = ctx.sink.messages.length;
   await invite(staff, p);
   await staff.getByRole('rowheader', { name: '<script>alert(1)</script> <b>Vet</b>' }).waitFor();
-  const { mail, link } = await invitationMail(sink, p.email, { after: before });
+  const { mail, link } = await invitationMail(ctx.sink, p.email, { after: before });
   assert.ok(!mail.html.includes('<script>'), 'escaped in the HTML part');
   assert.ok(mail.html.includes('&lt;script&gt;alert(1)&lt;/script&gt;'));
-  const page = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+  const page = await ctx.newPage();
   page.on('dialog', () => { throw new Error('a script ran on the landing page'); });
   await page.goto(link);
   await page.getByRole('heading', { name: 'Hallo <script>alert(1)</script>,' }).waitFor();
@@ -102,25 +98,25 @@ test('a name with <script> is shown as text everywhere, the e-mail included', as
 });
 
 test('a name or address with CR or LF is refused before it can reach a header', async () => {
-  await staff.goto(server.base + '/invite');
-  const before = sink.messages.length;
+  await staff.goto(ctx.server.base + '/invite');
+  const before = ctx.sink.messages.length;
   let r = await postForm(staff, '/invite', { first_name: 'Jan\r\nBcc: evil@example.test', last_name: 'J', email: 'crlf@example.test' });
   assert.equal(r.status, 422);
   assert.match(r.text, /Dit veld mag geen regeleinden of onzichtbare tekens bevatten/);
   r = await postForm(staff, '/invite', { first_name: 'Jan', last_name: 'J', email: 'crlf@example.test\r\nBcc: evil@example.test' });
   assert.equal(r.status, 422);
   assert.match(r.text, /Dit is geen geldig e-mailadres/);
-  await staff.goto(server.base + '/invitations');
+  await staff.goto(ctx.server.base + '/invitations');
   assert.equal(await staff.getByRole('row').filter({ hasText: 'crlf@example.test' }).count(), 0);
-  assert.equal(sink.messages.length, before);
+  assert.equal(ctx.sink.messages.length, before);
 });
 
 test('the server checks the password rules when JavaScript is off, and refuses common passwords', async () => {
-  const before = sink.messages.length;
+  const before = ctx.sink.messages.length;
   await invite(staff, { first: 'Zonder', last: 'Script', email: 'nojs@example.test' });
-  const { link } = await invitationMail(sink, 'nojs@example.test', { after: before });
-  const ctx = await browser.newContext({ viewport: DESKTOP, javaScriptEnabled: false });
-  const page = await ctx.newPage();
+  const { link } = await invitationMail(ctx.sink, 'nojs@example.test', { after: before });
+  const context = await ctx.browser.newContext({ viewport: DESKTOP, javaScriptEnabled: false });
+  const page = await context.newPage();
   await page.goto(link + '/register');
   await page.getByLabel(/^Wachtwoord\*?$/).fill('kort');
   await page.getByLabel(/^Wachtwoord bevestigen\*?$/).fill('kort');
@@ -138,14 +134,14 @@ test('the server checks the password rules when JavaScript is off, and refuses c
   await page.getByRole('button', { name: 'Volgende' }).click();
   await page.getByRole('heading', { name: 'Samenvatting' }).waitFor();
   assert.match(await page.locator('dl.summary').innerText(), /nojs@example\.test/);
-  await ctx.close();
+  await context.close();
 });
 
 test('two simultaneous submissions of the last step make exactly one account', async () => {
-  const before = sink.messages.length;
+  const before = ctx.sink.messages.length;
   await invite(staff, { first: 'Dubbel', last: 'Klik', email: 'dubbel@example.test' });
-  const { link } = await invitationMail(sink, 'dubbel@example.test', { after: before });
-  const page = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+  const { link } = await invitationMail(ctx.sink, 'dubbel@example.test', { after: before });
+  const page = await ctx.newPage();
   await page.goto(link + '/register');
   await page.getByLabel(/^Wachtwoord\*?$/).fill('Woordje1!');
   await page.getByLabel(/^Wachtwoord bevestigen\*?$/).fill('Woordje1!');
@@ -168,10 +164,10 @@ test('two simultaneous submissions of the last step make exactly one account', a
 });
 
 test('a patient opening staff pages sees "not found", nothing else', async () => {
-  const before = sink.messages.length;
+  const before = ctx.sink.messages.length;
   await invite(staff, { first: 'Nieuws', last: 'Gierig', email: 'gierig@example.test' });
-  const { link } = await invitationMail(sink, 'gierig@example.test', { after: before });
-  const page = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+  const { link } = await invitationMail(ctx.sink, 'gierig@example.test', { after: before });
+  const page = await ctx.newPage();
   await page.goto(link + '/register');
   await page.getByLabel(/^Wachtwoord\*?$/).fill('Woordje1!');
   await page.getByLabel(/^Wachtwoord bevestigen\*?$/).fill('Woordje1!');
@@ -180,15 +176,15 @@ test('a patient opening staff pages sees "not found", nothing else', async () =>
   await page.getByRole('button', { name: 'Volgende' }).click();
   await page.getByRole('link', { name: 'Open de messenger nu' }).click();
   for (const path of ['/invitations', '/invite', '/staff', '/practice', '/dev/mailbox']) {
-    const res = await page.goto(server.base + path);
+    const res = await page.goto(ctx.server.base + path);
     assert.equal(res.status(), 404, path);
     await page.getByRole('heading', { name: 'Pagina niet gevonden' }).waitFor();
     assert.equal(await page.getByText('@example.test').count(), 0, `${path} shows no patient data`);
   }
   // Another person's conversation id is "not found" too.
-  await staff.goto(server.base + '/messenger');
+  await staff.goto(ctx.server.base + '/messenger');
   const other = await staff.getByRole('link', { name: /Zonder Script|Dubbel Klik/ }).first().getAttribute('href');
-  const res = await page.goto(server.base + (other || '/messenger/00000000-0000-0000-0000-000000000000'));
+  const res = await page.goto(ctx.server.base + (other || '/messenger/00000000-0000-0000-0000-000000000000'));
   assert.equal(res.status(), 404);
-  assert.equal((await page.goto(server.base + '/messenger/00000000-0000-7000-8000-000000000000')).status(), 404);
+  assert.equal((await page.goto(ctx.server.base + '/messenger/00000000-0000-7000-8000-000000000000')).status(), 404);
 });

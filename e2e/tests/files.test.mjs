@@ -2,31 +2,20 @@
 // provider by drag-and-drop, each arriving live and downloading byte for byte; the Bestanden
 // page with its filter; an upload cancelled halfway leaving nothing behind; and what the
 // server refuses (too large, a "photo" that is a web page, another person's file).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { startSmtpSink } from '../lib/smtp-sink.mjs';
+import { practiceSuite } from '../lib/harness.mjs';
 import { startServer } from '../lib/server.mjs';
-import { launch, checkA11y, screenshots, eventually, DESKTOP } from '../lib/browser.mjs';
-import { setUpPractice, registerPatient } from '../lib/journey.mjs';
+import { checkA11y, screenshots, eventually, DESKTOP } from '../lib/browser.mjs';
+import { setUpPractice, registerPatient, liveOpen } from '../lib/journey.mjs';
 
-let sink, server, browser, staff, piet;
-before(async () => {
-  sink = await startSmtpSink();
-  // A 1 MiB limit keeps the "too large" files small.
-  server = await startServer({ smtpUrl: sink.url, env: { SPREEKUUR_MAX_FILE_MIB: '1' } });
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  await sink?.close();
-});
-
-const liveOpen = (page) => page.locator('#messenger[data-live="open"]').waitFor();
+// A 1 MiB limit keeps the "too large" files small.
+const ctx = practiceSuite({ env: { SPREEKUUR_MAX_FILE_MIB: '1' } });
+let staff, piet;
 
 async function choose(page, files) {
   const [chooser] = await Promise.all([
@@ -45,17 +34,17 @@ async function downloaded(page, linkName) {
 }
 
 /** Files under the blob store's temporary directory (pieces of unfinished uploads). */
-const pieces = () => fs.readdirSync(path.join(server.dataDir, 'blobs', 'tmp'));
+const pieces = () => fs.readdirSync(path.join(ctx.server.dataDir, 'blobs', 'tmp'));
 /** Committed blobs. */
-const blobs = () => fs.readdirSync(path.join(server.dataDir, 'blobs'))
+const blobs = () => fs.readdirSync(path.join(ctx.server.dataDir, 'blobs'))
   .filter((d) => d !== 'tmp')
-  .flatMap((d) => fs.readdirSync(path.join(server.dataDir, 'blobs', d)));
+  .flatMap((d) => fs.readdirSync(path.join(ctx.server.dataDir, 'blobs', d)));
 
 test('a file each way, live, and the Bestanden page', async () => {
-  staff = await (await browser.newContext({ viewport: DESKTOP, acceptDownloads: true })).newPage();
-  await setUpPractice(staff, server);
-  piet = await registerPatient(browser, sink, staff, { first: 'Piet', last: 'Post', email: 'piet@example.test', password: 'Brievenbus-7!' });
-  await staff.goto(server.base + '/messenger');
+  staff = await ctx.newPage({ acceptDownloads: true });
+  await setUpPractice(staff, ctx.server);
+  piet = await registerPatient(ctx.browser, ctx.sink, staff, { first: 'Piet', last: 'Post', email: 'piet@example.test', password: 'Brievenbus-7!' });
+  await staff.goto(ctx.server.base + '/messenger');
   await staff.getByRole('link', { name: /Piet Post/ }).click();
   await liveOpen(staff);
   await liveOpen(piet);
@@ -119,7 +108,7 @@ test('a file each way, live, and the Bestanden page', async () => {
 
   // What the server refuses, each with a clear answer and nothing stored.
   const before = blobs().length;
-  await piet.goto(server.base + '/messenger');
+  await piet.goto(ctx.server.base + '/messenger');
   await liveOpen(piet);
   const post = (name, type, body, csrf = true) => piet.evaluate(async ({ name, type, body, csrf }) => {
     const box = document.getElementById('attach');
@@ -171,7 +160,7 @@ test('a file each way, live, and the Bestanden page', async () => {
   assert.equal(await staff.locator('.file-card').filter({ hasText: 'pagina.html' }).getByRole('link', { name: /^Openen/ }).count(), 0, 'no "Openen" for it');
 
   // Another patient, and anyone signed out, get "not found" for Piet's file.
-  const lies = await registerPatient(browser, sink, staff, { first: 'Lies', last: 'Lammers', email: 'lies@example.test', password: 'Tulpenveld-8!' });
+  const lies = await registerPatient(ctx.browser, ctx.sink, staff, { first: 'Lies', last: 'Lammers', email: 'lies@example.test', password: 'Tulpenveld-8!' });
   const status = await lies.evaluate((href) => fetch(href).then((res) => res.status), htmlLink);
   assert.equal(status, 404);
   const pietsConversation = await piet.evaluate(() => document.getElementById('attach').dataset.conversation);
@@ -181,14 +170,14 @@ test('a file each way, live, and the Bestanden page', async () => {
     return res.status;
   }, pietsConversation);
   assert.equal(intrude, 404, 'no upload into another person\'s conversation');
-  await lies.goto(server.base + '/files');
+  await lies.goto(ctx.server.base + '/files');
   await lies.getByText('Er zijn nog geen bestanden in je gesprekken.').waitFor();
-  const anonymous = await fetch(server.base + htmlLink, { redirect: 'manual' });
+  const anonymous = await fetch(ctx.server.base + htmlLink, { redirect: 'manual' });
   assert.equal(anonymous.status, 303);
 });
 
 test('an upload cancelled or cut off halfway leaves no message, no file and no blob', async () => {
-  await piet.goto(server.base + '/messenger');
+  await piet.goto(ctx.server.base + '/messenger');
   await liveOpen(piet);
   const before = blobs().length;
   const cards = await piet.locator('.file-card').count();
@@ -199,7 +188,7 @@ test('an upload cancelled or cut off halfway leaves no message, no file and no b
   // part, below). This happens in a second tab without the messenger's service worker: a page
   // the worker controls sends its requests past the test's hold (the worker itself only ever
   // answers GETs of the static files).
-  const tab = await (await browser.newContext({ viewport: DESKTOP, serviceWorkers: 'block' })).newPage();
+  const tab = await ctx.newPage({ serviceWorkers: 'block' });
   await tab.context().addCookies(await piet.context().cookies());
   await tab.goto(piet.url());
   await liveOpen(tab);
@@ -218,7 +207,7 @@ test('an upload cancelled or cut off halfway leaves no message, no file and no b
   // pending file and its encrypted piece.
   const cookie = (await piet.context().cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
   const { conversation, csrf } = await piet.evaluate(() => ({ ...document.getElementById('attach').dataset }));
-  const req = http.request(`${server.base}/messenger/${conversation}/files?client_id=afgebroken-1`, {
+  const req = http.request(`${ctx.server.base}/messenger/${conversation}/files?client_id=afgebroken-1`, {
     method: 'POST',
     headers: { Cookie: cookie, 'X-CSRF-Token': csrf, 'X-File-Name': 'afgebroken.pdf', 'Content-Type': 'application/pdf', 'Content-Length': 900_009 },
   });
@@ -231,17 +220,17 @@ test('an upload cancelled or cut off halfway leaves no message, no file and no b
   await piet.reload();
   assert.equal(await piet.locator('.file-card').count(), cards, 'no message');
   assert.equal(blobs().length, before, 'no blob');
-  await piet.goto(server.base + '/files');
+  await piet.goto(ctx.server.base + '/files');
   assert.equal(await piet.getByText('lange scan.pdf').count(), 0, 'not on Bestanden');
   assert.equal(await piet.getByText('afgebroken.pdf').count(), 0, 'not on Bestanden');
 });
 
 test('a file each way on PostgreSQL, both at desktop width', async () => {
-  const pg = await startServer({ smtpUrl: sink.url, postgres: true });
+  const pg = await startServer({ smtpUrl: ctx.sink.url, postgres: true });
   try {
-    const anna = await (await browser.newContext({ viewport: DESKTOP, acceptDownloads: true })).newPage();
+    const anna = await ctx.newPage({ acceptDownloads: true });
     await setUpPractice(anna, pg);
-    const jan = await registerPatient(browser, sink, anna, { first: 'Jan', last: 'Jansen', email: 'jan@example.test', password: 'Zeilboot-9!' });
+    const jan = await registerPatient(ctx.browser, ctx.sink, anna, { first: 'Jan', last: 'Jansen', email: 'jan@example.test', password: 'Zeilboot-9!' });
     await jan.setViewportSize(DESKTOP);
     await anna.goto(pg.base + '/messenger');
     await anna.getByRole('link', { name: /Jan Jansen/ }).click();

@@ -1,37 +1,22 @@
 // Contacten and Groepen: each person sees only whom they may reach (a patient never another
 // patient); staff make a named group with at most one patient, add and remove members; a
 // removed member sees nothing of the conversation afterwards, live or on reload.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { execFileSync } from 'node:child_process';
-import { startSmtpSink } from '../lib/smtp-sink.mjs';
-import { startServer } from '../lib/server.mjs';
-import { launch, checkA11y, screenshots, eventually, DESKTOP } from '../lib/browser.mjs';
+import { practiceSuite } from '../lib/harness.mjs';
+import { checkA11y, screenshots, eventually } from '../lib/browser.mjs';
 import { setUpPractice, registerPatient } from '../lib/journey.mjs';
 
-const BIN = process.env.SPREEKUUR_BIN || path.resolve(import.meta.dirname, '../../target/debug/spreekuur');
-
-let sink, server, browser;
-before(async () => {
-  sink = await startSmtpSink();
-  server = await startServer({ smtpUrl: sink.url });
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  await sink?.close();
-});
+const ctx = practiceSuite();
 
 const names = (page, list) => page.locator(`ul.${list} .contact-name`).allInnerTexts();
 
 test('contacts, a group with a member removed, and what patients cannot do', async () => {
-  const anna = await (await browser.newContext({ viewport: DESKTOP })).newPage();
-  await setUpPractice(anna, server);
-  execFileSync(BIN, ['admin', 'create-staff', '--email', 'bram@delinde.test', '--name', 'Bram Bakker', '--role', 'assistant'], { env: { PATH: process.env.PATH, SPREEKUUR_DATA_DIR: server.dataDir } });
-  const piet = await registerPatient(browser, sink, anna, { first: 'Piet', last: 'Post', email: 'piet@example.test', password: 'Brievenbus-7!' });
-  const lies = await registerPatient(browser, sink, anna, { first: 'Lies', last: 'Lammers', email: 'lies@example.test', password: 'Tulpenveld-8!' });
+  const anna = await ctx.newPage();
+  await setUpPractice(anna, ctx.server);
+  ctx.server.admin(['create-staff', '--email', 'bram@delinde.test', '--name', 'Bram Bakker', '--role', 'assistant']);
+  const piet = await registerPatient(ctx.browser, ctx.sink, anna, { first: 'Piet', last: 'Post', email: 'piet@example.test', password: 'Brievenbus-7!' });
+  const lies = await registerPatient(ctx.browser, ctx.sink, anna, { first: 'Lies', last: 'Lammers', email: 'lies@example.test', password: 'Tulpenveld-8!' });
 
   // Contacten: the patient sees the provider who invited him, nobody else.
   await piet.getByRole('link', { name: 'Contacten' }).click();
@@ -43,7 +28,7 @@ test('contacts, a group with a member removed, and what patients cannot do', asy
   assert.equal(await annaRow.getByText('Beheerder').count(), 0);
   await checkA11y(piet, 'contacts (patient)');
   // Staff see colleagues and the patients they are in conversation with.
-  await anna.goto(server.base + '/contacts');
+  await anna.goto(ctx.server.base + '/contacts');
   assert.deepEqual(await names(anna, 'contacts'), ['Bram Bakker', 'Lies Lammers', 'Piet Post']);
   await screenshots(anna, '62-contacts');
   // "Stuur bericht" opens the 1:1 conversation that is already there.
@@ -51,7 +36,7 @@ test('contacts, a group with a member removed, and what patients cannot do', asy
   await piet.getByRole('heading', { name: 'Gesprek met Anna de Vries' }).waitFor();
 
   // A group with two patients is refused, with the choices kept.
-  await anna.goto(server.base + '/groups');
+  await anna.goto(ctx.server.base + '/groups');
   await anna.getByRole('link', { name: 'Nieuwe groep' }).click();
   await anna.getByLabel('Naam van de groep').fill('Zorgteam Piet');
   await anna.getByLabel(/Piet Post/).check();
@@ -76,7 +61,7 @@ test('contacts, a group with a member removed, and what patients cannot do', asy
   await anna.getByRole('textbox', { name: 'Bericht' }).fill('Welkom in het zorgteam, Piet.');
   await anna.getByRole('button', { name: 'Stuur' }).click();
   await anna.locator('.message.mine').filter({ hasText: 'Welkom in het zorgteam' }).waitFor();
-  await piet.goto(server.base + '/groups');
+  await piet.goto(ctx.server.base + '/groups');
   await piet.getByRole('link', { name: 'Zorgteam Piet', exact: true }).click();
   await piet.getByText('Welkom in het zorgteam, Piet.').waitFor();
   await piet.locator('#messenger[data-live="open"]').waitFor();
@@ -108,9 +93,9 @@ test('contacts, a group with a member removed, and what patients cannot do', asy
   const reload = await piet.goto(groupUrl);
   assert.equal(reload.status(), 404);
   assert.equal((await piet.goto(groupUrl.replace('/messenger/', '/groups/'))).status(), 404);
-  await piet.goto(server.base + '/groups');
+  await piet.goto(ctx.server.base + '/groups');
   await piet.getByText('Je zit nog niet in een groep.').waitFor();
-  await piet.goto(server.base + '/messenger');
+  await piet.goto(ctx.server.base + '/messenger');
   assert.equal(await piet.getByRole('link', { name: /Zorgteam Piet/ }).count(), 0);
   await piet.locator('#messenger[data-live="open"]').waitFor();
   // Added again while his conversation list is open: the group appears in it at once, at the
@@ -157,6 +142,6 @@ test('contacts, a group with a member removed, and what patients cannot do', asy
     ];
   }, { csrf, pietId, groupId });
   assert.deepEqual(statuses, [404, 404, 404, 404, 404, 404]);
-  await lies.goto(server.base + '/contacts');
+  await lies.goto(ctx.server.base + '/contacts');
   assert.deepEqual(await names(lies, 'contacts'), ['Anna de Vries']);
 });

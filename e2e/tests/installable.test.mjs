@@ -1,38 +1,27 @@
 // Installable: a manifest named after the practice with icons, a service worker that keeps
 // only the static files (never a page, a message or a file), and at phone width a side menu
 // that folds behind "Menu" so the conversation comes first, usable with the keyboard.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSmtpSink } from '../lib/smtp-sink.mjs';
-import { startServer } from '../lib/server.mjs';
-import { launch, checkA11y, screenshots, eventually, DESKTOP, PHONE } from '../lib/browser.mjs';
+import { practiceSuite } from '../lib/harness.mjs';
+import { checkA11y, screenshots, eventually, DESKTOP, PHONE } from '../lib/browser.mjs';
 import { setUpPractice, registerPatient } from '../lib/journey.mjs';
 
-let sink, server, browser;
-before(async () => {
-  sink = await startSmtpSink();
-  server = await startServer({ smtpUrl: sink.url });
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  await sink?.close();
-});
+const ctx = practiceSuite();
 
 test('the messenger installs, caches only static files, and fits a phone', async () => {
-  const anna = await (await browser.newContext({ viewport: DESKTOP })).newPage();
-  await setUpPractice(anna, server);
-  const piet = await registerPatient(browser, sink, anna, { first: 'Piet', last: 'Post', email: 'piet@example.test', password: 'Brievenbus-7!' });
+  const anna = await ctx.newPage();
+  await setUpPractice(anna, ctx.server);
+  const piet = await registerPatient(ctx.browser, ctx.sink, anna, { first: 'Piet', last: 'Post', email: 'piet@example.test', password: 'Brievenbus-7!' });
   await piet.setViewportSize(PHONE);
   await piet.reload();
 
-  const manifest = await (await fetch(server.base + '/manifest.webmanifest')).json();
+  const manifest = await (await fetch(ctx.server.base + '/manifest.webmanifest')).json();
   assert.equal(manifest.name, 'Spreekuur – Huisartsenpraktijk De Linde');
   assert.equal(manifest.start_url, '/messenger');
   assert.equal(manifest.display, 'standalone');
   for (const icon of manifest.icons) {
-    const r = await fetch(server.base + icon.src);
+    const r = await fetch(ctx.server.base + icon.src);
     assert.equal(r.headers.get('content-type'), 'image/png', icon.src);
     const bytes = Buffer.from(await r.arrayBuffer());
     assert.equal(bytes.readUInt32BE(16), Number(icon.sizes.split('x')[0]), `${icon.src} is ${icon.sizes}`);
@@ -46,8 +35,8 @@ test('the messenger installs, caches only static files, and fits a phone', async
   await piet.getByRole('textbox', { name: 'Bericht' }).fill('Mijn bloeddruk is 135/85.');
   await piet.getByRole('button', { name: 'Stuur' }).click();
   await piet.locator('.message.mine').filter({ hasText: 'bloeddruk' }).waitFor();
-  await piet.goto(server.base + '/files');
-  await piet.goto(server.base + '/messenger');
+  await piet.goto(ctx.server.base + '/files');
+  await piet.goto(ctx.server.base + '/messenger');
   const cached = await piet.evaluate(async () => {
     const out = [];
     for (const name of await caches.keys()) {

@@ -1,24 +1,12 @@
 // The journey with the keyboard alone: Tab to move, Enter to follow links and press buttons,
 // Space to tick the box, Enter to send and Shift+Enter for a new line, Enter on the paperclip
 // for the file chooser. No mouse clicks, no programmatic fills.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSmtpSink } from '../lib/smtp-sink.mjs';
-import { startServer } from '../lib/server.mjs';
-import { launch, DESKTOP } from '../lib/browser.mjs';
+import { practiceSuite } from '../lib/harness.mjs';
 import { setUpPractice, invite, invitationMail } from '../lib/journey.mjs';
 
-let sink, server, browser;
-before(async () => {
-  sink = await startSmtpSink();
-  server = await startServer({ smtpUrl: sink.url });
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  await sink?.close();
-});
+const ctx = practiceSuite();
 
 /** Presses Tab until the focused element's accessible text matches, then returns. */
 async function tabTo(page, pattern) {
@@ -40,12 +28,12 @@ async function tabTo(page, pattern) {
 }
 
 test('the whole registration, then the messenger, with the keyboard alone', async () => {
-  const staff = await (await browser.newContext({ viewport: DESKTOP })).newPage();
-  await setUpPractice(staff, server);
+  const staff = await ctx.newPage();
+  await setUpPractice(staff, ctx.server);
   await invite(staff, { first: 'Toos', last: 'Toetsenbord', email: 'toos@example.test', note: 'Welkom Toos.' });
-  const { link } = await invitationMail(sink, 'toos@example.test');
+  const { link } = await invitationMail(ctx.sink, 'toos@example.test');
 
-  const page = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+  const page = await ctx.newPage();
   await page.goto(link);
   await tabTo(page, /Maak je account aan/);
   await page.keyboard.press('Enter');

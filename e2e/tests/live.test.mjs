@@ -1,27 +1,15 @@
 // Live delivery over the WebSocket: a message appears for the other member without a reload;
 // nothing is lost or doubled across a server crash and restart; two processes on one
 // PostgreSQL database deliver to each other's sockets; and the socket refuses what it must.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { startSmtpSink } from '../lib/smtp-sink.mjs';
+import { practiceSuite } from '../lib/harness.mjs';
 import { startServer } from '../lib/server.mjs';
-import { launch, checkA11y, eventually, DESKTOP } from '../lib/browser.mjs';
-import { setUpPractice, registerPatient } from '../lib/journey.mjs';
+import { checkA11y, eventually } from '../lib/browser.mjs';
+import { setUpPractice, registerPatient, liveOpen } from '../lib/journey.mjs';
 
-let sink, browser;
-before(async () => {
-  sink = await startSmtpSink();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await sink?.close();
-});
-
-async function liveOpen(page) {
-  await page.locator('#messenger[data-live="open"]').waitFor();
-}
+const ctx = practiceSuite({ server: false });
 
 async function send(page, text) {
   await page.getByRole('textbox', { name: 'Bericht' }).fill(text);
@@ -32,9 +20,9 @@ const texts = async (page) => page.locator('ol.messages li .body').allInnerTexts
 
 /** Staff and a patient, each on their shared conversation, both connected. */
 async function pair(server, email) {
-  const staff = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+  const staff = await ctx.newPage();
   await setUpPractice(staff, server);
-  const patient = await registerPatient(browser, sink, staff, { first: 'Piet', last: 'Post', email, password: 'Brievenbus-7!' });
+  const patient = await registerPatient(ctx.browser, ctx.sink, staff, { first: 'Piet', last: 'Post', email, password: 'Brievenbus-7!' });
   await staff.goto(server.base + '/messenger');
   await staff.getByRole('link', { name: /Piet Post/ }).click();
   await liveOpen(staff);
@@ -43,7 +31,7 @@ async function pair(server, email) {
 }
 
 test('a message appears live, and nothing is lost or doubled across a crash', async () => {
-  const server = await startServer({ smtpUrl: sink.url });
+  const server = await startServer({ smtpUrl: ctx.sink.url });
   try {
     const { staff, patient } = await pair(server, 'piet@example.test');
     await patient.evaluate(() => { window.notReloaded = true; });
@@ -128,7 +116,7 @@ test('a message appears live, and nothing is lost or doubled across a crash', as
     assert.equal(await status(server.base), 101);
 
     // Signed out elsewhere (the same session, another tab): the open socket stops delivering.
-    const twin = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+    const twin = await ctx.newPage();
     await twin.context().addCookies(await patient.context().cookies());
     await twin.goto(server.base + '/messenger');
     await twin.getByRole('button', { name: 'Uitloggen' }).first().click();
@@ -144,12 +132,12 @@ test('a message appears live, and nothing is lost or doubled across a crash', as
 });
 
 test('two processes on one PostgreSQL database deliver to each other\'s sockets', async () => {
-  const a = await startServer({ smtpUrl: sink.url, postgres: true });
+  const a = await startServer({ smtpUrl: ctx.sink.url, postgres: true });
   let b = null;
   try {
     const { staff, patient } = await pair(a, 'piet.pg@example.test');
     // The second process starts on the same database and key, once the practice exists.
-    b = await startServer({ smtpUrl: sink.url, env: { SPREEKUUR_DATABASE_URL: a.databaseUrl, SPREEKUUR_MASTER_KEY_FILE: a.masterKeyFile } });
+    b = await startServer({ smtpUrl: ctx.sink.url, env: { SPREEKUUR_DATABASE_URL: a.databaseUrl, SPREEKUUR_MASTER_KEY_FILE: a.masterKeyFile } });
     // The patient moves to the other process (same session: one database, one key).
     const conversation = new URL(patient.url()).pathname;
     await patient.goto(b.base + conversation);

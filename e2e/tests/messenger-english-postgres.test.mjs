@@ -2,25 +2,14 @@
 // a patient writes to a team and sends a file; a member of the team takes it, opens the file
 // and answers; the patient's Files page lists it; a group is made (it appears in the patient's
 // open conversation list at once) and the patient removed.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { startSmtpSink } from '../lib/smtp-sink.mjs';
-import { startServer } from '../lib/server.mjs';
-import { launch, checkA11y, screenshots, DESKTOP, PHONE } from '../lib/browser.mjs';
+import { practiceSuite } from '../lib/harness.mjs';
+import { checkA11y, screenshots, PHONE } from '../lib/browser.mjs';
 import { setUpPractice, registerPatient } from '../lib/journey.mjs';
 
-let sink, server, browser;
-before(async () => {
-  sink = await startSmtpSink();
-  server = await startServer({ smtpUrl: sink.url, postgres: true });
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  await sink?.close();
-});
+const ctx = practiceSuite({ postgres: true });
 
 async function english(page) {
   await page.getByText('Change language').click();
@@ -29,15 +18,15 @@ async function english(page) {
 }
 
 test('team, file and group in English on PostgreSQL, the patient on a phone', async () => {
-  const anna = await (await browser.newContext({ viewport: DESKTOP, acceptDownloads: true })).newPage();
-  await setUpPractice(anna, server);
-  const piet = await registerPatient(browser, sink, anna, { first: 'Piet', last: 'Post', email: 'piet@example.test', password: 'Brievenbus-7!' });
+  const anna = await ctx.newPage({ acceptDownloads: true });
+  await setUpPractice(anna, ctx.server);
+  const piet = await registerPatient(ctx.browser, ctx.sink, anna, { first: 'Piet', last: 'Post', email: 'piet@example.test', password: 'Brievenbus-7!' });
   await english(anna);
   await english(piet);
   await piet.setViewportSize(PHONE);
 
   // The administrator joins Planbureau.
-  await anna.goto(server.base + '/teams');
+  await anna.goto(ctx.server.base + '/teams');
   await anna.getByLabel('Add a staff member to Planbureau').selectOption({ label: 'Anna de Vries' });
   await anna.getByRole('region', { name: 'Planbureau' }).getByRole('button', { name: 'Add' }).click();
   await anna.getByText('The staff member is now in the team').waitFor();
@@ -58,7 +47,7 @@ test('team, file and group in English on PostgreSQL, the patient on a phone', as
   await screenshots(piet, '68-english-team-file');
 
   // The team member takes it and downloads the file byte for byte.
-  await anna.goto(server.base + '/messenger');
+  await anna.goto(ctx.server.base + '/messenger');
   await anna.getByRole('link', { name: /Planbureau – Piet Post/ }).click();
   await anna.getByText('Message to the team Planbureau. Nobody has taken it yet.').waitFor();
   await anna.getByRole('button', { name: "I'll take this" }).click();
@@ -73,16 +62,16 @@ test('team, file and group in English on PostgreSQL, the patient on a phone', as
   await checkA11y(anna, 'team conversation taken, English');
 
   // The patient's Files page lists the letter.
-  await piet.goto(server.base + '/files');
+  await piet.goto(ctx.server.base + '/files');
   await piet.getByRole('heading', { name: 'Files' }).waitFor();
   assert.match(await piet.locator('table.files tbody tr').first().innerText(), /referral\.pdf[\s\S]*Planbureau[\s\S]*You/);
   await checkA11y(piet, 'files page, English, phone');
 
   // A group with the patient, made while his conversation list is open: it appears at the
   // top at once, and a message in it counts as unread. Removed, he no longer reads it.
-  await piet.goto(server.base + '/messenger');
+  await piet.goto(ctx.server.base + '/messenger');
   await piet.locator('#messenger[data-live="open"]').waitFor();
-  await anna.goto(server.base + '/groups/new');
+  await anna.goto(ctx.server.base + '/groups/new');
   await anna.getByLabel('Name of the group').fill('Care team Piet');
   await anna.getByLabel(/Piet Post/).check();
   await anna.getByRole('button', { name: 'Create group' }).click();
@@ -90,16 +79,16 @@ test('team, file and group in English on PostgreSQL, the patient on a phone', as
   const group = new URL(anna.url()).pathname.split('/').pop();
   const top = piet.locator('ul.conv-list li').first();
   await top.getByText('Care team Piet').waitFor();
-  await anna.goto(`${server.base}/messenger/${group}`);
+  await anna.goto(`${ctx.server.base}/messenger/${group}`);
   await anna.getByRole('textbox', { name: 'Message' }).fill('Welcome to your care team.');
   await anna.getByRole('button', { name: 'Send', exact: true }).click();
   await anna.locator('.message.mine').filter({ hasText: 'Welcome to your care team.' }).waitFor();
   await top.locator('.unread').filter({ hasText: '1 unread' }).waitFor();
   await checkA11y(piet, 'conversation list with a group joined live, English, phone');
   await screenshots(piet, '69-english-group-joined-live');
-  assert.equal((await piet.goto(`${server.base}/messenger/${group}`)).status(), 200);
-  await anna.goto(`${server.base}/groups/${group}`);
+  assert.equal((await piet.goto(`${ctx.server.base}/messenger/${group}`)).status(), 200);
+  await anna.goto(`${ctx.server.base}/groups/${group}`);
   await anna.getByRole('button', { name: 'Remove Piet Post from the group' }).click();
   await anna.getByText('sees nothing of this conversation from now on').waitFor();
-  assert.equal((await piet.goto(`${server.base}/messenger/${group}`)).status(), 404);
+  assert.equal((await piet.goto(`${ctx.server.base}/messenger/${group}`)).status(), 404);
 });

@@ -1,29 +1,12 @@
 // The messenger's basics: "verzonden" turning "gelezen" when the other has read it, unread
 // counts in the list, the filter by name, and a form sent twice storing its message once.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import path from 'node:path';
-import { startSmtpSink } from '../lib/smtp-sink.mjs';
-import { startServer } from '../lib/server.mjs';
-import { launch, checkA11y, screenshots, DESKTOP } from '../lib/browser.mjs';
-import { setUpPractice, registerPatient } from '../lib/journey.mjs';
+import { practiceSuite } from '../lib/harness.mjs';
+import { checkA11y, screenshots } from '../lib/browser.mjs';
+import { registerPatient } from '../lib/journey.mjs';
 
-const BIN = process.env.SPREEKUUR_BIN || path.resolve(import.meta.dirname, '../../target/debug/spreekuur');
-
-let sink, server, browser, staff;
-before(async () => {
-  sink = await startSmtpSink();
-  server = await startServer({ smtpUrl: sink.url });
-  browser = await launch();
-  staff = await (await browser.newContext({ viewport: DESKTOP })).newPage();
-  await setUpPractice(staff, server);
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  await sink?.close();
-});
+const ctx = practiceSuite({ practice: true });
 
 async function send(page, text) {
   await page.getByRole('textbox', { name: 'Bericht' }).fill(text);
@@ -32,32 +15,32 @@ async function send(page, text) {
 }
 
 test('sent, read, unread counts, the filter, and a form sent twice', async () => {
-  const piet = await registerPatient(browser, sink, staff, { first: 'Piet', last: 'Post', email: 'piet@example.test', password: 'Brievenbus-7!' });
-  await registerPatient(browser, sink, staff, { first: 'Lies', last: 'Lammers', email: 'lies@example.test', password: 'Tulpenveld-8!' });
+  const piet = await registerPatient(ctx.browser, ctx.sink, ctx.staff, { first: 'Piet', last: 'Post', email: 'piet@example.test', password: 'Brievenbus-7!' });
+  await registerPatient(ctx.browser, ctx.sink, ctx.staff, { first: 'Lies', last: 'Lammers', email: 'lies@example.test', password: 'Tulpenveld-8!' });
 
   await send(piet, 'Goedemorgen, mag ik een herhaalrecept?');
   const mine = piet.locator('.message.mine').filter({ hasText: 'herhaalrecept' });
   await mine.getByText('verzonden').waitFor();
 
   // The provider's list: newest first, with the unread count; the filter finds by name.
-  await staff.goto(server.base + '/messenger');
-  const items = staff.locator('.conv-list li');
+  await ctx.staff.goto(ctx.server.base + '/messenger');
+  const items = ctx.staff.locator('.conv-list li');
   assert.equal(await items.count(), 2);
   assert.match(await items.first().innerText(), /Piet Post[\s\S]*1 ongelezen/);
-  await checkA11y(staff, 'conversation list');
-  await screenshots(staff, '40-conversation-list');
-  await staff.getByLabel('Zoek een gesprek op naam').fill('lammers');
-  await staff.getByRole('button', { name: 'Zoeken' }).click();
+  await checkA11y(ctx.staff, 'conversation list');
+  await screenshots(ctx.staff, '40-conversation-list');
+  await ctx.staff.getByLabel('Zoek een gesprek op naam').fill('lammers');
+  await ctx.staff.getByRole('button', { name: 'Zoeken' }).click();
   assert.equal(await items.count(), 1);
   assert.match(await items.first().innerText(), /Lies Lammers/);
-  await staff.getByLabel('Zoek een gesprek op naam').fill('niemand');
-  await staff.getByRole('button', { name: 'Zoeken' }).click();
-  await staff.getByText('Geen gesprekken met deze naam.').waitFor();
+  await ctx.staff.getByLabel('Zoek een gesprek op naam').fill('niemand');
+  await ctx.staff.getByRole('button', { name: 'Zoeken' }).click();
+  await ctx.staff.getByText('Geen gesprekken met deze naam.').waitFor();
 
   // Opening it reads it: Piet sees "gelezen".
-  await staff.goto(server.base + '/messenger?q=piet');
-  await staff.getByRole('link', { name: /Piet Post/ }).click();
-  await staff.getByText('Goedemorgen, mag ik een herhaalrecept?').waitFor();
+  await ctx.staff.goto(ctx.server.base + '/messenger?q=piet');
+  await ctx.staff.getByRole('link', { name: /Piet Post/ }).click();
+  await ctx.staff.getByText('Goedemorgen, mag ik een herhaalrecept?').waitFor();
   await piet.reload();
   await mine.getByText('gelezen').waitFor();
   await checkA11y(piet, 'conversation with status');
@@ -65,15 +48,15 @@ test('sent, read, unread counts, the filter, and a form sent twice', async () =>
 
   // Piet chooses not to send read receipts: the provider's next message stays "verzonden"
   // after he has read it.
-  await piet.goto(server.base + '/settings');
+  await piet.goto(ctx.server.base + '/settings');
   await piet.getByLabel('Laat anderen zien dat ik hun berichten heb gelezen').uncheck();
   await piet.getByRole('button', { name: 'Opslaan', exact: true }).click();
   await piet.getByText('Je keuze voor leesbevestigingen is opgeslagen.').waitFor();
-  await send(staff, 'Het recept ligt klaar bij de apotheek.');
-  await piet.goto(server.base + '/messenger');
+  await send(ctx.staff, 'Het recept ligt klaar bij de apotheek.');
+  await piet.goto(ctx.server.base + '/messenger');
   await piet.getByText('Het recept ligt klaar bij de apotheek.').waitFor();
-  await staff.reload();
-  const latest = staff.locator('.message.mine').filter({ hasText: 'apotheek' });
+  await ctx.staff.reload();
+  const latest = ctx.staff.locator('.message.mine').filter({ hasText: 'apotheek' });
   await latest.getByText('verzonden').waitFor();
   assert.equal(await latest.getByText('gelezen').count(), 0);
 
@@ -84,7 +67,7 @@ test('sent, read, unread counts, the filter, and a form sent twice', async () =>
     client_id: await form.locator('input[name=client_id]').inputValue(),
     body: 'Alleen één keer, graag',
   };
-  const action = new URL(await form.getAttribute('action'), server.base).toString();
+  const action = new URL(await form.getAttribute('action'), ctx.server.base).toString();
   const answers = await Promise.all([1, 2].map(() => piet.request.post(action, { form: fields, maxRedirects: 0 })));
   assert.deepEqual(answers.map((r) => r.status()), [303, 303]);
   await piet.reload();
@@ -92,7 +75,7 @@ test('sent, read, unread counts, the filter, and a form sent twice', async () =>
 });
 
 test('a message over 10,000 characters is not cut: the composer says by how much and sends nothing', async () => {
-  const piet = await registerPatient(browser, sink, staff, { first: 'Karel', last: 'Lang', email: 'karel@example.test', password: 'Lange-Brief-9!' });
+  const piet = await registerPatient(ctx.browser, ctx.sink, ctx.staff, { first: 'Karel', last: 'Lang', email: 'karel@example.test', password: 'Lange-Brief-9!' });
   const box = piet.getByRole('textbox', { name: 'Bericht' });
   const letter = 'Beste dokter, '.padEnd(10050, 'x') + ' met vriendelijke groet, Karel';
   await box.fill(letter);
@@ -121,15 +104,15 @@ test('a message over 10,000 characters is not cut: the composer says by how much
 
 test('an empty conversation says there are no messages yet', async () => {
   // A new colleague: the first conversation with her has no messages.
-  execFileSync(BIN, ['admin', 'create-staff', '--email', 'els@delinde.test', '--name', 'Els Leeg', '--role', 'assistant'], { env: { PATH: process.env.PATH, SPREEKUUR_DATA_DIR: server.dataDir } });
-  await staff.goto(server.base + '/contacts');
-  await staff.getByRole('button', { name: 'Stuur bericht aan Els Leeg' }).click();
-  await staff.getByRole('heading', { name: 'Gesprek met Els Leeg' }).waitFor();
-  assert.equal(await staff.locator('.message').count(), 0);
-  await staff.getByText('Er zijn nog geen berichten in dit gesprek. Schrijf hieronder het eerste bericht.').waitFor();
-  await checkA11y(staff, 'empty conversation');
-  await screenshots(staff, '67-conversation-empty');
+  ctx.server.admin(['create-staff', '--email', 'els@delinde.test', '--name', 'Els Leeg', '--role', 'assistant']);
+  await ctx.staff.goto(ctx.server.base + '/contacts');
+  await ctx.staff.getByRole('button', { name: 'Stuur bericht aan Els Leeg' }).click();
+  await ctx.staff.getByRole('heading', { name: 'Gesprek met Els Leeg' }).waitFor();
+  assert.equal(await ctx.staff.locator('.message').count(), 0);
+  await ctx.staff.getByText('Er zijn nog geen berichten in dit gesprek. Schrijf hieronder het eerste bericht.').waitFor();
+  await checkA11y(ctx.staff, 'empty conversation');
+  await screenshots(ctx.staff, '67-conversation-empty');
   // The first message takes its place.
-  await send(staff, 'Welkom in het team, Els!');
-  assert.equal(await staff.getByText('Er zijn nog geen berichten in dit gesprek.').isVisible(), false);
+  await send(ctx.staff, 'Welkom in het team, Els!');
+  assert.equal(await ctx.staff.getByText('Er zijn nog geen berichten in dit gesprek.').isVisible(), false);
 });

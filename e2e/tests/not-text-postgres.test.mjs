@@ -2,27 +2,16 @@
 // PostgreSQL, which refuses NUL in text, before and after signing in, on pages and the API, and
 // changes nothing. (SQLite stored such text; both now refuse it at the edge, before either
 // database sees it.)
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSmtpSink } from '../lib/smtp-sink.mjs';
-import { startServer } from '../lib/server.mjs';
-import { launch, checkA11y, DESKTOP } from '../lib/browser.mjs';
+import { practiceSuite } from '../lib/harness.mjs';
+import { checkA11y } from '../lib/browser.mjs';
 import { ADMIN, setUpPractice } from '../lib/journey.mjs';
 import { apiClient } from '../lib/api.mjs';
 
-let sink, server, browser;
-before(async () => {
-  sink = await startSmtpSink();
-  server = await startServer({ smtpUrl: sink.url, postgres: true });
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  await sink?.close();
-});
+const ctx = practiceSuite({ postgres: true });
 
-const api = apiClient(() => server.base);
+const api = apiClient(() => ctx.server.base);
 const NOT_TEXT = 'Wat je hebt ingevuld bevat een teken dat geen tekst is';
 
 /** Posts a raw urlencoded body from inside the page (its cookies), with its CSRF token. */
@@ -41,28 +30,28 @@ async function postRaw(page, action, raw) {
 
 test('NUL and invalid UTF-8 are refused with 400 on PostgreSQL, on pages and the API', async () => {
   // Before signing in: the login form.
-  const visitor = await (await browser.newContext({ viewport: DESKTOP })).newPage();
-  await visitor.goto(server.base + '/login');
+  const visitor = await ctx.newPage();
+  await visitor.goto(ctx.server.base + '/login');
   let r = await postRaw(visitor, '/login', 'login=a%00b%40x.test&password=geheim');
   assert.equal(r.status, 400, 'a NUL in the login name');
   assert.match(r.text, new RegExp(NOT_TEXT));
   await visitor.setContent(r.text);
   await checkA11y(visitor, 'input that is not text');
 
-  const admin = await (await browser.newContext({ viewport: DESKTOP })).newPage();
-  await setUpPractice(admin, server);
-  let res = await admin.goto(server.base + '/accounts?q=a%00b');
+  const admin = await ctx.newPage();
+  await setUpPractice(admin, ctx.server);
+  let res = await admin.goto(ctx.server.base + '/accounts?q=a%00b');
   assert.equal(res.status(), 400, 'a NUL in a search');
   await admin.getByText(NOT_TEXT).waitFor();
 
   // Invalid UTF-8 in a form field is not stored as U+FFFD: refused, nothing invited or mailed.
-  await admin.goto(server.base + '/invite');
-  const mails = sink.messages.length;
+  await admin.goto(ctx.server.base + '/invite');
+  const mails = ctx.sink.messages.length;
   r = await postRaw(admin, '/invite', 'first_name=Ev%FFa&last_name=Bakker&email=eva%40example.test');
   assert.equal(r.status, 400, 'invalid UTF-8 in a name');
   assert.match(r.text, new RegExp(NOT_TEXT));
   // The same form sent as text/plain (no form type for the edge to see) is refused all the same.
-  await admin.goto(server.base + '/invite');
+  await admin.goto(ctx.server.base + '/invite');
   const plain = await admin.evaluate(async () => {
     const csrf = document.querySelector('input[name=_csrf]').value;
     const r = await fetch('/invite', {
@@ -73,12 +62,12 @@ test('NUL and invalid UTF-8 are refused with 400 on PostgreSQL, on pages and the
     return r.status;
   });
   assert.equal(plain, 400, 'invalid UTF-8 in a form sent as text/plain');
-  await admin.goto(server.base + '/invitations');
+  await admin.goto(ctx.server.base + '/invitations');
   assert.equal(await admin.getByText('eva@example.test').count(), 0, 'no invitation was made');
-  assert.equal(sink.messages.length, mails, 'no e-mail was sent');
+  assert.equal(ctx.sink.messages.length, mails, 'no e-mail was sent');
 
   // The API answers in its own JSON error shape.
-  await admin.goto(server.base + '/settings');
+  await admin.goto(ctx.server.base + '/settings');
   await admin.getByLabel('Waar is de token voor?').fill('NUL-test');
   await admin.locator('#token-password').fill(ADMIN.password);
   await admin.getByRole('button', { name: 'Token maken' }).click();
@@ -93,5 +82,5 @@ test('NUL and invalid UTF-8 are refused with 400 on PostgreSQL, on pages and the
   a = await api(token, 'GET', '/api/v1/me');
   assert.equal(a.status, 200, 'the server is fine afterwards');
 
-  assert.doesNotMatch(server.logs(), /internal error/, 'no request failed inside the server');
+  assert.doesNotMatch(ctx.server.logs(), /internal error/, 'no request failed inside the server');
 });

@@ -1,31 +1,20 @@
 // E-mail notices of unread messages: someone who is not online gets one e-mail that says only
 // that there is a new message at the practice, with a link; no second one within the window;
 // none while the messenger is open in front of them; none after switching them off.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSmtpSink } from '../lib/smtp-sink.mjs';
-import { startServer } from '../lib/server.mjs';
-import { launch, checkA11y, DESKTOP } from '../lib/browser.mjs';
+import { practiceSuite } from '../lib/harness.mjs';
+import { checkA11y } from '../lib/browser.mjs';
 import { setUpPractice, registerPatient, PRACTICE } from '../lib/journey.mjs';
 
-let sink, server, browser;
-before(async () => {
-  sink = await startSmtpSink();
-  // Look every second (the default is a minute); the window stays 15 minutes.
-  server = await startServer({ smtpUrl: sink.url, env: { SPREEKUUR_NOTIFY_CHECK_SECONDS: '1' } });
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  await sink?.close();
-});
+// Look every second (the default is a minute); the window stays 15 minutes.
+const ctx = practiceSuite({ env: { SPREEKUUR_NOTIFY_CHECK_SECONDS: '1' } });
 
 const SUBJECT = `Nieuw bericht van ${PRACTICE.name}`;
-const notices = (email) => sink.messages.filter((m) => (m.headers.to || '').includes(email) && m.headers.subject === SUBJECT);
+const notices = (email) => ctx.sink.messages.filter((m) => (m.headers.to || '').includes(email) && m.headers.subject === SUBJECT);
 
 async function write(anna, name, text) {
-  await anna.goto(server.base + '/messenger');
+  await anna.goto(ctx.server.base + '/messenger');
   await anna.getByRole('link', { name: new RegExp(name) }).click();
   await anna.getByRole('textbox', { name: 'Bericht' }).fill(text);
   await anna.getByRole('button', { name: 'Stuur' }).click();
@@ -33,18 +22,18 @@ async function write(anna, name, text) {
 }
 
 test('one notice without content while away, none while online or switched off', async () => {
-  const anna = await (await browser.newContext({ viewport: DESKTOP })).newPage();
-  await setUpPractice(anna, server);
-  const piet = await registerPatient(browser, sink, anna, { first: 'Piet', last: 'Post', email: 'piet@example.test', password: 'Brievenbus-7!' });
-  const lies = await registerPatient(browser, sink, anna, { first: 'Lies', last: 'Lammers', email: 'lies@example.test', password: 'Tulpenveld-8!' });
-  const kees = await registerPatient(browser, sink, anna, { first: 'Kees', last: 'Kok', email: 'kees@example.test', password: 'Fietsbel-9!x' });
+  const anna = await ctx.newPage();
+  await setUpPractice(anna, ctx.server);
+  const piet = await registerPatient(ctx.browser, ctx.sink, anna, { first: 'Piet', last: 'Post', email: 'piet@example.test', password: 'Brievenbus-7!' });
+  const lies = await registerPatient(ctx.browser, ctx.sink, anna, { first: 'Lies', last: 'Lammers', email: 'lies@example.test', password: 'Tulpenveld-8!' });
+  const kees = await registerPatient(ctx.browser, ctx.sink, anna, { first: 'Kees', last: 'Kok', email: 'kees@example.test', password: 'Fietsbel-9!x' });
 
   // Piet goes away; a message waits for him: one e-mail, with nothing of the message in it.
   await piet.context().close();
   await write(anna, 'Piet Post', 'Uw bloeduitslag is binnen: het ijzergehalte is laag.');
-  const mail = await sink.waitFor('piet@example.test', (m) => m.headers.subject === SUBJECT);
+  const mail = await ctx.sink.waitFor('piet@example.test', (m) => m.headers.subject === SUBJECT);
   assert.match(mail.text, /Er staat een nieuw bericht voor je klaar bij Huisartsenpraktijk De Linde/);
-  assert.ok(mail.text.includes(`${server.base}/messenger`), 'a link to the messenger');
+  assert.ok(mail.text.includes(`${ctx.server.base}/messenger`), 'a link to the messenger');
   for (const secret of ['bloeduitslag', 'ijzer', 'Anna', 'Vries', 'Piet', 'Post']) {
     assert.ok(!mail.text.includes(secret) && !mail.html.includes(secret), `the notice does not say "${secret}"`);
   }
@@ -57,13 +46,13 @@ test('one notice without content while away, none while online or switched off',
   await kees.getByText('Uw recept ligt klaar.').waitFor();
   await lies.context().close();
   await write(anna, 'Lies Lammers', 'Hoe gaat het met de oefeningen?');
-  await sink.waitFor('lies@example.test', (m) => m.headers.subject === SUBJECT);
+  await ctx.sink.waitFor('lies@example.test', (m) => m.headers.subject === SUBJECT);
   assert.equal(notices('piet@example.test').length, 1, 'one per window');
   assert.equal(notices('kees@example.test').length, 0, 'not while online');
 
   // Kees switches the e-mails off and leaves; a new message brings him none (Mies, away,
   // gets hers: the server has looked again).
-  await kees.goto(server.base + '/settings');
+  await kees.goto(ctx.server.base + '/settings');
   const box = kees.getByLabel('Stuur me een e-mail als er een nieuw bericht voor me is en ik niet ingelogd ben');
   assert.equal(await box.isChecked(), true, 'on by default');
   await checkA11y(kees, 'settings with the notice choice');
@@ -71,11 +60,11 @@ test('one notice without content while away, none while online or switched off',
   await kees.getByRole('button', { name: 'Keuze voor e-mails opslaan' }).click();
   await kees.getByText('Je keuze voor e-mails bij een nieuw bericht is opgeslagen.').waitFor();
   assert.equal(await kees.getByLabel(/Stuur me een e-mail als er een nieuw bericht/).isChecked(), false);
-  const mies = await registerPatient(browser, sink, anna, { first: 'Mies', last: 'Mol', email: 'mies@example.test', password: 'Zonnebloem-5!' });
+  const mies = await registerPatient(ctx.browser, ctx.sink, anna, { first: 'Mies', last: 'Mol', email: 'mies@example.test', password: 'Zonnebloem-5!' });
   await kees.context().close();
   await mies.context().close();
   await write(anna, 'Kees Kok', 'Nog een vraag over uw recept.');
   await write(anna, 'Mies Mol', 'Welkom bij de praktijk.');
-  await sink.waitFor('mies@example.test', (m) => m.headers.subject === SUBJECT);
+  await ctx.sink.waitFor('mies@example.test', (m) => m.headers.subject === SUBJECT);
   assert.equal(notices('kees@example.test').length, 0, 'switched off');
 });

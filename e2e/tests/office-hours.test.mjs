@@ -1,42 +1,31 @@
 // Office hours (seed 001): the practice sets hours per weekday and closed days; outside them a
 // patient sees, above "Stuur", when the practice opens again and the emergency text, and can
 // still send. Staff see no notice; without hours there is none.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSmtpSink } from '../lib/smtp-sink.mjs';
-import { startServer } from '../lib/server.mjs';
-import { launch, checkA11y, screenshots, DESKTOP } from '../lib/browser.mjs';
+import { practiceSuite } from '../lib/harness.mjs';
+import { checkA11y, screenshots } from '../lib/browser.mjs';
 import { setUpPractice, registerPatient } from '../lib/journey.mjs';
 
-let sink, server, browser;
+const ctx = practiceSuite();
 // The administrator and the patient, shared by the tests below (they run in order).
 let admin, piet;
-before(async () => {
-  sink = await startSmtpSink();
-  server = await startServer({ smtpUrl: sink.url });
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  await sink?.close();
-});
 
 const ams = (d, opts) => new Intl.DateTimeFormat('nl-NL', { timeZone: 'Europe/Amsterdam', ...opts }).format(d);
 const pad = (n) => String(n).padStart(2, '0');
 const isoDay = (d) => new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Amsterdam' }).format(d);
 
 async function saveHours(admin, hours, closed = '') {
-  await admin.goto(server.base + '/practice');
+  await admin.goto(ctx.server.base + '/practice');
   for (let i = 0; i < 7; i++) await admin.locator(`#hours_${i}`).fill(hours);
   await admin.getByLabel('Gesloten dagen, zoals feestdagen').fill(closed);
   await admin.getByRole('button', { name: 'Opslaan' }).click();
 }
 
 test('outside office hours a patient sees when the practice opens again, and can still send', async () => {
-  admin = await (await browser.newContext({ viewport: DESKTOP })).newPage();
-  await setUpPractice(admin, server);
-  piet = await registerPatient(browser, sink, admin, { first: 'Piet', last: 'Post', email: 'piet@example.test', password: 'Brievenbus-7!' });
+  admin = await ctx.newPage();
+  await setUpPractice(admin, ctx.server);
+  piet = await registerPatient(ctx.browser, ctx.sink, admin, { first: 'Piet', last: 'Post', email: 'piet@example.test', password: 'Brievenbus-7!' });
 
   // What is not a time or a date is refused, with the reason.
   await saveHours(admin, '17:00-08:00');
@@ -56,7 +45,7 @@ test('outside office hours a patient sees when the practice opens again, and can
   await admin.getByText('De praktijkgegevens zijn opgeslagen.').waitFor();
   await checkA11y(admin, 'practice with office hours');
 
-  await piet.goto(server.base + '/messenger');
+  await piet.goto(ctx.server.base + '/messenger');
   const when = `${ams(next, { weekday: 'long' })} ${ams(next, { day: 'numeric', month: 'long' })} om ${pad(start)}:00`;
   const notice = piet.getByRole('note');
   await notice.getByText(`De praktijk is nu gesloten. Je kunt je bericht gewoon sturen; het wordt beantwoord vanaf ${when}.`).waitFor();
@@ -68,7 +57,7 @@ test('outside office hours a patient sees when the practice opens again, and can
   await piet.locator('.message.mine').filter({ hasText: 'Kan ik morgen langskomen?' }).waitFor();
 
   // Staff see no notice.
-  await admin.goto(server.base + '/messenger');
+  await admin.goto(ctx.server.base + '/messenger');
   await admin.getByText('Kan ik morgen langskomen?').waitFor();
   assert.equal(await admin.getByRole('note').count(), 0);
 
@@ -88,7 +77,7 @@ test('a team with its own hours: its conversation says when the team opens; the 
   const start = (hour + 21) % 24;
   const next = start > hour ? now : new Date(now.getTime() + 24 * 3600 * 1000);
 
-  await admin.goto(server.base + '/teams');
+  await admin.goto(ctx.server.base + '/teams');
   const team = admin.getByRole('region', { name: 'Planbureau' });
   await team.getByLabel('Medewerker toevoegen aan Planbureau').selectOption({ label: 'Anna de Vries' });
   await team.getByRole('button', { name: 'Toevoegen' }).click();
@@ -120,23 +109,23 @@ test('a team with its own hours: its conversation says when the team opens; the 
   await screenshots(admin, '44-team-hours');
 
   // Piet writes to Planbureau: the notice names the team's next opening.
-  await piet.goto(server.base + '/contacts');
+  await piet.goto(ctx.server.base + '/contacts');
   await piet.getByRole('button', { name: 'Stuur bericht aan Planbureau' }).click();
   await piet.getByRole('heading', { name: 'Gesprek met Planbureau' }).waitFor();
   const when = `${ams(next, { weekday: 'long' })} ${ams(next, { day: 'numeric', month: 'long' })} om ${pad(start)}:00`;
   await piet.getByRole('note').getByText(`Planbureau is nu gesloten. Je kunt je bericht gewoon sturen; het wordt beantwoord vanaf ${when}.`).waitFor();
   await checkA11y(piet, 'team conversation outside the team hours');
   // His 1:1 with Anna follows the practice, which keeps no hours: no notice.
-  await piet.goto(server.base + '/contacts');
+  await piet.goto(ctx.server.base + '/contacts');
   await piet.getByRole('button', { name: 'Stuur bericht aan Anna de Vries' }).click();
   await piet.getByText('Kan ik morgen langskomen?').waitFor();
   assert.equal(await piet.getByRole('note').count(), 0);
 
   // All days empty: the team follows the practice again.
-  await admin.goto(server.base + '/teams');
+  await admin.goto(ctx.server.base + '/teams');
   await fillTeamHours('');
   await team.getByText('Voor dit team gelden de openingstijden van de praktijk.').waitFor();
-  await piet.goto(server.base + '/contacts');
+  await piet.goto(ctx.server.base + '/contacts');
   await piet.getByRole('button', { name: 'Stuur bericht aan Planbureau' }).click();
   await piet.getByRole('heading', { name: 'Gesprek met Planbureau' }).waitFor();
   assert.equal(await piet.getByRole('note').count(), 0);

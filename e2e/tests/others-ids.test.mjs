@@ -2,41 +2,24 @@
 // read or changed. The strangers: a patient who is signed in (Vera), an administrator who is
 // not in the team (Anna, for Planbureau's conversation), and a provider's token (Bram) for a
 // conversation, a group and a file he is not in.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { execFileSync } from 'node:child_process';
-import { startSmtpSink } from '../lib/smtp-sink.mjs';
-import { startServer } from '../lib/server.mjs';
-import { launch, DESKTOP } from '../lib/browser.mjs';
+import { practiceSuite } from '../lib/harness.mjs';
 import { ADMIN, setUpPractice, registerPatient } from '../lib/journey.mjs';
 import { apiClient } from '../lib/api.mjs';
 
-const BIN = process.env.SPREEKUUR_BIN || path.resolve(import.meta.dirname, '../../target/debug/spreekuur');
+const ctx = practiceSuite();
 
-let sink, server, browser;
-before(async () => {
-  sink = await startSmtpSink();
-  server = await startServer({ smtpUrl: sink.url });
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  await sink?.close();
-});
-
-const api = apiClient(() => server.base);
+const api = apiClient(() => ctx.server.base);
 
 test("another person's ids are not found on any route, and nothing changes", async () => {
-  const anna = await (await browser.newContext({ viewport: DESKTOP })).newPage();
-  await setUpPractice(anna, server);
-  const cli = (args) => execFileSync(BIN, ['admin', ...args], { env: { PATH: process.env.PATH, SPREEKUUR_DATA_DIR: server.dataDir } }).toString().trim();
-  cli(['create-staff', '--email', 'bram@delinde.test', '--name', 'Bram Bakker', '--role', 'provider']);
-  const bram = cli(['create-token', '--login', 'bram@delinde.test', '--name', 'Proef', '--rate-per-minute', '0']);
-  const annaToken = cli(['create-token', '--login', ADMIN.email, '--name', 'Proef', '--rate-per-minute', '0']);
-  const piet = await registerPatient(browser, sink, anna, { first: 'Piet', last: 'Post', email: 'piet@example.test', password: 'Brievenbus-7!' });
-  const vera = await registerPatient(browser, sink, anna, { first: 'Vera', last: 'Visser', email: 'vera@example.test', password: 'Vergeetmijniet-3!' });
+  const anna = await ctx.newPage();
+  await setUpPractice(anna, ctx.server);
+  ctx.server.admin(['create-staff', '--email', 'bram@delinde.test', '--name', 'Bram Bakker', '--role', 'provider']);
+  const bram = ctx.server.admin(['create-token', '--login', 'bram@delinde.test', '--name', 'Proef', '--rate-per-minute', '0']);
+  const annaToken = ctx.server.admin(['create-token', '--login', ADMIN.email, '--name', 'Proef', '--rate-per-minute', '0']);
+  const piet = await registerPatient(ctx.browser, ctx.sink, anna, { first: 'Piet', last: 'Post', email: 'piet@example.test', password: 'Brievenbus-7!' });
+  const vera = await registerPatient(ctx.browser, ctx.sink, anna, { first: 'Vera', last: 'Visser', email: 'vera@example.test', password: 'Vergeetmijniet-3!' });
 
   // What there is to find: Anna and Piet's conversation with a message and a file, a group
   // with Piet, and Piet's conversation with Planbureau (Bram's team, not Anna's).
@@ -53,17 +36,17 @@ test("another person's ids are not found on any route, and nothing changes", asy
   const bramId = (await api(bram, 'GET', '/api/v1/me')).json.id;
   assert.equal((await api(annaToken, 'PUT', `/api/v1/conversations/${direct}/external-id`, { external_id: 'EPD-1' })).status, 200);
 
-  await anna.goto(server.base + '/groups/new');
+  await anna.goto(ctx.server.base + '/groups/new');
   await anna.getByLabel('Naam van de groep').fill('Zorgteam Piet');
   await anna.getByLabel(/Piet Post/).check();
   await anna.getByRole('button', { name: 'Groep maken' }).click();
   await anna.getByText('De groep is gemaakt.').waitFor();
   const groupId = new URL(anna.url()).pathname.split('/')[2];
-  await anna.goto(server.base + '/teams');
+  await anna.goto(ctx.server.base + '/teams');
   await anna.getByLabel('Medewerker toevoegen aan Planbureau').selectOption({ label: 'Bram Bakker' });
   await anna.getByRole('region', { name: 'Planbureau' }).getByRole('button', { name: 'Toevoegen' }).click();
   await anna.getByRole('list', { name: 'Leden van Planbureau' }).getByText('Bram Bakker').waitFor();
-  await piet.goto(server.base + '/contacts');
+  await piet.goto(ctx.server.base + '/contacts');
   await piet.getByRole('button', { name: 'Stuur bericht aan Planbureau' }).click();
   await piet.getByRole('heading', { name: 'Gesprek met Planbureau' }).waitFor();
   const teamConv = new URL(piet.url()).pathname.split('/')[2];
@@ -79,13 +62,13 @@ test("another person's ids are not found on any route, and nothing changes", asy
 
   // A page as the stranger sends it: their own session and their own valid CSRF token.
   const csrfOf = async (page) => {
-    await page.goto(server.base + '/settings');
+    await page.goto(ctx.server.base + '/settings');
     return page.locator('input[name="_csrf"]').first().inputValue();
   };
   const asPage = (page, csrf) => ({
-    get: async (url) => (await page.request.get(server.base + url, { maxRedirects: 0 })).status(),
-    post: async (url, form = {}) => (await page.request.post(server.base + url, { form: { _csrf: csrf, ...form }, maxRedirects: 0 })).status(),
-    upload: async (url) => (await page.request.post(server.base + url, {
+    get: async (url) => (await page.request.get(ctx.server.base + url, { maxRedirects: 0 })).status(),
+    post: async (url, form = {}) => (await page.request.post(ctx.server.base + url, { form: { _csrf: csrf, ...form }, maxRedirects: 0 })).status(),
+    upload: async (url) => (await page.request.post(ctx.server.base + url, {
       headers: { 'X-CSRF-Token': csrf, 'X-File-Name': 'x.pdf', 'Content-Type': 'application/pdf' }, data: pdf, maxRedirects: 0,
     })).status(),
   });
@@ -142,7 +125,7 @@ test("another person's ids are not found on any route, and nothing changes", asy
   assert.deepEqual((await api(annaToken, 'GET', `/api/v1/conversations/${groupId}/members`)).json.map((m) => m.id).sort(), before.members);
   assert.deepEqual((await api(annaToken, 'GET', '/api/v1/files')).json.map((f) => f.file.id), before.files);
   assert.deepEqual((await api(annaToken, 'GET', '/api/v1/conversations?external_id=EPD-1')).json.map((c) => c.id), [direct]);
-  await piet.goto(`${server.base}/messenger/${teamConv}`);
+  await piet.goto(`${ctx.server.base}/messenger/${teamConv}`);
   assert.equal(await piet.locator('.message').count(), 1);
   const members = (await api(bram, 'GET', `/api/v1/conversations/${teamConv}/members`)).json.map((m) => m.name).sort();
   assert.deepEqual(members, ['Bram Bakker', 'Piet Post'], 'nobody joined the team conversation');

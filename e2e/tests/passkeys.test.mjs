@@ -1,53 +1,14 @@
 // Passkeys with Chromium's virtual authenticator (DevTools WebAuthn domain): added in
 // Instellingen with the password, signing in without typing anything, the second step after the
 // password, removal, a ceremony answered twice, and the pages that say where passkeys cannot work.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSmtpSink } from '../lib/smtp-sink.mjs';
+import { practiceSuite } from '../lib/harness.mjs';
 import { startServer } from '../lib/server.mjs';
-import { launch, checkA11y, screenshots, DESKTOP } from '../lib/browser.mjs';
+import { checkA11y, screenshots, virtualAuthenticator, contextWithoutAutofill } from '../lib/browser.mjs';
 import { ADMIN, setUpPractice, logIn } from '../lib/journey.mjs';
 
-let sink, server, browser;
-before(async () => {
-  sink = await startSmtpSink();
-  server = await startServer({ smtpUrl: sink.url });
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  await sink?.close();
-});
-
-/** A platform authenticator with user verification (fingerprint) that answers by itself. */
-async function virtualAuthenticator(page) {
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('WebAuthn.enable');
-  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: {
-      protocol: 'ctap2',
-      transport: 'internal',
-      hasResidentKey: true,
-      hasUserVerification: true,
-      isUserVerified: true,
-      automaticPresenceSimulation: true,
-    },
-  });
-  return {
-    credentials: async () => (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials,
-    add: (credential) => cdp.send('WebAuthn.addCredential', { authenticatorId, credential }),
-  };
-}
-
-/** A browser without passkey autofill (the virtual authenticator would answer autofill at once). */
-async function contextWithoutAutofill() {
-  const context = await browser.newContext({ viewport: DESKTOP });
-  await context.addInitScript(() => {
-    if (window.PublicKeyCredential) PublicKeyCredential.isConditionalMediationAvailable = async () => false;
-  });
-  return context;
-}
+const ctx = practiceSuite();
 
 async function addPasskey(page, name, password) {
   await page.getByText('Passkey toevoegen').first().click();
@@ -62,9 +23,9 @@ async function logOut(page) {
 }
 
 test('a passkey added in Instellingen signs in without a password and serves as the second step', async () => {
-  const page = await (await contextWithoutAutofill()).newPage();
+  const page = await (await contextWithoutAutofill(ctx.browser)).newPage();
   const authenticator = await virtualAuthenticator(page);
-  await setUpPractice(page, server);
+  await setUpPractice(page, ctx.server);
   await page.getByRole('link', { name: 'Instellingen' }).click();
   await page.getByRole('heading', { name: 'Passkeys' }).waitFor();
   await page.getByText('Je hebt nog geen passkey.').waitFor();
@@ -101,13 +62,13 @@ test('a passkey added in Instellingen signs in without a password and serves as 
 
   // After the password, the passkey is the second step; the messenger is not reachable before it.
   await logOut(page);
-  assert.equal(await logIn(page, server.base, ADMIN.email, ADMIN.password), 303);
+  assert.equal(await logIn(page, ctx.server.base, ADMIN.email, ADMIN.password), 303);
   await page.getByRole('heading', { name: 'Tweefactorauthenticatie' }).waitFor();
   await page.getByText('Bevestig met je passkey dat jij het bent.').waitFor();
   await checkA11y(page, 'passkey second step');
   await screenshots(page, '33-passkey-second-step');
   const stillPending = await page.context().newPage();
-  await stillPending.goto(server.base + '/messenger');
+  await stillPending.goto(ctx.server.base + '/messenger');
   assert.match(stillPending.url(), /\/login$/, 'second step not skipped by going straight to the messenger');
   await stillPending.close();
   await page.getByRole('button', { name: 'Gebruik je passkey' }).click();
@@ -132,15 +93,15 @@ test('a passkey added in Instellingen signs in without a password and serves as 
 
   // Another user's passkey id is "not found".
   const csrf = await page.locator('input[name=_csrf]').first().inputValue();
-  const foreign = await page.request.post(server.base + '/settings/passkeys/0190c0de-0000-7000-8000-000000000000/remove', { form: { _csrf: csrf }, maxRedirects: 0 });
+  const foreign = await page.request.post(ctx.server.base + '/settings/passkeys/0190c0de-0000-7000-8000-000000000000/remove', { form: { _csrf: csrf }, maxRedirects: 0 });
   assert.equal(foreign.status(), 404);
 
   // With autofill, the login page offers the passkey on the name field: choosing it signs in
   // (the virtual authenticator chooses at once). Same passkey, copied into another browser.
-  const other = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+  const other = await ctx.newPage();
   const otherAuthenticator = await virtualAuthenticator(other);
   await otherAuthenticator.add((await authenticator.credentials())[0]);
-  await other.goto(server.base + '/login');
+  await other.goto(ctx.server.base + '/login');
   await other.getByRole('heading', { name: 'Gesprekken' }).waitFor();
 
   // The first copy now lags behind on the signature counter: a cloned passkey is refused.
@@ -150,7 +111,7 @@ test('a passkey added in Instellingen signs in without a password and serves as 
 
   // Removing the passkey makes it useless at once; then the password leads to setting up a
   // second step again (the practice's default for staff), here a new passkey.
-  await other.goto(server.base + '/settings');
+  await other.goto(ctx.server.base + '/settings');
   await other.getByRole('button', { name: 'Verwijderen: Mijn laptop' }).click();
   await other.getByText('De passkey is verwijderd.').waitFor();
   await other.getByText('Je hebt nog geen passkey.').waitFor();
@@ -158,17 +119,17 @@ test('a passkey added in Instellingen signs in without a password and serves as 
   await logOut(other);
   const refused = await answered;
   assert.equal(refused.status(), 401, 'the autofill answer with a removed passkey is refused');
-  assert.equal(await logIn(other, server.base, ADMIN.email, ADMIN.password), 303);
+  assert.equal(await logIn(other, ctx.server.base, ADMIN.email, ADMIN.password), 303);
   await other.getByRole('heading', { name: 'Tweede stap instellen' }).waitFor();
   await addPasskey(other, 'Nieuwe laptop', ADMIN.password);
   await other.getByText('De passkey is toegevoegd. Je kunt er voortaan mee inloggen.').waitFor();
-  await other.goto(server.base + '/messenger');
+  await other.goto(ctx.server.base + '/messenger');
   await other.getByRole('heading', { name: 'Gesprekken' }).waitFor();
 });
 
 test('anonymous passkey sign-ins are limited per address: no row per call without end', async () => {
-  const page = await (await browser.newContext({ viewport: DESKTOP })).newPage();
-  await page.goto(server.base + '/login');
+  const page = await ctx.newPage();
+  await page.goto(ctx.server.base + '/login');
   const csrf = await page.locator('input[name=_csrf]').first().inputValue();
   // The count is per clock minute: start early in one, so the 40 calls fall in the same.
   const intoMinute = Date.now() % 60000;
@@ -176,7 +137,7 @@ test('anonymous passkey sign-ins are limited per address: no row per call withou
   // The login page itself may have started one for the browser's autofill.
   const answers = [];
   for (let i = 0; i < 40; i++) {
-    answers.push(await page.request.post(server.base + '/login/passkey/options', { form: { _csrf: csrf, conditional: '1' } }));
+    answers.push(await page.request.post(ctx.server.base + '/login/passkey/options', { form: { _csrf: csrf, conditional: '1' } }));
   }
   const ok = answers.filter((r) => r.status() === 200).length;
   const limited = answers.filter((r) => r.status() === 429);
@@ -188,16 +149,16 @@ test('anonymous passkey sign-ins are limited per address: no row per call withou
 });
 
 test('a page opened where passkeys cannot work says so', async () => {
-  const page = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+  const page = await ctx.newPage();
   // Opened on the IP address while the server's address is http://localhost:<port>.
-  await page.goto(`http://127.0.0.1:${server.port}/login`);
-  await page.getByText(`Passkeys werken niet op dit adres. Open Spreekuur via http://localhost:${server.port} om een passkey te gebruiken.`).waitFor();
+  await page.goto(`http://127.0.0.1:${ctx.server.port}/login`);
+  await page.getByText(`Passkeys werken niet op dit adres. Open Spreekuur via http://localhost:${ctx.server.port} om een passkey te gebruiken.`).waitFor();
   assert.equal(await page.getByRole('button', { name: 'Inloggen met een passkey' }).isVisible(), false);
 
   // A server set up on an IP address has no passkeys at all, and Instellingen says why.
-  const ipServer = await startServer({ smtpUrl: sink.url, env: (port) => ({ SPREEKUUR_PUBLIC_URL: `http://127.0.0.1:${port}` }) });
+  const ipServer = await startServer({ smtpUrl: ctx.sink.url, env: (port) => ({ SPREEKUUR_PUBLIC_URL: `http://127.0.0.1:${port}` }) });
   try {
-    const p = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+    const p = await ctx.newPage();
     await p.goto(ipServer.setupLink);
     await setUpPractice(p, ipServer);
     await p.goto(ipServer.base.replace('localhost', '127.0.0.1') + '/settings');

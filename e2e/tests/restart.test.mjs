@@ -1,30 +1,17 @@
 // Codes and links are single use across a crash: the server is killed (SIGKILL) between sending
 // a code or link and its use; afterwards two simultaneous submissions of it sign in or set a
 // password exactly once, and after another crash the link still says it was used.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSmtpSink } from '../lib/smtp-sink.mjs';
-import { startServer } from '../lib/server.mjs';
-import { launch, DESKTOP } from '../lib/browser.mjs';
-import { setUpPractice, registerPatient, sessionCode } from '../lib/journey.mjs';
+import { practiceSuite } from '../lib/harness.mjs';
+import { DESKTOP } from '../lib/browser.mjs';
+import { registerPatient, sessionCode, passwordResetLink } from '../lib/journey.mjs';
 
-let sink, server, browser, staff;
-before(async () => {
-  sink = await startSmtpSink();
-  server = await startServer({ smtpUrl: sink.url });
-  browser = await launch();
-  staff = await (await browser.newContext({ viewport: DESKTOP })).newPage();
-  await setUpPractice(staff, server);
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  await sink?.close();
-});
+const ctx = practiceSuite({ practice: true });
 
 /** A second browser with the same cookies as `page` (the same pending sign-in). */
 async function twin(page) {
-  const context = await browser.newContext({ viewport: DESKTOP });
+  const context = await ctx.browser.newContext({ viewport: DESKTOP });
   await context.addCookies(await page.context().cookies());
   return context.newPage();
 }
@@ -40,54 +27,49 @@ async function bothAtOnce(pages, url, form) {
 
 test('a session code sent before a crash signs in exactly once after it', async () => {
   const p = { first: 'Rita', last: 'Rust', email: 'rita@example.test', password: 'Herstart-2026!' };
-  const page = await registerPatient(browser, sink, staff, p);
+  const page = await registerPatient(ctx.browser, ctx.sink, ctx.staff, p);
   await page.getByRole('button', { name: 'Uitloggen' }).click();
-  const before = sink.messages.length;
+  const before = ctx.sink.messages.length;
   await page.getByLabel('E-mailadres of gebruikersnaam').fill(p.email);
   await page.getByLabel('Wachtwoord').fill(p.password);
   await page.getByRole('button', { name: 'Inloggen', exact: true }).click();
   await page.getByRole('heading', { name: 'Sessiecode', exact: true }).waitFor();
-  const { code } = await sessionCode(sink, p.email, before);
+  const { code } = await sessionCode(ctx.sink, p.email, before);
   const other = await twin(page);
-  await other.goto(server.base + '/session-code');
+  await other.goto(ctx.server.base + '/session-code');
 
-  await server.crashAndRestart();
+  await ctx.server.crashAndRestart();
 
-  const answers = await bothAtOnce([page, other], server.base + '/session-code', { code });
+  const answers = await bothAtOnce([page, other], ctx.server.base + '/session-code', { code });
   const signedIn = answers.filter(([status, to]) => status === 303 && /\/messenger/.test(to));
   assert.equal(signedIn.length, 1, `exactly one submission signs in: ${answers.map((a) => a.slice(0, 2))}`);
   // The winner got the session's new cookie; the other browser still holds the one from
   // before the second step, which opens nothing now.
   const [winner, loser] = answers[0] === signedIn[0] ? [page, other] : [other, page];
-  await winner.goto(server.base + '/messenger');
+  await winner.goto(ctx.server.base + '/messenger');
   await winner.getByRole('heading', { name: /^Gesprek met/ }).waitFor();
-  await loser.goto(server.base + '/messenger');
+  await loser.goto(ctx.server.base + '/messenger');
   assert.match(loser.url(), /\/login$/);
 });
 
 test('a reset link sent before a crash sets a password exactly once, and stays used after another', async () => {
   const p = { first: 'Sven', last: 'Stam', email: 'sven@example.test', password: 'Eerste-Woord1!' };
-  await registerPatient(browser, sink, staff, p);
-  const page = await (await browser.newContext({ viewport: DESKTOP })).newPage();
-  const before = sink.messages.length;
-  await page.goto(server.base + '/forgot-password');
-  await page.getByLabel('E-mailadres').fill(p.email);
-  await page.getByRole('button', { name: 'Stuur mij een link' }).click();
-  const mail = await sink.waitFor(p.email, (m) => sink.messages.indexOf(m) >= before && /wachtwoord/i.test(m.headers.subject));
-  const link = /(https?:\/\/\S+\/reset-password\/[A-Za-z0-9_-]+)/.exec(mail.text)[1];
+  await registerPatient(ctx.browser, ctx.sink, ctx.staff, p);
+  const page = await ctx.newPage();
+  const link = await passwordResetLink(page, ctx.server.base, ctx.sink, p.email);
 
-  await server.crashAndRestart();
+  await ctx.server.crashAndRestart();
 
   await page.goto(link);
-  const other = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+  const other = await ctx.newPage();
   await other.goto(link);
   const answers = await bothAtOnce([page, other], link, { password: 'Nieuw-Woord2!', password_confirmation: 'Nieuw-Woord2!' });
   const set = answers.filter(([status, , body]) => status === 200 && body.includes('Je nieuwe wachtwoord'));
   const refused = answers.filter(([status, , body]) => status === 422 && body.includes('Deze link is al gebruikt'));
   assert.deepEqual([set.length, refused.length], [1, 1], `one sets the password, the other is told the link was used: ${answers.map((a) => a.slice(0, 2))}`);
 
-  await server.crashAndRestart();
-  const late = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+  await ctx.server.crashAndRestart();
+  const late = await ctx.newPage();
   await late.goto(link);
   await late.getByText('Deze link is al gebruikt of vervangen door een nieuwere link.').waitFor();
 });

@@ -1,45 +1,18 @@
 // The account-security pages in English on PostgreSQL, checked with axe-core: the authenticator
 // app's set-up, passkeys, the second step offering both, the app lock and its lock screen, and
 // the administrator's Accounts page. (The Dutch runs on SQLite are in their own files.)
-import { test, before, after } from 'node:test';
-import { execFileSync } from 'node:child_process';
-import { startSmtpSink } from '../lib/smtp-sink.mjs';
-import { startServer } from '../lib/server.mjs';
-import { launch, checkA11y, screenshots, DESKTOP } from '../lib/browser.mjs';
-import { ADMIN, setUpPractice } from '../lib/journey.mjs';
+import { test } from 'node:test';
+import { practiceSuite } from '../lib/harness.mjs';
+import { checkA11y, screenshots, virtualAuthenticator, contextWithoutAutofill } from '../lib/browser.mjs';
+import { ADMIN, setUpPractice, totp } from '../lib/journey.mjs';
 
-let sink, server, browser;
-before(async () => {
-  sink = await startSmtpSink();
-  server = await startServer({ smtpUrl: sink.url, postgres: true });
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  await sink?.close();
-});
-
-const totp = (key, aheadSecs = 0) =>
-  execFileSync('oathtool', ['--totp', '-b', key.replace(/\s+/g, ''), `--now=@${Math.floor(Date.now() / 1000) + aheadSecs}`]).toString().trim();
-
-async function authenticator(page) {
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('WebAuthn.enable');
-  await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
-  });
-}
+const ctx = practiceSuite({ postgres: true });
 
 test('two-factor, passkeys, the app lock and Accounts in English on PostgreSQL', async () => {
-  const context = await browser.newContext({ viewport: DESKTOP });
-  await context.addInitScript(() => {
-    if (window.PublicKeyCredential) PublicKeyCredential.isConditionalMediationAvailable = async () => false;
-  });
-  const page = await context.newPage();
-  await authenticator(page);
-  await setUpPractice(page, server);
-  await page.goto(server.base + '/lang/en?back=/settings');
+  const page = await (await contextWithoutAutofill(ctx.browser)).newPage();
+  await virtualAuthenticator(page);
+  await setUpPractice(page, ctx.server);
+  await page.goto(ctx.server.base + '/lang/en?back=/settings');
   await page.getByRole('heading', { name: 'Settings', exact: true }).waitFor();
 
   // The authenticator app.
@@ -89,8 +62,8 @@ test('two-factor, passkeys, the app lock and Accounts in English on PostgreSQL',
   await page.getByRole('heading', { name: 'Conversations' }).waitFor();
 
   // The second step offers both the passkey and the app's code.
-  const other = await (await browser.newContext({ viewport: DESKTOP })).newPage();
-  await other.goto(server.base + '/lang/en?back=/login');
+  const other = await ctx.newPage();
+  await other.goto(ctx.server.base + '/lang/en?back=/login');
   await other.getByLabel('E-mail address or username').fill(ADMIN.email);
   await other.getByLabel('Password').fill(ADMIN.password);
   await other.getByRole('button', { name: 'Log in', exact: true }).click();

@@ -4,32 +4,19 @@
 // cannot be skipped by going straight to the messenger. (That a new code voids the old one,
 // expiry after 10 minutes and the limit of 5 tries are proved with time passed in, in the
 // store contract tests.)
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSmtpSink } from '../lib/smtp-sink.mjs';
-import { startServer } from '../lib/server.mjs';
-import { launch, checkA11y, screenshots, DESKTOP } from '../lib/browser.mjs';
-import { setUpPractice, registerPatient, sessionCode } from '../lib/journey.mjs';
+import { practiceSuite } from '../lib/harness.mjs';
+import { checkA11y, screenshots } from '../lib/browser.mjs';
+import { registerPatient, sessionCode } from '../lib/journey.mjs';
 
-let sink, server, browser, staff;
-before(async () => {
-  sink = await startSmtpSink();
-  server = await startServer({ smtpUrl: sink.url });
-  browser = await launch();
-  staff = await (await browser.newContext({ viewport: DESKTOP })).newPage();
-  await setUpPractice(staff, server);
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  await sink?.close();
-});
+const ctx = practiceSuite({ practice: true });
 
 const fullWidth = (code) => [...code].map((d) => String.fromCharCode(0xff10 + Number(d))).join('');
 
 async function passwordStep(page, p) {
-  const before = sink.messages.length;
-  await page.goto(server.base + '/login');
+  const before = ctx.sink.messages.length;
+  await page.goto(ctx.server.base + '/login');
   await page.getByLabel('E-mailadres of gebruikersnaam').fill(p.email);
   await page.getByLabel('Wachtwoord').fill(p.password);
   await page.getByRole('button', { name: 'Inloggen', exact: true }).click();
@@ -39,11 +26,11 @@ async function passwordStep(page, p) {
 
 test('the session code signs a patient in, however it is pasted; wrong and old codes say so', async () => {
   const p = { first: 'Sara', last: 'Smit', email: 'sara@example.test', password: 'Woordje1!' };
-  await registerPatient(browser, sink, staff, p);
-  const page = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+  await registerPatient(ctx.browser, ctx.sink, ctx.staff, p);
+  const page = await ctx.newPage();
   let before = await passwordStep(page, p);
   await page.getByText('U dient hieronder uw sessiecode in te voeren, deze heeft u ontvangen op uw e-mail adres.').waitFor();
-  const { code, mail } = await sessionCode(sink, p.email, before);
+  const { code, mail } = await sessionCode(ctx.sink, p.email, before);
   const time = /aangevraagd om (\d\d:\d\d)/.exec(mail.headers.subject)?.[1];
   assert.ok(time, `the subject says when the code was requested: ${mail.headers.subject}`);
   await page.getByText(`De code is aangevraagd om ${time} en is 10 minuten geldig. Alleen de nieuwste code werkt.`).waitFor();
@@ -54,9 +41,9 @@ test('the session code signs a patient in, however it is pasted; wrong and old c
   await screenshots(page, '19-session-code');
 
   // Skipping the step by going straight to the messenger does not work.
-  await page.goto(server.base + '/messenger');
+  await page.goto(ctx.server.base + '/messenger');
   assert.match(page.url(), /\/login$/);
-  await page.goto(server.base + '/session-code');
+  await page.goto(ctx.server.base + '/session-code');
 
   // A wrong code is counted.
   const wrong = code === '000000' ? '111111' : '000000';
@@ -79,9 +66,9 @@ test('the session code signs a patient in, however it is pasted; wrong and old c
   await page.getByRole('heading', { name: 'Gesprek met Anna de Vries' }).waitFor();
 
   // The code was single use: a second sign-in needs its own, and only the newest works.
-  const page2 = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+  const page2 = await ctx.newPage();
   before = await passwordStep(page2, p);
-  const first = await sessionCode(sink, p.email, before);
+  const first = await sessionCode(ctx.sink, p.email, before);
   assert.notEqual(first.code, code);
   await page2.getByLabel('Sessiecode (6 cijfers)').fill(code);
   await page2.getByRole('button', { name: 'Doorgaan' }).click();
@@ -90,10 +77,10 @@ test('the session code signs a patient in, however it is pasted; wrong and old c
 
 test('the session code with the keyboard alone: Tab to the field, type the code with a space, Enter', async () => {
   const p = { first: 'Tom', last: 'Toets', email: 'tom@example.test', password: 'Woordje1!' };
-  await registerPatient(browser, sink, staff, p);
-  const page = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+  await registerPatient(ctx.browser, ctx.sink, ctx.staff, p);
+  const page = await ctx.newPage();
   const before = await passwordStep(page, p);
-  const { code } = await sessionCode(sink, p.email, before);
+  const { code } = await sessionCode(ctx.sink, p.email, before);
   // Keyboard only: Tab to the field, type, Enter.
   for (let i = 0; i < 40; i++) {
     await page.keyboard.press('Tab');
@@ -108,28 +95,28 @@ test('the session code with the keyboard alone: Tab to the field, type the code 
   const fullCookie = (await page.context().cookies()).find((c) => c.name === 'spreekuur_session');
   assert.ok(pendingCookie && fullCookie, 'a session cookie before and after');
   assert.notEqual(fullCookie.value, pendingCookie.value, 'the cookie changed with the second step');
-  const stale = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+  const stale = await ctx.newPage();
   await stale.context().addCookies([pendingCookie]);
-  await stale.goto(server.base + '/messenger');
+  await stale.goto(ctx.server.base + '/messenger');
   assert.match(stale.url(), /\/login$/);
 });
 
 test('wrong codes count per account across sign-ins: parallel guessing on many sessions is stopped', async () => {
   const p = { first: 'Gert', last: 'Gok', email: 'gert@example.test', password: 'Woordje1!' };
-  await registerPatient(browser, sink, staff, p);
+  await registerPatient(ctx.browser, ctx.sink, ctx.staff, p);
   // Whoever knows the password opens seven pending sign-ins, each with its own code.
   const sessions = [];
   for (let i = 0; i < 7; i++) {
-    const page = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+    const page = await ctx.newPage();
     const before = await passwordStep(page, p);
-    const { code } = await sessionCode(sink, p.email, before);
+    const { code } = await sessionCode(ctx.sink, p.email, before);
     const csrf = await page.locator('input[name=_csrf]').first().inputValue();
     sessions.push({ page, code, csrf });
   }
   const wrongFor = (code, i) => String((Number(code) + 1 + i) % 1000000).padStart(6, '0');
   // 24 wrong guesses over the first six, four each (a code's own limit is five), all at once.
   const answers = await Promise.all(sessions.slice(0, 6).flatMap((s) => [0, 1, 2, 3].map((i) =>
-    s.page.request.post(server.base + '/session-code', { form: { code: wrongFor(s.code, i), _csrf: s.csrf }, maxRedirects: 0 }))));
+    s.page.request.post(ctx.server.base + '/session-code', { form: { code: wrongFor(s.code, i), _csrf: s.csrf }, maxRedirects: 0 }))));
   const statuses = answers.map((r) => r.status());
   const checked = statuses.filter((s) => s === 422).length;
   const refused = answers.filter((r) => r.status() === 429);
@@ -139,42 +126,42 @@ test('wrong codes count per account across sign-ins: parallel guessing on many s
   for (const r of refused) assert.ok(Number(r.headers()['retry-after']) >= 1, 'a refusal says when to try again');
   // The seventh sign-in's right code does not get through while the account waits.
   const last = sessions[6];
-  const right = await last.page.request.post(server.base + '/session-code', { form: { code: last.code, _csrf: last.csrf }, maxRedirects: 0 });
+  const right = await last.page.request.post(ctx.server.base + '/session-code', { form: { code: last.code, _csrf: last.csrf }, maxRedirects: 0 });
   assert.equal(right.status(), 429, 'the right code is not checked while the account waits');
   assert.match(await right.text(), /Te veel verkeerde pogingen\. Probeer het opnieuw om \d\d:\d\d\./);
-  await last.page.goto(server.base + '/messenger');
+  await last.page.goto(ctx.server.base + '/messenger');
   assert.match(last.page.url(), /\/login$/, 'the seventh sign-in is not signed in');
 
   // Codes sent per account are limited too: ten go freely, the eleventh starts a wait, and the
   // twelfth sign-in this hour gets no e-mail and lands on "Sessiecode" with the time a new code
   // can be asked for.
   for (let i = 7; i < 11; i++) {
-    const page = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+    const page = await ctx.newPage();
     const before = await passwordStep(page, p);
-    await sessionCode(sink, p.email, before);
+    await sessionCode(ctx.sink, p.email, before);
   }
-  const page = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+  const page = await ctx.newPage();
   const before = await passwordStep(page, p);
   await page.getByText('Er zijn het afgelopen uur te veel sessiecodes naar dit account gestuurd. Daarom is er nu geen nieuwe code verstuurd.').waitFor();
   await page.getByText(/^Je kunt om \d\d:\d\d een nieuwe code aanvragen\.$/).waitFor();
   assert.equal(await page.getByLabel('Sessiecode (6 cijfers)').count(), 0, 'no field for a code that was not sent');
   await checkA11y(page, 'session code, too many codes');
   await screenshots(page, '19-session-code-limited');
-  const resend = await page.request.post(server.base + '/session-code/new', { form: { _csrf: await page.locator('input[name=_csrf]').first().inputValue() }, maxRedirects: 0 });
+  const resend = await page.request.post(ctx.server.base + '/session-code/new', { form: { _csrf: await page.locator('input[name=_csrf]').first().inputValue() }, maxRedirects: 0 });
   assert.equal(resend.status(), 429);
   await new Promise((r) => setTimeout(r, 500));
-  const codeMails = sink.messages.filter((m, i) => i >= before && (m.headers.to || '').includes(p.email) && /sessiecode/i.test(m.headers.subject));
+  const codeMails = ctx.sink.messages.filter((m, i) => i >= before && (m.headers.to || '').includes(p.email) && /sessiecode/i.test(m.headers.subject));
   assert.equal(codeMails.length, 0, 'no code e-mail was sent');
 });
 
 test('the practice can switch the second step off for patients', async () => {
-  await staff.goto(server.base + '/practice');
-  await staff.getByLabel('Tweede stap voor patiënten na het wachtwoord').selectOption('none');
-  await staff.getByRole('button', { name: 'Opslaan' }).click();
-  await staff.getByText('De praktijkgegevens zijn opgeslagen.').waitFor();
-  await checkA11y(staff, 'practice settings');
-  const page = await (await browser.newContext({ viewport: DESKTOP })).newPage();
-  await page.goto(server.base + '/login');
+  await ctx.staff.goto(ctx.server.base + '/practice');
+  await ctx.staff.getByLabel('Tweede stap voor patiënten na het wachtwoord').selectOption('none');
+  await ctx.staff.getByRole('button', { name: 'Opslaan' }).click();
+  await ctx.staff.getByText('De praktijkgegevens zijn opgeslagen.').waitFor();
+  await checkA11y(ctx.staff, 'practice settings');
+  const page = await ctx.newPage();
+  await page.goto(ctx.server.base + '/login');
   await page.getByLabel('E-mailadres of gebruikersnaam').fill('tom@example.test');
   await page.getByLabel('Wachtwoord').fill('Woordje1!');
   await page.getByRole('button', { name: 'Inloggen', exact: true }).click();

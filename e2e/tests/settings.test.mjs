@@ -1,31 +1,20 @@
 // "Instellingen": the account's sessions, and signing out one or all others. Another
 // person's session id is "not found".
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSmtpSink } from '../lib/smtp-sink.mjs';
-import { startServer } from '../lib/server.mjs';
-import { launch, checkA11y, screenshots, DESKTOP } from '../lib/browser.mjs';
+import { practiceSuite } from '../lib/harness.mjs';
+import { checkA11y, screenshots } from '../lib/browser.mjs';
 import { setStaffSecondStep, ADMIN, setUpPractice, registerPatient, logIn } from '../lib/journey.mjs';
 
-let sink, server, browser;
-before(async () => {
-  sink = await startSmtpSink();
-  server = await startServer({ smtpUrl: sink.url });
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  await sink?.close();
-});
+const ctx = practiceSuite();
 
 test('sessions are listed and can be signed out, one or all others', async () => {
-  const first = await (await browser.newContext({ viewport: DESKTOP })).newPage();
-  await setUpPractice(first, server);
+  const first = await ctx.newPage();
+  await setUpPractice(first, ctx.server);
   // This test is about sessions: the administrator signs in with the password alone.
-  await setStaffSecondStep(first, server.base, 'none');
-  const second = await (await browser.newContext({ viewport: DESKTOP, userAgent: 'Mozilla/5.0 (Windows NT 10.0; rv:120.0) Gecko/20100101 Firefox/120.0' })).newPage();
-  assert.equal(await logIn(second, server.base, ADMIN.email, ADMIN.password), 303);
+  await setStaffSecondStep(first, ctx.server.base, 'none');
+  const second = await ctx.newPage({ userAgent: 'Mozilla/5.0 (Windows NT 10.0; rv:120.0) Gecko/20100101 Firefox/120.0' });
+  assert.equal(await logIn(second, ctx.server.base, ADMIN.email, ADMIN.password), 303);
   await second.getByRole('link', { name: 'Instellingen' }).click();
   await second.getByRole('heading', { name: 'Sessies' }).waitFor();
   const rows = second.getByRole('row').filter({ has: second.getByRole('rowheader') });
@@ -37,8 +26,8 @@ test('sessions are listed and can be signed out, one or all others', async () =>
   const otherId = /\/settings\/sessions\/([^/]+)\/end/.exec(await second.locator('form[action$="/end"]').getAttribute('action'))[1];
 
   // A patient cannot end the administrator's session.
-  const patient = await registerPatient(browser, sink, first, { first: 'Piet', last: 'Post', email: 'post@example.test', password: 'Woordje1!' });
-  await patient.goto(server.base + '/settings');
+  const patient = await registerPatient(ctx.browser, ctx.sink, first, { first: 'Piet', last: 'Post', email: 'post@example.test', password: 'Woordje1!' });
+  await patient.goto(ctx.server.base + '/settings');
   const status = await patient.evaluate(async (id) => {
     const body = new URLSearchParams({ _csrf: document.querySelector('input[name=_csrf]').value });
     return (await fetch(`/settings/sessions/${id}/end`, { method: 'POST', body, redirect: 'manual' })).status;
@@ -48,16 +37,16 @@ test('sessions are listed and can be signed out, one or all others', async () =>
   // Sign out the first session from the second.
   await second.getByRole('button', { name: /^Uitloggen: / }).click();
   await second.getByText('De sessie is uitgelogd.').waitFor();
-  await first.goto(server.base + '/invitations');
+  await first.goto(ctx.server.base + '/invitations');
   assert.match(first.url(), /\/login$/);
 
   // Sign in there again, then sign out all others.
-  assert.equal(await logIn(first, server.base, ADMIN.email, ADMIN.password), 303);
-  await second.goto(server.base + '/settings');
+  assert.equal(await logIn(first, ctx.server.base, ADMIN.email, ADMIN.password), 303);
+  await second.goto(ctx.server.base + '/settings');
   await second.getByRole('button', { name: 'Alle andere sessies uitloggen' }).click();
   await second.getByText('Alle andere sessies zijn uitgelogd.').waitFor();
-  await first.goto(server.base + '/invitations');
+  await first.goto(ctx.server.base + '/invitations');
   assert.match(first.url(), /\/login$/);
-  await second.goto(server.base + '/invitations');
+  await second.goto(ctx.server.base + '/invitations');
   assert.match(second.url(), /\/invitations$/, 'this session stays');
 });

@@ -1,28 +1,16 @@
 // Administrators manage staff accounts: a new provider gets an e-mail with a single-use link to
 // set a password, signs in and can invite patients; a deactivated account cannot sign in.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { startSmtpSink } from '../lib/smtp-sink.mjs';
-import { startServer } from '../lib/server.mjs';
-import { launch, checkA11y, screenshots, DESKTOP } from '../lib/browser.mjs';
-import { setUpPractice, invite } from '../lib/journey.mjs';
+import { practiceSuite } from '../lib/harness.mjs';
+import { checkA11y, screenshots } from '../lib/browser.mjs';
+import { setUpPractice, invite, totp } from '../lib/journey.mjs';
 
-let sink, server, browser;
-before(async () => {
-  sink = await startSmtpSink();
-  server = await startServer({ smtpUrl: sink.url });
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  await sink?.close();
-});
+const ctx = practiceSuite();
 
 test('an administrator adds a provider, who sets a password and invites a patient', async () => {
-  const admin = await (await browser.newContext({ viewport: DESKTOP })).newPage();
-  await setUpPractice(admin, server);
+  const admin = await ctx.newPage();
+  await setUpPractice(admin, ctx.server);
   await admin.getByRole('link', { name: 'Medewerkers' }).click();
   await admin.getByRole('heading', { name: 'Medewerkers', level: 1 }).waitFor();
   await admin.getByLabel(/^Voornaam/).fill('Bram');
@@ -34,10 +22,10 @@ test('an administrator adds a provider, who sets a password and invites a patien
   await checkA11y(admin, 'staff');
   await screenshots(admin, '14-staff');
 
-  const mail = await sink.waitFor('bram@delinde.test');
+  const mail = await ctx.sink.waitFor('bram@delinde.test');
   assert.equal(mail.headers.subject, 'Stel je wachtwoord in voor Huisartsenpraktijk De Linde');
   const link = /<a href="([^"]+)"[^>]*>Wachtwoord instellen<\/a>/.exec(mail.html)[1];
-  const bram = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+  const bram = await ctx.newPage();
   await bram.goto(link);
   await bram.getByRole('heading', { name: 'Wachtwoord instellen' }).waitFor();
   await checkA11y(bram, 'set password');
@@ -53,25 +41,25 @@ test('an administrator adds a provider, who sets a password and invites a patien
   await bram.getByLabel('Wachtwoord').fill('Huisbezoek-2026');
   await bram.getByRole('button', { name: 'Volgende' }).click();
   const key = (await bram.locator('#totp-key').innerText()).replace(/\s+/g, '');
-  await bram.getByLabel('Code uit je app (6 cijfers)').fill(execFileSync('oathtool', ['--totp', '-b', key]).toString().trim());
+  await bram.getByLabel('Code uit je app (6 cijfers)').fill(totp(key));
   await bram.getByRole('button', { name: 'Bevestigen' }).click();
   await bram.getByText('Tweefactorauthenticatie staat aan.').waitFor();
-  await bram.goto(server.base + '/messenger');
+  await bram.goto(ctx.server.base + '/messenger');
   await bram.getByRole('heading', { name: 'Gesprekken' }).waitFor();
   // The link was single use.
-  const again = await (await browser.newContext()).newPage();
+  const again = await (await ctx.browser.newContext()).newPage();
   await again.goto(link);
   await again.getByText('Deze link is al gebruikt of vervangen door een nieuwere link.').waitFor();
   // A provider invites, but does not see the administrators' pages.
   await invite(bram, { first: 'Lies', last: 'Lammers', email: 'lies@example.test' });
   assert.equal(await bram.getByRole('link', { name: 'Medewerkers' }).count(), 0);
-  assert.equal((await bram.goto(server.base + '/staff')).status(), 404);
+  assert.equal((await bram.goto(ctx.server.base + '/staff')).status(), 404);
 
   // Deactivated: signed out, and the login fails.
-  await admin.goto(server.base + '/staff');
+  await admin.goto(ctx.server.base + '/staff');
   await admin.getByRole('button', { name: 'Deactiveren: Bram Bakker' }).click();
   await admin.getByRole('row').filter({ hasText: 'Bram Bakker' }).getByText('gedeactiveerd').waitFor();
-  const res = await bram.goto(server.base + '/invitations');
+  const res = await bram.goto(ctx.server.base + '/invitations');
   assert.match(res.url(), /\/login$/);
   await bram.getByLabel('E-mailadres of gebruikersnaam').fill('bram@delinde.test');
   await bram.getByLabel('Wachtwoord').fill('Huisbezoek-2026');

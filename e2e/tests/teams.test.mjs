@@ -2,33 +2,18 @@
 // Contacten and sees the team's name and who answered; the team's members see it, one takes it
 // ("Ik pak dit op") and hands it to a colleague; taken out of the team, a member no longer sees
 // its conversations; a patient can do none of the staff's part.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { execFileSync } from 'node:child_process';
-import { startSmtpSink } from '../lib/smtp-sink.mjs';
-import { startServer } from '../lib/server.mjs';
-import { launch, checkA11y, screenshots, eventually, DESKTOP } from '../lib/browser.mjs';
+import { practiceSuite } from '../lib/harness.mjs';
+import { checkA11y, screenshots, eventually } from '../lib/browser.mjs';
 import { setUpPractice, registerPatient } from '../lib/journey.mjs';
 
-const BIN = process.env.SPREEKUUR_BIN || path.resolve(import.meta.dirname, '../../target/debug/spreekuur');
-
-let sink, server, browser;
-before(async () => {
-  sink = await startSmtpSink();
-  server = await startServer({ smtpUrl: sink.url });
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  await sink?.close();
-});
+const ctx = practiceSuite();
 
 test('a patient writes to Planbureau; it is taken and handed over', async () => {
-  const anna = await (await browser.newContext({ viewport: DESKTOP })).newPage();
-  await setUpPractice(anna, server);
-  execFileSync(BIN, ['admin', 'create-staff', '--email', 'bram@delinde.test', '--name', 'Bram Bakker', '--role', 'assistant'], { env: { PATH: process.env.PATH, SPREEKUUR_DATA_DIR: server.dataDir } });
+  const anna = await ctx.newPage();
+  await setUpPractice(anna, ctx.server);
+  ctx.server.admin(['create-staff', '--email', 'bram@delinde.test', '--name', 'Bram Bakker', '--role', 'assistant']);
 
   // The two teams are there from the start; Anna puts herself and Bram in Planbureau.
   await anna.getByRole('link', { name: 'Teams' }).click();
@@ -50,7 +35,7 @@ test('a patient writes to Planbureau; it is taken and handed over', async () => 
   await screenshots(anna, '65-teams');
 
   // Piet writes to Planbureau from Contacten.
-  const piet = await registerPatient(browser, sink, anna, { first: 'Piet', last: 'Post', email: 'piet@example.test', password: 'Brievenbus-7!' });
+  const piet = await registerPatient(ctx.browser, ctx.sink, anna, { first: 'Piet', last: 'Post', email: 'piet@example.test', password: 'Brievenbus-7!' });
   await piet.getByRole('link', { name: 'Contacten' }).click();
   await piet.getByText('Afspraken maken, verzetten of afzeggen').waitFor();
   await checkA11y(piet, 'contacts with teams');
@@ -60,13 +45,13 @@ test('a patient writes to Planbureau; it is taken and handed over', async () => 
   await piet.getByRole('button', { name: 'Stuur' }).click();
   await piet.locator('.message.mine').filter({ hasText: 'afspraak van dinsdag' }).waitFor();
   // Writing again finds the same conversation.
-  await piet.goto(server.base + '/contacts');
+  await piet.goto(ctx.server.base + '/contacts');
   await piet.getByRole('button', { name: 'Stuur bericht aan Planbureau' }).click();
   await piet.getByText('Ik wil mijn afspraak van dinsdag verzetten.').waitFor();
   assert.equal(await piet.locator('.team-banner').count(), 0, 'the patient sees no staff controls');
 
   // The team sees it: "Planbureau – Piet Post", unread; nobody has taken it.
-  await anna.goto(server.base + '/messenger');
+  await anna.goto(ctx.server.base + '/messenger');
   const item = anna.locator('.conv-list li').filter({ hasText: 'Planbureau – Piet Post' });
   assert.match(await item.innerText(), /1 ongelezen/);
   await item.getByRole('link').click();
@@ -87,7 +72,7 @@ test('a patient writes to Planbureau; it is taken and handed over', async () => 
   assert.match(await answer.locator('.sender').innerText(), /Anna de Vries/);
   await piet.getByRole('heading', { name: 'Gesprek met Planbureau' }).waitFor();
   // He reaches the team, not each of its members.
-  await piet.goto(server.base + '/contacts');
+  await piet.goto(ctx.server.base + '/contacts');
   assert.deepEqual(await piet.locator('ul.contacts .contact-name').allInnerTexts(), ['Anna de Vries']);
 
   // Anna hands it to Bram.
@@ -117,10 +102,10 @@ test('a patient writes to Planbureau; it is taken and handed over', async () => 
   assert.deepEqual(statuses, [404, 404, 404, 404, 404]);
 
   // Taken out of Planbureau, Anna no longer sees its conversations.
-  await anna.goto(server.base + '/teams');
+  await anna.goto(ctx.server.base + '/teams');
   await anna.getByRole('button', { name: 'Uit het team halen: Anna de Vries (Planbureau)' }).click();
   await anna.getByText('De medewerker is uit het team gehaald').waitFor();
-  assert.equal((await anna.goto(`${server.base}/messenger/${conversation}`)).status(), 404);
-  await anna.goto(server.base + '/messenger');
+  assert.equal((await anna.goto(`${ctx.server.base}/messenger/${conversation}`)).status(), 404);
+  await anna.goto(ctx.server.base + '/messenger');
   assert.equal(await anna.locator('.conv-list li').filter({ hasText: 'Planbureau' }).count(), 0);
 });

@@ -1,24 +1,14 @@
 // "Tweefactorauthenticatie" with codes made by an independent implementation (Debian's
 // oathtool): enabling with the password and a first code, backup codes shown once, the login's
 // second step, replayed codes refused, a backup code working once, turning it off.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSmtpSink } from '../lib/smtp-sink.mjs';
+import { practiceSuite } from '../lib/harness.mjs';
 import { startServer } from '../lib/server.mjs';
-import { launch, checkA11y, screenshots, DESKTOP } from '../lib/browser.mjs';
-import { ADMIN, setUpPractice, createPractice, logIn, totp } from '../lib/journey.mjs';
+import { checkA11y, screenshots } from '../lib/browser.mjs';
+import { ADMIN, setUpPractice, createPractice, logIn, totp, passwordResetLink } from '../lib/journey.mjs';
 
-let sink, server, browser;
-before(async () => {
-  sink = await startSmtpSink();
-  server = await startServer({ smtpUrl: sink.url });
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  await sink?.close();
-});
+const ctx = practiceSuite();
 
 async function secondStep(page, code) {
   await page.getByRole('heading', { name: 'Tweefactorauthenticatie' }).waitFor();
@@ -31,8 +21,8 @@ async function secondStep(page, code) {
 }
 
 test('two-factor authentication with an authenticator app', async () => {
-  const page = await (await browser.newContext({ viewport: DESKTOP })).newPage();
-  await setUpPractice(page, server);
+  const page = await ctx.newPage();
+  await setUpPractice(page, ctx.server);
   await page.getByRole('link', { name: 'Instellingen' }).click();
   await page.getByRole('link', { name: 'Activeer tweefactorauthenticatie' }).click();
   await page.getByText('Wil je tweefactorauthenticatie activeren?').waitFor();
@@ -62,32 +52,32 @@ test('two-factor authentication with an authenticator app', async () => {
   await page.getByText('Tweefactorauthenticatie staat aan. Je hebt nog 10 ongebruikte back-upcodes.').waitFor();
 
   // The login now asks for a code; going straight to the messenger does not skip it.
-  const login = await (await browser.newContext({ viewport: DESKTOP })).newPage();
-  assert.equal(await logIn(login, server.base, ADMIN.email, ADMIN.password), 303);
+  const login = await ctx.newPage();
+  assert.equal(await logIn(login, ctx.server.base, ADMIN.email, ADMIN.password), 303);
   await login.getByRole('heading', { name: 'Tweefactorauthenticatie' }).waitFor();
   await checkA11y(login, 'two-factor login');
-  await login.goto(server.base + '/messenger');
+  await login.goto(ctx.server.base + '/messenger');
   assert.match(login.url(), /\/login$/);
-  assert.equal(await logIn(login, server.base, ADMIN.email, ADMIN.password), 303);
+  assert.equal(await logIn(login, ctx.server.base, ADMIN.email, ADMIN.password), 303);
   const next = totp(key, 30);
   assert.equal(await secondStep(login, next), 303);
   await login.getByRole('heading', { name: 'Gesprekken' }).waitFor();
 
   // The same code again is a replay.
-  const replay = await (await browser.newContext({ viewport: DESKTOP })).newPage();
-  assert.equal(await logIn(replay, server.base, ADMIN.email, ADMIN.password), 303);
+  const replay = await ctx.newPage();
+  assert.equal(await logIn(replay, ctx.server.base, ADMIN.email, ADMIN.password), 303);
   assert.equal(await secondStep(replay, next), 422);
   await replay.getByText('Deze code klopt niet.').waitFor();
 
   // A backup code works once, typed in capitals without its dash.
   assert.equal(await secondStep(replay, codes[0].replace('-', '').toUpperCase()), 303);
-  const again = await (await browser.newContext({ viewport: DESKTOP })).newPage();
-  assert.equal(await logIn(again, server.base, ADMIN.email, ADMIN.password), 303);
+  const again = await ctx.newPage();
+  assert.equal(await logIn(again, ctx.server.base, ADMIN.email, ADMIN.password), 303);
   assert.equal(await secondStep(again, codes[0]), 422);
 
   // In English, with the keyboard alone: Tab, type, Enter.
-  const en = await (await browser.newContext({ viewport: DESKTOP })).newPage();
-  await en.goto(server.base + '/lang/en?back=/login');
+  const en = await ctx.newPage();
+  await en.goto(ctx.server.base + '/lang/en?back=/login');
   await en.getByRole('heading', { name: 'Log in' }).waitFor();
   const tabTo = async (id) => {
     for (let i = 0; i < 40 && (await en.evaluate(() => document.activeElement?.id)) !== id; i++) await en.keyboard.press('Tab');
@@ -107,42 +97,37 @@ test('two-factor authentication with an authenticator app', async () => {
   await en.getByRole('heading', { name: 'Conversations' }).waitFor();
 
   // A reset link proves the mailbox, not the app: after the new password the code is asked.
-  const resetter = await (await browser.newContext({ viewport: DESKTOP })).newPage();
-  const mailsBefore = sink.messages.length;
-  await resetter.goto(server.base + '/forgot-password');
-  await resetter.getByLabel('E-mailadres').fill(ADMIN.email);
-  await resetter.getByRole('button', { name: 'Stuur mij een link' }).click();
-  const resetMail = await sink.waitFor(ADMIN.email, (m) => sink.messages.indexOf(m) >= mailsBefore && /wachtwoord/i.test(m.headers.subject));
-  await resetter.goto(/(https?:\/\/\S+\/reset-password\/[A-Za-z0-9_-]+)/.exec(resetMail.text)[1]);
+  const resetter = await ctx.newPage();
+  await resetter.goto(await passwordResetLink(resetter, ctx.server.base, ctx.sink, ADMIN.email));
   await resetter.getByLabel(/^Wachtwoord\*?$/).fill(ADMIN.password);
   await resetter.getByLabel(/^Wachtwoord bevestigen\*?$/).fill(ADMIN.password);
   await resetter.getByRole('button', { name: 'Wachtwoord opslaan' }).click();
   await resetter.getByRole('heading', { name: 'Tweefactorauthenticatie' }).waitFor();
-  await resetter.goto(server.base + '/messenger');
+  await resetter.goto(ctx.server.base + '/messenger');
   assert.match(resetter.url(), /\/login$/, 'nothing opens before the code');
-  await resetter.goto(server.base + '/two-factor');
+  await resetter.goto(ctx.server.base + '/two-factor');
   assert.equal(await secondStep(resetter, codes[3]), 303);
   await resetter.getByRole('heading', { name: 'Gesprekken' }).waitFor();
 
   // Turning it off needs the password and a code (the reset signed the first browser out).
   const page2 = resetter;
-  await page2.goto(server.base + '/settings');
+  await page2.goto(ctx.server.base + '/settings');
   await page2.locator('details.disable-2fa > summary').click();
   await page2.locator('#disable-password').fill(ADMIN.password);
   await page2.locator('#disable-code').fill(codes[1]);
   await page2.getByRole('button', { name: 'Tweefactorauthenticatie uitzetten' }).click();
   await page2.getByText('Tweefactorauthenticatie staat uit.').first().waitFor();
   // Without it, the practice's default for staff asks to set a second step up again.
-  const plain = await (await browser.newContext({ viewport: DESKTOP })).newPage();
-  assert.equal(await logIn(plain, server.base, ADMIN.email, ADMIN.password), 303);
+  const plain = await ctx.newPage();
+  assert.equal(await logIn(plain, ctx.server.base, ADMIN.email, ADMIN.password), 303);
   await plain.getByRole('heading', { name: 'Tweede stap instellen' }).waitFor();
 });
 
 test('staff set up a second step at their first sign-in (the practice default), the new administrator too', async () => {
-  const srv = await startServer({ smtpUrl: sink.url });
+  const srv = await startServer({ smtpUrl: ctx.sink.url });
   try {
     // The administrator made through the setup link is no exception.
-    const page = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+    const page = await ctx.newPage();
     await createPractice(page, srv);
     await page.getByText('De praktijk vraagt om bij het inloggen naast je wachtwoord een tweede stap te gebruiken.').waitFor();
     await checkA11y(page, 'enrol');
@@ -168,7 +153,7 @@ test('staff set up a second step at their first sign-in (the practice default), 
     await page.goto(srv.base + '/practice');
     assert.equal(await page.getByLabel('Tweede stap voor medewerkers na het wachtwoord').inputValue(), 'two_factor');
     // From now on the login asks for the code.
-    const next = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+    const next = await ctx.newPage();
     assert.equal(await logIn(next, srv.base, ADMIN.email, ADMIN.password), 303);
     await next.getByRole('heading', { name: 'Tweefactorauthenticatie' }).waitFor();
   } finally {
