@@ -127,6 +127,16 @@ reasons! {
     OfficeHoursFormat => "office_hours_format",
     ClosedDaysFormat => "closed_days_format",
     LockMinutesRange => "lock_minutes_range",
+    PhoneRequired => "phone.required",
+    PhoneInvalid => "phone.invalid",
+    SubjectRequired => "subject.required",
+    /// A line break or another control character (a header injection in the notification).
+    SubjectInvalid => "subject.invalid",
+    AccessCodeTooShort => "access_code.too_short",
+    AccessCodeInvalid => "access_code.invalid",
+    /// The same address twice on one secure mail.
+    RecipientTwice => "recipient.twice",
+    TooManyRecipients => "recipient.too_many",
     /// Something on the form needs attention (said above the form).
     FormHasErrors => "form_has_errors",
     /// A choice this person may not make (a role only administrators give).

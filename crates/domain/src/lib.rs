@@ -19,6 +19,7 @@ pub mod mail;
 pub mod office_hours;
 pub mod ports;
 pub mod registration;
+pub mod secure_mail;
 pub mod team;
 pub mod time;
 pub mod token;

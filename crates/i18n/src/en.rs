@@ -583,4 +583,12 @@ pub static EN: Msgs = Msgs {
     team_handed_over: "The conversation has been handed over.",
     manifest_description: "Exchange messages and files with your practice securely.",
     opens_new_window: "(opens in a new window)",
+    phone_required: "Enter a mobile number for the text-message code.",
+    phone_invalid: "This is not a mobile number. A Dutch number starts with 06; a foreign number with + and the country code.",
+    subject_required: "Enter a subject.",
+    subject_invalid: "The subject must be on one line.",
+    access_code_too_short: "An access code has at least 6 letters or digits.",
+    access_code_invalid: "Use only letters and digits in the access code (spaces and dashes are fine).",
+    recipient_twice: "This address is already among the recipients.",
+    recipient_too_many: "A message can go to at most 1000 recipients.",
 };

@@ -186,6 +186,9 @@ catalogue! {
     role_admin, role_provider, role_assistant, role_practice_staff, role_patient,
     // practice settings
     practice_title, practice_intro, practice_terms, practice_privacy, practice_save, practice_saved,
+    // secure e-mail
+    phone_required, phone_invalid, subject_required, subject_invalid, access_code_too_short,
+    access_code_invalid, recipient_twice, recipient_too_many,
     // development mailbox
     dev_mailbox_title, dev_mailbox_intro, dev_mailbox_empty, dev_mailbox_to, dev_mailbox_subject,
     dev_mailbox_date, dev_mailbox_text, dev_mailbox_html, dev_mailbox_status, dev_mailbox_pending, dev_mailbox_sent, dev_mailbox_failed,

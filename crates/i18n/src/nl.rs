@@ -584,4 +584,12 @@ pub static NL: Msgs = Msgs {
     team_handed_over: "Het gesprek is overgedragen.",
     manifest_description: "Veilig berichten en bestanden uitwisselen met je praktijk.",
     opens_new_window: "(opent in een nieuw venster)",
+    phone_required: "Vul een mobiel nummer in voor de sms-code.",
+    phone_invalid: "Dit is geen mobiel nummer. Een Nederlands nummer begint met 06; een buitenlands nummer met + en de landcode.",
+    subject_required: "Vul een onderwerp in.",
+    subject_invalid: "Het onderwerp moet op één regel staan.",
+    access_code_too_short: "Een toegangscode heeft minstens 6 letters of cijfers.",
+    access_code_invalid: "Gebruik in de toegangscode alleen letters en cijfers (spaties en streepjes mogen).",
+    recipient_twice: "Dit adres staat al bij de ontvangers.",
+    recipient_too_many: "Een bericht kan naar hoogstens 1000 ontvangers.",
 };
