@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use metrics_exporter_prometheus::PrometheusHandle;
 use spreekuur_crypto::{KeyRing, PasswordHasher};
 use spreekuur_domain::Clock;
+use spreekuur_domain::conversation;
 use spreekuur_domain::live::LiveBus;
 use spreekuur_domain::mail::{Composer, Letters, OutboxBell};
 use spreekuur_domain::ports::{BlobStore, Store};
@@ -146,39 +147,37 @@ impl AppState {
         }
     }
 
-    /// Stores a message and announces it, on a task of its own: a sender who goes away while
-    /// it is being stored (a closed tab, a dropped connection) cannot leave it stored but
-    /// unannounced.
-    pub async fn post_message(
+    /// Sends a chat message (`conversation::send`) on a task of its own: a sender who goes away
+    /// while it is being stored (a closed tab, a dropped connection) cannot leave it stored but
+    /// unannounced. The messenger's form, the API and the socket send through here.
+    pub async fn send_message(
         &self,
         id: &spreekuur_domain::ConversationId,
         sender: &spreekuur_domain::account::Account,
         body: &str,
         client_id: Option<&str>,
         client: &str,
-    ) -> Result<spreekuur_domain::conversation::Posted, spreekuur_domain::Error> {
+    ) -> Result<conversation::Posted, spreekuur_domain::Error> {
         let state = self.clone();
         let (id, sender, body) = (id.clone(), sender.clone(), body.to_string());
         let (client_id, client) = (client_id.map(str::to_string), client.to_string());
         let now = self.clock.now();
         tokio::spawn(async move {
-            let posted = state
-                .store
-                .post_message(&id, &sender, &body, client_id.as_deref(), now, &client)
-                .await?;
-            state.publish_posted(&posted).await;
-            Ok(posted)
+            let posting = conversation::Posting {
+                writer: &*state.store,
+                live: &*state.live,
+                now,
+                client: &client,
+            };
+            conversation::send(posting, &sender, &id, &body, client_id.as_deref()).await
         })
         .await
         .map_err(|e| spreekuur_domain::Error::Internal(format!("sending task: {e}")))?
     }
 
     /// Announces a message just stored (a retry that found an earlier one announces nothing).
-    pub async fn publish_posted(&self, posted: &spreekuur_domain::conversation::Posted) {
-        if posted.created {
-            self.publish(spreekuur_domain::live::LiveEvent::posted(posted))
-                .await;
-        }
+    pub async fn publish_posted(&self, posted: &conversation::Posted) {
+        conversation::announce(&*self.live, posted).await;
     }
 
     /// Minutes without activity before a device with the app lock locks.

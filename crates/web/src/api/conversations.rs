@@ -308,7 +308,7 @@ pub async fn send(
         })
         .transpose()?;
     let posted = state
-        .post_message(&id, &user.account, &body.body, key, &client)
+        .send_message(&id, &user.account, &body.body, key, &client)
         .await?;
     let status = if posted.created {
         StatusCode::CREATED

@@ -148,7 +148,7 @@ impl Connection {
         };
         let posted = self
             .state
-            .post_message(&id, &self.me, body, Some(client_id), &self.client)
+            .send_message(&id, &self.me, body, Some(client_id), &self.client)
             .await;
         match posted {
             Ok(p) => {
