@@ -20,6 +20,8 @@ pub mod office_hours;
 pub mod ports;
 pub mod registration;
 pub mod team;
+#[cfg(test)]
+mod test_support;
 pub mod time;
 pub mod token;
 pub mod validate;

@@ -8,7 +8,7 @@ use spreekuur_crypto::{KeyRing, PasswordHasher};
 use spreekuur_domain::Clock;
 use spreekuur_domain::conversation;
 use spreekuur_domain::live::LiveBus;
-use spreekuur_domain::mail::{Composer, Letters, OutboxBell};
+use spreekuur_domain::mail::{Composer, Letters, Mailroom, OutboxBell};
 use spreekuur_domain::ports::{BlobStore, Store};
 use spreekuur_domain::token::TokenIssuer;
 use tokio::sync::Notify;
@@ -190,9 +190,13 @@ impl AppState {
 
     /// What a use case needs to send e-mail, signed with the practice's name.
     pub fn letters<'a>(&'a self, practice: &'a str) -> Letters<'a> {
-        Letters {
+        self.mailroom().signed(practice)
+    }
+
+    /// The same before the practice's name is known (a use case reads it when it has mail).
+    pub fn mailroom(&self) -> Mailroom<'_> {
+        Mailroom {
             composer: &*self.composer,
-            practice,
             public_url: &self.cfg.public_url,
             bell: &*self.bell,
         }

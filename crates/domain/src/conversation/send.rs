@@ -84,28 +84,17 @@ pub async fn announce(live: &dyn LiveBus, posted: &Posted) {
 
 #[cfg(test)]
 mod tests {
-    use std::future::Future;
     use std::sync::Mutex;
-    use std::task::{Context, Poll, Waker};
 
     use async_trait::async_trait;
 
     use super::*;
+    use crate::StoreError;
     use crate::account::Role;
     use crate::conversation::{MESSAGE_MAX_CHARS, Message};
     use crate::error::Reason;
     use crate::live::LiveSubscription;
-    use crate::validate::{EmailAddress, PersonName};
-    use crate::{StoreError, UserId};
-
-    /// The test ports answer at once: one poll runs a use case to its end.
-    fn run<T>(f: impl Future<Output = T>) -> T {
-        let mut f = std::pin::pin!(f);
-        match f.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-            Poll::Ready(v) => v,
-            Poll::Pending => panic!("a test port kept the use case waiting"),
-        }
-    }
+    use crate::test_support::{account, run};
 
     /// Stores what it is given as the conversation's next message, or answers as told.
     #[derive(Default)]
@@ -198,20 +187,7 @@ mod tests {
     const NOW: Timestamp = Timestamp(1_800_000_000_000);
 
     fn anna() -> Account {
-        let name = |n| PersonName::parse("name", n).unwrap_or_else(|e| panic!("{e}"));
-        Account {
-            id: UserId::new(),
-            role: Role::Provider,
-            email: EmailAddress::parse("anna@example.nl").unwrap_or_else(|e| panic!("{e}")),
-            username: None,
-            first_name: name("Anna"),
-            last_name: name("de Vries"),
-            active: true,
-            lang: "nl".into(),
-            send_read_receipts: true,
-            notify_email: true,
-            created_at: NOW,
-        }
+        account(Role::Provider, "Anna", "de Vries", "anna@example.nl")
     }
 
     fn posting<'a>(writer: &'a Writer, bus: &'a Bus) -> Posting<'a> {
