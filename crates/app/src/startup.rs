@@ -374,10 +374,10 @@ impl App {
                         () = cancel.cancelled() => break,
                         () = tokio::time::sleep(every) => {}
                     }
-                    let practice = state.practice_name().await.unwrap_or_default();
                     spreekuur_domain::conversation::notify_unread(
                         &*state.store,
-                        state.letters(&practice),
+                        state.practice_name(),
+                        state.mailroom(),
                         state.clock.now(),
                         state.cfg.notify_window_ms,
                     )

@@ -21,6 +21,8 @@ pub mod ports;
 pub mod registration;
 pub mod secure_mail;
 pub mod team;
+#[cfg(test)]
+mod test_support;
 pub mod time;
 pub mod token;
 pub mod validate;

@@ -100,6 +100,31 @@ pub struct Letters<'a> {
     pub bell: &'a dyn OutboxBell,
 }
 
+/// `Letters` before the practice signs them: for a use case that reads the practice's name only
+/// when it has something to send (`conversation::notify_unread`).
+#[derive(Clone, Copy)]
+pub struct Mailroom<'a> {
+    pub composer: &'a dyn Composer,
+    /// The public address without a trailing slash.
+    pub public_url: &'a str,
+    pub bell: &'a dyn OutboxBell,
+}
+
+impl<'a> Mailroom<'a> {
+    /// Letters signed by `practice`.
+    pub fn signed<'b>(self, practice: &'b str) -> Letters<'b>
+    where
+        'a: 'b,
+    {
+        Letters {
+            composer: self.composer,
+            practice,
+            public_url: self.public_url,
+            bell: self.bell,
+        }
+    }
+}
+
 impl Letters<'_> {
     /// A link into Spreekuur for an e-mail.
     pub fn link(&self, path: &str) -> String {

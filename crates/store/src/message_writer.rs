@@ -1,8 +1,8 @@
 //! Every message is stored here, by one set of rules: a chat message, a file's message and an
 //! invitation's note alike.
 //!
-//! New chat messages are stored in batches. Every `post_message` hands its message to the one
-//! writer of this process; the writer takes whatever has queued up meanwhile (at most
+//! New chat messages are stored in batches. Every `write_message` (the domain's `MessageWriter`
+//! port, called by `conversation::send`) hands its message to the one writer of this process; the writer takes whatever has queued up meanwhile (at most
 //! `MAX_BATCH`) and stores it all in one transaction: one commit, one flush to disk. A sender
 //! hears back only after that commit, so nothing is acknowledged before it is durable. Alone, a
 //! message is a batch of one and waits for nothing; under load the batches grow by themselves.
@@ -42,9 +42,11 @@ use std::borrow::Borrow;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
+use async_trait::async_trait;
 use spreekuur_domain::audit::AuditRecord;
 use spreekuur_domain::conversation::Posted;
 use spreekuur_domain::file::Attachment;
+use spreekuur_domain::ports::{ChatMessage, MessageWriter};
 use spreekuur_domain::{ConversationId, Error, StoreError, Timestamp, UserId};
 use sqlx::AnyConnection;
 use tokio::sync::{mpsc, oneshot};
@@ -77,6 +79,39 @@ pub(crate) struct PostRequest {
 impl Borrow<NewMessage> for PostRequest {
     fn borrow(&self) -> &NewMessage {
         &self.message
+    }
+}
+
+#[async_trait]
+impl MessageWriter for Db {
+    /// Hands a checked chat message to this process's writer; the answer comes after its
+    /// commit.
+    async fn write_message(&self, m: ChatMessage) -> Result<Posted, Error> {
+        let (reply, answer) = oneshot::channel();
+        let req = PostRequest {
+            message: NewMessage {
+                conversation: m.conversation,
+                sender: m.sender,
+                sender_name: m.sender_name,
+                body: m.body,
+                client_id: m.client_id,
+                file: None,
+                now: m.now,
+                record: Some(m.record),
+            },
+            reply,
+        };
+        match &self.writer {
+            Some(writer) => writer
+                .send(req)
+                .await
+                .map_err(|_| Error::Internal("the message writer has stopped".into()))?,
+            // Only the writer's own copy of the database has none, and it posts nothing.
+            None => return Err(Error::Internal("no message writer".into())),
+        }
+        answer
+            .await
+            .map_err(|_| Error::Internal("the message writer dropped a message".into()))?
     }
 }
 

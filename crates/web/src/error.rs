@@ -1,6 +1,7 @@
-//! The one mapping from domain outcomes to HTTP. Handlers return `PageError`; the
-//! `render_errors` middleware turns its marker into a page in the visitor's language and logs
-//! internal causes once, with the request id.
+//! The one mapping from domain outcomes to HTTP: each error's status, the stable code of a
+//! status (the JSON API's `error.code` and the WebSocket's `error` frames) and what a person
+//! reads about it. Handlers return `PageError`; the `render_errors` middleware turns its marker
+//! into a page in the visitor's language and logs internal causes once, with the request id.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -55,6 +56,30 @@ pub(crate) fn status(err: &Error) -> StatusCode {
         Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
+}
+
+/// The stable code of a status, as the JSON API (`error.code`) and the WebSocket (`error`
+/// frames) name it: an error has the same code wherever it is met.
+pub(crate) fn code(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::UNAUTHORIZED => "unauthorized",
+        StatusCode::FORBIDDEN => "forbidden",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::CONFLICT => "conflict",
+        StatusCode::GONE => "gone",
+        StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::TOO_MANY_REQUESTS => "rate_limited",
+        s if s.is_server_error() => "internal",
+        _ => "invalid",
+    }
+}
+
+/// What a person reads about `err` in their language: the text its error page shows (for
+/// refused input, the reason's text).
+pub(crate) fn text(t: &spreekuur_i18n::Msgs, err: &Error) -> &'static str {
+    t.text(page(err).message)
 }
 
 fn page(err: &Error) -> ErrorPage {
@@ -122,6 +147,19 @@ mod tests {
             status(&Error::invalid("f", Reason::EmailInvalid)),
             StatusCode::UNPROCESSABLE_ENTITY
         );
+        assert_eq!(code(status(&Error::NotFound)), "not_found");
+        assert_eq!(
+            code(status(&Error::invalid("body", Reason::MessageEmpty))),
+            "invalid"
+        );
+        assert_eq!(code(StatusCode::BAD_REQUEST), "invalid");
+        assert_eq!(code(status(&Error::Internal("x".into()))), "internal");
+        let t = spreekuur_i18n::Lang::En.msgs();
+        assert_eq!(
+            text(t, &Error::invalid("body", Reason::MessageEmpty)),
+            t.message_empty
+        );
+        assert_eq!(text(t, &Error::NotFound), t.error_not_found);
         let p = page(&Error::Internal("db down".into()));
         assert_eq!(
             (p.message, p.internal.as_deref()),

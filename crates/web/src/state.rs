@@ -7,8 +7,9 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use spreekuur_crypto::{KeyRing, PasswordHasher};
 use spreekuur_domain::Clock;
 use spreekuur_domain::auth::sign_in::SigningIn;
+use spreekuur_domain::conversation;
 use spreekuur_domain::live::LiveBus;
-use spreekuur_domain::mail::{Composer, Letters, OutboxBell};
+use spreekuur_domain::mail::{Composer, Letters, Mailroom, OutboxBell};
 use spreekuur_domain::ports::{BlobStore, Store};
 use spreekuur_domain::token::TokenIssuer;
 use tokio::sync::Notify;
@@ -147,39 +148,37 @@ impl AppState {
         }
     }
 
-    /// Stores a message and announces it, on a task of its own: a sender who goes away while
-    /// it is being stored (a closed tab, a dropped connection) cannot leave it stored but
-    /// unannounced.
-    pub async fn post_message(
+    /// Sends a chat message (`conversation::send`) on a task of its own: a sender who goes away
+    /// while it is being stored (a closed tab, a dropped connection) cannot leave it stored but
+    /// unannounced. The messenger's form, the API and the socket send through here.
+    pub async fn send_message(
         &self,
         id: &spreekuur_domain::ConversationId,
         sender: &spreekuur_domain::account::Account,
         body: &str,
         client_id: Option<&str>,
         client: &str,
-    ) -> Result<spreekuur_domain::conversation::Posted, spreekuur_domain::Error> {
+    ) -> Result<conversation::Posted, spreekuur_domain::Error> {
         let state = self.clone();
         let (id, sender, body) = (id.clone(), sender.clone(), body.to_string());
         let (client_id, client) = (client_id.map(str::to_string), client.to_string());
         let now = self.clock.now();
         tokio::spawn(async move {
-            let posted = state
-                .store
-                .post_message(&id, &sender, &body, client_id.as_deref(), now, &client)
-                .await?;
-            state.publish_posted(&posted).await;
-            Ok(posted)
+            let posting = conversation::Posting {
+                writer: &*state.store,
+                live: &*state.live,
+                now,
+                client: &client,
+            };
+            conversation::send(posting, &sender, &id, &body, client_id.as_deref()).await
         })
         .await
         .map_err(|e| spreekuur_domain::Error::Internal(format!("sending task: {e}")))?
     }
 
     /// Announces a message just stored (a retry that found an earlier one announces nothing).
-    pub async fn publish_posted(&self, posted: &spreekuur_domain::conversation::Posted) {
-        if posted.created {
-            self.publish(spreekuur_domain::live::LiveEvent::posted(posted))
-                .await;
-        }
+    pub async fn publish_posted(&self, posted: &conversation::Posted) {
+        conversation::announce(&*self.live, posted).await;
     }
 
     /// Minutes without activity before a device with the app lock locks.
@@ -192,9 +191,13 @@ impl AppState {
 
     /// What a use case needs to send e-mail, signed with the practice's name.
     pub fn letters<'a>(&'a self, practice: &'a str) -> Letters<'a> {
-        Letters {
+        self.mailroom().signed(practice)
+    }
+
+    /// The same before the practice's name is known (a use case reads it when it has mail).
+    pub fn mailroom(&self) -> Mailroom<'_> {
+        Mailroom {
             composer: &*self.composer,
-            practice,
             public_url: &self.cfg.public_url,
             bell: &*self.bell,
         }

@@ -1,10 +1,12 @@
 //! Conversations in the messenger (seed 001): the list with unread counts, messages in the
 //! order the server gives them, "verzonden" and "gelezen", and the sender's own message id that
-//! makes a retry safe.
+//! makes a retry safe. Use cases: `send` (a chat message) and `notify_unread` (e-mail notices).
 
 mod notify_unread;
+mod send;
 
 pub use notify_unread::notify_unread;
+pub use send::{Posting, announce, send};
 
 use crate::error::Reason;
 use crate::{ConversationId, Error, MessageId, Timestamp, UserId};

@@ -3,10 +3,10 @@
 use async_trait::async_trait;
 
 use crate::account::Account;
-use crate::conversation::{ConversationSummary, Message, Posted, Thread};
+use crate::conversation::{ConversationSummary, Message, Thread};
 use crate::{ConversationId, Error, StoreError, Timestamp, UserId};
 
-/// Conversations and messages (minimal here; the messenger issue extends it).
+/// Conversations and messages. Messages are stored by the `MessageWriter`.
 #[async_trait]
 pub trait ConversationStore: Send + Sync {
     /// The 1:1 conversation of `a` and `b`, opened if they have none yet (then true); two
@@ -33,17 +33,6 @@ pub trait ConversationStore: Send + Sync {
         now: Timestamp,
         newest: i64,
     ) -> Result<Thread, Error>;
-    /// Stores a message at the conversation's next position. With a `client_id` the sender
-    /// already used in this conversation, returns that message instead (a retry).
-    async fn post_message(
-        &self,
-        id: &ConversationId,
-        sender: &Account,
-        body: &str,
-        client_id: Option<&str>,
-        now: Timestamp,
-        client: &str,
-    ) -> Result<Posted, Error>;
     /// Up to `limit` messages after position `after`, for a member (live delivery and resume).
     async fn messages_after(
         &self,

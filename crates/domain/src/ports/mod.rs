@@ -16,6 +16,7 @@ mod file;
 mod group;
 mod health;
 mod invitation;
+mod message_writer;
 mod notice;
 mod outbox;
 mod passkey;
@@ -35,6 +36,7 @@ pub use file::{FileStart, FileStore, OpenedFile};
 pub use group::GroupStore;
 pub use health::HealthStore;
 pub use invitation::InvitationStore;
+pub use message_writer::{ChatMessage, MessageWriter};
 pub use notice::NoticeStore;
 pub use outbox::OutboxStore;
 pub use passkey::{CeremonyPurpose, PasskeyRecord, PasskeyStore};
@@ -50,6 +52,7 @@ pub trait Store:
     + SessionStore
     + InvitationStore
     + ConversationStore
+    + MessageWriter
     + OutboxStore
     + AuditStore
     + ThrottleStore
@@ -71,6 +74,7 @@ impl<T> Store for T where
         + SessionStore
         + InvitationStore
         + ConversationStore
+        + MessageWriter
         + OutboxStore
         + AuditStore
         + ThrottleStore

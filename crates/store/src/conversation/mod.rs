@@ -5,20 +5,19 @@
 //! The `ConversationStore` port's entry points are here; what they do is in the modules by
 //! responsibility: who is in a conversation (`membership`), a user's list of conversations
 //! and their titles (`listing`), reading a thread (`thread`), read positions
-//! (`read_position`), external ids (`external_id`), messages as rows (`rows`) and sending a
-//! chat message (`posting`; every message is stored by `message_writer`).
+//! (`read_position`), external ids (`external_id`) and messages as rows (`rows`). Every message
+//! is stored by `message_writer`.
 
 mod external_id;
 mod listing;
 mod membership;
-mod posting;
 mod read_position;
 mod rows;
 mod thread;
 
 use async_trait::async_trait;
 use spreekuur_domain::account::Account;
-use spreekuur_domain::conversation::{ConversationSummary, Message, Posted, Thread};
+use spreekuur_domain::conversation::{ConversationSummary, Message, Thread};
 use spreekuur_domain::group::Person;
 use spreekuur_domain::ports::ConversationStore;
 use spreekuur_domain::{ConversationId, Error, StoreError, Timestamp, UserId};
@@ -61,19 +60,6 @@ impl ConversationStore for Db {
         newest: i64,
     ) -> Result<Thread, Error> {
         self.thread(id, reader, client, now, newest).await
-    }
-
-    async fn post_message(
-        &self,
-        id: &ConversationId,
-        sender: &Account,
-        body: &str,
-        client_id: Option<&str>,
-        now: Timestamp,
-        client: &str,
-    ) -> Result<Posted, Error> {
-        self.hand_to_writer(id, sender, body, client_id, now, client)
-            .await
     }
 
     async fn messages_after(

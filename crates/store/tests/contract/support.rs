@@ -1,12 +1,13 @@
 use std::sync::Arc;
 
 use spreekuur_crypto::MasterKey;
-use spreekuur_domain::account::{NewAccount, Practice, Role};
+use spreekuur_domain::account::{Account, NewAccount, Practice, Role};
 use spreekuur_domain::audit::{Action, AuditRecord};
+use spreekuur_domain::conversation::{self, Posted};
 use spreekuur_domain::mail::Outgoing;
 use spreekuur_domain::ports::*;
 use spreekuur_domain::validate::{EmailAddress, PersonName};
-use spreekuur_domain::{Timestamp, UserId};
+use spreekuur_domain::{ConversationId, Error, Timestamp, UserId};
 use spreekuur_store::Db;
 use sqlx::Connection;
 
@@ -255,4 +256,39 @@ pub async fn person(db: &Db, role: Role, email: &str, first: &str) -> UserId {
 /// A stored patient.
 pub async fn patient(db: &Db, email: &str, first: &str) -> UserId {
     person(db, Role::Patient, email, first).await
+}
+
+/// Sends a chat message as the pages, the API and the socket do (`conversation::send`, through
+/// the message writer), announced on a bus of its own that nobody hears.
+pub trait Post {
+    fn post_message(
+        &self,
+        id: &ConversationId,
+        sender: &Account,
+        body: &str,
+        client_id: Option<&str>,
+        now: Timestamp,
+        client: &str,
+    ) -> impl Future<Output = Result<Posted, Error>> + Send;
+}
+
+impl Post for Db {
+    async fn post_message(
+        &self,
+        id: &ConversationId,
+        sender: &Account,
+        body: &str,
+        client_id: Option<&str>,
+        now: Timestamp,
+        client: &str,
+    ) -> Result<Posted, Error> {
+        let live = spreekuur_store::Live::local();
+        let posting = conversation::Posting {
+            writer: self,
+            live: &*live,
+            now,
+            client,
+        };
+        conversation::send(posting, sender, id, body, client_id).await
+    }
 }

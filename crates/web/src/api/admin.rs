@@ -17,7 +17,9 @@ use spreekuur_domain::{ConversationId, Error, FormError, TokenId, UserId};
 use spreekuur_i18n::Lang;
 use utoipa::ToSchema;
 
-use super::{ApiFailure, ApiJson, ApiResult, TokenUser, rules};
+use super::error::{ApiFailure, ApiJson, ApiResult};
+use super::rules;
+use super::token::TokenUser;
 use crate::extract::Client;
 use crate::state::AppState;
 
@@ -65,7 +67,7 @@ async fn not_a_group(
     params(("id" = inline(rules::Id), Path, description = "conversation id")),
     responses(
         (status = 200, body = [MemberOut]),
-        (status = 404, description = "no such conversation, or not a member", body = super::ApiError),
+        (status = 404, description = "no such conversation, or not a member", body = super::error::ApiError),
     ))]
 pub async fn members(
     State(state): State<AppState>,
@@ -105,9 +107,9 @@ pub struct NewMember {
     responses(
         (status = 201, description = "added"),
         (status = 200, description = "was a member already"),
-        (status = 404, description = "no such conversation, not in it, or someone the account may not reach", body = super::ApiError),
-        (status = 409, description = "a conversation the account is in, but no group", body = super::ApiError),
-        (status = 422, description = "a second patient", body = super::ApiError),
+        (status = 404, description = "no such conversation, not in it, or someone the account may not reach", body = super::error::ApiError),
+        (status = 409, description = "a conversation the account is in, but no group", body = super::error::ApiError),
+        (status = 422, description = "a second patient", body = super::error::ApiError),
     ))]
 pub async fn add_member(
     State(state): State<AppState>,
@@ -146,8 +148,8 @@ pub async fn add_member(
     ),
     responses(
         (status = 204, description = "removed"),
-        (status = 404, description = "no such conversation, not in it, not a member of it, or oneself", body = super::ApiError),
-        (status = 409, description = "a conversation the account is in, but no group", body = super::ApiError),
+        (status = 404, description = "no such conversation, not in it, not a member of it, or oneself", body = super::error::ApiError),
+        (status = 409, description = "a conversation the account is in, but no group", body = super::error::ApiError),
     ))]
 pub async fn remove_member(
     State(state): State<AppState>,
@@ -185,8 +187,8 @@ pub struct ExternalId {
     request_body = ExternalId,
     responses(
         (status = 200, description = "set (or cleared); the value as stored", body = ExternalId),
-        (status = 404, description = "no such conversation, or not a member", body = super::ApiError),
-        (status = 422, description = "an external id the schema does not allow", body = super::ApiError),
+        (status = 404, description = "no such conversation, or not a member", body = super::error::ApiError),
+        (status = 422, description = "an external id the schema does not allow", body = super::error::ApiError),
     ))]
 pub async fn set_external_id(
     State(state): State<AppState>,
@@ -264,9 +266,9 @@ pub struct ProvisionedOut {
     request_body = NewAccountIn,
     responses(
         (status = 201, body = ProvisionedOut),
-        (status = 403, description = "not an administrator's token", body = super::ApiError),
-        (status = 409, description = "the address has an account", body = super::ApiError),
-        (status = 422, description = "a field the schema does not allow; `message` names it", body = super::ApiError),
+        (status = 403, description = "not an administrator's token", body = super::error::ApiError),
+        (status = 409, description = "the address has an account", body = super::error::ApiError),
+        (status = 422, description = "a field the schema does not allow; `message` names it", body = super::error::ApiError),
     ))]
 pub async fn create_account(
     State(state): State<AppState>,
@@ -353,7 +355,7 @@ pub struct TokenOut {
 #[utoipa::path(get, path = "/api/v1/tokens", operation_id = "list_tokens",
     responses(
         (status = 200, body = [TokenOut]),
-        (status = 403, description = "not an administrator's token", body = super::ApiError),
+        (status = 403, description = "not an administrator's token", body = super::error::ApiError),
     ))]
 pub async fn tokens(
     State(state): State<AppState>,
@@ -394,9 +396,9 @@ pub struct TokenRate {
     request_body = TokenRate,
     responses(
         (status = 204, description = "set"),
-        (status = 403, description = "not an administrator's token, or the token itself", body = super::ApiError),
-        (status = 404, description = "no such live token", body = super::ApiError),
-        (status = 422, description = "a rate outside 0–1,000,000", body = super::ApiError),
+        (status = 403, description = "not an administrator's token, or the token itself", body = super::error::ApiError),
+        (status = 404, description = "no such live token", body = super::error::ApiError),
+        (status = 422, description = "a rate outside 0–1,000,000", body = super::error::ApiError),
     ))]
 pub async fn set_token_rate(
     State(state): State<AppState>,

@@ -13,7 +13,9 @@ use spreekuur_domain::live::LiveEvent;
 use spreekuur_domain::{ConversationId, Error, UserId};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{ApiJson, ApiQuery, ApiResult, TokenUser, rules};
+use super::error::{ApiJson, ApiQuery, ApiResult};
+use super::rules;
+use super::token::TokenUser;
 use crate::extract::Client;
 use crate::state::AppState;
 
@@ -181,7 +183,7 @@ pub struct ListQuery {
     responses(
         (status = 201, description = "opened", body = ConversationOut),
         (status = 200, description = "they had one already", body = ConversationOut),
-        (status = 404, description = "no such account, oneself, or someone the token's account may not reach", body = super::ApiError),
+        (status = 404, description = "no such account, oneself, or someone the token's account may not reach", body = super::error::ApiError),
     ))]
 pub async fn open(
     State(state): State<AppState>,
@@ -233,8 +235,8 @@ pub async fn open(
     params(("id" = inline(rules::Id), Path, description = "conversation id"), PageQuery),
     responses(
         (status = 200, body = MessagePage),
-        (status = 404, description = "no such conversation, or not a member", body = super::ApiError),
-        (status = 422, description = "`after` below 0 or `limit` outside 1–500", body = super::ApiError),
+        (status = 404, description = "no such conversation, or not a member", body = super::error::ApiError),
+        (status = 422, description = "`after` below 0 or `limit` outside 1–500", body = super::error::ApiError),
     ))]
 pub async fn messages(
     State(state): State<AppState>,
@@ -283,8 +285,8 @@ pub async fn messages(
     responses(
         (status = 201, description = "stored", body = MessageOut),
         (status = 200, description = "stored earlier under this Idempotency-Key", body = MessageOut),
-        (status = 404, description = "no such conversation, or not a member", body = super::ApiError),
-        (status = 422, description = "a body or Idempotency-Key the schema does not allow", body = super::ApiError),
+        (status = 404, description = "no such conversation, or not a member", body = super::error::ApiError),
+        (status = 422, description = "a body or Idempotency-Key the schema does not allow", body = super::error::ApiError),
     ))]
 pub async fn send(
     State(state): State<AppState>,
@@ -308,7 +310,7 @@ pub async fn send(
         })
         .transpose()?;
     let posted = state
-        .post_message(&id, &user.account, &body.body, key, &client)
+        .send_message(&id, &user.account, &body.body, key, &client)
         .await?;
     let status = if posted.created {
         StatusCode::CREATED

@@ -12,6 +12,8 @@ use serde::de::DeserializeOwned;
 use spreekuur_domain::{Error, StoreError};
 use utoipa::ToSchema;
 
+use crate::error::code as code_of;
+
 /// An error as the API reports it.
 #[derive(Serialize, ToSchema)]
 pub struct ApiError {
@@ -60,23 +62,6 @@ impl ApiFailure {
             code: code_of(status),
             message: message.into(),
         }
-    }
-}
-
-/// The stable code of an answer's status.
-fn code_of(status: StatusCode) -> &'static str {
-    match status {
-        StatusCode::UNAUTHORIZED => "unauthorized",
-        StatusCode::FORBIDDEN => "forbidden",
-        StatusCode::NOT_FOUND => "not_found",
-        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
-        StatusCode::CONFLICT => "conflict",
-        StatusCode::GONE => "gone",
-        StatusCode::PAYLOAD_TOO_LARGE => "too_large",
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
-        StatusCode::TOO_MANY_REQUESTS => "rate_limited",
-        s if s.is_server_error() => "internal",
-        _ => "invalid",
     }
 }
 

@@ -14,7 +14,9 @@ use spreekuur_domain::{ConversationId, Error, FileId};
 use utoipa::{IntoParams, ToSchema};
 
 use super::conversations::MessageOut;
-use super::{ApiQuery, ApiResult, TokenUser, rules};
+use super::error::{ApiQuery, ApiResult};
+use super::rules;
+use super::token::TokenUser;
 use crate::extract::Client;
 use crate::files::{Disposition, Upload};
 use crate::state::AppState;
@@ -93,9 +95,9 @@ pub struct UploadQuery {
     responses(
         (status = 201, description = "stored, as a message carrying the file", body = MessageOut),
         (status = 200, description = "stored earlier under this Idempotency-Key", body = MessageOut),
-        (status = 404, description = "no such conversation, or not a member", body = super::ApiError),
-        (status = 413, description = "larger than the server's max_file_mib", body = super::ApiError),
-        (status = 422, description = "empty, an Idempotency-Key or X-File-Name the schema does not allow, or content that is not what its name or Content-Type claims", body = super::ApiError),
+        (status = 404, description = "no such conversation, or not a member", body = super::error::ApiError),
+        (status = 413, description = "larger than the server's max_file_mib", body = super::error::ApiError),
+        (status = 422, description = "empty, an Idempotency-Key or X-File-Name the schema does not allow, or content that is not what its name or Content-Type claims", body = super::error::ApiError),
     ))]
 pub async fn upload(
     State(state): State<AppState>,
@@ -210,8 +212,8 @@ fn kinds() -> utoipa::openapi::schema::Schema {
 #[utoipa::path(get, path = "/api/v1/files", operation_id = "list_files", params(ListQuery),
     responses(
         (status = 200, body = Vec<FileListingOut>),
-        (status = 404, description = "no such conversation, or not a member", body = super::ApiError),
-        (status = 422, description = "a `kind` or `limit` outside the schema", body = super::ApiError),
+        (status = 404, description = "no such conversation, or not a member", body = super::error::ApiError),
+        (status = 422, description = "a `kind` or `limit` outside the schema", body = super::error::ApiError),
     ))]
 pub async fn list(
     State(state): State<AppState>,
@@ -261,7 +263,7 @@ pub async fn list(
         (status = 200, description = "the file; Content-Type is the type its content was recognised as (HTML, SVG and XML as application/octet-stream)", content(
             (inline(rules::FileBody) = "*/*"),
         )),
-        (status = 404, description = "no such file, or not in a conversation of the token's account", body = super::ApiError),
+        (status = 404, description = "no such file, or not in a conversation of the token's account", body = super::error::ApiError),
     ))]
 pub async fn download(
     State(state): State<AppState>,

@@ -13,7 +13,9 @@ use spreekuur_domain::group::GROUP_NAME_MAX_CHARS;
 use utoipa::ToSchema;
 
 use super::conversations::ConversationOut;
-use super::{ApiJson, ApiResult, TokenUser, rules};
+use super::error::{ApiJson, ApiResult};
+use super::rules;
+use super::token::TokenUser;
 use crate::extract::Client;
 use crate::state::AppState;
 
@@ -31,8 +33,8 @@ pub struct NewGroup {
     request_body = NewGroup,
     responses(
         (status = 201, description = "made; the token's account and every member are in it", body = ConversationOut),
-        (status = 404, description = "a member that is no account, or someone the token's account may not reach", body = super::ApiError),
-        (status = 422, description = "a name or member list the schema does not allow, or a second patient", body = super::ApiError),
+        (status = 404, description = "a member that is no account, or someone the token's account may not reach", body = super::error::ApiError),
+        (status = 422, description = "a name or member list the schema does not allow, or a second patient", body = super::error::ApiError),
     ))]
 pub async fn create(
     State(state): State<AppState>,

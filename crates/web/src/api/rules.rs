@@ -20,7 +20,7 @@ use utoipa::openapi::schema::{
     ArrayBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type,
 };
 
-use super::ApiFailure;
+use super::error::ApiFailure;
 
 /// The characters `str::trim` removes (Unicode White_Space), as the inside of a regex class.
 const WS: &str = r"\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";

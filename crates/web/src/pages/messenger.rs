@@ -466,7 +466,7 @@ pub async fn conversation_post(
     let id = ConversationId::parse(&id).ok_or(Error::NotFound)?;
     let t = lang.lang.msgs();
     match state
-        .post_message(&id, &me, &form.body, Some(&form.client_id), &client)
+        .send_message(&id, &me, &form.body, Some(&form.client_id), &client)
         .await
     {
         Ok(_) => Ok(see_other(&format!("/messenger/{id}#composer"), None)),

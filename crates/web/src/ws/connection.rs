@@ -4,11 +4,14 @@
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message as Frame, WebSocket};
+use axum::http::StatusCode;
 use spreekuur_domain::live::LiveEvent;
-use spreekuur_domain::{ConversationId, Error, Reason};
+use spreekuur_domain::{ConversationId, Error};
 
 use super::delivery::PRESENCE_RENEW;
-use super::protocol::{ClientFrame, Next, ServerFrame, error, log_end, send, too_big};
+use super::protocol::{
+    ClientFrame, Next, ServerFrame, log_end, refuse, refuse_frame, send, too_big,
+};
 use super::{Auth, Connection};
 
 impl Connection {
@@ -42,7 +45,8 @@ impl Connection {
                         self.on_frame(socket, text.as_str()).await
                     }
                     Some(Ok(Frame::Binary(_))) => {
-                        error(socket, self.t, None, "bad_frame").await;
+                        let t = self.t;
+                        refuse_frame(socket, StatusCode::BAD_REQUEST, t.socket_bad_frame).await;
                         Next::Continue
                     }
                     Some(Ok(Frame::Ping(_) | Frame::Pong(_))) => {
@@ -106,14 +110,19 @@ impl Connection {
             if self.rate.strike() {
                 return Next::Close("rate limit");
             }
-            error(socket, self.t, None, "rate_limited").await;
+            refuse_frame(
+                socket,
+                StatusCode::TOO_MANY_REQUESTS,
+                self.t.error_rate_limited,
+            )
+            .await;
             return Next::Continue;
         }
         if !self.still_allowed(false).await.unwrap_or(false) {
             return Next::Close("signed out");
         }
         let Ok(frame) = serde_json::from_str::<ClientFrame>(text) else {
-            error(socket, self.t, None, "bad_frame").await;
+            refuse_frame(socket, StatusCode::BAD_REQUEST, self.t.socket_bad_frame).await;
             return Next::Continue;
         };
         let result = match frame {
@@ -143,12 +152,12 @@ impl Connection {
         body: &str,
     ) -> Result<(), Error> {
         let Some(id) = ConversationId::parse(conversation) else {
-            error(socket, self.t, Some(client_id), "not_found").await;
+            refuse(socket, self.t, Some(client_id), &Error::NotFound).await;
             return Ok(());
         };
         let posted = self
             .state
-            .post_message(&id, &self.me, body, Some(client_id), &self.client)
+            .send_message(&id, &self.me, body, Some(client_id), &self.client)
             .await;
         match posted {
             Ok(p) => {
@@ -163,21 +172,12 @@ impl Connection {
                 )
                 .await
             }
-            Err(Error::NotFound) => {
-                error(socket, self.t, Some(client_id), "not_found").await;
+            // Ours, not the client's: the socket closes (`on_frame`), the cause is logged.
+            Err(e @ Error::Internal(_)) => Err(e),
+            Err(e) => {
+                refuse(socket, self.t, Some(client_id), &e).await;
                 Ok(())
             }
-            Err(Error::Invalid { reason, .. }) => {
-                let code = match reason {
-                    Reason::MessageEmpty => "empty",
-                    Reason::TextTooLong => "too_long",
-                    Reason::MessageClientId => "bad_client_id",
-                    _ => "invalid",
-                };
-                error(socket, self.t, Some(client_id), code).await;
-                Ok(())
-            }
-            Err(e) => Err(e),
         }
     }
 

@@ -1,10 +1,11 @@
-//! What goes over the wire: the frames a client sends and the server answers, the error codes a
-//! frame is refused with, and the close codes (`docs/websocket.md`). It depends on nothing else
-//! of the socket.
+//! What goes over the wire: the frames a client sends and the server answers, how a frame is
+//! refused (with the JSON API's error codes, from the one mapping in `crate::error`), and the
+//! close codes (`docs/websocket.md`). It depends on nothing else of the socket.
 
 use std::collections::HashMap;
 
 use axum::extract::ws::{Message as Frame, WebSocket};
+use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use spreekuur_domain::Error;
 use spreekuur_domain::conversation::Message;
@@ -92,31 +93,35 @@ pub(super) enum Next {
     CloseWith(u16, &'static str),
 }
 
-/// Refuses a frame: sends the error `code` with its text in the user's language `t`.
-pub(super) async fn error(
+/// Refuses a frame with a domain error (see `refusal`).
+pub(super) async fn refuse(socket: &mut WebSocket, t: &Msgs, client_id: Option<&str>, e: &Error) {
+    let _ = send(socket, &refusal(t, client_id, e)).await;
+}
+
+/// Refuses a frame the socket could not take (unreadable, over the rate), as the API refuses a
+/// request before its handler: the code follows from `status`.
+pub(super) async fn refuse_frame(
     socket: &mut WebSocket,
-    t: &Msgs,
-    client_id: Option<&str>,
-    code: &'static str,
+    status: StatusCode,
+    message: &'static str,
 ) {
-    let message = match code {
-        "rate_limited" => t.error_rate_limited,
-        "not_found" => t.error_not_found,
-        "empty" => t.message_empty,
-        "too_long" => t.message_too_long,
-        "bad_client_id" => t.message_client_id,
-        "bad_frame" => t.socket_bad_frame,
-        _ => t.error_generic,
+    let frame = ServerFrame::Error {
+        client_id: None,
+        code: crate::error::code(status),
+        message,
     };
-    let _ = send(
-        socket,
-        &ServerFrame::Error {
-            client_id,
-            code,
-            message,
-        },
-    )
-    .await;
+    let _ = send(socket, &frame).await;
+}
+
+/// The `error` frame for a domain error: the code the JSON API gives it (one status per error,
+/// `crate::error::status`, and the status's code, `crate::error::code`) and the text a page
+/// shows for it, in the user's language `t`.
+fn refusal<'a>(t: &Msgs, client_id: Option<&'a str>, e: &Error) -> ServerFrame<'a> {
+    ServerFrame::Error {
+        client_id,
+        code: crate::error::code(crate::error::status(e)),
+        message: crate::error::text(t, e),
+    }
 }
 
 pub(super) fn message_frame(m: &Message) -> ServerFrame<'_> {
@@ -157,4 +162,55 @@ pub(super) fn too_big(e: &axum::Error) -> bool {
     std::error::Error::source(e)
         .and_then(|inner| inner.downcast_ref::<tungstenite::Error>())
         .is_some_and(|t| matches!(t, tungstenite::Error::Capacity(_)))
+}
+
+#[cfg(test)]
+mod tests {
+    use spreekuur_domain::Reason;
+    use spreekuur_i18n::Lang;
+
+    use super::*;
+
+    fn json(frame: &ServerFrame<'_>) -> serde_json::Value {
+        serde_json::to_value(frame).unwrap_or_default()
+    }
+
+    /// A refused message says what the API says of it (its code) and what a page says (its
+    /// text).
+    #[test]
+    fn a_refusal_has_the_api_code_and_the_page_text() {
+        let t = Lang::Nl.msgs();
+        for (e, code, message) in [
+            (Error::NotFound, "not_found", t.error_not_found),
+            (
+                Error::invalid("body", Reason::MessageEmpty),
+                "invalid",
+                t.message_empty,
+            ),
+            (
+                Error::invalid("body", Reason::TextTooLong),
+                "invalid",
+                t.text_too_long,
+            ),
+            (
+                Error::invalid("client_id", Reason::MessageClientId),
+                "invalid",
+                t.message_client_id,
+            ),
+            (Error::Forbidden, "forbidden", t.error_forbidden),
+        ] {
+            assert_eq!(
+                json(&refusal(t, Some("c-1"), &e)),
+                serde_json::json!({
+                    "type": "error",
+                    "client_id": "c-1",
+                    "code": code,
+                    "message": message,
+                }),
+                "{e:?}"
+            );
+        }
+        let anonymous = json(&refusal(t, None, &Error::NotFound));
+        assert!(anonymous.get("client_id").is_none(), "{anonymous}");
+    }
 }
