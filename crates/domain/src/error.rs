@@ -112,6 +112,8 @@ reasons! {
     /// The PIN typed again is not the first.
     PinMismatch => "lock_pin_mismatch",
     MessageEmpty => "message.empty",
+    /// Longer than a message may be (10,000 characters).
+    MessageTooLong => "message_too_long",
     MessageClientId => "message.client_id",
     FileName => "file.name",
     FileEmpty => "file.empty",

@@ -117,7 +117,14 @@ pub fn parse_client_id(input: &str) -> Result<Option<String>, Error> {
 /// A message body as stored: at most [`MESSAGE_MAX_CHARS`], control characters other than new
 /// lines and tabs dropped, and not empty.
 pub fn parse_body(input: &str) -> Result<String, Error> {
-    let body = crate::validate::parse_text("body", input, MESSAGE_MAX_CHARS)?;
+    let body =
+        crate::validate::parse_text("body", input, MESSAGE_MAX_CHARS).map_err(|e| match e {
+            Error::Invalid {
+                reason: Reason::TextTooLong,
+                ..
+            } => Error::invalid("body", Reason::MessageTooLong),
+            other => other,
+        })?;
     if body.is_empty() {
         return Err(Error::invalid("body", Reason::MessageEmpty));
     }

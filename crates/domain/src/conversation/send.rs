@@ -271,7 +271,7 @@ mod tests {
         let too_long = "a".repeat(MESSAGE_MAX_CHARS + 1);
         for (body, client_id, field, reason) in [
             (" \n\t ", None, "body", Reason::MessageEmpty),
-            (too_long.as_str(), None, "body", Reason::TextTooLong),
+            (too_long.as_str(), None, "body", Reason::MessageTooLong),
             ("Hallo", Some("x 5!"), "client_id", Reason::MessageClientId),
             // The body is checked first.
             ("", Some("x 5!"), "body", Reason::MessageEmpty),

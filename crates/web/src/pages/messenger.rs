@@ -8,7 +8,6 @@ use axum::Extension;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
-use spreekuur_domain::Reason;
 use spreekuur_domain::account::{Account, Role};
 use spreekuur_domain::conversation::{ConversationSummary, Delivery, Message};
 use spreekuur_domain::live::LiveEvent;
@@ -471,11 +470,7 @@ pub async fn conversation_post(
     {
         Ok(_) => Ok(see_other(&format!("/messenger/{id}#composer"), None)),
         Err(Error::Invalid { reason, .. }) => {
-            let msg = if reason == Reason::MessageEmpty {
-                t.message_empty
-            } else {
-                t.message_too_long
-            };
+            let msg = t.text(reason.key());
             conversation_page(
                 &state,
                 lang.lang,
