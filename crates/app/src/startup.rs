@@ -5,7 +5,8 @@
 //! `App::build` adds the listener (port 0 works) and, on a server with no staff yet, the
 //! one-time setup link. `App::run` serves until the shutdown future completes: then `/readyz`
 //! turns false, the listener stops accepting, running requests get `shutdown_timeout_secs`
-//! to finish, and the outbox worker finishes the e-mail it holds.
+//! to finish, and the outbox worker finishes the e-mail it holds. The background jobs are in
+//! `jobs.rs`.
 
 use spreekuur_domain::token::TokenKind;
 use std::io::Write;
@@ -19,7 +20,7 @@ use spreekuur_crypto::{DataKey, KeyRing, KeyStatus, MasterKey, PasswordHasher, T
 use spreekuur_domain::audit::{Action, AuditRecord};
 use spreekuur_domain::ports::{AccountStore, LinkPurpose, NewLinkToken};
 use spreekuur_domain::{Clock, Timestamp};
-use spreekuur_mail::{OutboxWorker, SmtpConfig};
+use spreekuur_mail::SmtpConfig;
 use spreekuur_store::{Db, Live, LocalBlobs};
 use spreekuur_web::tls::{PeerAddr, TlsListener};
 use spreekuur_web::{AppState, WebConfig};
@@ -329,62 +330,13 @@ impl App {
             smtp,
         } = core;
         let cancel = CancellationToken::new();
-        let worker = match smtp {
-            Some(smtp) => {
-                let worker = OutboxWorker::new(
-                    db.clone(),
-                    Arc::new(SystemClock),
-                    smtp,
-                    state.mail_wake.clone(),
-                )
-                .with_lease_ms(cfg.outbox_lease_secs as i64 * 1000);
-                Some(tokio::spawn(worker.run(cancel.child_token())))
-            }
-            None => {
-                tracing::warn!(
-                    "no SMTP relay configured (smtp_url): e-mail is NOT sent; administrators read it in the Development mailbox"
-                );
-                None
-            }
-        };
-        // Uploads that died with a process leave a pending row or a temporary piece: removed
-        // once a day's grace has passed, checked at start and every hour.
-        let sweeper = {
-            let state = state.clone();
-            let cancel = cancel.child_token();
-            tokio::spawn(async move {
-                loop {
-                    spreekuur_domain::file::sweep(&*state.store, &*state.blobs, state.clock.now())
-                        .await;
-                    tokio::select! {
-                        () = cancel.cancelled() => break,
-                        () = tokio::time::sleep(Duration::from_secs(3600)) => {}
-                    }
-                }
-            })
-        };
-        // E-mail notices of unread messages, looked for on every node.
-        let notifier = {
-            let state = state.clone();
-            let cancel = cancel.child_token();
-            let every = Duration::from_secs(cfg.notify_check_seconds.max(1));
-            tokio::spawn(async move {
-                loop {
-                    tokio::select! {
-                        () = cancel.cancelled() => break,
-                        () = tokio::time::sleep(every) => {}
-                    }
-                    spreekuur_domain::conversation::notify_unread(
-                        &*state.store,
-                        state.practice_name(),
-                        state.mailroom(),
-                        state.clock.now(),
-                        state.cfg.notify_window_ms,
-                    )
-                    .await;
-                }
-            })
-        };
+        let worker = crate::jobs::outbox(&db, &state, smtp, cfg.outbox_lease_secs, &cancel);
+        let sweeper = crate::jobs::sweeper(&state, &cancel);
+        let notifier = crate::jobs::notifier(
+            &state,
+            Duration::from_secs(cfg.notify_check_seconds.max(1)),
+            &cancel,
+        );
         let router =
             spreekuur_web::router(state.clone()).into_make_service_with_connect_info::<PeerAddr>();
         let http_cancel = cancel.clone().cancelled_owned();
