@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use spreekuur_domain::account::Account;
 use spreekuur_domain::conversation::{ConversationSummary, Message};
 use spreekuur_domain::error::Reason;
+use spreekuur_domain::file::Attachment;
 use spreekuur_domain::live::LiveEvent;
 use spreekuur_domain::{ConversationId, Error, UserId};
 use utoipa::{IntoParams, ToSchema};
@@ -64,6 +65,31 @@ pub struct OpenConversation {
     member: String,
 }
 
+/// A file attached to a message.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FileOut {
+    id: String,
+    name: String,
+    /// Bytes.
+    size: u64,
+    /// The media type of the content, as the server recognised it (not as the sender claimed).
+    content_type: String,
+    /// `image`, `pdf`, `document` or `other`.
+    kind: &'static str,
+}
+
+impl From<&Attachment> for FileOut {
+    fn from(a: &Attachment) -> Self {
+        Self {
+            id: a.id.to_string(),
+            name: a.name.clone(),
+            size: a.size,
+            content_type: a.content_type.clone(),
+            kind: a.kind.as_str(),
+        }
+    }
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct MessageOut {
     id: String,
@@ -80,7 +106,7 @@ pub struct MessageOut {
     /// The file this message carries (its body is then empty); download it from
     /// `/api/v1/files/{id}`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    file: Option<super::files::FileOut>,
+    file: Option<FileOut>,
 }
 
 impl From<&Message> for MessageOut {
@@ -94,7 +120,7 @@ impl From<&Message> for MessageOut {
             body: m.body.clone(),
             sent_at: m.sent_at.millis(),
             client_id: m.client_id.clone(),
-            file: m.file.as_ref().map(super::files::FileOut::from),
+            file: m.file.as_ref().map(FileOut::from),
         }
     }
 }

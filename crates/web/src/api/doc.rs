@@ -52,7 +52,7 @@ use super::{admin, conversations, files, groups};
         conversations::MessageOut,
         conversations::MessagePage,
         conversations::NewMessage,
-        files::FileOut,
+        conversations::FileOut,
         files::FileListingOut,
         groups::NewGroup,
         admin::MemberOut,

@@ -281,7 +281,6 @@ mod tests {
         #[derive(serde::Deserialize)]
         #[allow(dead_code)]
         struct Q {
-            #[serde(default, deserialize_with = "crate::api::rules::query_integer")]
             limit: Option<i64>,
         }
         let (mut parts, _) = Request::builder()

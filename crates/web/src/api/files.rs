@@ -9,42 +9,17 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use spreekuur_domain::error::Reason;
-use spreekuur_domain::file::{Attachment, FileKind, FileListing};
+use spreekuur_domain::file::{FileKind, FileListing};
 use spreekuur_domain::{ConversationId, Error, FileId};
 use utoipa::{IntoParams, ToSchema};
 
-use super::conversations::MessageOut;
+use super::conversations::{FileOut, MessageOut};
 use super::error::{ApiQuery, ApiResult};
 use super::rules;
 use super::token::TokenUser;
 use crate::extract::Client;
 use crate::files::{Disposition, Upload};
 use crate::state::AppState;
-
-/// A file attached to a message.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct FileOut {
-    id: String,
-    name: String,
-    /// Bytes.
-    size: u64,
-    /// The media type of the content, as the server recognised it (not as the sender claimed).
-    content_type: String,
-    /// `image`, `pdf`, `document` or `other`.
-    kind: &'static str,
-}
-
-impl From<&Attachment> for FileOut {
-    fn from(a: &Attachment) -> Self {
-        Self {
-            id: a.id.to_string(),
-            name: a.name.clone(),
-            size: a.size,
-            content_type: a.content_type.clone(),
-            kind: a.kind.as_str(),
-        }
-    }
-}
 
 /// A file in one of the token's conversations.
 #[derive(Serialize, ToSchema)]

@@ -5,7 +5,7 @@
 //! the annotations on the handlers and types below.
 
 mod admin;
-mod conversations;
+pub(crate) mod conversations;
 mod doc;
 mod error;
 pub(crate) mod files;

@@ -46,7 +46,7 @@ pub(super) enum ServerFrame<'a> {
         sent_at: i64,
         client_id: Option<&'a str>,
         #[serde(skip_serializing_if = "Option::is_none")]
-        file: Option<crate::api::files::FileOut>,
+        file: Option<crate::api::conversations::FileOut>,
     },
     /// This user became a member of a conversation while the socket was open (a new
     /// conversation, or added to a group or team): it belongs in their list. Its messages follow.
@@ -134,7 +134,10 @@ pub(super) fn message_frame(m: &Message) -> ServerFrame<'_> {
         body: &m.body,
         sent_at: m.sent_at.millis(),
         client_id: m.client_id.as_deref(),
-        file: m.file.as_ref().map(crate::api::files::FileOut::from),
+        file: m
+            .file
+            .as_ref()
+            .map(crate::api::conversations::FileOut::from),
     }
 }
 
