@@ -34,14 +34,7 @@ impl Layout {
         state: &AppState,
         active: &'static str,
     ) -> Self {
-        let practice = state
-            .store
-            .practice()
-            .await
-            .ok()
-            .flatten()
-            .map(|p| p.name)
-            .unwrap_or_default();
+        let practice = state.practice_name().await.unwrap_or_default();
         Self {
             lang: lang.code(),
             practice,

@@ -83,7 +83,14 @@ pub struct AppState {
     /// Where file content lives (encrypted).
     pub blobs: Arc<dyn BlobStore>,
     ready: Arc<AtomicBool>,
+    /// The practice's name as last read, and when: every page shows it, and it hardly ever
+    /// changes (see `practice_name`).
+    practice_name: Arc<std::sync::Mutex<Option<(std::time::Instant, String)>>>,
 }
+
+/// How long a node shows the practice's name before reading it again. A change made on this
+/// node shows at once; on another node within this time.
+const PRACTICE_NAME_SECS: u64 = 10;
 
 impl AppState {
     #[allow(clippy::too_many_arguments)]
@@ -118,6 +125,7 @@ impl AppState {
             bell: Arc::new(Bell(mail_wake.clone())),
             mail_wake,
             ready: Arc::new(AtomicBool::new(true)),
+            practice_name: Arc::default(),
         }
     }
 
@@ -130,14 +138,42 @@ impl AppState {
         self.ready.load(Ordering::SeqCst)
     }
 
-    /// The practice's name (shown in e-mails and on the invitation's pages).
+    /// The practice's name (on every page, in e-mails), read from the store at most once per
+    /// `PRACTICE_NAME_SECS` on this node; empty before the practice is set up (not kept, so
+    /// the name shows as soon as it exists).
     pub async fn practice_name(&self) -> Result<String, spreekuur_domain::StoreError> {
-        Ok(self
+        let kept = self
+            .practice_name
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        if let Some((at, name)) = kept
+            && at.elapsed().as_secs() < PRACTICE_NAME_SECS
+        {
+            return Ok(name);
+        }
+        let name = self
             .store
             .practice()
             .await?
             .map(|p| p.name)
-            .unwrap_or_default())
+            .unwrap_or_default();
+        if !name.is_empty() {
+            *self
+                .practice_name
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                Some((std::time::Instant::now(), name.clone()));
+        }
+        Ok(name)
+    }
+
+    /// After the practice's settings changed on this node: its pages show the new name at once.
+    pub fn forget_practice_name(&self) {
+        *self
+            .practice_name
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
     }
 
     /// Tells the open sockets of every node; the change is committed already, so a failure

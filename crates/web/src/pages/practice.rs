@@ -304,5 +304,6 @@ pub async fn practice_post(
             &rec,
         )
         .await?;
+    state.forget_practice_name();
     Ok(see_other("/practice?saved=1", None))
 }
