@@ -44,6 +44,8 @@ struct Args {
     senders: Vec<usize>,
     /// W1: the sockets each account in play keeps open (its devices).
     devices: usize,
+    /// W1: the two-person conversations the senders share (0: one per sender).
+    pairs: usize,
     file_mib: u64,
     /// Run only this part (`messages`: W1, W2 and W3; `w1`; or `files`); empty runs all.
     only: String,
@@ -58,6 +60,7 @@ fn args() -> Result<Args, Error> {
         sockets: vec![1000, 5000],
         senders: vec![1, 8, 32],
         devices: 1,
+        pairs: 0,
         file_mib: 1024,
         only: String::new(),
     };
@@ -71,6 +74,7 @@ fn args() -> Result<Args, Error> {
             "--rate" => a.rate = value.parse()?,
             "--file-mib" => a.file_mib = value.parse()?,
             "--devices" => a.devices = value.parse()?,
+            "--pairs" => a.pairs = value.parse()?,
             "--only" => a.only = value,
             "--sockets" => {
                 a.sockets = value.split(',').map(str::parse).collect::<Result<_, _>>()?
@@ -143,7 +147,7 @@ async fn run(a: Args) -> Result<(), Error> {
         })
     };
     for k in levels {
-        let r = w1(&server, &users, &convs, k, a.devices, a.seconds).await?;
+        let r = w1(&server, &users, &convs, k, a.devices, a.pairs, a.seconds).await?;
         let d = if a.database_url.is_some() {
             format!("{:.0} µs", r.cpu_database)
         } else {

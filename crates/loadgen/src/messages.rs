@@ -49,32 +49,57 @@ pub struct W1Run {
 /// W1: `senders` pairs; each sender sends its next message when the previous is acknowledged.
 /// Each of the pair's accounts has `devices` sockets open: the sender sends from one, the
 /// others only read. The clock (and the CPU count) starts once every socket has said hello.
+///
+/// With `pairs` (between 1 and `senders`), the senders share that many conversations, as the
+/// people of a practice do: sender `i` writes in conversation `i % pairs`, taking turns between
+/// its two members, so both members send from several sockets at once and every sending socket
+/// also receives the conversation's other messages; each member also has `devices - 1` sockets
+/// that only read.
 pub async fn w1(
     server: &Server,
     users: &[User],
     convs: &[String],
     senders: usize,
     devices: usize,
+    pairs: usize,
     secs: u64,
 ) -> Result<W1Run, Error> {
     let port = server.port;
     let mut readers = Readers::default();
     let mut sending = Vec::with_capacity(senders);
-    for i in 0..senders {
-        for _ in 0..devices {
-            readers.add(connect(port, &users[2 * i + 1].token).await?);
+    let mut conversations = Vec::with_capacity(senders);
+    if pairs == 0 || pairs >= senders {
+        for i in 0..senders {
+            for _ in 0..devices {
+                readers.add(connect(port, &users[2 * i + 1].token).await?);
+            }
+            for _ in 1..devices {
+                readers.add(connect(port, &users[2 * i].token).await?);
+            }
+            sending.push(connect(port, &users[2 * i].token).await?);
+            conversations.push(convs[i].clone());
         }
-        for _ in 1..devices {
-            readers.add(connect(port, &users[2 * i].token).await?);
+    } else {
+        for p in 0..pairs {
+            for member in [2 * p, 2 * p + 1] {
+                for _ in 1..devices {
+                    readers.add(connect(port, &users[member].token).await?);
+                }
+            }
         }
-        sending.push(connect(port, &users[2 * i].token).await?);
+        for i in 0..senders {
+            let p = i % pairs;
+            let member = 2 * p + (i / pairs) % 2;
+            sending.push(connect(port, &users[member].token).await?);
+            conversations.push(convs[p].clone());
+        }
     }
     let sockets = readers.len() + sending.len();
     let cpu = Cpu::now(server);
     let start = Instant::now();
     let deadline = start + Duration::from_secs(secs);
     let mut tasks = Vec::with_capacity(senders);
-    for (mut ws, conv) in sending.into_iter().zip(convs.iter().cloned()) {
+    for (mut ws, conv) in sending.into_iter().zip(conversations) {
         tasks.push(tokio::spawn(async move {
             let mut acked = 0u64;
             while Instant::now() < deadline {

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use spreekuur_domain::live::LiveEvent;
 use spreekuur_domain::{ConversationId, Error};
 
-use super::delivery::PRESENCE_RENEW;
+use super::delivery::{HOLD_EARLY, PRESENCE_RENEW};
 use super::protocol::{
     ClientFrame, Next, ServerFrame, log_end, refuse, refuse_frame, send, too_big,
 };
@@ -62,6 +62,9 @@ impl Connection {
                     Some(e) => self.on_event(socket, e).await,
                     None => break,
                 },
+                () = tokio::time::sleep_until(
+                    self.followed.gap_since.map_or_else(tokio::time::Instant::now, |at| at + HOLD_EARLY)
+                ), if self.followed.gap_since.is_some() => self.fill_gaps(socket).await,
                 _ = heartbeat.tick() => {
                     if last_heard.elapsed() > Duration::from_secs(90) {
                         Next::Close("idle")

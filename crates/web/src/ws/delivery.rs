@@ -1,12 +1,12 @@
 //! Delivery: the conversations a socket follows, catching up from the positions the client
 //! had, the live events of new messages, members and read marks, and the user's presence.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use axum::extract::ws::WebSocket;
 use spreekuur_domain::conversation::ConversationSummary;
-use spreekuur_domain::live::{LiveEvent, LiveSubscription};
+use spreekuur_domain::live::{Carried, LiveEvent, LiveSubscription};
 use spreekuur_domain::{ConversationId, Error, Timestamp};
 
 use super::Connection;
@@ -14,6 +14,13 @@ use super::protocol::{Next, ReadyConversation, ServerFrame, log_end, message_fra
 
 /// Messages sent per read from the store while catching up.
 const PAGE: i64 = 200;
+
+/// Messages of one conversation announced ahead of an earlier one (two senders' messages stored
+/// in one batch are announced by two tasks, in either order): held this long for the earlier
+/// one's own announcement before the gap is read from the store.
+pub(super) const HOLD_EARLY: Duration = Duration::from_millis(20);
+/// At most this many messages held per conversation; one more reads the gap at once.
+const HOLD_MOST: usize = 64;
 
 /// How long a socket's presence holds without renewal, and how often it is renewed.
 const PRESENCE_LEASE: Duration = Duration::from_secs(360);
@@ -24,6 +31,10 @@ pub(super) const PRESENCE_RENEW: Duration = Duration::from_secs(300);
 pub(super) struct Followed {
     positions: HashMap<ConversationId, i64>,
     pub(super) events: Box<dyn LiveSubscription>,
+    /// Messages announced ahead of a gap, by conversation and position, and since when the
+    /// oldest gap waits (see `HOLD_EARLY`).
+    early: HashMap<ConversationId, BTreeMap<i64, Carried>>,
+    pub(super) gap_since: Option<tokio::time::Instant>,
 }
 
 impl Followed {
@@ -32,6 +43,8 @@ impl Followed {
         Followed {
             positions: HashMap::new(),
             events,
+            early: HashMap::new(),
+            gap_since: None,
         }
     }
 
@@ -53,7 +66,52 @@ impl Followed {
 
     fn remove(&mut self, id: &ConversationId) {
         self.positions.remove(id);
+        self.early.remove(id);
         self.events.unfollow(id);
+    }
+
+    /// Holds a message announced ahead of a gap; false when too many are held already.
+    fn hold(&mut self, id: ConversationId, seq: i64, c: Carried) -> bool {
+        let held = self.early.entry(id).or_default();
+        if held.len() >= HOLD_MOST {
+            return false;
+        }
+        held.insert(seq, c);
+        self.gap_since.get_or_insert_with(tokio::time::Instant::now);
+        true
+    }
+
+    /// The held message that comes next in `id`, if it is held.
+    fn next_held(&mut self, id: &ConversationId) -> Option<Carried> {
+        let next = self.positions.get(id)? + 1;
+        let held = self.early.get_mut(id)?;
+        let c = held.remove(&next);
+        if held.is_empty() {
+            self.early.remove(id);
+        }
+        if self.early.is_empty() {
+            self.gap_since = None;
+        }
+        c
+    }
+
+    /// Forgets the held messages at or before what was sent in `id`.
+    fn drop_sent(&mut self, id: &ConversationId) {
+        let sent = self.positions.get(id).copied().unwrap_or(i64::MAX);
+        if let Some(held) = self.early.get_mut(id) {
+            held.retain(|seq, _| *seq > sent);
+            if held.is_empty() {
+                self.early.remove(id);
+            }
+        }
+        if self.early.is_empty() {
+            self.gap_since = None;
+        }
+    }
+
+    /// The conversations with a gap that waits.
+    fn gaps(&self) -> Vec<ConversationId> {
+        self.early.keys().cloned().collect()
     }
 
     fn ids(&self) -> Vec<ConversationId> {
@@ -136,8 +194,18 @@ impl Connection {
                         && self.audited.contains(&conversation)
                         && c.0.recipients.contains(&self.me.id) =>
                 {
-                    self.followed.insert(conversation, seq);
-                    send(socket, &message_frame(&c.0.message)).await
+                    self.followed.insert(conversation.clone(), seq);
+                    self.send_held(socket, &conversation, c).await
+                }
+                // Ahead of a message whose announcement may be just behind: held a moment
+                // (`HOLD_EARLY`) rather than read back.
+                (Some(sent), Some(c))
+                    if sent + 1 < seq
+                        && self.audited.contains(&conversation)
+                        && c.0.recipients.contains(&self.me.id)
+                        && self.followed.hold(conversation.clone(), seq, c.clone()) =>
+                {
+                    Ok(())
                 }
                 (Some(sent), _) if sent < seq => self.catch_up(socket, &conversation).await,
                 _ => Ok(()),
@@ -233,7 +301,45 @@ impl Connection {
     }
 
     /// Sends every message of `id` after the last one this socket sent, in order.
+    /// Sends `first` (the next message of `id`, its position recorded), then the held
+    /// messages that follow it without a gap.
+    async fn send_held(
+        &mut self,
+        socket: &mut WebSocket,
+        id: &ConversationId,
+        first: Carried,
+    ) -> Result<(), Error> {
+        send(socket, &message_frame(&first.0.message)).await?;
+        while let Some(c) = self.followed.next_held(id) {
+            self.followed.insert(id.clone(), c.0.message.seq);
+            send(socket, &message_frame(&c.0.message)).await?;
+        }
+        Ok(())
+    }
+
+    /// The gaps that waited `HOLD_EARLY` in vain: read from the store.
+    pub(super) async fn fill_gaps(&mut self, socket: &mut WebSocket) -> Next {
+        for id in self.followed.gaps() {
+            if let Err(e) = self.catch_up(socket, &id).await {
+                log_end("socket delivery", &e);
+                return Next::Close("server error");
+            }
+        }
+        self.followed.gap_since = None;
+        Next::Continue
+    }
+
     async fn catch_up(&mut self, socket: &mut WebSocket, id: &ConversationId) -> Result<(), Error> {
+        let result = self.catch_up_from_store(socket, id).await;
+        self.followed.drop_sent(id);
+        result
+    }
+
+    async fn catch_up_from_store(
+        &mut self,
+        socket: &mut WebSocket,
+        id: &ConversationId,
+    ) -> Result<(), Error> {
         loop {
             let Some(after) = self.followed.get(id) else {
                 return Ok(());
@@ -271,5 +377,92 @@ impl Connection {
                 return Ok(());
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use spreekuur_domain::conversation::{Message, Posted};
+    use spreekuur_domain::{MessageId, Timestamp, UserId};
+
+    use super::*;
+
+    /// Hears nothing: these tests drive `Followed` by hand.
+    struct Deaf;
+
+    #[async_trait::async_trait]
+    impl LiveSubscription for Deaf {
+        async fn next(&mut self) -> Option<LiveEvent> {
+            None
+        }
+        fn follow(&mut self, _: &ConversationId) {}
+        fn unfollow(&mut self, _: &ConversationId) {}
+        fn only_followed(&mut self) {}
+    }
+
+    fn carried(c: &ConversationId, seq: i64) -> Carried {
+        let me = UserId::new();
+        Carried(Arc::new(Posted {
+            message: Message {
+                id: MessageId::new(),
+                conversation: c.clone(),
+                seq,
+                sender: me.clone(),
+                sender_name: "Anna".into(),
+                body: format!("bericht {seq}"),
+                sent_at: Timestamp(0),
+                client_id: None,
+                file: None,
+            },
+            created: true,
+            recipients: vec![me],
+        }))
+    }
+
+    #[tokio::test]
+    async fn messages_announced_early_wait_for_the_gap_and_follow_it_in_order() {
+        let c = ConversationId::new();
+        let mut f = Followed::new(Box::new(Deaf));
+        f.insert(c.clone(), 4);
+        // 7 and 6 are announced before 5.
+        assert!(f.hold(c.clone(), 7, carried(&c, 7)));
+        assert!(f.hold(c.clone(), 6, carried(&c, 6)));
+        assert!(f.gap_since.is_some(), "the gap's wait has begun");
+        assert!(
+            f.next_held(&c).is_none(),
+            "5 is not held: nothing follows 4 yet"
+        );
+        // 5 arrives and is sent; 6 and 7 follow without reading the store.
+        f.insert(c.clone(), 5);
+        let mut sent = Vec::new();
+        while let Some(m) = f.next_held(&c) {
+            f.insert(c.clone(), m.0.message.seq);
+            sent.push(m.0.message.seq);
+        }
+        assert_eq!(sent, [6, 7]);
+        assert!(f.gap_since.is_none() && f.gaps().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_catch_up_forgets_what_it_sent_and_holding_is_bounded() {
+        let c = ConversationId::new();
+        let mut f = Followed::new(Box::new(Deaf));
+        f.insert(c.clone(), 1);
+        assert!(f.hold(c.clone(), 3, carried(&c, 3)));
+        assert!(f.hold(c.clone(), 9, carried(&c, 9)));
+        // A catch-up from the store sent up to 5: 3 is forgotten, 9 still waits.
+        f.insert(c.clone(), 5);
+        f.drop_sent(&c);
+        assert_eq!(f.gaps(), std::slice::from_ref(&c));
+        f.insert(c.clone(), 9);
+        f.drop_sent(&c);
+        assert!(f.gaps().is_empty() && f.gap_since.is_none());
+        // At most HOLD_MOST are held; the next one is refused (and read from the store).
+        for seq in 0..HOLD_MOST as i64 {
+            assert!(f.hold(c.clone(), 20 + seq, carried(&c, 20 + seq)));
+        }
+        assert!(!f.hold(c.clone(), 999, carried(&c, 999)));
     }
 }
