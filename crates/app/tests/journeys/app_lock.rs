@@ -10,6 +10,12 @@ use spreekuur_domain::ports::{SessionDevice, SessionStore};
 
 use crate::world::{NOW, World};
 
+/// The app lock of the session `hash` as stored.
+async fn lock_of(w: &World, hash: &[u8]) -> spreekuur_domain::auth::app_lock::AppLock {
+    let signed_in = w.db.session_account(hash, NOW).await.unwrap().unwrap();
+    signed_in.lock.expect("the lock is on")
+}
+
 async fn app_lock_journey(w: World) {
     let anna = w.provider().await;
     let s = w.signing_in(NOW);
@@ -43,23 +49,11 @@ async fn app_lock_journey(w: World) {
     let unlock = app_lock::enable(&s, hash, &anna, " 4719 ", "4719", true)
         .await
         .unwrap();
-    let lock =
-        w.db.session_account(hash, NOW)
-            .await
-            .unwrap()
-            .unwrap()
-            .lock
-            .unwrap();
+    let lock = lock_of(&w, hash).await;
     assert_eq!(lock.unlock_key.as_deref(), Some(unlock.hash.as_slice()));
     assert!(!lock.biometric, "no passkey, so no fingerprint");
     w.db.lock_now(hash).await.unwrap();
-    let lock =
-        w.db.session_account(hash, NOW)
-            .await
-            .unwrap()
-            .unwrap()
-            .lock
-            .unwrap();
+    let lock = lock_of(&w, hash).await;
     assert_eq!(lock.unlock_key, None);
     let PinAnswer::Right(Some(fresh)) = app_lock::unlock(&s, hash, &anna, &lock, "4719")
         .await

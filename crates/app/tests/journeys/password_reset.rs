@@ -44,6 +44,19 @@ impl World {
         }
     }
 
+    /// The password step as `client` at `now`.
+    fn checking<'a>(&'a self, argon: &'a Argon, now: Timestamp, client: &'a str) -> Checking<'a> {
+        Checking {
+            accounts: &*self.db,
+            throttles: &*self.db,
+            audit: &*self.db,
+            tokens: &self.tokens,
+            passwords: argon,
+            now,
+            client,
+        }
+    }
+
     /// The e-mails to `to`, newest last.
     async fn mails_to(&self, to: &str) -> Vec<String> {
         let mut items: Vec<_> = self
@@ -68,15 +81,7 @@ async fn reset_journey(w: World) {
     // Wrong passwords make Anna wait (past the moment she sets a new one below).
     let mut last = None;
     for _ in 0..7 {
-        let checking = Checking {
-            accounts: &*w.db,
-            throttles: &*w.db,
-            audit: &*w.db,
-            tokens: &w.tokens,
-            passwords: &argon,
-            now: at(50),
-            client: "203.0.113.9",
-        };
+        let checking = w.checking(&argon, at(50), "203.0.113.9");
         last = Some(
             login::authenticate(checking, "anna@delinde.test", "Verkeerd-1!")
                 .await
@@ -111,9 +116,15 @@ async fn reset_journey(w: World) {
         .to_string();
     let r = w.resetting(&argon, at(60));
     assert_eq!(
-        password_reset::check_link(r, LinkPurpose::PasswordReset, &token)
-            .await
-            .unwrap(),
+        password_reset::check_link(
+            &*w.db,
+            &w.tokens,
+            at(60),
+            LinkPurpose::PasswordReset,
+            &token
+        )
+        .await
+        .unwrap(),
         anna.id
     );
 
@@ -156,15 +167,7 @@ async fn reset_journey(w: World) {
     .unwrap();
     assert_eq!(done.id, anna.id);
     assert_eq!(w.mails_to("anna@delinde.test").await.len(), before + 2);
-    let checking = Checking {
-        accounts: &*w.db,
-        throttles: &*w.db,
-        audit: &*w.db,
-        tokens: &w.tokens,
-        passwords: &argon,
-        now: at(61),
-        client: "198.51.100.20",
-    };
+    let checking = w.checking(&argon, at(61), "198.51.100.20");
     assert!(matches!(
         login::authenticate(checking, "anna@delinde.test", "Lindeboom-2026!").await.unwrap(),
         Outcome::SignedIn(a) if a.id == anna.id

@@ -92,13 +92,15 @@ fn link_error(e: Error) -> Error {
 /// The account a password link (`purpose`: a new staff account's, or a reset's) is for, while
 /// it works; else why not (expired, used, unknown).
 pub async fn check_link(
-    r: Resetting<'_>,
+    accounts: &dyn AccountStore,
+    tokens: &dyn TokenIssuer,
+    now: Timestamp,
     purpose: LinkPurpose,
     token: &str,
 ) -> Result<UserId, Error> {
-    let hash = r.tokens.hash(TokenKind::Link(purpose), token);
-    r.accounts
-        .check_link(&hash, purpose, r.now)
+    let hash = tokens.hash(TokenKind::Link(purpose), token);
+    accounts
+        .check_link(&hash, purpose, now)
         .await
         .map_err(link_error)?
         .ok_or_else(|| link_error(Error::NotFound))
@@ -116,7 +118,7 @@ pub async fn set_password(
     confirmation: &str,
     lang: &str,
 ) -> Result<Account, FormError> {
-    let user = check_link(r, purpose, token).await?;
+    let user = check_link(r.accounts, r.tokens, r.now, purpose, token).await?;
     if let Err(e) = password_rules::check(password) {
         return Err(FormError::Fields(vec![e]));
     }

@@ -5,4 +5,6 @@ pub mod lang;
 pub mod user;
 
 pub use lang::LangPref;
-pub use user::{Admin, Client, Device, Enrolling, MaybeUser, Session, Staff, User, waiting};
+pub use user::{
+    Admin, Client, Device, Enrolling, MaybeUser, Session, Staff, User, session_hash, waiting,
+};

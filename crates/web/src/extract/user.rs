@@ -158,6 +158,12 @@ pub struct Enrolling {
     session_hash: Vec<u8>,
 }
 
+/// The keyed hash of the session cookie this browser sent, if it sent one.
+pub fn session_hash(state: &AppState, headers: &axum::http::HeaderMap) -> Option<Vec<u8>> {
+    cookies::get(headers, cookies::SESSION, state.cfg.secure_cookies())
+        .map(|token| state.tokens.hash(TokenKind::Session, &token))
+}
+
 /// The sign-in of this browser that waits on `stage` (`auth::sign_in`): its session hash and
 /// account.
 pub async fn waiting(
@@ -165,10 +171,9 @@ pub async fn waiting(
     headers: &axum::http::HeaderMap,
     stage: PendingStage,
 ) -> Result<Option<(Vec<u8>, Account)>, PageError> {
-    let Some(token) = cookies::get(headers, cookies::SESSION, state.cfg.secure_cookies()) else {
+    let Some(hash) = session_hash(state, headers) else {
         return Ok(None);
     };
-    let hash = state.tokens.hash(TokenKind::Session, &token);
     Ok(state
         .store
         .pending_account(&hash, state.clock.now(), stage)

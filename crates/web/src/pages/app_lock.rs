@@ -15,7 +15,7 @@ use serde_json::json;
 use spreekuur_domain::Error;
 use spreekuur_domain::auth::app_lock::{self, PinAnswer};
 use spreekuur_domain::ports::{CeremonyPurpose, SignedIn};
-use spreekuur_domain::token::{Issued, TokenKind};
+use spreekuur_domain::token::Issued;
 use spreekuur_i18n::{Lang, Msgs, fill};
 
 use super::passkeys::{PasskeyAvailability, availability};
@@ -165,10 +165,9 @@ async fn locked_session(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<(Vec<u8>, SignedIn)>, PageError> {
-    let Some(token) = cookies::get(headers, cookies::SESSION, state.cfg.secure_cookies()) else {
+    let Some(hash) = crate::extract::session_hash(state, headers) else {
         return Ok(None);
     };
-    let hash = state.tokens.hash(TokenKind::Session, &token);
     Ok(state
         .store
         .session_account(&hash, state.clock.now())
@@ -244,10 +243,7 @@ pub async fn lock_post(
                 fill(t.lock_wrong, &[("n", &left.to_string())]),
             ),
             PinAnswer::Blocked(until) => {
-                let error = fill(
-                    t.second_step_blocked,
-                    &[("time", &spreekuur_i18n::time_of_day(until.millis()))],
-                );
+                let error = super::second_step_blocked(t, until);
                 let page = lock_page(&state, lang.lang, csrf.0, &session, Some(error)).await?;
                 return render(StatusCode::TOO_MANY_REQUESTS, &page)
                     .map(|r| super::retry_after(r, until, now));

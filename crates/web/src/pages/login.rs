@@ -15,7 +15,6 @@ pub use spreekuur_domain::auth::login::Outcome;
 use spreekuur_domain::auth::login::{self, Checking};
 use spreekuur_domain::auth::sign_in::{self, Proof};
 use spreekuur_domain::ports::{PendingStage, SessionDevice};
-use spreekuur_domain::token::TokenKind;
 use spreekuur_i18n::{Lang, Msgs, fill};
 
 use super::{render, see_other};
@@ -202,11 +201,8 @@ pub async fn logout_post(
             })
         })
         .map_or("/login", String::as_str);
-    if let Some(token) = cookies::get(&headers, cookies::SESSION, state.cfg.secure_cookies()) {
-        state
-            .store
-            .delete_session(&state.tokens.hash(TokenKind::Session, &token))
-            .await?;
+    if let Some(hash) = crate::extract::session_hash(&state, &headers) {
+        state.store.delete_session(&hash).await?;
     }
     if let Some(u) = user {
         state

@@ -178,6 +178,15 @@ pub fn see_other(to: &str, cookie: Option<HeaderValue>) -> Response {
     r
 }
 
+/// "Te veel pogingen": when the account may answer a second step again (session code, app
+/// code, app-lock PIN all share the count).
+pub fn second_step_blocked(t: &'static Msgs, until: Timestamp) -> String {
+    spreekuur_i18n::fill(
+        t.second_step_blocked,
+        &[("time", &spreekuur_i18n::time_of_day(until.millis()))],
+    )
+}
+
 /// Adds `Retry-After` (whole seconds until `until`, at least 1) to a 429 answer.
 pub fn retry_after(mut r: Response, until: Timestamp, now: Timestamp) -> Response {
     let secs = ((until.millis() - now.millis()) + 999) / 1000;

@@ -10,18 +10,16 @@ use axum::response::Response;
 use serde::Deserialize;
 use spreekuur_domain::account::Account;
 
-use spreekuur_domain::Timestamp;
 use spreekuur_domain::auth::session_code::{
     self, CodeProblem, CodeState, Entered, check_open, next_request_at,
 };
 use spreekuur_domain::ports::SessionCodeInfo;
-use spreekuur_domain::token::TokenKind;
 use spreekuur_i18n::{Lang, Msgs, fill, time_of_day};
 
 use super::{render, see_other};
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::{PageError, PageResult};
-use crate::extract::{Client, LangPref, cookies};
+use crate::extract::{Client, LangPref};
 use crate::layout::Layout;
 use crate::state::AppState;
 
@@ -53,10 +51,9 @@ async fn pending(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<(Vec<u8>, Account, Option<SessionCodeInfo>)>, PageError> {
-    let Some(token) = cookies::get(headers, cookies::SESSION, state.cfg.secure_cookies()) else {
+    let Some(hash) = crate::extract::session_hash(state, headers) else {
         return Ok(None);
     };
-    let hash = state.tokens.hash(TokenKind::Session, &token);
     Ok(state
         .store
         .pending_session(&hash, state.clock.now())
@@ -178,12 +175,7 @@ pub async fn session_code_post(
     };
     let now = state.clock.now();
     let s = state.signing_in(&client);
-    let blocked_text = |until: Timestamp| {
-        fill(
-            t.second_step_blocked,
-            &[("time", &time_of_day(until.millis()))],
-        )
-    };
+    let blocked_text = |until| super::second_step_blocked(t, until);
     let (status, text, until) =
         match session_code::enter(&s, &hash, &account, &code, &form.code).await? {
             Entered::Open { next_path, session } => {

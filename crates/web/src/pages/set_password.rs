@@ -115,8 +115,14 @@ async fn show(
     purpose: LinkPurpose,
     token: String,
 ) -> PageResult {
-    let passwords = super::BlockingPasswords(state.passwords.clone());
-    password_reset::check_link(resetting(&state, &passwords, "", ""), purpose, &token).await?;
+    password_reset::check_link(
+        &*state.store,
+        &*state.tokens,
+        state.clock.now(),
+        purpose,
+        &token,
+    )
+    .await?;
     render(
         StatusCode::OK,
         &page(

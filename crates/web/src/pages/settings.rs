@@ -8,13 +8,12 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 use spreekuur_domain::api_token;
 use spreekuur_domain::audit::{Action, AuditRecord};
-use spreekuur_domain::token::TokenKind;
 use spreekuur_i18n::{Msgs, date_time, fill};
 
 use super::{render, see_other};
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::PageResult;
-use crate::extract::{Client, LangPref, Session, User, cookies};
+use crate::extract::{Client, LangPref, Session, User};
 use crate::layout::Layout;
 use crate::state::AppState;
 
@@ -224,9 +223,7 @@ pub fn describe_device(t: &'static Msgs, ua: &str) -> String {
 }
 
 fn current_hash(state: &AppState, headers: &HeaderMap) -> Vec<u8> {
-    cookies::get(headers, cookies::SESSION, state.cfg.secure_cookies())
-        .map(|t| state.tokens.hash(TokenKind::Session, &t))
-        .unwrap_or_default()
+    crate::extract::session_hash(state, headers).unwrap_or_default()
 }
 
 /// GET /settings

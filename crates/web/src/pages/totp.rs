@@ -14,7 +14,7 @@ use spreekuur_domain::Error;
 use spreekuur_domain::account::Account;
 use spreekuur_domain::auth::totp::{self, Answer};
 use spreekuur_domain::ports::PendingStage;
-use spreekuur_i18n::{Lang, Msgs, fill, time_of_day};
+use spreekuur_i18n::{Lang, Msgs};
 
 use super::{render, see_other};
 use crate::csrf::{CsrfForm, CsrfToken};
@@ -337,10 +337,7 @@ pub async fn login_post(
             ),
             Answer::Blocked(until) => (
                 StatusCode::TOO_MANY_REQUESTS,
-                fill(
-                    t.second_step_blocked,
-                    &[("time", &time_of_day(until.millis()))],
-                ),
+                super::second_step_blocked(t, until),
                 Some(until),
             ),
         };
