@@ -143,7 +143,30 @@ impl DataKey {
     pub fn from_bytes(bytes: [u8; 32]) -> Self {
         Self(Zeroizing::new(bytes))
     }
+    /// A key read back (after opening it with the ring); anything but 32 bytes is refused.
+    pub fn from_slice(bytes: &[u8]) -> Result<Self, CryptoError> {
+        let arr: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| CryptoError::Malformed("a data key has 32 bytes"))?;
+        Ok(Self::from_bytes(arr))
+    }
+    pub fn as_bytes(&self) -> &[u8] {
+        self.0.as_slice()
+    }
+    /// Seals with this key alone, outside the ring: content whose key is kept (sealed by the
+    /// ring) next to it, so that deleting that one key erases the content (a secure e-mail
+    /// that expired). Key id 0 in the header.
+    pub fn seal(&self, aad: Aad<'_>, plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        seal_with(&self.0, OWN_KEY, aad, plaintext)
+    }
+    /// Opens what [`DataKey::seal`] sealed for the same place.
+    pub fn open(&self, aad: Aad<'_>, sealed: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        open_with(&self.0, OWN_KEY, aad, sealed)
+    }
 }
+
+/// The key id in the header of content sealed by a [`DataKey`] of its own.
+const OWN_KEY: u32 = 0;
 
 impl fmt::Debug for DataKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -323,6 +346,24 @@ mod tests {
             KeyStatus::Active,
         )])
         .unwrap()
+    }
+
+    #[test]
+    fn a_key_of_its_own_opens_only_its_own_place_and_dies_with_the_key() {
+        let key = DataKey::generate().unwrap();
+        let aad = Aad::new("secure_mail_posts", "body", "p1");
+        let sealed = key.seal(aad, b"Uw uitslag is goed").unwrap();
+        assert_eq!(key.open(aad, &sealed).unwrap(), b"Uw uitslag is goed");
+        assert!(
+            key.open(Aad::new("secure_mail_posts", "body", "p2"), &sealed)
+                .is_err()
+        );
+        assert!(DataKey::generate().unwrap().open(aad, &sealed).is_err());
+        // The ring does not open it, even with a key of id 0 that is not this one.
+        assert!(ring().open(aad, &sealed).is_err());
+        let back = DataKey::from_slice(key.as_bytes()).unwrap();
+        assert_eq!(back.open(aad, &sealed).unwrap(), b"Uw uitslag is goed");
+        assert!(DataKey::from_slice(&[1, 2, 3]).is_err());
     }
 
     /// Known answer: XChaCha20-Poly1305 test vector from draft-irtf-cfrg-xchacha-03, A.3.1,

@@ -139,6 +139,8 @@ reasons! {
     /// The same address twice on one secure mail.
     RecipientTwice => "recipient.twice",
     TooManyRecipients => "recipient.too_many",
+    /// A secure e-mail without text.
+    TextRequired => "text.required",
     /// Something on the form needs attention (said above the form).
     FormHasErrors => "form_has_errors",
     /// A choice this person may not make (a role only administrators give).

@@ -84,3 +84,11 @@ id_type!(
     /// A team of the practice (Planbureau, Cliëntensupport, …).
     TeamId
 );
+id_type!(
+    /// A secure e-mail ("Veilig mailen") and its thread.
+    SecureMailId
+);
+id_type!(
+    /// One recipient of a secure e-mail: their copy, code and status.
+    RecipientId
+);

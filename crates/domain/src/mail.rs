@@ -49,6 +49,14 @@ pub enum LetterKind<'a> {
     },
     /// "There is a new message for you": no content, no sender, no name.
     Unread { link: &'a str },
+    /// "Beveiligd bericht van {praktijk}": who sent it, the red button "Open bericht" and how
+    /// to open it. No content; the message's own subject only where the practice allows it.
+    SecureMail {
+        sender: &'a str,
+        link: &'a str,
+        subject: Option<&'a str>,
+        method: crate::secure_mail::Method,
+    },
     /// The code of the second step, with the time it was asked for.
     SessionCode {
         first_name: &'a str,

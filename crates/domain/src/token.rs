@@ -37,6 +37,14 @@ pub enum TokenKind<'a> {
     SessionCode { id: &'a str },
     /// A backup code of the authenticator app, bound to its owner.
     BackupCode { user: &'a UserId },
+    /// The link in a secure e-mail's notification ("Open bericht").
+    SecureMailLink,
+    /// The access code of one recipient of a secure e-mail.
+    AccessCode { recipient: &'a str },
+    /// A guest's session on a secure e-mail's thread.
+    GuestSession,
+    /// An address, to find what the sender chose for it last time without storing it readably.
+    Address,
 }
 
 impl TokenKind<'_> {
@@ -54,6 +62,10 @@ impl TokenKind<'_> {
             TokenKind::AppLockPin { session } => format!("app_lock:{session}").into(),
             TokenKind::SessionCode { id } => format!("session_code:{id}").into(),
             TokenKind::BackupCode { user } => format!("backup_code:{user}").into(),
+            TokenKind::SecureMailLink => "secure_mail_link".into(),
+            TokenKind::AccessCode { recipient } => format!("access_code:{recipient}").into(),
+            TokenKind::GuestSession => "guest_session".into(),
+            TokenKind::Address => "address".into(),
         }
     }
 }
@@ -109,6 +121,10 @@ mod tests {
             (TokenKind::LoginName, "throttle"),
             (TokenKind::AppLockPin { session: "abc" }, "app_lock:abc"),
             (TokenKind::SessionCode { id: "x1" }, "session_code:x1"),
+            (TokenKind::SecureMailLink, "secure_mail_link"),
+            (TokenKind::AccessCode { recipient: "r1" }, "access_code:r1"),
+            (TokenKind::GuestSession, "guest_session"),
+            (TokenKind::Address, "address"),
         ];
         for (kind, purpose) in cases {
             assert_eq!(kind.purpose(), purpose);

@@ -53,6 +53,14 @@ impl Composer for Catalogue {
                 code,
                 requested_at,
             } => session_code(lang, practice, first_name, to, code, requested_at.millis()),
+            LetterKind::SecureMail {
+                sender,
+                link,
+                subject,
+                method,
+            } => {
+                crate::secure_mail::notification(lang, practice, to, sender, link, subject, method)
+            }
         }
     }
 }
@@ -75,8 +83,10 @@ pub fn escape_html(s: &str) -> String {
 
 /// A simple, robust HTML layout: one column, large text, a green button that is a plain link.
 /// What stands out in the middle of an e-mail: the green button, or a code in large type.
-enum Middle<'a> {
+pub(crate) enum Middle<'a> {
     Button(&'a str, &'a str),
+    /// The red button of a secure message's notification ("Open bericht", seed 003).
+    RedButton(&'a str, &'a str),
     Code(&'a str),
 }
 
@@ -96,7 +106,7 @@ fn html_layout(
     )
 }
 
-fn html_page(
+pub(crate) fn html_page(
     lang: Lang,
     paragraphs_before: &[String],
     middle: Middle<'_>,
@@ -115,6 +125,11 @@ fn html_page(
     let middle = match middle {
         Middle::Button(label, href) => format!(
             "<p style=\"margin:24px 0\"><a href=\"{}\" style=\"display:inline-block;background:#146c2e;color:#ffffff;text-decoration:none;font-weight:bold;padding:14px 24px;border-radius:6px\">{}</a></p>",
+            escape_html(href),
+            escape_html(label)
+        ),
+        Middle::RedButton(label, href) => format!(
+            "<p style=\"margin:24px 0\"><a href=\"{}\" style=\"display:inline-block;background:#b3261e;color:#ffffff;text-decoration:none;font-weight:bold;padding:14px 24px;border-radius:6px\">{}</a></p>",
             escape_html(href),
             escape_html(label)
         ),

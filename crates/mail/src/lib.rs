@@ -2,6 +2,7 @@
 //! the outbox worker that delivers them over SMTP with retries.
 
 pub mod compose;
+mod secure_mail;
 pub mod worker;
 
 pub use compose::Catalogue;

@@ -20,6 +20,7 @@ mod migrations;
 mod notice;
 mod outbox;
 mod passkey;
+mod secure_mail;
 mod session;
 mod session_code;
 mod statement;

@@ -78,6 +78,18 @@ pub enum Action {
     ConversationAssigned,
     ExternalIdSet,
     TokenRateSet,
+    /// A secure e-mail composed and its notifications queued (one record per recipient).
+    SecureMailSent,
+    /// A guest's code refused (wrong, expired, or the copy locked).
+    SecureMailCodeRefused,
+    /// A guest proved who they are and opened the thread.
+    SecureMailOpened,
+    /// A guest or a staff member answered in the thread.
+    SecureMailReplied,
+    /// A staff member read the thread.
+    SecureMailRead,
+    /// The sender withdrew the message ("Intrekken").
+    SecureMailRevoked,
 }
 
 impl Action {
@@ -144,6 +156,12 @@ impl Action {
             Action::ConversationAssigned => "conversation.assigned",
             Action::ExternalIdSet => "conversation.external_id_set",
             Action::TokenRateSet => "token.rate_set",
+            Action::SecureMailSent => "secure_mail.sent",
+            Action::SecureMailCodeRefused => "secure_mail.code_refused",
+            Action::SecureMailOpened => "secure_mail.opened",
+            Action::SecureMailReplied => "secure_mail.replied",
+            Action::SecureMailRead => "secure_mail.read",
+            Action::SecureMailRevoked => "secure_mail.revoked",
         }
     }
 }

@@ -20,6 +20,7 @@ mod message_writer;
 mod notice;
 mod outbox;
 mod passkey;
+mod secure_mail;
 mod session;
 mod session_code;
 mod team;
@@ -40,6 +41,7 @@ pub use message_writer::{ChatMessage, MessageWriter};
 pub use notice::NoticeStore;
 pub use outbox::OutboxStore;
 pub use passkey::{CeremonyPurpose, PasskeyRecord, PasskeyStore};
+pub use secure_mail::SecureMailStore;
 pub use session::{PendingStage, SessionDevice, SessionStore, SessionView, SignedIn};
 pub use session_code::{NewSessionCode, SessionCodeInfo, SessionCodeStore};
 pub use team::TeamStore;
@@ -66,6 +68,7 @@ pub trait Store:
     + NoticeStore
     + TeamStore
     + HealthStore
+    + SecureMailStore
 {
 }
 
@@ -88,5 +91,6 @@ impl<T> Store for T where
         + NoticeStore
         + TeamStore
         + HealthStore
+        + SecureMailStore
 {
 }

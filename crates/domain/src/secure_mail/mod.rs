@@ -5,14 +5,23 @@
 //! ("Beantwoorden"). Everything a person wrote (subject, text, attachment names and contents,
 //! addresses, phone numbers) is sealed with the key ring in the store.
 //!
-//! This module holds the rules of composing one: the subject, the recipients and how each
-//! proves who they are, the expiry, and the states a recipient's copy goes through.
+//! This module holds the rules of composing one (the subject, the recipients and how each
+//! proves who they are, the expiry, the states a recipient's copy goes through); `send`,
+//! `guest` and `reply` are the use cases.
 
 pub mod code;
+pub mod guest;
 pub mod phone;
+pub mod reply;
+pub mod send;
+mod thread;
 
 pub use code::Method;
 pub use phone::PhoneNumber;
+pub use thread::{
+    Author, Copy, CopyView, MailState, NewAuthor, NewCopy, NewPost, NewSecureMail, Overview, Post,
+    Thread,
+};
 
 use crate::error::Reason;
 use crate::validate::EmailAddress;

@@ -17,6 +17,7 @@ mod message_kinds;
 mod notice;
 mod outbox;
 mod passkey;
+mod secure_mail;
 mod session_code;
 mod team;
 mod totp;

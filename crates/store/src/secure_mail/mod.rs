@@ -1,0 +1,479 @@
+//! Secure e-mail ("Veilig mailen"): the message with its own key, the copies, the links of the
+//! notifications, the guests' sessions and the thread. `thread.rs` reads them back.
+//!
+//! The message's key is sealed by the key ring; subject and posts are sealed with the message's
+//! key, so that deleting that key destroys them. Addresses and phone numbers are sealed by the
+//! ring, bound to their row.
+
+mod thread;
+
+use async_trait::async_trait;
+use spreekuur_crypto::{Aad, DataKey};
+use spreekuur_domain::audit::AuditRecord;
+use spreekuur_domain::mail::Outgoing;
+use spreekuur_domain::ports::SecureMailStore;
+use spreekuur_domain::secure_mail::{
+    Copy, Line, Method, NewAuthor, NewPost, NewSecureMail, Overview, PhoneNumber, Status, Thread,
+};
+use spreekuur_domain::{Error, RecipientId, SecureMailId, StoreError, Timestamp, UserId};
+use sqlx::{AnyConnection, Row};
+
+use crate::{Db, audit, db_err, outbox};
+
+pub(crate) fn line_str(line: Line) -> &'static str {
+    match line {
+        Line::To => "to",
+        Line::Cc => "cc",
+    }
+}
+
+fn crypto(what: &str, e: spreekuur_crypto::CryptoError) -> StoreError {
+    StoreError(format!("secure mail {what}: {e}"))
+}
+
+impl Db {
+    /// The message's own key, opened with the ring; `None` once it was destroyed.
+    pub(crate) fn mail_key(
+        &self,
+        mail: &str,
+        sealed: Option<Vec<u8>>,
+    ) -> Result<Option<DataKey>, StoreError> {
+        match sealed {
+            None => Ok(None),
+            Some(s) => {
+                let bytes = zeroize::Zeroizing::new(self.open_bytes(
+                    "secure_mails",
+                    "mail_key",
+                    mail,
+                    &s,
+                )?);
+                DataKey::from_slice(&bytes)
+                    .map(Some)
+                    .map_err(|e| crypto("key", e))
+            }
+        }
+    }
+}
+
+async fn insert_post(
+    conn: &mut AnyConnection,
+    key: &DataKey,
+    post: &NewPost,
+) -> Result<i64, StoreError> {
+    let row = sqlx::query(
+        "UPDATE secure_mails SET last_seq = last_seq + 1, last_activity = $2
+         WHERE id = $1 RETURNING last_seq",
+    )
+    .bind(post.mail.as_str())
+    .bind(post.at.millis())
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    let seq: i64 = row.try_get("last_seq").map_err(db_err)?;
+    let id = uuid::Uuid::now_v7().to_string();
+    let body = key
+        .seal(
+            Aad::new("secure_mail_posts", "body", &id),
+            post.text.as_bytes(),
+        )
+        .map_err(|e| crypto("post", e))?;
+    let (author, guest) = match &post.author {
+        NewAuthor::Staff(u) => (Some(u.as_str().to_string()), None),
+        NewAuthor::Guest(r) => (None, Some(r.as_str().to_string())),
+    };
+    sqlx::query(
+        "INSERT INTO secure_mail_posts (id, mail_id, seq, author_id, recipient_id, body, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(id)
+    .bind(post.mail.as_str())
+    .bind(seq)
+    .bind(author)
+    .bind(guest)
+    .bind(body)
+    .bind(post.at.millis())
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    Ok(seq)
+}
+
+/// Queues a notification for a copy and stores its link.
+async fn notify(
+    db: &Db,
+    conn: &mut AnyConnection,
+    copy: &RecipientId,
+    link_hash: &[u8],
+    mail: &Outgoing,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let notice = outbox::enqueue(db, conn, mail, now).await?;
+    sqlx::query(
+        "INSERT INTO secure_mail_links (hash, recipient_id, created_at) VALUES ($1, $2, $3)",
+    )
+    .bind(link_hash.to_vec())
+    .bind(copy.as_str())
+    .bind(now.millis())
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    sqlx::query("UPDATE secure_mail_recipients SET notice_id = $2 WHERE id = $1")
+        .bind(copy.as_str())
+        .bind(notice.as_str())
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
+#[async_trait]
+impl SecureMailStore for Db {
+    async fn create_secure_mail(
+        &self,
+        new: &NewSecureMail,
+        audit_recs: &[AuditRecord],
+    ) -> Result<(), Error> {
+        let id = new.id.as_str();
+        let key = DataKey::generate().map_err(|e| crypto("key", e))?;
+        let sealed_key = self.seal_bytes("secure_mails", "mail_key", id, key.as_bytes())?;
+        let subject = key
+            .seal(
+                Aad::new("secure_mails", "subject", id),
+                new.subject.as_bytes(),
+            )
+            .map_err(|e| crypto("subject", e))?;
+        let mut tx = self.write().await?;
+        sqlx::query(
+            "INSERT INTO secure_mails (id, sender_id, team_id, mail_key, subject, created_at, expires_at, last_seq, last_activity)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $6)",
+        )
+        .bind(id)
+        .bind(new.sender.as_str())
+        .bind(new.team.as_ref().map(|t| t.as_str().to_string()))
+        .bind(sealed_key)
+        .bind(subject)
+        .bind(new.created_at.millis())
+        .bind(new.expires_at.map(Timestamp::millis))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        insert_post(
+            &mut tx,
+            &key,
+            &NewPost {
+                mail: new.id.clone(),
+                author: NewAuthor::Staff(new.sender.clone()),
+                text: new.text.clone(),
+                at: new.created_at,
+            },
+        )
+        .await?;
+        for (position, c) in new.copies.iter().enumerate() {
+            let rid = c.id.as_str();
+            let email = self.seal("secure_mail_recipients", "email", rid, c.email.as_str())?;
+            let phone = match &c.phone {
+                Some(p) => Some(self.seal("secure_mail_recipients", "phone", rid, p.as_str())?),
+                None => None,
+            };
+            sqlx::query(
+                "INSERT INTO secure_mail_recipients (id, mail_id, position, email, line, method, phone, access_code_hash, status, sent_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'sent', $9)",
+            )
+            .bind(rid)
+            .bind(id)
+            .bind(position as i64)
+            .bind(email)
+            .bind(line_str(c.line))
+            .bind(c.method.as_str())
+            .bind(phone)
+            .bind(c.access_code_hash.clone())
+            .bind(new.created_at.millis())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            notify(
+                self,
+                &mut tx,
+                &c.id,
+                &c.link_hash,
+                &c.notice,
+                new.created_at,
+            )
+            .await?;
+        }
+        audit::append_all(&mut tx, audit_recs).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn copy_by_link(&self, link_hash: &[u8]) -> Result<Option<Copy>, StoreError> {
+        let row = sqlx::query(
+            "SELECT r.id, r.mail_id, r.method, r.phone, r.access_code_hash, r.locked_until,
+                    m.revoked_at, m.expires_at, u.first_name, u.last_name
+             FROM secure_mail_links l
+             JOIN secure_mail_recipients r ON r.id = l.recipient_id
+             JOIN secure_mails m ON m.id = r.mail_id
+             JOIN users u ON u.id = m.sender_id
+             WHERE l.hash = $1",
+        )
+        .bind(link_hash.to_vec())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        let Some(row) = row else { return Ok(None) };
+        let id: String = row.try_get("id").map_err(db_err)?;
+        let method: String = row.try_get("method").map_err(db_err)?;
+        let phone = match row.try_get::<Option<Vec<u8>>, _>("phone").map_err(db_err)? {
+            Some(s) => Some(PhoneNumber::from_stored(self.open(
+                "secure_mail_recipients",
+                "phone",
+                &id,
+                &s,
+            )?)),
+            None => None,
+        };
+        let first: String = row.try_get("first_name").map_err(db_err)?;
+        let last: String = row.try_get("last_name").map_err(db_err)?;
+        Ok(Some(Copy {
+            mail: SecureMailId::from_stored(row.try_get("mail_id").map_err(db_err)?),
+            method: Method::parse(&method)
+                .ok_or_else(|| StoreError(format!("unknown method {method:?}")))?,
+            phone,
+            access_code_hash: row.try_get("access_code_hash").map_err(db_err)?,
+            revoked: row
+                .try_get::<Option<i64>, _>("revoked_at")
+                .map_err(db_err)?
+                .is_some(),
+            expires_at: row
+                .try_get::<Option<i64>, _>("expires_at")
+                .map_err(db_err)?
+                .map(Timestamp),
+            locked_until: row
+                .try_get::<Option<i64>, _>("locked_until")
+                .map_err(db_err)?
+                .map(Timestamp),
+            sender_name: format!("{first} {last}"),
+            id: RecipientId::from_stored(id),
+        }))
+    }
+
+    async fn access_code_failed(
+        &self,
+        copy: &RecipientId,
+        now: Timestamp,
+        tries: i64,
+        lock_secs: fn(i64) -> i64,
+        audit_rec: &AuditRecord,
+    ) -> Result<Option<Timestamp>, Error> {
+        let mut tx = self.write().await?;
+        let row = sqlx::query(
+            "UPDATE secure_mail_recipients SET code_failures = code_failures + 1
+             WHERE id = $1 RETURNING code_failures, locks",
+        )
+        .bind(copy.as_str())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .ok_or(Error::NotFound)?;
+        let failures: i64 = row.try_get("code_failures").map_err(db_err)?;
+        let locks: i64 = row.try_get("locks").map_err(db_err)?;
+        let locked = if failures >= tries {
+            let until = now.plus_seconds(lock_secs(locks + 1));
+            sqlx::query(
+                "UPDATE secure_mail_recipients
+                 SET code_failures = 0, locks = locks + 1, locked_until = $2 WHERE id = $1",
+            )
+            .bind(copy.as_str())
+            .bind(until.millis())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            Some(until)
+        } else {
+            None
+        };
+        audit::append(&mut tx, audit_rec).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(locked)
+    }
+
+    async fn open_copy(
+        &self,
+        copy: &RecipientId,
+        session_hash: &[u8],
+        now: Timestamp,
+        expires_at: Timestamp,
+        audit_rec: &AuditRecord,
+    ) -> Result<(), Error> {
+        let mut tx = self.write().await?;
+        let row = sqlx::query("SELECT status, opened_at FROM secure_mail_recipients WHERE id = $1")
+            .bind(copy.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?
+            .ok_or(Error::NotFound)?;
+        let status: String = row.try_get("status").map_err(db_err)?;
+        let status = Status::parse(&status)
+            .unwrap_or(Status::Sent)
+            .after(Status::Opened);
+        sqlx::query(
+            "UPDATE secure_mail_recipients
+             SET code_failures = 0, status = $2, opened_at = COALESCE(opened_at, $3)
+             WHERE id = $1",
+        )
+        .bind(copy.as_str())
+        .bind(status.as_str())
+        .bind(now.millis())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        sqlx::query(
+            "INSERT INTO guest_sessions (id_hash, recipient_id, created_at, last_seen_at, expires_at)
+             VALUES ($1, $2, $3, $3, $4)",
+        )
+        .bind(session_hash.to_vec())
+        .bind(copy.as_str())
+        .bind(now.millis())
+        .bind(expires_at.millis())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        audit::append(&mut tx, audit_rec).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn guest_session(
+        &self,
+        session_hash: &[u8],
+        now: Timestamp,
+        idle_ms: i64,
+    ) -> Result<Option<RecipientId>, StoreError> {
+        let row = sqlx::query(
+            "UPDATE guest_sessions SET last_seen_at = $2
+             WHERE id_hash = $1 AND expires_at > $2 AND last_seen_at > $3
+             RETURNING recipient_id",
+        )
+        .bind(session_hash.to_vec())
+        .bind(now.millis())
+        .bind(now.millis() - idle_ms)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        row.map(|r| {
+            r.try_get::<String, _>("recipient_id")
+                .map(RecipientId::from_stored)
+        })
+        .transpose()
+        .map_err(db_err)
+    }
+
+    async fn thread(&self, mail: &SecureMailId) -> Result<Option<Thread>, StoreError> {
+        thread::read(self, mail).await
+    }
+
+    async fn post_secure_mail(
+        &self,
+        post: &NewPost,
+        notices: &[(RecipientId, Vec<u8>, Outgoing)],
+        audit_rec: &AuditRecord,
+    ) -> Result<i64, Error> {
+        let mut tx = self.write().await?;
+        let row =
+            sqlx::query("SELECT mail_key, revoked_at, expires_at FROM secure_mails WHERE id = $1")
+                .bind(post.mail.as_str())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db_err)?
+                .ok_or(Error::NotFound)?;
+        if row
+            .try_get::<Option<i64>, _>("revoked_at")
+            .map_err(db_err)?
+            .is_some()
+        {
+            return Err(Error::Used);
+        }
+        let expired = row
+            .try_get::<Option<i64>, _>("expires_at")
+            .map_err(db_err)?
+            .is_some_and(|e| e <= post.at.millis());
+        let key = self.mail_key(post.mail.as_str(), row.try_get("mail_key").map_err(db_err)?)?;
+        let key = match key {
+            Some(k) if !expired => k,
+            _ => return Err(Error::Expired),
+        };
+        let seq = insert_post(&mut tx, &key, post).await?;
+        if let NewAuthor::Guest(copy) = &post.author {
+            let status: String = sqlx::query(
+                "SELECT status FROM secure_mail_recipients WHERE id = $1 AND mail_id = $2",
+            )
+            .bind(copy.as_str())
+            .bind(post.mail.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?
+            .ok_or(Error::NotFound)?
+            .try_get("status")
+            .map_err(db_err)?;
+            let status = Status::parse(&status)
+                .unwrap_or(Status::Sent)
+                .after(Status::Replied);
+            sqlx::query(
+                "UPDATE secure_mail_recipients SET status = $2, replied_at = $3 WHERE id = $1",
+            )
+            .bind(copy.as_str())
+            .bind(status.as_str())
+            .bind(post.at.millis())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        }
+        for (copy, link_hash, mail) in notices {
+            notify(self, &mut tx, copy, link_hash, mail, post.at).await?;
+        }
+        if let NewAuthor::Staff(user) = &post.author {
+            mark_read(&mut tx, &post.mail, user, seq).await?;
+        }
+        audit::append(&mut tx, audit_rec).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(seq)
+    }
+
+    async fn secure_mails_for(&self, user: &UserId) -> Result<Vec<Overview>, StoreError> {
+        thread::overview(self, user).await
+    }
+
+    async fn mark_secure_mail_read(
+        &self,
+        mail: &SecureMailId,
+        user: &UserId,
+        seq: i64,
+        audit_rec: &AuditRecord,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        mark_read(&mut tx, mail, user, seq).await?;
+        audit::append(&mut tx, audit_rec).await?;
+        tx.commit().await.map_err(db_err)
+    }
+}
+
+async fn mark_read(
+    conn: &mut AnyConnection,
+    mail: &SecureMailId,
+    user: &UserId,
+    seq: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO secure_mail_reads (mail_id, user_id, last_read_seq) VALUES ($1, $2, $3)
+         ON CONFLICT (mail_id, user_id) DO UPDATE SET last_read_seq =
+             CASE WHEN secure_mail_reads.last_read_seq > excluded.last_read_seq
+                  THEN secure_mail_reads.last_read_seq ELSE excluded.last_read_seq END",
+    )
+    .bind(mail.as_str())
+    .bind(user.as_str())
+    .bind(seq)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
