@@ -667,4 +667,5 @@ pub static EN: Msgs = Msgs {
     guest_replied: "Your answer has been sent.",
     guest_stay: "This message stays open in this browser for half an hour. After that we ask for the code again.",
     guest_thread: "Messages",
+    secure_add_recipient: "Add another recipient",
 };

@@ -668,4 +668,5 @@ pub static NL: Msgs = Msgs {
     guest_replied: "Uw antwoord is verstuurd.",
     guest_stay: "Dit bericht blijft een half uur open in deze browser. Daarna vragen we de code opnieuw.",
     guest_thread: "Berichten",
+    secure_add_recipient: "Nog een ontvanger toevoegen",
 };

@@ -167,6 +167,20 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/i/{token}", get(pages::invitation::landing_get))
         .route(
+            "/m/{token}",
+            get(pages::guest_mail::open_get).post(pages::guest_mail::code_post),
+        )
+        .route("/m/{token}/reply", post(pages::guest_mail::reply_post))
+        .route(
+            "/secure-mail",
+            get(pages::secure_mail::list_get).post(pages::secure_mail::send_post),
+        )
+        .route("/secure-mail/{id}", get(pages::secure_mail::thread_get))
+        .route(
+            "/secure-mail/{id}/reply",
+            post(pages::secure_mail::reply_post),
+        )
+        .route(
             "/i/{token}/register",
             get(pages::registration::details_get).post(pages::registration::details_post),
         )

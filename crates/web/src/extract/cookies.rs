@@ -6,6 +6,8 @@ use axum::http::header::COOKIE;
 pub const SESSION: &str = "spreekuur_session";
 pub const CSRF: &str = "spreekuur_csrf";
 pub const LANG: &str = "spreekuur_lang";
+/// A guest's session on one secure e-mail's thread ("Open bericht").
+pub const GUEST: &str = "spreekuur_guest";
 /// The app lock's proof that this browser run was unlocked; a browser-session cookie, so a
 /// browser that is closed and reopened no longer has it.
 pub const UNLOCK: &str = "spreekuur_unlock";

@@ -1,0 +1,309 @@
+//! The guest's pages of a secure e-mail (seed 003): "Open bericht" leads here. The guest gives
+//! the access code, reads the thread (oldest first) and answers ("Beantwoorden"). A guest
+//! session keeps this one thread open in this browser for a while; the use cases are
+//! `domain::secure_mail::{guest, reply}`.
+
+use askama::Template;
+use axum::Extension;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use serde::Deserialize;
+use spreekuur_domain::Error;
+use spreekuur_domain::secure_mail::guest::{self, GUEST_MAX_SECS, Guest, Landing};
+use spreekuur_domain::secure_mail::{Author, Copy, reply};
+use spreekuur_i18n::{Lang, Msgs, fill};
+
+use super::{render, see_other};
+use crate::csrf::{CsrfForm, CsrfToken};
+use crate::error::PageResult;
+use crate::extract::cookies;
+use crate::extract::{Client, LangPref};
+use crate::layout::Layout;
+use crate::state::AppState;
+
+pub struct PostView {
+    author: String,
+    mine: bool,
+    guest: bool,
+    at: String,
+    text: String,
+}
+
+/// What the page shows: the code form, the thread, or why it cannot open.
+enum Body {
+    Code {
+        error: Option<String>,
+    },
+    Thread {
+        subject: String,
+        posts: Vec<PostView>,
+        replied: bool,
+        error: Option<&'static str>,
+    },
+    Closed(&'static str),
+}
+
+#[derive(Template)]
+#[template(path = "guest_mail.html")]
+struct GuestPage {
+    layout: Layout,
+    t: &'static Msgs,
+    action: String,
+    from: String,
+    body: Body,
+}
+
+fn guest<'a>(state: &'a AppState, client: &'a str) -> Guest<'a> {
+    Guest {
+        store: &*state.store,
+        tokens: &*state.tokens,
+        now: state.clock.now(),
+        client,
+    }
+}
+
+async fn page(
+    state: &AppState,
+    lang: Lang,
+    csrf: String,
+    token: &str,
+    from: String,
+    body: Body,
+) -> GuestPage {
+    let action = format!("/m/{token}");
+    GuestPage {
+        layout: Layout::new(lang, &action, csrf, None, state, "").await,
+        t: lang.msgs(),
+        action,
+        from,
+        body,
+    }
+}
+
+fn from_line(t: &'static Msgs, copy: &Copy, practice: &str) -> String {
+    fill(
+        t.guest_from,
+        &[("sender", &copy.sender_name), ("practice", practice)],
+    )
+}
+
+async fn thread_body(
+    state: &AppState,
+    lang: Lang,
+    copy: &Copy,
+    replied: bool,
+    error: Option<&'static str>,
+) -> Result<Body, Error> {
+    let t = lang.msgs();
+    let thread = state
+        .store
+        .thread(&copy.mail)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let posts = thread
+        .posts
+        .iter()
+        .map(|p| {
+            let (author, mine, guest) = match &p.author {
+                Author::Staff { name, .. } => (name.clone(), false, false),
+                Author::Guest { copy: c, .. } if c == &copy.id => {
+                    (t.guest_you.to_string(), true, true)
+                }
+                Author::Guest { email, .. } => (email.as_str().to_string(), false, true),
+            };
+            PostView {
+                author,
+                mine,
+                guest,
+                at: spreekuur_i18n::date_time(lang, p.at.millis()),
+                text: p.text.clone(),
+            }
+        })
+        .collect();
+    Ok(Body::Thread {
+        subject: thread.subject.unwrap_or_default(),
+        posts,
+        replied,
+        error,
+    })
+}
+
+fn session_cookie(state: &AppState, headers: &HeaderMap) -> Option<String> {
+    cookies::get(headers, cookies::GUEST, state.cfg.secure_cookies())
+}
+
+/// The copy behind `token`, or the page that says why there is none to open.
+async fn landing(
+    state: &AppState,
+    lang: Lang,
+    csrf: &str,
+    client: &str,
+    token: &str,
+) -> Result<Result<Copy, (StatusCode, GuestPage)>, Error> {
+    let t = lang.msgs();
+    let (status, text) = match guest::land(guest(state, client), token).await {
+        Ok(Landing::Open(copy)) => return Ok(Ok(copy)),
+        Ok(Landing::Revoked) => (StatusCode::GONE, t.guest_revoked),
+        Ok(Landing::Expired) => (StatusCode::GONE, t.guest_expired),
+        Err(Error::NotFound) => (StatusCode::NOT_FOUND, t.guest_unknown),
+        Err(e) => return Err(e),
+    };
+    let page = page(
+        state,
+        lang,
+        csrf.to_string(),
+        token,
+        String::new(),
+        Body::Closed(text),
+    )
+    .await;
+    Ok(Err((status, page)))
+}
+
+#[derive(Deserialize)]
+pub struct Replied {
+    replied: Option<String>,
+}
+
+/// GET /m/{token}
+pub async fn open_get(
+    State(state): State<AppState>,
+    lang: LangPref,
+    Client(client): Client,
+    Extension(csrf): Extension<CsrfToken>,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+    Query(q): Query<Replied>,
+) -> PageResult {
+    let lang = lang.lang;
+    let copy = match landing(&state, lang, &csrf.0, &client, &token).await? {
+        Ok(copy) => copy,
+        Err((status, page)) => return render(status, &page),
+    };
+    let t = lang.msgs();
+    let practice = state.practice_name().await?;
+    let cookie = session_cookie(&state, &headers);
+    let body = if guest::session_on(guest(&state, &client), cookie.as_deref(), &copy.id).await? {
+        thread_body(&state, lang, &copy, q.replied.is_some(), None).await?
+    } else if copy.method == spreekuur_domain::secure_mail::Method::AccessCode {
+        Body::Code { error: None }
+    } else {
+        Body::Closed(t.guest_not_yet)
+    };
+    let from = from_line(t, &copy, &practice);
+    render(
+        StatusCode::OK,
+        &page(&state, lang, csrf.0, &token, from, body).await,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct CodeForm {
+    #[serde(default)]
+    code: String,
+}
+
+/// POST /m/{token}: the access code.
+pub async fn code_post(
+    State(state): State<AppState>,
+    lang: LangPref,
+    Client(client): Client,
+    Extension(csrf): Extension<CsrfToken>,
+    Path(token): Path<String>,
+    CsrfForm(form): CsrfForm<CodeForm>,
+) -> PageResult {
+    let lang = lang.lang;
+    let copy = match landing(&state, lang, &csrf.0, &client, &token).await? {
+        Ok(copy) => copy,
+        Err((status, page)) => return render(status, &page),
+    };
+    let t = lang.msgs();
+    let (status, error) =
+        match guest::enter_access_code(guest(&state, &client), &copy, &form.code).await {
+            Ok(session) => {
+                let cookie = cookies::set(
+                    cookies::GUEST,
+                    session.token.as_str(),
+                    Some(GUEST_MAX_SECS),
+                    state.cfg.secure_cookies(),
+                    "Lax",
+                    true,
+                );
+                return Ok(see_other(
+                    &format!("/m/{token}"),
+                    HeaderValue::from_str(&cookie).ok(),
+                ));
+            }
+            Err(Error::BadCredentials) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                t.guest_code_wrong.to_string(),
+            ),
+            Err(Error::RateLimited { until, .. }) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                fill(
+                    t.guest_locked,
+                    &[("time", &spreekuur_i18n::time_of_day(until.millis()))],
+                ),
+            ),
+            Err(e) => return Err(e.into()),
+        };
+    let practice = state.practice_name().await?;
+    let from = from_line(t, &copy, &practice);
+    let body = Body::Code { error: Some(error) };
+    render(
+        status,
+        &page(&state, lang, csrf.0, &token, from, body).await,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct ReplyForm {
+    #[serde(default)]
+    text: String,
+}
+
+/// POST /m/{token}/reply: "Beantwoorden". Without a live guest session on this copy the
+/// answer is refused and the code is asked again.
+pub async fn reply_post(
+    State(state): State<AppState>,
+    lang: LangPref,
+    Client(client): Client,
+    Extension(csrf): Extension<CsrfToken>,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+    CsrfForm(form): CsrfForm<ReplyForm>,
+) -> PageResult {
+    let lang = lang.lang;
+    let copy = match landing(&state, lang, &csrf.0, &client, &token).await? {
+        Ok(copy) => copy,
+        Err((status, page)) => return render(status, &page),
+    };
+    let cookie = session_cookie(&state, &headers);
+    if !guest::session_on(guest(&state, &client), cookie.as_deref(), &copy.id).await? {
+        return Ok(see_other(&format!("/m/{token}"), None));
+    }
+    let now = state.clock.now();
+    match reply::guest_reply(
+        &*state.store,
+        now,
+        &client,
+        &copy.mail,
+        &copy.id,
+        &form.text,
+    )
+    .await
+    {
+        Ok(_) => Ok(see_other(&format!("/m/{token}?replied=1#reply"), None)),
+        Err(Error::Invalid { reason, .. }) => {
+            let t = lang.msgs();
+            let practice = state.practice_name().await?;
+            let from = from_line(t, &copy, &practice);
+            let body = thread_body(&state, lang, &copy, false, Some(t.text(reason.key()))).await?;
+            render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &page(&state, lang, csrf.0, &token, from, body).await,
+            )
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,131 @@
+// "Veilig mailen" (seed 003), first step: an assistant sends a secure message to someone
+// without an account; the notification (no content, the red "Open bericht") arrives in the test
+// SMTP server; the guest opens it on a phone with the access code, after a wrong one, reads it
+// and answers; the sender sees the answer as unread and answers; a second notification opens
+// the same thread. Dutch, SQLite, axe-core on every page, the guest's pages at 390 px.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { practiceSuite } from '../lib/harness.mjs';
+import { checkA11y, screenshots, PHONE } from '../lib/browser.mjs';
+import { setUpPractice, PRACTICE } from '../lib/journey.mjs';
+
+const ctx = practiceSuite();
+
+async function notification(sink, email, after) {
+  const mail = await sink.waitFor(email, (m) => sink.messages.indexOf(m) >= after);
+  assert.equal(mail.headers.subject, `Beveiligd bericht van ${PRACTICE.name}`);
+  assert.ok(mail.headers.from.includes(PRACTICE.name), mail.headers.from);
+  assert.match(mail.headers['content-type'], /multipart\/alternative/i);
+  const href = /<a href="([^"]+)"[^>]*>Open bericht<\/a>/.exec(mail.html);
+  assert.ok(href, 'the HTML part has the button "Open bericht"');
+  const link = href[1].replace(/&amp;/g, '&');
+  assert.ok(mail.text.includes(link), 'the text part carries the same link');
+  for (const secret of ['Uitslag bloedonderzoek', 'cholesterol', 'Bedankt']) {
+    assert.ok(!mail.text.includes(secret) && !mail.html.includes(secret), `no content in the e-mail: ${secret}`);
+  }
+  return { mail, link };
+}
+
+test('a secure message to a guest: access code, read, answer, and the answer back', async () => {
+  const staff = await ctx.newPage();
+  await setUpPractice(staff, ctx.server);
+  await staff.getByRole('link', { name: 'Veilig mailen' }).click();
+  await staff.getByRole('heading', { name: 'Veilig mailen', level: 1 }).waitFor();
+  await staff.getByText('Er zijn nog geen beveiligde berichten verstuurd.').waitFor();
+  await checkA11y(staff, 'secure mail, empty');
+
+  // Every broken rule at once, nothing sent.
+  await staff.getByLabel(/^E-mailadres/).fill('geen-adres');
+  await staff.getByLabel(/^Eigen toegangscode/).fill('abc');
+  await staff.getByRole('button', { name: 'Versturen', exact: true }).click();
+  await staff.getByText('Een toegangscode heeft minstens 6 letters of cijfers.').waitFor();
+  await staff.getByText('Vul een onderwerp in.').waitFor();
+  await staff.getByText('Schrijf een bericht.').waitFor();
+  await checkA11y(staff, 'secure mail, errors');
+
+  // "Nog een ontvanger toevoegen" keeps what was typed and adds a row.
+  await staff.getByLabel(/^E-mailadres/).fill('marie.jansen@example.test');
+  await staff.getByLabel(/^Eigen toegangscode/).fill('');
+  await staff.getByRole('button', { name: 'Nog een ontvanger toevoegen' }).click();
+  await staff.getByRole('group', { name: 'Ontvanger 2' }).waitFor();
+  assert.equal(await staff.locator('#r0_email').inputValue(), 'marie.jansen@example.test');
+  await staff.locator('#r1_email').fill('kees@example.test');
+  await staff.locator('#r1_code').fill('geboorte-1951');
+  await staff.locator('#r1_cc').check();
+  await staff.getByLabel(/^Onderwerp/).fill('Uitslag bloedonderzoek <script>alert(1)</script>');
+  await staff.getByLabel(/^Bericht/).fill('Beste mevrouw Jansen,\n\nUw cholesterol is goed.');
+  const before = ctx.sink.messages.length;
+  await staff.getByRole('button', { name: 'Versturen', exact: true }).click();
+  await staff.getByText('Het beveiligde bericht is verstuurd.').waitFor();
+  // The generated code is shown once; the sender's own code is not shown again.
+  const code = (await staff.locator('.access-code .code').innerText()).trim();
+  assert.match(code, /^[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}$/);
+  assert.equal(await staff.locator('.access-code').count(), 1);
+  await staff.getByRole('heading', { name: 'Uitslag bloedonderzoek <script>alert(1)</script>' }).waitFor();
+  await staff.getByRole('row').filter({ hasText: 'marie.jansen@example.test' }).getByText('verzonden').waitFor();
+  await checkA11y(staff, 'secure mail, sent');
+  await screenshots(staff, '60-secure-mail-sent');
+
+  const { link } = await notification(ctx.sink, 'marie.jansen@example.test', before);
+  await notification(ctx.sink, 'kees@example.test', before);
+
+  // The guest, on a phone, without an account.
+  const guestContext = await ctx.browser.newContext({ viewport: PHONE });
+  const guest = await guestContext.newPage();
+  await guest.goto(link);
+  await guest.getByRole('heading', { name: 'Beveiligd bericht' }).waitFor();
+  await guest.getByText(`Bericht van Anna de Vries, ${PRACTICE.name}`).waitFor();
+  await guest.getByText('Heeft u geen toegangscode ontvangen? Neem dan contact op met de afzender.').waitFor();
+  assert.equal(await guest.getByText('cholesterol').count(), 0, 'the link alone shows no content');
+  await checkA11y(guest, 'guest, code');
+  await screenshots(guest, '61-guest-code');
+  await guest.getByLabel('Toegangscode').fill('AAAA-BBBB');
+  await guest.getByRole('button', { name: 'Bericht openen' }).click();
+  await guest.getByText('Deze code klopt niet. Controleer de code en probeer het opnieuw.').waitFor();
+  await checkA11y(guest, 'guest, wrong code');
+  // Read aloud over the phone: lower case, a space instead of the dash.
+  await guest.getByLabel('Toegangscode').fill(code.toLowerCase().replace('-', ' '));
+  await guest.getByRole('button', { name: 'Bericht openen' }).click();
+  await guest.getByRole('heading', { name: 'Uitslag bloedonderzoek <script>alert(1)</script>' }).waitFor();
+  await guest.getByText('Uw cholesterol is goed.').waitFor();
+  await checkA11y(guest, 'guest, thread');
+  await screenshots(guest, '62-guest-thread');
+  const wide = await guest.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+  assert.equal(wide, false, 'nothing hidden in a sideways scroll at 390 px');
+  await guest.getByLabel('Uw antwoord').fill('Bedankt, dokter!');
+  await guest.getByRole('button', { name: 'Versturen' }).click();
+  await guest.getByText('Uw antwoord is verstuurd.').waitFor();
+  await guest.getByText('Bedankt, dokter!').waitFor();
+
+  // The sender sees it as new, reads it and answers.
+  await staff.goto(ctx.server.base + '/secure-mail');
+  assert.equal((await staff.getByRole('row').filter({ hasText: 'Uitslag bloedonderzoek' }).locator('.badge').innerText()).trim(), '1 nieuw');
+  await staff.getByRole('link', { name: 'Uitslag bloedonderzoek <script>alert(1)</script>' }).click();
+  await staff.getByText('Bedankt, dokter!').waitFor();
+  await staff.getByRole('row').filter({ hasText: 'marie.jansen@example.test' }).getByText('beantwoord').waitFor();
+  await staff.getByRole('row').filter({ hasText: 'kees@example.test' }).getByText('verzonden').waitFor();
+  const second = ctx.sink.messages.length;
+  await staff.getByLabel('Je antwoord').fill('Graag gedaan. Tot ziens op het spreekuur.');
+  await staff.getByRole('button', { name: 'Antwoord versturen' }).click();
+  await staff.getByText('Je antwoord is verstuurd. De ontvangers krijgen een nieuwe e-mail.').waitFor();
+  await staff.goto(ctx.server.base + '/secure-mail');
+  await staff.getByRole('link', { name: 'Uitslag bloedonderzoek <script>alert(1)</script>' }).waitFor();
+  assert.equal(await staff.locator('.badge').count(), 0, 'read now');
+
+  // A new notification opens the same thread; this browser is still in it.
+  const again = await notification(ctx.sink, 'marie.jansen@example.test', second);
+  assert.notEqual(again.link, link, 'a new link');
+  await guest.goto(again.link);
+  await guest.getByText('Graag gedaan. Tot ziens op het spreekuur.').waitFor();
+  await guest.getByText('Bedankt, dokter!').waitFor();
+  // Another browser needs the code.
+  const stranger = await (await ctx.browser.newContext({ viewport: PHONE })).newPage();
+  await stranger.goto(again.link);
+  await stranger.getByLabel('Toegangscode').waitFor();
+  assert.equal(await stranger.getByText('Graag gedaan').count(), 0);
+  // A made-up link says nothing.
+  const res = await stranger.goto(ctx.server.base + '/m/not-a-real-link');
+  assert.equal(res.status(), 404);
+  await stranger.getByText('Deze link werkt niet.', { exact: false }).waitFor();
+  await checkA11y(stranger, 'guest, unknown link');
+});
