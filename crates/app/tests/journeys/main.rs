@@ -12,5 +12,6 @@ mod config;
 mod invitation;
 mod outbox;
 mod password_reset;
+mod secure_mail;
 mod sign_in;
 mod tls;
