@@ -1,9 +1,5 @@
 //! What every page's frame shows: language switch, practice name, menu for the signed-in user.
-
-use spreekuur_domain::account::{Account, Role};
-use spreekuur_i18n::Lang;
-
-use crate::state::AppState;
+//! A handler makes it from its `extract::Page` (`page.layout(user, active)`).
 
 pub struct NavUser {
     pub name: String,
@@ -26,31 +22,6 @@ pub struct Layout {
 }
 
 impl Layout {
-    pub async fn new(
-        lang: Lang,
-        path: &str,
-        csrf: String,
-        user: Option<&Account>,
-        state: &AppState,
-        active: &'static str,
-    ) -> Self {
-        let practice = state.practice_name().await.unwrap_or_default();
-        Self {
-            lang: lang.code(),
-            practice,
-            user: user.map(|a| NavUser {
-                name: a.display_name(),
-                is_staff: a.role.is_staff(),
-                is_admin: a.role == Role::Admin,
-            }),
-            csrf,
-            here: urlencode(path),
-            active,
-            dev_mailbox: state.cfg.dev_mailbox,
-            menu: true,
-        }
-    }
-
     /// The signed-in user the side menu is for, when it is shown.
     pub fn nav(&self) -> Option<&NavUser> {
         self.user.as_ref().filter(|_| self.menu)

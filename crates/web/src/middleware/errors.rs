@@ -10,7 +10,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::error::ErrorPage;
-use crate::extract::{LangPref, MaybeUser};
+use crate::extract::{LangPref, MaybeUser, Page};
 use crate::layout::Layout;
 use crate::middleware::observe::RequestId;
 use crate::state::AppState;
@@ -26,14 +26,19 @@ struct ErrorTemplate {
 }
 
 pub async fn render_errors(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let lang = LangPref::from_headers(req.headers()).lang;
+    let lang = LangPref::from_headers(req.headers());
     let request_id = req
         .extensions()
         .get::<RequestId>()
         .map(|r| r.0.clone())
         .unwrap_or_default();
     let path = req.uri().path().to_string();
-    let csrf = req.extensions().get::<crate::csrf::CsrfToken>().cloned();
+    // Outside `csrf::ensure_cookie` (which wraps this) there is none: the page's forms go empty.
+    let csrf = req
+        .extensions()
+        .get::<crate::csrf::CsrfToken>()
+        .map(|c| c.0.clone())
+        .unwrap_or_default();
     let session = req.headers().clone();
     let res = next.run(req).await;
     let status = res.status();
@@ -79,7 +84,7 @@ pub async fn render_errors(State(state): State<AppState>, req: Request, next: Ne
     if let Some(cause) = &info.internal {
         tracing::error!(request_id = %request_id, error = %cause, "internal error");
     }
-    let t = lang.msgs();
+    let t = lang.lang.msgs();
     // The signed-in account, for the page's menu; errors here must not cascade.
     let user = {
         let mut parts = axum::http::Request::builder()
@@ -99,15 +104,9 @@ pub async fn render_errors(State(state): State<AppState>, req: Request, next: Ne
             None => None,
         }
     };
-    let layout = Layout::new(
-        lang,
-        &path,
-        csrf.map(|c| c.0).unwrap_or_default(),
-        user.as_ref(),
-        &state,
-        "",
-    )
-    .await;
+    let layout = Page::read(&state, lang, &path, csrf)
+        .await
+        .layout(user.as_ref(), "");
     let page = ErrorTemplate {
         title: t.text(info.title),
         message: t.text(info.message),

@@ -4,7 +4,6 @@
 //! is audited too, per patient shown.
 
 use askama::Template;
-use axum::Extension;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
@@ -12,13 +11,13 @@ use spreekuur_domain::account::{Account, Role};
 use spreekuur_domain::audit::{Action, AuditRecord};
 use spreekuur_domain::mail::{Letter, LetterKind, SecurityNotice};
 use spreekuur_domain::{Error, UserId};
-use spreekuur_i18n::{Lang, Msgs, fill};
+use spreekuur_i18n::{Msgs, fill};
 
 use super::staff::role_label;
 use super::{render, see_other};
-use crate::csrf::{CsrfForm, CsrfToken};
+use crate::csrf::CsrfForm;
 use crate::error::{PageError, PageResult};
-use crate::extract::{Admin, Client, LangPref};
+use crate::extract::{Admin, Client, Page};
 use crate::layout::Layout;
 use crate::state::AppState;
 
@@ -119,13 +118,12 @@ async fn audit_view(
 /// GET /accounts?q=…
 pub async fn accounts_get(
     State(state): State<AppState>,
-    lang: LangPref,
+    page: Page,
     Client(client): Client,
-    Extension(csrf): Extension<CsrfToken>,
     Admin(me): Admin,
     Query(q): Query<SearchQuery>,
 ) -> PageResult {
-    let t = lang.lang.msgs();
+    let t = page.lang.msgs();
     let query = q.q.trim().to_string();
     let mut rows = Vec::new();
     if !query.is_empty() {
@@ -134,49 +132,32 @@ pub async fn accounts_get(
             rows.push(row(&state, t, &a).await?);
         }
     }
-    let page = AccountsPage {
-        layout: Layout::new(
-            lang.lang,
-            "/accounts",
-            csrf.0,
-            Some(&me),
-            &state,
-            "accounts",
-        )
-        .await,
+    let view = AccountsPage {
+        layout: page.layout(Some(&me), "accounts"),
         t,
         searched: !query.is_empty(),
         query,
         rows,
     };
-    render(StatusCode::OK, &page)
+    render(StatusCode::OK, &view)
 }
 
 async fn account_page(
     state: &AppState,
-    lang: Lang,
-    csrf: String,
+    page: &Page,
     me: &Account,
     a: &Account,
     notice: Option<String>,
     error: Option<&'static str>,
 ) -> Result<AccountPage, PageError> {
-    let t = lang.msgs();
+    let t = page.lang.msgs();
     let sessions = state
         .store
         .list_sessions(&a.id, &[], state.clock.now())
         .await?
         .len();
     Ok(AccountPage {
-        layout: Layout::new(
-            lang,
-            &format!("/accounts/{}", a.id),
-            csrf,
-            Some(me),
-            state,
-            "accounts",
-        )
-        .await,
+        layout: page.layout_at(&format!("/accounts/{}", a.id), Some(me), "accounts"),
         t,
         row: row(state, t, a).await?,
         active: a.active,
@@ -194,33 +175,31 @@ async fn find(state: &AppState, id: &str) -> Result<Account, PageError> {
 /// GET /accounts/{id}
 pub async fn account_get(
     State(state): State<AppState>,
-    lang: LangPref,
+    page: Page,
     Client(client): Client,
-    Extension(csrf): Extension<CsrfToken>,
     Admin(me): Admin,
     Path(id): Path<String>,
     Query(q): Query<Notice>,
 ) -> PageResult {
     let a = find(&state, &id).await?;
     audit_view(&state, &me, &a, &client, "account").await?;
-    let t = lang.lang.msgs();
+    let t = page.lang.msgs();
     let name = a.display_name();
     let notice = match q.notice.as_deref() {
         Some("signed_out") => Some(fill(t.accounts_signed_out, &[("name", &name)])),
         Some("reset") => Some(fill(t.accounts_reset_done, &[("name", &name)])),
         _ => None,
     };
-    let page = account_page(&state, lang.lang, csrf.0, &me, &a, notice, None).await?;
-    render(StatusCode::OK, &page)
+    let view = account_page(&state, &page, &me, &a, notice, None).await?;
+    render(StatusCode::OK, &view)
 }
 
 /// POST /accounts/{id}/sign-out-everywhere and /accounts/{id}/reset-second-step; both need the
 /// tick that the person's identity was checked.
 pub async fn action_post(
     State(state): State<AppState>,
-    lang: LangPref,
+    page: Page,
     Client(client): Client,
-    Extension(csrf): Extension<CsrfToken>,
     Admin(me): Admin,
     Path((id, what)): Path<(String, String)>,
     CsrfForm(form): CsrfForm<CheckedForm>,
@@ -240,18 +219,17 @@ pub async fn action_post(
     };
     let a = find(&state, &id).await?;
     if form.checked != "yes" {
-        let t = lang.lang.msgs();
-        let page = account_page(
+        let t = page.lang.msgs();
+        let view = account_page(
             &state,
-            lang.lang,
-            csrf.0,
+            &page,
             &me,
             &a,
             None,
             Some(t.accounts_check_required),
         )
         .await?;
-        return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        return render(StatusCode::UNPROCESSABLE_ENTITY, &view);
     }
     let now = state.clock.now();
     let mut rec = AuditRecord::new(now, action, &client)

@@ -5,7 +5,6 @@
 //! not reveal it); this file reads the forms, sets the cookies and renders the pages.
 
 use askama::Template;
-use axum::Extension;
 use axum::extract::State;
 use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -16,13 +15,13 @@ use spreekuur_domain::Error;
 use spreekuur_domain::auth::app_lock::{self, PinAnswer};
 use spreekuur_domain::ports::{CeremonyPurpose, SignedIn};
 use spreekuur_domain::token::Issued;
-use spreekuur_i18n::{Lang, Msgs, fill};
+use spreekuur_i18n::{Msgs, fill};
 
 use super::passkeys::{PasskeyAvailability, availability};
 use super::{render, see_other};
-use crate::csrf::{CsrfForm, CsrfToken};
+use crate::csrf::CsrfForm;
 use crate::error::{PageError, PageResult};
-use crate::extract::{Client, LangPref, Session, cookies};
+use crate::extract::{Client, LangPref, Page, Session, cookies};
 use crate::layout::Layout;
 use crate::state::AppState;
 
@@ -178,17 +177,16 @@ async fn locked_session(
 
 async fn lock_page(
     state: &AppState,
-    lang: Lang,
-    csrf: String,
+    page: &Page,
     session: &SignedIn,
     error: Option<String>,
 ) -> Result<LockPage, PageError> {
-    let t = lang.msgs();
+    let t = page.lang.msgs();
     let biometric = session.lock.as_ref().is_some_and(|l| l.biometric)
         && !state.store.passkeys(&session.account.id).await?.is_empty();
     Ok(LockPage {
         // Nothing of the account shows behind the lock: no name, no menu.
-        layout: Layout::new(lang, "/lock", csrf, None, state, "").await,
+        layout: page.layout_at("/lock", None, ""),
         t,
         error,
         biometric,
@@ -197,32 +195,26 @@ async fn lock_page(
 }
 
 /// GET /lock: the lock screen, and nothing behind it.
-pub async fn lock_get(
-    State(state): State<AppState>,
-    lang: LangPref,
-    headers: HeaderMap,
-    Extension(csrf): Extension<CsrfToken>,
-) -> PageResult {
+pub async fn lock_get(State(state): State<AppState>, page: Page, headers: HeaderMap) -> PageResult {
     let Some((_, session)) = locked_session(&state, &headers).await? else {
         return Ok(see_other("/login", None));
     };
-    let page = lock_page(&state, lang.lang, csrf.0, &session, None).await?;
-    render(StatusCode::OK, &page)
+    let view = lock_page(&state, &page, &session, None).await?;
+    render(StatusCode::OK, &view)
 }
 
 /// POST /lock: the PIN.
 pub async fn lock_post(
     State(state): State<AppState>,
-    lang: LangPref,
+    page: Page,
     headers: HeaderMap,
     Client(client): Client,
-    Extension(csrf): Extension<CsrfToken>,
     CsrfForm(form): CsrfForm<PinForm>,
 ) -> PageResult {
     let Some((hash, session)) = locked_session(&state, &headers).await? else {
         return Ok(see_other("/login", None));
     };
-    let t = lang.lang.msgs();
+    let t = page.lang.msgs();
     let now = state.clock.now();
     let Some(lock) = &session.lock else {
         return Ok(see_other("/login", None));
@@ -244,13 +236,13 @@ pub async fn lock_post(
             ),
             PinAnswer::Blocked(until) => {
                 let error = super::second_step_blocked(t, until);
-                let page = lock_page(&state, lang.lang, csrf.0, &session, Some(error)).await?;
-                return render(StatusCode::TOO_MANY_REQUESTS, &page)
+                let view = lock_page(&state, &page, &session, Some(error)).await?;
+                return render(StatusCode::TOO_MANY_REQUESTS, &view)
                     .map(|r| super::retry_after(r, until, now));
             }
         };
-    let page = lock_page(&state, lang.lang, csrf.0, &session, Some(error)).await?;
-    render(status, &page)
+    let view = lock_page(&state, &page, &session, Some(error)).await?;
+    render(status, &view)
 }
 
 /// POST /lock/passkey/options: the fingerprint or face, through one of the account's passkeys.

@@ -3,7 +3,6 @@
 //! finds or reaches another patient. "Stuur bericht" opens (or makes) the 1:1 conversation.
 
 use askama::Template;
-use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use spreekuur_domain::account::Role;
@@ -12,9 +11,9 @@ use spreekuur_domain::{Error, UserId};
 use spreekuur_i18n::{Msgs, fill};
 
 use super::{render, see_other};
-use crate::csrf::{CsrfForm, CsrfToken};
+use crate::csrf::CsrfForm;
 use crate::error::PageResult;
-use crate::extract::{LangPref, User};
+use crate::extract::{Page, User};
 use crate::layout::Layout;
 use crate::state::AppState;
 
@@ -63,13 +62,8 @@ pub fn care_role_label(t: &'static Msgs, role: Role) -> &'static str {
 }
 
 /// GET /contacts
-pub async fn contacts_get(
-    State(state): State<AppState>,
-    lang: LangPref,
-    Extension(csrf): Extension<CsrfToken>,
-    User(me): User,
-) -> PageResult {
-    let t = lang.lang.msgs();
+pub async fn contacts_get(State(state): State<AppState>, page: Page, User(me): User) -> PageResult {
+    let t = page.lang.msgs();
     let rows = state
         .store
         .contacts_for(&me)
@@ -102,16 +96,8 @@ pub async fn contacts_get(
     } else {
         Vec::new()
     };
-    let page = ContactsPage {
-        layout: Layout::new(
-            lang.lang,
-            "/contacts",
-            csrf.0,
-            Some(&me),
-            &state,
-            "contacts",
-        )
-        .await,
+    let view = ContactsPage {
+        layout: page.layout(Some(&me), "contacts"),
         t,
         intro: if me.role.is_staff() {
             t.contacts_intro_staff
@@ -121,7 +107,7 @@ pub async fn contacts_get(
         rows,
         teams,
     };
-    render(StatusCode::OK, &page)
+    render(StatusCode::OK, &view)
 }
 
 /// POST /contacts/{id}/message: the 1:1 conversation with a contact, opened if need be.

@@ -3,7 +3,6 @@
 //! its own with a policy that allows its inline styles but no script). Gone once SMTP is set.
 
 use askama::Template;
-use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::http::header::{CONTENT_SECURITY_POLICY, CONTENT_TYPE};
@@ -13,9 +12,8 @@ use spreekuur_domain::audit::{Action, AuditRecord};
 use spreekuur_i18n::{Msgs, date_time};
 
 use super::render;
-use crate::csrf::CsrfToken;
 use crate::error::PageResult;
-use crate::extract::{Admin, Client, LangPref};
+use crate::extract::{Admin, Client, Page};
 use crate::layout::Layout;
 use crate::middleware::security_headers::OwnCsp;
 use crate::state::AppState;
@@ -66,9 +64,8 @@ fn linkify(text: &str) -> Vec<(String, bool)> {
 /// GET /dev/mailbox
 pub async fn mailbox_get(
     State(state): State<AppState>,
-    lang: LangPref,
+    page: Page,
     Client(client): Client,
-    Extension(csrf): Extension<CsrfToken>,
     Admin(me): Admin,
 ) -> PageResult {
     if !state.cfg.dev_mailbox {
@@ -78,7 +75,7 @@ pub async fn mailbox_get(
         .store
         .audit(&AuditRecord::new(state.clock.now(), Action::DevMailboxRead, &client).actor(&me.id))
         .await?;
-    let t = lang.lang.msgs();
+    let t = page.lang.msgs();
     let mails = state
         .store
         .outbox_recent(50)
@@ -88,7 +85,7 @@ pub async fn mailbox_get(
             id: i.id.to_string(),
             subject: i.mail.subject,
             to: i.mail.to.as_str().to_string(),
-            date: date_time(lang.lang, i.created_at.millis()),
+            date: date_time(page.lang, i.created_at.millis()),
             status: match i.status.as_str() {
                 "sent" => t.dev_mailbox_sent,
                 "failed" => t.dev_mailbox_failed,
@@ -98,20 +95,12 @@ pub async fn mailbox_get(
             text: linkify(&i.mail.text),
         })
         .collect();
-    let page = MailboxPage {
-        layout: Layout::new(
-            lang.lang,
-            "/dev/mailbox",
-            csrf.0,
-            Some(&me),
-            &state,
-            "dev_mailbox",
-        )
-        .await,
-        t: lang.lang.msgs(),
+    let view = MailboxPage {
+        layout: page.layout(Some(&me), "dev_mailbox"),
+        t,
         mails,
     };
-    render(StatusCode::OK, &page)
+    render(StatusCode::OK, &view)
 }
 
 /// GET /dev/mailbox/{id}/html: the HTML part as the recipient would see it.

@@ -3,16 +3,14 @@
 //! only this page and the two ways to set one up. Setting one up opens the messenger.
 
 use askama::Template;
-use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
 use spreekuur_i18n::Msgs;
 
 use super::passkeys::{PasskeyAvailability, availability};
 use super::{render, see_other};
-use crate::csrf::CsrfToken;
 use crate::error::PageResult;
-use crate::extract::{Enrolling, LangPref};
+use crate::extract::{Enrolling, Page};
 use crate::layout::Layout;
 use crate::state::AppState;
 
@@ -25,22 +23,15 @@ struct EnrolPage {
 }
 
 /// GET /enrol
-pub async fn enrol_get(
-    State(state): State<AppState>,
-    lang: LangPref,
-    Extension(csrf): Extension<CsrfToken>,
-    me: Enrolling,
-) -> PageResult {
+pub async fn enrol_get(State(state): State<AppState>, page: Page, me: Enrolling) -> PageResult {
     if !me.pending {
         return Ok(see_other("/settings", None));
     }
-    let t = lang.lang.msgs();
-    let page = EnrolPage {
-        layout: Layout::new(lang.lang, "/enrol", csrf.0, Some(&me.account), &state, "")
-            .await
-            .without_menu(),
+    let t = page.lang.msgs();
+    let view = EnrolPage {
+        layout: page.layout(Some(&me.account), "").without_menu(),
         t,
         pk: availability(&state, t),
     };
-    render(StatusCode::OK, &page)
+    render(StatusCode::OK, &view)
 }

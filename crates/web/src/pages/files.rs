@@ -19,7 +19,7 @@ use super::render;
 use crate::api::files::{declared_len, file_name, header_text};
 use crate::csrf::CsrfToken;
 use crate::error::PageResult;
-use crate::extract::{Client, LangPref, User};
+use crate::extract::{Client, LangPref, Page, User};
 use crate::files::{Disposition, Upload};
 use crate::layout::Layout;
 use crate::state::AppState;
@@ -87,13 +87,12 @@ pub struct FilesQuery {
 /// GET /files?kind=…
 pub async fn files_get(
     State(state): State<AppState>,
-    lang: LangPref,
+    page: Page,
     Client(client): Client,
-    Extension(csrf): Extension<CsrfToken>,
     User(me): User,
     Query(q): Query<FilesQuery>,
 ) -> PageResult {
-    let lang = lang.lang;
+    let lang = page.lang;
     let t = lang.msgs();
     let kind = FileKind::parse(&q.kind);
     let listing = state
@@ -114,8 +113,8 @@ pub async fn files_get(
             when: date_time(lang, l.sent_at.millis()),
         })
         .collect();
-    let page = FilesPage {
-        layout: Layout::new(lang, "/files", csrf.0, Some(&me), &state, "files").await,
+    let view = FilesPage {
+        layout: page.layout(Some(&me), "files"),
         t,
         rows,
         kind: kind.map(|k| k.as_str().to_string()).unwrap_or_default(),
@@ -127,7 +126,7 @@ pub async fn files_get(
             ("other", t.files_filter_other),
         ],
     };
-    render(StatusCode::OK, &page)
+    render(StatusCode::OK, &view)
 }
 
 #[derive(Deserialize)]

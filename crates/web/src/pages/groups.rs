@@ -3,7 +3,6 @@
 //! reads nothing of the conversation from then on. Patients see the groups they are in.
 
 use askama::Template;
-use axum::Extension;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
@@ -14,9 +13,9 @@ use spreekuur_i18n::{Msgs, date_time, fill};
 
 use super::contacts::{care_role_label, role_label};
 use super::{render, render_form, see_other};
-use crate::csrf::{CsrfForm, CsrfToken};
+use crate::csrf::CsrfForm;
 use crate::error::PageResult;
-use crate::extract::{Client, LangPref, Staff, User};
+use crate::extract::{Client, Page, Staff, User};
 use crate::layout::Layout;
 use crate::state::AppState;
 
@@ -36,13 +35,8 @@ struct GroupsPage {
 }
 
 /// GET /groups
-pub async fn groups_get(
-    State(state): State<AppState>,
-    lang: LangPref,
-    Extension(csrf): Extension<CsrfToken>,
-    User(me): User,
-) -> PageResult {
-    let t = lang.lang.msgs();
+pub async fn groups_get(State(state): State<AppState>, page: Page, User(me): User) -> PageResult {
+    let t = page.lang.msgs();
     let rows = state
         .store
         .groups_for(&me.id)
@@ -51,16 +45,16 @@ pub async fn groups_get(
         .map(|g| GroupRow {
             id: g.id.to_string(),
             name: g.title,
-            when: date_time(lang.lang, g.last_activity.millis()),
+            when: date_time(page.lang, g.last_activity.millis()),
         })
         .collect();
-    let page = GroupsPage {
-        layout: Layout::new(lang.lang, "/groups", csrf.0, Some(&me), &state, "groups").await,
+    let view = GroupsPage {
+        layout: page.layout(Some(&me), "groups"),
         t,
         rows,
         can_create: me.role.is_staff(),
     };
-    render(StatusCode::OK, &page)
+    render(StatusCode::OK, &view)
 }
 
 pub struct Choice {
@@ -82,14 +76,13 @@ struct NewGroupPage {
 
 async fn new_group_page(
     state: &AppState,
-    lang: spreekuur_i18n::Lang,
-    csrf: String,
+    page: &Page,
     me: &spreekuur_domain::account::Account,
     name: String,
     chosen: &[String],
     error: Option<&'static str>,
 ) -> PageResult {
-    let t = lang.msgs();
+    let t = page.lang.msgs();
     let choices = state
         .store
         .contacts_for(me)
@@ -102,32 +95,26 @@ async fn new_group_page(
             name: p.name,
         })
         .collect();
-    let page = NewGroupPage {
-        layout: Layout::new(lang, "/groups/new", csrf, Some(me), state, "groups").await,
+    let view = NewGroupPage {
+        layout: page.layout(Some(me), "groups"),
         t,
         name,
         choices,
         error,
     };
-    render_form(error.is_some(), &page)
+    render_form(error.is_some(), &view)
 }
 
 /// GET /groups/new (staff)
-pub async fn new_get(
-    State(state): State<AppState>,
-    lang: LangPref,
-    Extension(csrf): Extension<CsrfToken>,
-    Staff(me): Staff,
-) -> PageResult {
-    new_group_page(&state, lang.lang, csrf.0, &me, String::new(), &[], None).await
+pub async fn new_get(State(state): State<AppState>, page: Page, Staff(me): Staff) -> PageResult {
+    new_group_page(&state, &page, &me, String::new(), &[], None).await
 }
 
 /// POST /groups/new (staff): `name` and one `member` per person.
 pub async fn new_post(
     State(state): State<AppState>,
-    lang: LangPref,
+    page: Page,
     Client(client): Client,
-    Extension(csrf): Extension<CsrfToken>,
     Staff(me): Staff,
     CsrfForm(form): CsrfForm<Vec<(String, String)>>,
 ) -> PageResult {
@@ -141,20 +128,12 @@ pub async fn new_post(
         .filter(|(k, _)| k == "member")
         .map(|(_, v)| v.clone())
         .collect();
-    let t = lang.lang.msgs();
+    let t = page.lang.msgs();
     match create_group(&state, &me, &name, &chosen, &client).await {
         Ok(id) => Ok(see_other(&format!("/groups/{id}?notice=created"), None)),
         Err(Error::Invalid { reason, .. }) => {
-            new_group_page(
-                &state,
-                lang.lang,
-                csrf.0,
-                &me,
-                name,
-                &chosen,
-                Some(t.text(reason.key())),
-            )
-            .await
+            let error = Some(t.text(reason.key()));
+            new_group_page(&state, &page, &me, name, &chosen, error).await
         }
         Err(e) => Err(e.into()),
     }
@@ -217,14 +196,13 @@ pub struct GroupQuery {
 
 async fn group_page(
     state: &AppState,
-    lang: spreekuur_i18n::Lang,
-    csrf: String,
+    page: &Page,
     me: &spreekuur_domain::account::Account,
     id: &ConversationId,
     notice: Option<String>,
     error: Option<&'static str>,
 ) -> PageResult {
-    let t = lang.msgs();
+    let t = page.lang.msgs();
     let (name, members) = state.store.group_members(id, &me.id).await?;
     let manage = me.role.is_staff();
     let addable = if manage {
@@ -244,16 +222,8 @@ async fn group_page(
     } else {
         Vec::new()
     };
-    let page = GroupPage {
-        layout: Layout::new(
-            lang,
-            &format!("/groups/{id}"),
-            csrf,
-            Some(me),
-            state,
-            "groups",
-        )
-        .await,
+    let view = GroupPage {
+        layout: page.layout_at(&format!("/groups/{id}"), Some(me), "groups"),
         t,
         id: id.to_string(),
         name,
@@ -277,27 +247,26 @@ async fn group_page(
         notice,
         error,
     };
-    render_form(error.is_some(), &page)
+    render_form(error.is_some(), &view)
 }
 
 /// GET /groups/{id}: members, and for staff adding and removing them.
 pub async fn group_get(
     State(state): State<AppState>,
-    lang: LangPref,
-    Extension(csrf): Extension<CsrfToken>,
+    page: Page,
     User(me): User,
     Path(id): Path<String>,
     Query(q): Query<GroupQuery>,
 ) -> PageResult {
     let id = ConversationId::parse(&id).ok_or(Error::NotFound)?;
-    let t = lang.lang.msgs();
+    let t = page.lang.msgs();
     let notice = match q.notice.as_str() {
         "created" => Some(t.groups_created.to_string()),
         "added" => Some(t.groups_added.to_string()),
         "removed" => Some(t.groups_removed.to_string()),
         _ => None,
     };
-    group_page(&state, lang.lang, csrf.0, &me, &id, notice, None).await
+    group_page(&state, &page, &me, &id, notice, None).await
 }
 
 #[derive(Deserialize)]
@@ -309,16 +278,15 @@ pub struct AddForm {
 /// POST /groups/{id}/members (staff in the group)
 pub async fn add_post(
     State(state): State<AppState>,
-    lang: LangPref,
+    page: Page,
     Client(client): Client,
-    Extension(csrf): Extension<CsrfToken>,
     Staff(me): Staff,
     Path(id): Path<String>,
     CsrfForm(form): CsrfForm<AddForm>,
 ) -> PageResult {
     let id = ConversationId::parse(&id).ok_or(Error::NotFound)?;
     let member = UserId::parse(&form.member).ok_or(Error::NotFound)?;
-    let t = lang.lang.msgs();
+    let t = page.lang.msgs();
     match state
         .store
         .add_member(&id, &me, &member, state.clock.now(), &client)
@@ -335,16 +303,7 @@ pub async fn add_post(
             Ok(see_other(&format!("/groups/{id}?notice=added"), None))
         }
         Err(Error::Invalid { reason, .. }) => {
-            group_page(
-                &state,
-                lang.lang,
-                csrf.0,
-                &me,
-                &id,
-                None,
-                Some(t.text(reason.key())),
-            )
-            .await
+            group_page(&state, &page, &me, &id, None, Some(t.text(reason.key()))).await
         }
         Err(e) => Err(e.into()),
     }

@@ -3,19 +3,18 @@
 //! ook afwijzen"; linking an existing account; declining.
 
 use askama::Template;
-use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use spreekuur_domain::account::Role;
 use spreekuur_domain::invitation::{self, Answering, Invitation};
 use spreekuur_domain::{Error, Timestamp};
-use spreekuur_i18n::{Lang, Msgs, fill};
+use spreekuur_i18n::{Msgs, fill};
 
 use super::login::{LoginForm, LoginPage, Outcome, authenticate, failure_message};
 use super::{render, see_other, start_session};
-use crate::csrf::{CsrfForm, CsrfToken};
+use crate::csrf::CsrfForm;
 use crate::error::PageResult;
-use crate::extract::{Client, Device, LangPref, MaybeUser};
+use crate::extract::{Client, Device, MaybeUser, Page};
 use crate::layout::Layout;
 use crate::state::AppState;
 
@@ -71,9 +70,10 @@ pub(crate) fn answering<'a>(state: &'a AppState, now: Timestamp, client: &'a str
     }
 }
 
-/// An open invitation for `token`, or the page that explains why not.
+/// An open invitation for `token` with the page in its language, or the page that explains
+/// why not.
 pub(crate) enum Found {
-    Open(Box<Invitation>, Lang),
+    Open(Box<Invitation>, Page),
     Problem(axum::response::Response),
 }
 
@@ -81,80 +81,73 @@ pub(crate) enum Found {
 /// choice, else the invitation's.
 pub(crate) async fn find_open(
     state: &AppState,
-    lang: LangPref,
-    csrf: &str,
+    page: Page,
     token: &str,
     path: &str,
 ) -> PageResult<Found> {
     let now = state.clock.now();
     let inv = invitation::lookup(&*state.store, &*state.tokens, token).await?;
     let Some(inv) = inv else {
-        return Ok(Found::Problem(
-            problem_page(
-                state,
-                lang.lang,
-                csrf,
-                path,
-                &Error::NotFound,
-                StatusCode::NOT_FOUND,
-            )
-            .await?,
-        ));
+        return Ok(Found::Problem(problem_page(
+            &page,
+            path,
+            &Error::NotFound,
+            StatusCode::NOT_FOUND,
+        )?));
     };
-    let page_lang = lang.or(&inv.lang);
-    let problem = match inv.check_answerable(now) {
-        Ok(()) => return Ok(Found::Open(Box::new(inv), page_lang)),
-        Err(e) => e,
-    };
-    let (lang, status) = (page_lang, StatusCode::GONE);
-    Ok(Found::Problem(
-        problem_page(state, lang, csrf, path, &problem, status).await?,
-    ))
+    let lang = page.or(&inv.lang);
+    let page = page.in_lang(lang);
+    match inv.check_answerable(now) {
+        Ok(()) => Ok(Found::Open(Box::new(inv), page)),
+        Err(problem) => Ok(Found::Problem(problem_page(
+            &page,
+            path,
+            &problem,
+            StatusCode::GONE,
+        )?)),
+    }
 }
 
-pub(crate) async fn problem_page(
-    state: &AppState,
-    lang: Lang,
-    csrf: &str,
+pub(crate) fn problem_page(
+    page: &Page,
     path: &str,
     problem: &Error,
     status: StatusCode,
 ) -> PageResult {
-    let t = lang.msgs();
+    let t = page.lang.msgs();
     let (message, ask_new) = match problem {
         Error::Expired => (t.invitation_expired, true),
         Error::Used => (t.invitation_used, true),
         _ => (t.invitation_unknown, false),
     };
-    let page = ProblemPage {
-        layout: Layout::new(lang, path, csrf.to_string(), None, state, "").await,
+    let view = ProblemPage {
+        layout: page.layout_at(path, None, ""),
         t,
         message,
         ask_new,
         existing_link: None,
     };
-    render(status, &page)
+    render(status, &view)
 }
 
 /// GET /i/{token}
 pub async fn landing_get(
     State(state): State<AppState>,
-    lang: LangPref,
+    page: Page,
     Client(client): Client,
-    Extension(csrf): Extension<CsrfToken>,
     MaybeUser(user): MaybeUser,
     Path(token): Path<String>,
 ) -> PageResult {
     let path = format!("/i/{token}");
-    let (inv, lang) = match find_open(&state, lang, &csrf.0, &token, &path).await? {
-        Found::Open(inv, lang) => (inv, lang),
-        Found::Problem(page) => return Ok(page),
+    let (inv, page) = match find_open(&state, page, &token, &path).await? {
+        Found::Open(inv, page) => (inv, page),
+        Found::Problem(problem) => return Ok(problem),
     };
     invitation::open(answering(&state, state.clock.now(), &client), &inv).await?;
-    let t = lang.msgs();
+    let t = page.lang.msgs();
     let practice = state.practice_name().await?;
-    let page = LandingPage {
-        layout: Layout::new(lang, &path, csrf.0, None, &state, "").await,
+    let view = LandingPage {
+        layout: page.layout_at(&path, None, ""),
         t,
         hello: fill(t.landing_hello, &[("name", inv.first_name.as_str())]),
         from: fill(
@@ -164,37 +157,36 @@ pub async fn landing_get(
         token,
         signed_in_as: user.map(|u| fill(t.landing_signed_in, &[("name", &u.display_name())])),
     };
-    render(StatusCode::OK, &page)
+    render(StatusCode::OK, &view)
 }
 
 /// GET /i/{token}/existing: log in (or confirm, when signed in as a patient) to link the
 /// invitation to an existing account.
 pub async fn existing_get(
     State(state): State<AppState>,
-    lang: LangPref,
-    Extension(csrf): Extension<CsrfToken>,
+    page: Page,
     MaybeUser(user): MaybeUser,
     Path(token): Path<String>,
 ) -> PageResult {
     let path = format!("/i/{token}/existing");
-    let lang = match find_open(&state, lang, &csrf.0, &token, &path).await? {
-        Found::Open(_, lang) => lang,
-        Found::Problem(page) => return Ok(page),
+    let page = match find_open(&state, page, &token, &path).await? {
+        Found::Open(_, page) => page,
+        Found::Problem(problem) => return Ok(problem),
     };
-    let t = lang.msgs();
+    let t = page.lang.msgs();
     let practice = state.practice_name().await?;
     let intro = fill(t.login_for_invitation, &[("practice", &practice)]);
     if let Some(u) = user.filter(|u| u.role == Role::Patient) {
-        let page = LinkAccountPage {
-            layout: Layout::new(lang, &path, csrf.0, Some(&u), &state, "").await,
+        let view = LinkAccountPage {
+            layout: page.layout_at(&path, Some(&u), ""),
             t,
             token,
             intro,
         };
-        return render(StatusCode::OK, &page);
+        return render(StatusCode::OK, &view);
     }
-    let page = LoginPage {
-        layout: Layout::new(lang, &path, csrf.0, None, &state, "").await,
+    let view = LoginPage {
+        layout: page.layout_at(&path, None, ""),
         t,
         intro,
         action: path,
@@ -203,25 +195,25 @@ pub async fn existing_get(
         notice: None,
         passkey: None,
     };
-    render(StatusCode::OK, &page)
+    render(StatusCode::OK, &view)
 }
 
 /// POST /i/{token}/existing
 pub async fn existing_post(
     State(state): State<AppState>,
-    lang: LangPref,
+    page: Page,
     Client(client): Client,
     Device(device): Device,
-    Extension(csrf): Extension<CsrfToken>,
     MaybeUser(user): MaybeUser,
     Path(token): Path<String>,
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> PageResult {
     let path = format!("/i/{token}/existing");
-    let lang = match find_open(&state, lang, &csrf.0, &token, &path).await? {
-        Found::Open(_, lang) => lang,
-        Found::Problem(page) => return Ok(page),
+    let page = match find_open(&state, page, &token, &path).await? {
+        Found::Open(_, page) => page,
+        Found::Problem(problem) => return Ok(problem),
     };
+    let lang = page.lang;
     let t = lang.msgs();
     let signed_in_patient = user.filter(|u| u.role == Role::Patient);
     let (outcome, new_session) = match signed_in_patient {
@@ -248,8 +240,8 @@ pub async fn existing_post(
             let (status, error) =
                 failure.unwrap_or((StatusCode::UNAUTHORIZED, t.login_failed.to_string()));
             let practice = state.practice_name().await?;
-            let page = LoginPage {
-                layout: Layout::new(lang, &path, csrf.0, None, &state, "").await,
+            let view = LoginPage {
+                layout: page.layout_at(&path, None, ""),
                 t,
                 intro: fill(t.login_for_invitation, &[("practice", &practice)]),
                 action: path,
@@ -258,7 +250,7 @@ pub async fn existing_post(
                 notice: None,
                 passkey: None,
             };
-            let r = render(status, &page)?;
+            let r = render(status, &view)?;
             return Ok(match blocked_until {
                 Some(until) => super::retry_after(r, until, state.clock.now()),
                 None => r,
@@ -279,7 +271,7 @@ pub async fn existing_post(
     let conv = match accepted {
         Ok(c) => c,
         Err(e @ (Error::Used | Error::Expired | Error::NotFound)) => {
-            return problem_page(&state, lang, &csrf.0, &path, &e, StatusCode::GONE).await;
+            return problem_page(&page, &path, &e, StatusCode::GONE);
         }
         Err(e) => return Err(e.into()),
     };
@@ -294,53 +286,51 @@ pub async fn existing_post(
 /// GET /i/{token}/decline: asks for confirmation.
 pub async fn decline_get(
     State(state): State<AppState>,
-    lang: LangPref,
-    Extension(csrf): Extension<CsrfToken>,
+    page: Page,
     Path(token): Path<String>,
 ) -> PageResult {
     let path = format!("/i/{token}/decline");
-    let lang = match find_open(&state, lang, &csrf.0, &token, &path).await? {
-        Found::Open(_, lang) => lang,
-        Found::Problem(page) => return Ok(page),
+    let page = match find_open(&state, page, &token, &path).await? {
+        Found::Open(_, page) => page,
+        Found::Problem(problem) => return Ok(problem),
     };
-    let t = lang.msgs();
+    let t = page.lang.msgs();
     let practice = state.practice_name().await?;
-    let page = DeclinePage {
-        layout: Layout::new(lang, &path, csrf.0, None, &state, "").await,
+    let view = DeclinePage {
+        layout: page.layout_at(&path, None, ""),
         t,
         text: fill(t.decline_question, &[("practice", &practice)]),
         token,
         done: false,
     };
-    render(StatusCode::OK, &page)
+    render(StatusCode::OK, &view)
 }
 
 /// POST /i/{token}/decline
 pub async fn decline_post(
     State(state): State<AppState>,
-    lang: LangPref,
+    page: Page,
     Client(client): Client,
-    Extension(csrf): Extension<CsrfToken>,
     Path(token): Path<String>,
     CsrfForm(_): CsrfForm<std::collections::HashMap<String, String>>,
 ) -> PageResult {
     let path = format!("/i/{token}/decline");
-    let lang = match find_open(&state, lang, &csrf.0, &token, &path).await? {
-        Found::Open(_, lang) => lang,
-        Found::Problem(page) => return Ok(page),
+    let page = match find_open(&state, page, &token, &path).await? {
+        Found::Open(_, page) => page,
+        Found::Problem(problem) => return Ok(problem),
     };
     let declined = invitation::decline(answering(&state, state.clock.now(), &client), &token);
     if let Err(e) = declined.await {
-        return problem_page(&state, lang, &csrf.0, &path, &e, StatusCode::GONE).await;
+        return problem_page(&page, &path, &e, StatusCode::GONE);
     }
-    let t = lang.msgs();
+    let t = page.lang.msgs();
     let practice = state.practice_name().await?;
-    let page = DeclinePage {
-        layout: Layout::new(lang, &path, csrf.0, None, &state, "").await,
+    let view = DeclinePage {
+        layout: page.layout_at(&path, None, ""),
         t,
         text: fill(t.decline_done, &[("practice", &practice)]),
         token,
         done: true,
     };
-    render(StatusCode::OK, &page)
+    render(StatusCode::OK, &view)
 }

@@ -2,7 +2,6 @@
 //! afgewezen, verlopen, ingetrokken), and resend (the old link stops working) or withdraw.
 
 use askama::Template;
-use axum::Extension;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
@@ -12,9 +11,9 @@ use spreekuur_i18n::{Msgs, date_time, fill};
 
 use super::invite::sending;
 use super::{render, see_other};
-use crate::csrf::{CsrfForm, CsrfToken};
+use crate::csrf::CsrfForm;
 use crate::error::PageResult;
-use crate::extract::{Client, LangPref, Staff};
+use crate::extract::{Client, Page, Staff};
 use crate::layout::Layout;
 use crate::state::AppState;
 
@@ -49,12 +48,11 @@ pub struct Notice {
 /// GET /invitations
 pub async fn invitations_get(
     State(state): State<AppState>,
-    lang: LangPref,
-    Extension(csrf): Extension<CsrfToken>,
+    page: Page,
     Staff(me): Staff,
     Query(q): Query<Notice>,
 ) -> PageResult {
-    let t = lang.lang.msgs();
+    let t = page.lang.msgs();
     let now = state.clock.now();
     let list = state.store.list_invitations().await?;
     let sent_to = q
@@ -81,10 +79,10 @@ pub async fn invitations_get(
                 id: i.id.to_string(),
                 name: format!("{} {}", i.first_name.as_str(), i.last_name.as_str()),
                 email: i.email.as_str().to_string(),
-                sent_at: date_time(lang.lang, i.sent_at.millis()),
+                sent_at: date_time(page.lang, i.sent_at.millis()),
                 valid_until: fill(
                     t.invitations_valid_until,
-                    &[("date", &date_time(lang.lang, i.expires_at.millis()))],
+                    &[("date", &date_time(page.lang, i.expires_at.millis()))],
                 ),
                 state: if state.cfg.dev_mailbox && s == InvState::Sent {
                     t.invitation_state_waiting
@@ -98,21 +96,13 @@ pub async fn invitations_get(
             }
         })
         .collect();
-    let page = InvitationsPage {
-        layout: Layout::new(
-            lang.lang,
-            "/invitations",
-            csrf.0,
-            Some(&me),
-            &state,
-            "invitations",
-        )
-        .await,
+    let view = InvitationsPage {
+        layout: page.layout(Some(&me), "invitations"),
         t,
         notice,
         rows,
     };
-    render(StatusCode::OK, &page)
+    render(StatusCode::OK, &view)
 }
 
 /// POST /invitations/{id}/resend

@@ -2,7 +2,6 @@
 //! its e-mail (outbox) and the audit records are stored in one transaction.
 
 use askama::Template;
-use axum::Extension;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
@@ -12,9 +11,9 @@ use spreekuur_domain::invitation::{self, Sending};
 use spreekuur_i18n::Msgs;
 
 use super::{FormErrors, render, see_other};
-use crate::csrf::{CsrfForm, CsrfToken};
+use crate::csrf::CsrfForm;
 use crate::error::PageResult;
-use crate::extract::{Client, LangPref, Staff};
+use crate::extract::{Client, Page, Staff};
 use crate::layout::Layout;
 use crate::state::AppState;
 
@@ -48,23 +47,21 @@ pub struct Notice {
     notice: Option<String>,
 }
 
-async fn page(
-    state: &AppState,
-    lang: LangPref,
-    csrf: String,
+fn invite_page(
+    page: &Page,
     me: &Account,
     form: InviteForm,
     errors: FormErrors,
     notice: Option<&'static str>,
 ) -> InvitePage {
     let mail_lang = if form.lang.is_empty() {
-        lang.lang.code().to_string()
+        page.lang.code().to_string()
     } else {
         form.lang
     };
     InvitePage {
-        layout: Layout::new(lang.lang, "/invite", csrf, Some(me), state, "invite").await,
-        t: lang.lang.msgs(),
+        layout: page.layout(Some(me), "invite"),
+        t: page.lang.msgs(),
         notice,
         first_name: form.first_name,
         last_name: form.last_name,
@@ -76,29 +73,20 @@ async fn page(
 }
 
 /// GET /invite
-pub async fn invite_get(
-    State(state): State<AppState>,
-    lang: LangPref,
-    Extension(csrf): Extension<CsrfToken>,
-    Staff(me): Staff,
-    Query(q): Query<Notice>,
-) -> PageResult {
+pub async fn invite_get(page: Page, Staff(me): Staff, Query(q): Query<Notice>) -> PageResult {
     let notice = match q.notice.as_deref() {
-        Some("setup_done") => Some(lang.lang.msgs().setup_done),
+        Some("setup_done") => Some(page.lang.msgs().setup_done),
         _ => None,
     };
     render(
         StatusCode::OK,
-        &page(
-            &state,
-            lang,
-            csrf.0,
+        &invite_page(
+            &page,
             &me,
             InviteForm::default(),
             FormErrors::default(),
             notice,
-        )
-        .await,
+        ),
     )
 }
 
@@ -117,9 +105,8 @@ pub(crate) fn sending<'a>(state: &'a AppState, practice: &'a str, client: &'a st
 /// POST /invite
 pub async fn invite_post(
     State(state): State<AppState>,
-    lang: LangPref,
+    page: Page,
     Client(client): Client,
-    Extension(csrf): Extension<CsrfToken>,
     Staff(me): Staff,
     CsrfForm(form): CsrfForm<InviteForm>,
 ) -> PageResult {
@@ -141,10 +128,10 @@ pub async fn invite_post(
     match sent {
         Ok(inv) => Ok(see_other(&format!("/invitations?sent={}", inv.id), None)),
         Err(FormError::Fields(errs)) => {
-            let errors = FormErrors::from_errors(lang.lang.msgs(), &errs);
+            let errors = FormErrors::from_errors(page.lang.msgs(), &errs);
             render(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &page(&state, lang, csrf.0, &me, form, errors, None).await,
+                &invite_page(&page, &me, form, errors, None),
             )
         }
         Err(FormError::Failed(e)) => Err(e.into()),

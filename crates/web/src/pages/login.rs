@@ -5,7 +5,6 @@
 //! attempt is audited.
 
 use askama::Template;
-use axum::Extension;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use serde::Deserialize;
@@ -18,9 +17,9 @@ use spreekuur_domain::ports::{PendingStage, SessionDevice};
 use spreekuur_i18n::{Lang, Msgs, fill};
 
 use super::{render, see_other};
-use crate::csrf::{CsrfForm, CsrfToken};
+use crate::csrf::CsrfForm;
 use crate::error::{PageError, PageResult};
-use crate::extract::{Client, Device, LangPref, MaybeUser, cookies};
+use crate::extract::{Client, Device, MaybeUser, Page, cookies};
 use crate::layout::Layout;
 use crate::state::AppState;
 
@@ -52,22 +51,21 @@ pub struct Notice {
 /// GET /login
 pub async fn login_get(
     State(state): State<AppState>,
-    lang: LangPref,
-    Extension(csrf): Extension<CsrfToken>,
+    page: Page,
     MaybeUser(user): MaybeUser,
     Query(q): Query<Notice>,
 ) -> PageResult {
     if user.is_some() {
         return Ok(see_other("/messenger", None));
     }
-    let t = lang.lang.msgs();
+    let t = page.lang.msgs();
     let notice = match q.notice.as_deref() {
         Some("password_set") => Some(t.set_password_done),
         Some("lock_out") => Some(t.lock_signed_out),
         _ => None,
     };
-    let page = LoginPage {
-        layout: Layout::new(lang.lang, "/login", csrf.0, None, &state, "").await,
+    let view = LoginPage {
+        layout: page.layout(None, ""),
         t,
         intro: t.login_intro.into(),
         action: "/login".into(),
@@ -79,7 +77,7 @@ pub async fn login_get(
             .is_some()
             .then(|| super::passkeys::availability(&state, t)),
     };
-    render(StatusCode::OK, &page)
+    render(StatusCode::OK, &view)
 }
 
 /// The password step (`domain::auth::login::authenticate`) with this node's ports.
@@ -148,20 +146,19 @@ pub fn failure_message(lang: Lang, outcome: &Outcome) -> (StatusCode, String) {
 /// POST /login
 pub async fn login_post(
     State(state): State<AppState>,
-    lang: LangPref,
+    page: Page,
     Client(client): Client,
     Device(device): Device,
-    Extension(csrf): Extension<CsrfToken>,
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> PageResult {
     let outcome = authenticate(&state, &form.login, &form.password, &client).await?;
     if let Outcome::SignedIn(account) = outcome {
-        return sign_in(&state, &account, lang.lang, &device, "/messenger").await;
+        return sign_in(&state, &account, page.lang, &device, "/messenger").await;
     }
-    let t = lang.lang.msgs();
-    let (status, error) = failure_message(lang.lang, &outcome);
-    let page = LoginPage {
-        layout: Layout::new(lang.lang, "/login", csrf.0, None, &state, "").await,
+    let t = page.lang.msgs();
+    let (status, error) = failure_message(page.lang, &outcome);
+    let view = LoginPage {
+        layout: page.layout(None, ""),
         t,
         intro: t.login_intro.into(),
         action: "/login".into(),
@@ -173,7 +170,7 @@ pub async fn login_post(
             .is_some()
             .then(|| super::passkeys::availability(&state, t)),
     };
-    let r = render(status, &page)?;
+    let r = render(status, &view)?;
     Ok(match outcome {
         Outcome::Blocked(until) => super::retry_after(r, until, state.clock.now()),
         _ => r,

@@ -4,7 +4,6 @@
 //! so a message sent twice (a double click, a resent form) is stored once.
 
 use askama::Template;
-use axum::Extension;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
@@ -18,9 +17,9 @@ use spreekuur_domain::{ConversationId, Error, Timestamp};
 use spreekuur_i18n::{Lang, Msgs, fill, message_time};
 
 use super::{render, render_form, see_other};
-use crate::csrf::{CsrfForm, CsrfToken};
+use crate::csrf::CsrfForm;
 use crate::error::PageResult;
-use crate::extract::{Client, LangPref, User};
+use crate::extract::{Client, Page, User};
 use crate::layout::Layout;
 use crate::state::AppState;
 
@@ -215,8 +214,7 @@ async fn closed_notice(
 /// GET /messenger?q=…
 pub async fn messenger_get(
     State(state): State<AppState>,
-    lang: LangPref,
-    Extension(csrf): Extension<CsrfToken>,
+    page: Page,
     User(me): User,
     Query(q): Query<ListQuery>,
 ) -> PageResult {
@@ -225,19 +223,11 @@ pub async fn messenger_get(
     if let ([only], true) = (list.as_slice(), q.q.is_empty()) {
         return Ok(see_other(&format!("/messenger/{}", only.id), None));
     }
-    let page = MessengerPage {
-        layout: Layout::new(
-            lang.lang,
-            "/messenger",
-            csrf.0,
-            Some(&me),
-            &state,
-            "conversations",
-        )
-        .await,
-        t: lang.lang.msgs(),
+    let view = MessengerPage {
+        layout: page.layout(Some(&me), "conversations"),
+        t: page.lang.msgs(),
         me: me.id.to_string(),
-        list: list_items(lang.lang, state.clock.now(), &list, None, &q.q),
+        list: list_items(page.lang, state.clock.now(), &list, None, &q.q),
         current: None,
         messages: Vec::new(),
         earlier: None,
@@ -252,7 +242,7 @@ pub async fn messenger_get(
         max_file_bytes: state.cfg.max_file_bytes,
         max_file_text: String::new(),
     };
-    render(StatusCode::OK, &page)
+    render(StatusCode::OK, &view)
 }
 
 /// The messages a conversation opens with; "Eerdere berichten tonen" shows as many more each
@@ -286,8 +276,7 @@ impl Default for Extras {
 
 async fn conversation_page(
     state: &AppState,
-    lang: Lang,
-    csrf: String,
+    page: &Page,
     me: &Account,
     id: &ConversationId,
     client: &str,
@@ -324,6 +313,7 @@ async fn conversation_page(
             .await;
     }
     let group = state.store.group_members(id, &me.id).await.is_ok();
+    let lang = page.lang;
     let t = lang.msgs();
     let team = state
         .store
@@ -348,16 +338,8 @@ async fn conversation_page(
                 .collect(),
         });
     let list = state.store.conversations_for(&me.id).await?;
-    let page = MessengerPage {
-        layout: Layout::new(
-            lang,
-            &format!("/messenger/{id}"),
-            csrf,
-            Some(me),
-            state,
-            "conversations",
-        )
-        .await,
+    let view = MessengerPage {
+        layout: page.layout_at(&format!("/messenger/{id}"), Some(me), "conversations"),
         t,
         me: me.id.to_string(),
         list: list_items(lang, state.clock.now(), &list, Some(id), ""),
@@ -401,7 +383,7 @@ async fn conversation_page(
         max_file_bytes: state.cfg.max_file_bytes,
         max_file_text: spreekuur_i18n::file_size(lang, state.cfg.max_file_bytes),
     };
-    render_form(error.is_some(), &page)
+    render_form(error.is_some(), &view)
 }
 
 #[derive(Deserialize)]
@@ -416,15 +398,14 @@ pub struct ConversationQuery {
 /// GET /messenger/{id}: another user's or a made-up id is "not found".
 pub async fn conversation_get(
     State(state): State<AppState>,
-    lang: LangPref,
+    page: Page,
     Client(client): Client,
-    Extension(csrf): Extension<CsrfToken>,
     User(me): User,
     Path(id): Path<String>,
     Query(q): Query<ConversationQuery>,
 ) -> PageResult {
     let id = ConversationId::parse(&id).ok_or(Error::NotFound)?;
-    let t = lang.lang.msgs();
+    let t = page.lang.msgs();
     let notice = match q.notice.as_str() {
         "taken" => Some(t.team_taken),
         "handed_over" => Some(t.team_handed_over),
@@ -438,8 +419,7 @@ pub async fn conversation_get(
         .map_or(PAGE, |n| n.clamp(PAGE, MOST_SHOWN));
     conversation_page(
         &state,
-        lang.lang,
-        csrf.0,
+        &page,
         &me,
         &id,
         &client,
@@ -455,15 +435,14 @@ pub async fn conversation_get(
 /// POST /messenger/{id}: "Stuur".
 pub async fn conversation_post(
     State(state): State<AppState>,
-    lang: LangPref,
+    page: Page,
     Client(client): Client,
-    Extension(csrf): Extension<CsrfToken>,
     User(me): User,
     Path(id): Path<String>,
     CsrfForm(form): CsrfForm<SendForm>,
 ) -> PageResult {
     let id = ConversationId::parse(&id).ok_or(Error::NotFound)?;
-    let t = lang.lang.msgs();
+    let t = page.lang.msgs();
     match state
         .send_message(&id, &me, &form.body, Some(&form.client_id), &client)
         .await
@@ -473,8 +452,7 @@ pub async fn conversation_post(
             let msg = t.text(reason.key());
             conversation_page(
                 &state,
-                lang.lang,
-                csrf.0,
+                &page,
                 &me,
                 &id,
                 &client,

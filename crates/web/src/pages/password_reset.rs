@@ -3,18 +3,17 @@
 //! single-use link (valid 1 hour; the newest voids older ones) is queued, at most one a minute.
 
 use askama::Template;
-use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use spreekuur_domain::auth::password_reset;
 use spreekuur_domain::validate::EmailAddress;
-use spreekuur_i18n::{Lang, Msgs};
+use spreekuur_i18n::Msgs;
 
 use super::{FormErrors, render};
-use crate::csrf::{CsrfForm, CsrfToken};
+use crate::csrf::CsrfForm;
 use crate::error::{PageError, PageResult};
-use crate::extract::{Client, LangPref};
+use crate::extract::{Client, Page};
 use crate::layout::Layout;
 use crate::state::AppState;
 
@@ -34,17 +33,10 @@ pub struct ForgotForm {
     email: String,
 }
 
-async fn page(
-    state: &AppState,
-    lang: Lang,
-    csrf: String,
-    sent: bool,
-    email: String,
-    errors: FormErrors,
-) -> ForgotPage {
+fn forgot_page(page: &Page, sent: bool, email: String, errors: FormErrors) -> ForgotPage {
     ForgotPage {
-        layout: Layout::new(lang, "/forgot-password", csrf, None, state, "").await,
-        t: lang.msgs(),
+        layout: page.layout(None, ""),
+        t: page.lang.msgs(),
         sent,
         email,
         errors,
@@ -52,62 +44,41 @@ async fn page(
 }
 
 /// GET /forgot-password
-pub async fn forgot_get(
-    State(state): State<AppState>,
-    lang: LangPref,
-    Extension(csrf): Extension<CsrfToken>,
-) -> PageResult {
+pub async fn forgot_get(page: Page) -> PageResult {
     render(
         StatusCode::OK,
-        &page(
-            &state,
-            lang.lang,
-            csrf.0,
-            false,
-            String::new(),
-            FormErrors::default(),
-        )
-        .await,
+        &forgot_page(&page, false, String::new(), FormErrors::default()),
     )
 }
 
 /// POST /forgot-password
 pub async fn forgot_post(
     State(state): State<AppState>,
-    lang: LangPref,
+    page: Page,
     Client(client): Client,
-    Extension(csrf): Extension<CsrfToken>,
     CsrfForm(form): CsrfForm<ForgotForm>,
 ) -> PageResult {
     let email = match EmailAddress::parse(&form.email) {
         Ok(e) => e,
         Err(e) => {
-            let errors = FormErrors::from_errors(lang.lang.msgs(), &[e]);
+            let errors = FormErrors::from_errors(page.lang.msgs(), &[e]);
             return render(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &page(&state, lang.lang, csrf.0, false, form.email, errors).await,
+                &forgot_page(&page, false, form.email, errors),
             );
         }
     };
     // The answer does not wait for the link and the e-mail: known and unknown addresses take
     // the same time, so the timing says nothing about which addresses have an account.
-    let task_state = state.clone();
+    let lang = page.lang;
     tokio::spawn(async move {
-        if let Err(e) = send_reset_link(&task_state, &email, lang.lang, &client).await {
+        if let Err(e) = send_reset_link(&state, &email, lang, &client).await {
             tracing::error!(error = ?e, "password reset link not issued");
         }
     });
     render(
         StatusCode::OK,
-        &page(
-            &state,
-            lang.lang,
-            csrf.0,
-            true,
-            String::new(),
-            FormErrors::default(),
-        )
-        .await,
+        &forgot_page(&page, true, String::new(), FormErrors::default()),
     )
 }
 

@@ -2,7 +2,6 @@
 //! and the texts of the terms and the privacy statement (linked from registration).
 
 use askama::Template;
-use axum::Extension;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
@@ -17,9 +16,9 @@ use spreekuur_domain::validate::{EmailAddress, parse_text};
 use spreekuur_i18n::Msgs;
 
 use super::{FormErrors, render, see_other};
-use crate::csrf::{CsrfForm, CsrfToken};
+use crate::csrf::CsrfForm;
 use crate::error::PageResult;
-use crate::extract::{Admin, Client, LangPref};
+use crate::extract::{Admin, Client, Page};
 use crate::layout::Layout;
 use crate::state::AppState;
 
@@ -140,23 +139,14 @@ pub struct Saved {
 /// GET /practice
 pub async fn practice_get(
     State(state): State<AppState>,
-    lang: LangPref,
-    Extension(csrf): Extension<CsrfToken>,
+    page: Page,
     Admin(me): Admin,
     Query(q): Query<Saved>,
 ) -> PageResult {
     let p = state.store.practice().await?.ok_or(Error::NotFound)?;
-    let page = PracticePage {
-        layout: Layout::new(
-            lang.lang,
-            "/practice",
-            csrf.0,
-            Some(&me),
-            &state,
-            "practice",
-        )
-        .await,
-        t: lang.lang.msgs(),
+    let view = PracticePage {
+        layout: page.layout(Some(&me), "practice"),
+        t: page.lang.msgs(),
         saved: q.saved.is_some(),
         name: p.name,
         email: p.email.as_str().into(),
@@ -167,26 +157,25 @@ pub async fn practice_get(
         lock_minutes: p.lock_minutes.to_string(),
         read_receipts: p.read_receipts,
         days: day_rows(
-            lang.lang.msgs(),
+            page.lang.msgs(),
             p.office_hours.week.map(OfficeHours::format_day),
         ),
         closed_days: p.office_hours.format_closed_days(),
         emergency_text: p.emergency_text,
         errors: FormErrors::default(),
     };
-    render(StatusCode::OK, &page)
+    render(StatusCode::OK, &view)
 }
 
 /// POST /practice
 pub async fn practice_post(
     State(state): State<AppState>,
-    lang: LangPref,
+    page: Page,
     Client(client): Client,
-    Extension(csrf): Extension<CsrfToken>,
     Admin(me): Admin,
     CsrfForm(form): CsrfForm<PracticeForm>,
 ) -> PageResult {
-    let t = lang.lang.msgs();
+    let t = page.lang.msgs();
     let mut errs = Vec::new();
     let name = form.name.trim().to_string();
     if name.is_empty() || name.chars().any(char::is_control) || name.chars().count() > 120 {
@@ -258,16 +247,8 @@ pub async fn practice_post(
     )
     else {
         let days = day_rows(t, form.week.days().map(str::to_string));
-        let page = PracticePage {
-            layout: Layout::new(
-                lang.lang,
-                "/practice",
-                csrf.0,
-                Some(&me),
-                &state,
-                "practice",
-            )
-            .await,
+        let view = PracticePage {
+            layout: page.layout(Some(&me), "practice"),
             t,
             saved: false,
             name: form.name,
@@ -283,7 +264,7 @@ pub async fn practice_post(
             emergency_text: form.emergency_text.clone(),
             errors: FormErrors::from_errors(t, &errs),
         };
-        return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        return render(StatusCode::UNPROCESSABLE_ENTITY, &view);
     };
     let rec = AuditRecord::new(state.clock.now(), Action::PracticeUpdated, &client).actor(&me.id);
     state

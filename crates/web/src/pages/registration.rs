@@ -7,7 +7,6 @@
 //! The e-mail address is the invitation's and is never read from a form.
 
 use askama::Template;
-use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use base64::Engine;
@@ -21,13 +20,13 @@ use spreekuur_domain::invitation::Invitation;
 use spreekuur_domain::registration::check_personal_details;
 use spreekuur_domain::validate::{PersonName, parse_username};
 use spreekuur_domain::{Error, UserId};
-use spreekuur_i18n::{Lang, Msgs, fill};
+use spreekuur_i18n::{Msgs, fill};
 
 use super::invitation::{Found, answering, find_open, problem_page};
 use super::{FormErrors, RuleView, hash_password, render, rules_view, start_session};
-use crate::csrf::{CsrfForm, CsrfToken};
+use crate::csrf::CsrfForm;
 use crate::error::{PageError, PageResult};
-use crate::extract::{Client, Device, LangPref};
+use crate::extract::{Client, Device, Page};
 use crate::layout::Layout;
 use crate::state::AppState;
 
@@ -125,39 +124,37 @@ pub struct SummaryForm {
     terms: Option<String>,
 }
 
+/// The invitation being answered, the page in its language, and the first step's address
+/// (every step's "Change language" comes back to it).
 struct Ctx {
     inv: Box<Invitation>,
-    lang: Lang,
+    page: Page,
     path: String,
 }
 
 async fn open_invitation(
     state: &AppState,
-    lang: LangPref,
-    csrf: &str,
+    page: Page,
     token: &str,
 ) -> PageResult<Result<Ctx, axum::response::Response>> {
     let path = format!("/i/{token}/register");
-    Ok(match find_open(state, lang, csrf, token, &path).await? {
-        Found::Open(inv, lang) => Ok(Ctx { inv, lang, path }),
-        Found::Problem(page) => Err(page),
+    Ok(match find_open(state, page, token, &path).await? {
+        Found::Open(inv, page) => Ok(Ctx { inv, page, path }),
+        Found::Problem(problem) => Err(problem),
     })
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn details_page(
-    state: &AppState,
+fn details_page(
     ctx: &Ctx,
-    csrf: String,
     token: String,
     form: &DetailsForm,
     draft: String,
     password_kept: bool,
     errors: FormErrors,
 ) -> DetailsPage {
-    let t = ctx.lang.msgs();
+    let t = ctx.page.lang.msgs();
     DetailsPage {
-        layout: Layout::new(ctx.lang, &ctx.path, csrf, None, state, "").await,
+        layout: ctx.page.layout_at(&ctx.path, None, ""),
         t,
         token,
         first_name: form.first_name.clone(),
@@ -171,18 +168,16 @@ async fn details_page(
     }
 }
 
-async fn summary_page(
-    state: &AppState,
+fn summary_page(
     ctx: &Ctx,
-    csrf: String,
     token: String,
     d: &Draft,
     sealed: String,
     terms_error: Option<&'static str>,
 ) -> SummaryPage {
-    let t = ctx.lang.msgs();
+    let t = ctx.page.lang.msgs();
     SummaryPage {
-        layout: Layout::new(ctx.lang, &ctx.path, csrf, None, state, "").await,
+        layout: ctx.page.layout_at(&ctx.path, None, ""),
         t,
         token,
         first_name: d.first_name.clone(),
@@ -200,13 +195,12 @@ async fn summary_page(
 /// GET /i/{token}/register: "Persoonsgegevens", names prefilled from the invitation.
 pub async fn details_get(
     State(state): State<AppState>,
-    lang: LangPref,
-    Extension(csrf): Extension<CsrfToken>,
+    page: Page,
     Path(token): Path<String>,
 ) -> PageResult {
-    let ctx = match open_invitation(&state, lang, &csrf.0, &token).await? {
+    let ctx = match open_invitation(&state, page, &token).await? {
         Ok(c) => c,
-        Err(page) => return Ok(page),
+        Err(problem) => return Ok(problem),
     };
     let form = DetailsForm {
         first_name: ctx.inv.first_name.as_str().to_string(),
@@ -216,32 +210,28 @@ pub async fn details_get(
     render(
         StatusCode::OK,
         &details_page(
-            &state,
             &ctx,
-            csrf.0,
             token,
             &form,
             String::new(),
             false,
             FormErrors::default(),
-        )
-        .await,
+        ),
     )
 }
 
 /// POST /i/{token}/register: checks the first step and shows "Samenvatting".
 pub async fn details_post(
     State(state): State<AppState>,
-    lang: LangPref,
-    Extension(csrf): Extension<CsrfToken>,
+    page: Page,
     Path(token): Path<String>,
     CsrfForm(form): CsrfForm<DetailsForm>,
 ) -> PageResult {
-    let ctx = match open_invitation(&state, lang, &csrf.0, &token).await? {
+    let ctx = match open_invitation(&state, page, &token).await? {
         Ok(c) => c,
-        Err(page) => return Ok(page),
+        Err(problem) => return Ok(problem),
     };
-    let t = ctx.lang.msgs();
+    let t = ctx.page.lang.msgs();
     let previous = open_draft(&state, &ctx.inv, &form.draft);
     // Both password fields left empty after "Vorige": keep the password chosen before.
     let keep = previous
@@ -303,7 +293,7 @@ pub async fn details_post(
             let sealed = seal_draft(&state, &ctx.inv, &draft)?;
             render(
                 StatusCode::OK,
-                &summary_page(&state, &ctx, csrf.0, token, &draft, sealed, None).await,
+                &summary_page(&ctx, token, &draft, sealed, None),
             )
         }
         Err(errs) => {
@@ -316,7 +306,7 @@ pub async fn details_post(
             };
             render(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &details_page(&state, &ctx, csrf.0, token, &form, draft, kept, errors).await,
+                &details_page(&ctx, token, &form, draft, kept, errors),
             )
         }
     }
@@ -325,14 +315,13 @@ pub async fn details_post(
 /// POST /i/{token}/back: "Vorige" on the summary; the first step again, as it was entered.
 pub async fn back_post(
     State(state): State<AppState>,
-    lang: LangPref,
-    Extension(csrf): Extension<CsrfToken>,
+    page: Page,
     Path(token): Path<String>,
     CsrfForm(form): CsrfForm<SummaryForm>,
 ) -> PageResult {
-    let ctx = match open_invitation(&state, lang, &csrf.0, &token).await? {
+    let ctx = match open_invitation(&state, page, &token).await? {
         Ok(c) => c,
-        Err(page) => return Ok(page),
+        Err(problem) => return Ok(problem),
     };
     let (details, kept) = match open_draft(&state, &ctx.inv, &form.draft) {
         Some(d) => (
@@ -356,17 +345,7 @@ pub async fn back_post(
     let draft = if kept { form.draft } else { String::new() };
     render(
         StatusCode::OK,
-        &details_page(
-            &state,
-            &ctx,
-            csrf.0,
-            token,
-            &details,
-            draft,
-            kept,
-            FormErrors::default(),
-        )
-        .await,
+        &details_page(&ctx, token, &details, draft, kept, FormErrors::default()),
     )
 }
 
@@ -374,18 +353,17 @@ pub async fn back_post(
 /// conversation with the inviter and signs the patient in ("Registratie voltooid").
 pub async fn complete_post(
     State(state): State<AppState>,
-    lang: LangPref,
+    page: Page,
     Client(client): Client,
     Device(device): Device,
-    Extension(csrf): Extension<CsrfToken>,
     Path(token): Path<String>,
     CsrfForm(form): CsrfForm<SummaryForm>,
 ) -> PageResult {
-    let ctx = match open_invitation(&state, lang, &csrf.0, &token).await? {
+    let ctx = match open_invitation(&state, page, &token).await? {
         Ok(c) => c,
-        Err(page) => return Ok(page),
+        Err(problem) => return Ok(problem),
     };
-    let t = ctx.lang.msgs();
+    let t = ctx.page.lang.msgs();
     let Some(draft) = open_draft(&state, &ctx.inv, &form.draft) else {
         // No valid draft (altered or lost): start the first step again.
         let details = DetailsForm {
@@ -397,32 +375,19 @@ pub async fn complete_post(
         errors.add("form", t.form_has_errors);
         return render(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &details_page(
-                &state,
-                &ctx,
-                csrf.0,
-                token,
-                &details,
-                String::new(),
-                false,
-                errors,
-            )
-            .await,
+            &details_page(&ctx, token, &details, String::new(), false, errors),
         );
     };
     if form.terms.as_deref() != Some("yes") {
         return render(
             StatusCode::UNPROCESSABLE_ENTITY,
             &summary_page(
-                &state,
                 &ctx,
-                csrf.0,
                 token,
                 &draft,
                 form.draft.clone(),
                 Some(t.summary_terms_required),
-            )
-            .await,
+            ),
         );
     }
     let account = NewAccount {
@@ -433,7 +398,7 @@ pub async fn complete_post(
         first_name: PersonName::parse("first_name", &draft.first_name)?,
         last_name: PersonName::parse("last_name", &draft.last_name)?,
         password_hash: Some(draft.password_hash.clone()),
-        lang: ctx.lang.code().into(),
+        lang: ctx.page.lang.code().into(),
     };
     let now = state.clock.now();
     let accepted = invitation::accept(answering(&state, now, &client), &token, &account).await;
@@ -449,27 +414,17 @@ pub async fn complete_post(
             errors.add("form", t.account_exists);
             return render(
                 StatusCode::CONFLICT,
-                &details_page(
-                    &state,
-                    &ctx,
-                    csrf.0,
-                    token,
-                    &details,
-                    String::new(),
-                    false,
-                    errors,
-                )
-                .await,
+                &details_page(&ctx, token, &details, String::new(), false, errors),
             );
         }
         Err(e @ (Error::Used | Error::Expired | Error::NotFound)) => {
-            return problem_page(&state, ctx.lang, &csrf.0, &ctx.path, &e, StatusCode::GONE).await;
+            return problem_page(&ctx.page, &ctx.path, &e, StatusCode::GONE);
         }
         Err(e) => return Err(e.into()),
     };
     let cookie = start_session(&state, &user, &device).await?;
-    let page = DonePage {
-        layout: Layout::new(ctx.lang, "/messenger", csrf.0, None, &state, "").await,
+    let view = DonePage {
+        layout: ctx.page.layout_at("/messenger", None, ""),
         t,
         messenger: format!("/messenger/{conv}"),
         countdown: fill(t.done_countdown, &[("n", "9")]),
@@ -485,7 +440,7 @@ pub async fn complete_post(
             .map_or("", |(_, a)| a)
             .to_string(),
     };
-    let mut res = render(StatusCode::OK, &page)?;
+    let mut res = render(StatusCode::OK, &view)?;
     res.headers_mut()
         .append(axum::http::header::SET_COOKIE, cookie);
     Ok(res)

@@ -3,7 +3,6 @@
 //! straight to a messenger URL does not skip the step. See `domain::auth::session_code`.
 
 use askama::Template;
-use axum::Extension;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -14,12 +13,12 @@ use spreekuur_domain::auth::session_code::{
     self, CodeProblem, CodeState, Entered, check_open, next_request_at,
 };
 use spreekuur_domain::ports::SessionCodeInfo;
-use spreekuur_i18n::{Lang, Msgs, fill, time_of_day};
+use spreekuur_i18n::{Msgs, fill, time_of_day};
 
 use super::{render, see_other};
-use crate::csrf::{CsrfForm, CsrfToken};
+use crate::csrf::CsrfForm;
 use crate::error::{PageError, PageResult};
-use crate::extract::{Client, LangPref};
+use crate::extract::{Client, Page};
 use crate::layout::Layout;
 use crate::state::AppState;
 
@@ -78,15 +77,14 @@ fn problem_text(t: &'static Msgs, p: CodeProblem) -> String {
 #[allow(clippy::too_many_arguments)]
 async fn show(
     state: &AppState,
-    lang: Lang,
-    csrf: String,
+    page: &Page,
     account: &Account,
     code: Option<&SessionCodeInfo>,
     notice: Option<&'static str>,
     problem: Option<String>,
     status: StatusCode,
 ) -> PageResult {
-    let t = lang.msgs();
+    let t = page.lang.msgs();
     let now = state.clock.now();
     let usable = code.is_some_and(|c| check_open(c.state, c.expires_at, now).is_ok());
     // No code to type and no new one this hour yet: say when.
@@ -112,8 +110,8 @@ async fn show(
                 &[("time", &time_of_day(at.millis()))],
             )
         });
-    let page = CodePage {
-        layout: Layout::new(lang, "/session-code", csrf, None, state, "").await,
+    let view = CodePage {
+        layout: page.layout_at("/session-code", None, ""),
         t,
         notice,
         problem,
@@ -128,26 +126,24 @@ async fn show(
         can_type: code.is_some_and(|c| c.state == CodeState::Open && c.expires_at > now),
         wait,
     };
-    render(status, &page)
+    render(status, &view)
 }
 
 /// GET /session-code
 pub async fn session_code_get(
     State(state): State<AppState>,
-    lang: LangPref,
+    page: Page,
     headers: HeaderMap,
-    Extension(csrf): Extension<CsrfToken>,
     Query(q): Query<Notice>,
 ) -> PageResult {
     let Some((_, account, code)) = pending(&state, &headers).await? else {
         return Ok(see_other("/login", None));
     };
     let notice =
-        (q.notice.as_deref() == Some("resent")).then_some(lang.lang.msgs().session_code_resent);
+        (q.notice.as_deref() == Some("resent")).then_some(page.lang.msgs().session_code_resent);
     show(
         &state,
-        lang.lang,
-        csrf.0,
+        &page,
         &account,
         code.as_ref(),
         notice,
@@ -160,16 +156,15 @@ pub async fn session_code_get(
 /// POST /session-code: "Doorgaan".
 pub async fn session_code_post(
     State(state): State<AppState>,
-    lang: LangPref,
+    page: Page,
     headers: HeaderMap,
     Client(client): Client,
-    Extension(csrf): Extension<CsrfToken>,
     CsrfForm(form): CsrfForm<CodeForm>,
 ) -> PageResult {
     let Some((hash, account, code)) = pending(&state, &headers).await? else {
         return Ok(see_other("/login", None));
     };
-    let t = lang.lang.msgs();
+    let t = page.lang.msgs();
     let Some(code) = code else {
         return Ok(see_other("/session-code", None));
     };
@@ -219,10 +214,9 @@ pub async fn session_code_post(
         .pending_session(&hash, now)
         .await?
         .and_then(|(_, c)| c);
-    let page = show(
+    let r = show(
         &state,
-        lang.lang,
-        csrf.0,
+        &page,
         &account,
         fresh.as_ref(),
         None,
@@ -231,18 +225,17 @@ pub async fn session_code_post(
     )
     .await?;
     Ok(match until {
-        Some(until) => super::retry_after(page, until, now),
-        None => page,
+        Some(until) => super::retry_after(r, until, now),
+        None => r,
     })
 }
 
 /// POST /session-code/new: "Geen sessiecode ontvangen?" – a new code, at most one per 30 seconds.
 pub async fn session_code_new_post(
     State(state): State<AppState>,
-    lang: LangPref,
+    page: Page,
     headers: HeaderMap,
     Client(client): Client,
-    Extension(csrf): Extension<CsrfToken>,
     CsrfForm(_): CsrfForm<std::collections::HashMap<String, String>>,
 ) -> Result<Response, PageError> {
     let Some((hash, account, code)) = pending(&state, &headers).await? else {
@@ -250,14 +243,13 @@ pub async fn session_code_new_post(
     };
     let now = state.clock.now();
     let s = state.signing_in(&client);
-    match session_code::resend(&s, &hash, &account, code.as_ref(), lang.lang.code()).await? {
+    match session_code::resend(&s, &hash, &account, code.as_ref(), page.lang.code()).await? {
         Ok(()) => Ok(see_other("/session-code?notice=resent", None)),
         // Within 30 seconds of the last code, or past the account's codes for the hour: the
         // page says when.
         Err(until) => show(
             &state,
-            lang.lang,
-            csrf.0,
+            &page,
             &account,
             code.as_ref(),
             None,

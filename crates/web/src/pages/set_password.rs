@@ -4,7 +4,6 @@
 //! a reset also sends a notice that the password was changed.
 
 use askama::Template;
-use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
@@ -12,13 +11,13 @@ use spreekuur_domain::FormError;
 use spreekuur_domain::auth::password_reset::{self, Resetting};
 use spreekuur_domain::auth::sign_in::{self, Proof};
 use spreekuur_domain::ports::{LinkPurpose, SessionDevice};
-use spreekuur_i18n::{Lang, Msgs};
+use spreekuur_i18n::Msgs;
 
 use super::login::waiting_page;
 use super::{FormErrors, RuleView, render, rules_view, see_other, session_cookie};
-use crate::csrf::{CsrfForm, CsrfToken};
+use crate::csrf::CsrfForm;
 use crate::error::PageResult;
-use crate::extract::{Device, LangPref};
+use crate::extract::{Device, Page};
 use crate::layout::Layout;
 use crate::state::AppState;
 
@@ -77,16 +76,14 @@ fn path(purpose: LinkPurpose, token: &str) -> String {
     }
 }
 
-async fn page(
-    state: &AppState,
-    lang: Lang,
-    csrf: String,
+fn password_page(
+    page: &Page,
     purpose: LinkPurpose,
     token: &str,
     password: &str,
     errors: FormErrors,
 ) -> SetPasswordPage {
-    let t = lang.msgs();
+    let t = page.lang.msgs();
     let (title, intro, submit) = match purpose {
         LinkPurpose::PasswordReset => (t.reset_title, t.reset_intro, t.set_password_submit),
         _ => (
@@ -97,7 +94,7 @@ async fn page(
     };
     let action = path(purpose, token);
     SetPasswordPage {
-        layout: Layout::new(lang, &action, csrf, None, state, "").await,
+        layout: page.layout_at(&action, None, ""),
         t,
         title,
         intro,
@@ -108,13 +105,7 @@ async fn page(
     }
 }
 
-async fn show(
-    state: AppState,
-    lang: LangPref,
-    csrf: CsrfToken,
-    purpose: LinkPurpose,
-    token: String,
-) -> PageResult {
+async fn show(state: AppState, page: Page, purpose: LinkPurpose, token: String) -> PageResult {
     password_reset::check_link(
         &*state.store,
         &*state.tokens,
@@ -125,30 +116,20 @@ async fn show(
     .await?;
     render(
         StatusCode::OK,
-        &page(
-            &state,
-            lang.lang,
-            csrf.0,
-            purpose,
-            &token,
-            "",
-            FormErrors::default(),
-        )
-        .await,
+        &password_page(&page, purpose, &token, "", FormErrors::default()),
     )
 }
 
 async fn save(
     state: AppState,
-    lang: LangPref,
+    page: Page,
     device: SessionDevice,
-    csrf: CsrfToken,
     purpose: LinkPurpose,
     token: String,
     form: PasswordForm,
 ) -> PageResult {
     let client = device.client.clone();
-    let t = lang.lang.msgs();
+    let t = page.lang.msgs();
     let passwords = super::BlockingPasswords(state.passwords.clone());
     let practice = state.practice_name().await?;
     let r = resetting(&state, &passwords, &practice, &client);
@@ -158,7 +139,7 @@ async fn save(
         &token,
         &form.password,
         &form.password_confirmation,
-        lang.lang.code(),
+        page.lang.code(),
     )
     .await
     {
@@ -166,16 +147,13 @@ async fn save(
         Err(FormError::Fields(errs)) => {
             return render(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &page(
-                    &state,
-                    lang.lang,
-                    csrf.0,
+                &password_page(
+                    &page,
                     purpose,
                     &token,
                     &form.password,
                     FormErrors::from_errors(t, &errs),
-                )
-                .await,
+                ),
             );
         }
         Err(FormError::Failed(e)) => return Err(e.into()),
@@ -188,7 +166,7 @@ async fn save(
         &account,
         Proof::MailedLink,
         &device,
-        lang.lang.code(),
+        page.lang.code(),
         "/messenger",
     )
     .await?;
@@ -200,7 +178,7 @@ async fn save(
         ));
     }
     let done = NoticePage {
-        layout: Layout::new(lang.lang, "/messenger", csrf.0, Some(&account), &state, "").await,
+        layout: page.layout_at("/messenger", Some(&account), ""),
         t,
         title: t.reset_title,
         message: t.reset_done,
@@ -216,61 +194,39 @@ async fn save(
 /// GET /password/{token}
 pub async fn set_password_get(
     State(state): State<AppState>,
-    lang: LangPref,
-    Extension(csrf): Extension<CsrfToken>,
+    page: Page,
     Path(token): Path<String>,
 ) -> PageResult {
-    show(state, lang, csrf, LinkPurpose::SetPassword, token).await
+    show(state, page, LinkPurpose::SetPassword, token).await
 }
 
 /// POST /password/{token}
 pub async fn set_password_post(
     State(state): State<AppState>,
-    lang: LangPref,
+    page: Page,
     Device(device): Device,
-    Extension(csrf): Extension<CsrfToken>,
     Path(token): Path<String>,
     CsrfForm(form): CsrfForm<PasswordForm>,
 ) -> PageResult {
-    save(
-        state,
-        lang,
-        device,
-        csrf,
-        LinkPurpose::SetPassword,
-        token,
-        form,
-    )
-    .await
+    save(state, page, device, LinkPurpose::SetPassword, token, form).await
 }
 
 /// GET /reset-password/{token}
 pub async fn reset_get(
     State(state): State<AppState>,
-    lang: LangPref,
-    Extension(csrf): Extension<CsrfToken>,
+    page: Page,
     Path(token): Path<String>,
 ) -> PageResult {
-    show(state, lang, csrf, LinkPurpose::PasswordReset, token).await
+    show(state, page, LinkPurpose::PasswordReset, token).await
 }
 
 /// POST /reset-password/{token}
 pub async fn reset_post(
     State(state): State<AppState>,
-    lang: LangPref,
+    page: Page,
     Device(device): Device,
-    Extension(csrf): Extension<CsrfToken>,
     Path(token): Path<String>,
     CsrfForm(form): CsrfForm<PasswordForm>,
 ) -> PageResult {
-    save(
-        state,
-        lang,
-        device,
-        csrf,
-        LinkPurpose::PasswordReset,
-        token,
-        form,
-    )
-    .await
+    save(state, page, device, LinkPurpose::PasswordReset, token, form).await
 }

@@ -2,7 +2,6 @@
 //! with signing out one or all others; two-factor authentication and passkeys.
 
 use askama::Template;
-use axum::Extension;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;
@@ -11,9 +10,9 @@ use spreekuur_domain::audit::{Action, AuditRecord};
 use spreekuur_i18n::{Msgs, date_time, fill};
 
 use super::{render, see_other};
-use crate::csrf::{CsrfForm, CsrfToken};
+use crate::csrf::CsrfForm;
 use crate::error::PageResult;
-use crate::extract::{Client, LangPref, Session, User};
+use crate::extract::{Client, Page, Session, User};
 use crate::layout::Layout;
 use crate::state::AppState;
 
@@ -71,10 +70,9 @@ pub struct TokenForm {
 /// POST /settings/tokens: a personal access token for the JSON API (staff), shown once.
 pub async fn token_post(
     State(state): State<AppState>,
-    lang: LangPref,
+    page: Page,
     headers: HeaderMap,
     Client(client): Client,
-    Extension(csrf): Extension<CsrfToken>,
     session: Session,
     CsrfForm(form): CsrfForm<TokenForm>,
 ) -> PageResult {
@@ -89,7 +87,7 @@ pub async fn token_post(
                 notice: Some("token_name".into()),
                 left: None,
             };
-            return page(&state, lang, &headers, csrf, &session, q, None).await;
+            return settings_page(&state, &page, &headers, &session, q, None).await;
         }
     };
     // A token outlives the session it was made in: it takes the password, not just a session.
@@ -98,7 +96,7 @@ pub async fn token_post(
             notice: Some("token_password".into()),
             left: None,
         };
-        return page(&state, lang, &headers, csrf, &session, q, None).await;
+        return settings_page(&state, &page, &headers, &session, q, None).await;
     }
     let made = api_token::create_token(
         &*state.store,
@@ -115,7 +113,7 @@ pub async fn token_post(
         notice: None,
         left: None,
     };
-    page(&state, lang, &headers, csrf, &session, q, Some(secret)).await
+    settings_page(&state, &page, &headers, &session, q, Some(secret)).await
 }
 
 #[derive(Deserialize)]
@@ -229,39 +227,36 @@ fn current_hash(state: &AppState, headers: &HeaderMap) -> Vec<u8> {
 /// GET /settings
 pub async fn settings_get(
     State(state): State<AppState>,
-    lang: LangPref,
+    page: Page,
     headers: HeaderMap,
-    Extension(csrf): Extension<CsrfToken>,
     session: Session,
     Query(q): Query<Notice>,
 ) -> PageResult {
-    page(&state, lang, &headers, csrf, &session, q, None).await
+    settings_page(&state, &page, &headers, &session, q, None).await
 }
 
 /// The settings page; `new_token` is a personal access token just made, shown this once.
-async fn page(
+async fn settings_page(
     state: &AppState,
-    lang: LangPref,
+    page: &Page,
     headers: &HeaderMap,
-    csrf: CsrfToken,
     session: &Session,
     q: Notice,
     new_token: Option<String>,
 ) -> PageResult {
-    let state = state.clone();
-    let headers = headers.clone();
-    let t = lang.lang.msgs();
+    let lang = page.lang;
+    let t = lang.msgs();
     let me = &session.account;
     let sessions = state
         .store
-        .list_sessions(&me.id, &current_hash(&state, &headers), state.clock.now())
+        .list_sessions(&me.id, &current_hash(state, headers), state.clock.now())
         .await?
         .into_iter()
         .map(|s| SessionRow {
             id: s.public_id,
             device: describe_device(t, &s.user_agent),
-            started: date_time(lang.lang, s.created_at.millis()),
-            last_active: date_time(lang.lang, s.last_seen_at.millis()),
+            started: date_time(lang, s.created_at.millis()),
+            last_active: date_time(lang, s.last_seen_at.millis()),
             client: s.client,
             current: s.current,
         })
@@ -320,22 +315,22 @@ async fn page(
         .map(|k| PasskeyRow {
             id: k.id.to_string(),
             name: k.name,
-            created: date_time(lang.lang, k.created_at.millis()),
+            created: date_time(lang, k.created_at.millis()),
             last_used: k
                 .last_used_at
-                .map(|at| date_time(lang.lang, at.millis()))
+                .map(|at| date_time(lang, at.millis()))
                 .unwrap_or_else(|| t.pk_never_used.to_string()),
         })
         .collect();
-    let page = SettingsPage {
-        layout: Layout::new(lang.lang, "/settings", csrf.0, Some(me), &state, "settings").await,
+    let view = SettingsPage {
+        layout: page.layout_at("/settings", Some(me), "settings"),
         t,
         notice,
         sessions,
         tf_left,
         tf_status,
         passkeys,
-        pk: super::passkeys::availability(&state, t),
+        pk: super::passkeys::availability(state, t),
         notice_error,
         lock_on: session.lock.is_some(),
         lock_intro: fill(t.lock_intro, &[("minutes", &lock_minutes.to_string())]),
@@ -358,16 +353,16 @@ async fn page(
             .map(|k| TokenRow {
                 id: k.id.to_string(),
                 name: k.name,
-                created: date_time(lang.lang, k.created_at.millis()),
+                created: date_time(lang, k.created_at.millis()),
                 last_used: k
                     .last_used_at
-                    .map(|at| date_time(lang.lang, at.millis()))
+                    .map(|at| date_time(lang, at.millis()))
                     .unwrap_or_else(|| t.pk_never_used.to_string()),
             })
             .collect(),
         new_token,
     };
-    render(StatusCode::OK, &page)
+    render(StatusCode::OK, &view)
 }
 
 /// POST /settings/sessions/{id}/end: another user's session id is "not found".

@@ -2,7 +2,6 @@
 //! administrator, then signs that administrator in.
 
 use askama::Template;
-use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
@@ -17,9 +16,9 @@ use spreekuur_i18n::Msgs;
 
 use super::login::sign_in;
 use super::{FormErrors, RuleView, hash_password, password_errors, render, rules_view};
-use crate::csrf::{CsrfForm, CsrfToken};
+use crate::csrf::CsrfForm;
 use crate::error::{PageError, PageResult};
-use crate::extract::{Client, Device, LangPref};
+use crate::extract::{Client, Device, Page};
 use crate::layout::Layout;
 use crate::state::AppState;
 
@@ -61,17 +60,10 @@ async fn check(state: &AppState, token: &str) -> Result<(), PageError> {
     Ok(())
 }
 
-async fn page(
-    state: &AppState,
-    lang: LangPref,
-    csrf: String,
-    token: String,
-    form: SetupForm,
-    errors: FormErrors,
-) -> SetupPage {
-    let t = lang.lang.msgs();
+fn setup_page(page: &Page, token: String, form: SetupForm, errors: FormErrors) -> SetupPage {
+    let t = page.lang.msgs();
     SetupPage {
-        layout: Layout::new(lang.lang, &format!("/setup/{token}"), csrf, None, state, "").await,
+        layout: page.layout_at(&format!("/setup/{token}"), None, ""),
         t,
         token,
         practice_name: form.practice_name,
@@ -87,37 +79,27 @@ async fn page(
 /// GET /setup/{token}
 pub async fn setup_get(
     State(state): State<AppState>,
-    lang: LangPref,
-    Extension(csrf): Extension<CsrfToken>,
+    page: Page,
     Path(token): Path<String>,
 ) -> PageResult {
     check(&state, &token).await?;
     render(
         StatusCode::OK,
-        &page(
-            &state,
-            lang,
-            csrf.0,
-            token,
-            SetupForm::default(),
-            FormErrors::default(),
-        )
-        .await,
+        &setup_page(&page, token, SetupForm::default(), FormErrors::default()),
     )
 }
 
 /// POST /setup/{token}
 pub async fn setup_post(
     State(state): State<AppState>,
-    lang: LangPref,
+    page: Page,
     Client(client): Client,
     Device(device): Device,
-    Extension(csrf): Extension<CsrfToken>,
     Path(token): Path<String>,
     CsrfForm(form): CsrfForm<SetupForm>,
 ) -> PageResult {
     check(&state, &token).await?;
-    let t = lang.lang.msgs();
+    let t = page.lang.msgs();
     let mut problems = Vec::new();
     let name = form.practice_name.trim().to_string();
     if name.is_empty() || name.chars().any(char::is_control) || name.chars().count() > 120 {
@@ -145,7 +127,7 @@ pub async fn setup_post(
     else {
         return render(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &page(&state, lang, csrf.0, token, form, errors).await,
+            &setup_page(&page, token, form, errors),
         );
     };
     let password_hash = hash_password(&state, form.password.clone()).await?;
@@ -158,7 +140,7 @@ pub async fn setup_post(
         first_name,
         last_name,
         password_hash: Some(password_hash),
-        lang: lang.lang.code().into(),
+        lang: page.lang.code().into(),
     };
     let practice = Practice::new(name, practice_email);
     let hash = state
@@ -176,7 +158,7 @@ pub async fn setup_post(
             errors.add("email", t.account_exists);
             return render(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &page(&state, lang, csrf.0, token, form, errors).await,
+                &setup_page(&page, token, form, errors),
             );
         }
         Err(Error::Used | Error::Expired | Error::NotFound) => {
@@ -194,7 +176,7 @@ pub async fn setup_post(
     sign_in(
         &state,
         &account,
-        lang.lang,
+        page.lang,
         &device,
         "/invite?notice=setup_done",
     )

@@ -3,19 +3,18 @@
 //! activate.
 
 use askama::Template;
-use axum::Extension;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use spreekuur_domain::account::{self, Account, Role, create_staff};
 use spreekuur_domain::audit::{Action, AuditRecord};
 use spreekuur_domain::{Error, FormError, UserId};
-use spreekuur_i18n::{Lang, Msgs, fill};
+use spreekuur_i18n::{Msgs, fill};
 
 use super::{FormErrors, render, see_other};
-use crate::csrf::{CsrfForm, CsrfToken};
+use crate::csrf::CsrfForm;
 use crate::error::PageResult;
-use crate::extract::{Admin, Client, LangPref};
+use crate::extract::{Admin, Client, Page};
 use crate::layout::Layout;
 use crate::state::AppState;
 
@@ -65,16 +64,15 @@ pub fn role_label(t: &'static Msgs, role: Role) -> &'static str {
     }
 }
 
-async fn page(
+async fn staff_page(
     state: &AppState,
-    lang: Lang,
-    csrf: String,
+    page: &Page,
     me: &Account,
     form: StaffForm,
     errors: FormErrors,
     notice: Option<String>,
 ) -> PageResult<StaffPage> {
-    let t = lang.msgs();
+    let t = page.lang.msgs();
     let rows = state
         .store
         .list_staff()
@@ -95,7 +93,7 @@ async fn page(
         })
         .collect();
     Ok(StaffPage {
-        layout: Layout::new(lang, "/staff", csrf, Some(me), state, "staff").await,
+        layout: page.layout(Some(me), "staff"),
         t,
         notice,
         rows,
@@ -114,12 +112,11 @@ async fn page(
 /// GET /staff
 pub async fn staff_get(
     State(state): State<AppState>,
-    lang: LangPref,
-    Extension(csrf): Extension<CsrfToken>,
+    page: Page,
     Admin(me): Admin,
     Query(q): Query<Notice>,
 ) -> PageResult {
-    let t = lang.lang.msgs();
+    let t = page.lang.msgs();
     let notice = match q.added.as_deref().and_then(UserId::parse) {
         Some(id) => state
             .store
@@ -130,10 +127,9 @@ pub async fn staff_get(
     };
     render(
         StatusCode::OK,
-        &page(
+        &staff_page(
             &state,
-            lang.lang,
-            csrf.0,
+            &page,
             &me,
             StaffForm::default(),
             FormErrors::default(),
@@ -146,9 +142,8 @@ pub async fn staff_get(
 /// POST /staff
 pub async fn staff_post(
     State(state): State<AppState>,
-    lang: LangPref,
+    page: Page,
     Client(client): Client,
-    Extension(csrf): Extension<CsrfToken>,
     Admin(me): Admin,
     CsrfForm(form): CsrfForm<StaffForm>,
 ) -> PageResult {
@@ -161,7 +156,7 @@ pub async fn staff_post(
         last_name: &form.last_name,
         email: &form.email,
         role,
-        lang: lang.lang.code(),
+        lang: page.lang.code(),
     };
     let made = create_staff(
         &*state.store,
@@ -177,10 +172,10 @@ pub async fn staff_post(
         Ok(made) => Ok(see_other(&format!("/staff?added={}", made.id), None)),
         Err(FormError::Failed(e)) => Err(e.into()),
         Err(FormError::Fields(errs)) => {
-            let errors = FormErrors::from_errors(lang.lang.msgs(), &errs);
+            let errors = FormErrors::from_errors(page.lang.msgs(), &errs);
             render(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &page(&state, lang.lang, csrf.0, &me, form, errors, None).await?,
+                &staff_page(&state, &page, &me, form, errors, None).await?,
             )
         }
     }

@@ -3,7 +3,6 @@
 //! it ("Ik pak dit op") or hand it to a colleague.
 
 use askama::Template;
-use axum::Extension;
 use axum::extract::{Path, Query, State};
 use serde::Deserialize;
 use spreekuur_domain::account::Role;
@@ -14,9 +13,9 @@ use spreekuur_i18n::{Msgs, fill};
 
 use super::practice::{DayRow, WeekForm, day_rows};
 use super::{render_form, see_other};
-use crate::csrf::{CsrfForm, CsrfToken};
+use crate::csrf::CsrfForm;
 use crate::error::PageResult;
-use crate::extract::{Admin, Client, LangPref, Staff, User};
+use crate::extract::{Admin, Client, Page, Staff, User};
 use crate::layout::Layout;
 use crate::state::AppState;
 
@@ -73,8 +72,7 @@ pub struct TeamsQuery {
 #[allow(clippy::too_many_arguments)]
 async fn teams_page(
     state: &AppState,
-    lang: spreekuur_i18n::Lang,
-    csrf: String,
+    page: &Page,
     me: &spreekuur_domain::account::Account,
     notice: Option<&'static str>,
     error: Option<&'static str>,
@@ -82,7 +80,7 @@ async fn teams_page(
     purpose: String,
     hours: Option<HoursAttempt>,
 ) -> PageResult {
-    let t = lang.msgs();
+    let t = page.lang.msgs();
     let staff: Vec<_> = state
         .store
         .list_staff()
@@ -141,8 +139,8 @@ async fn teams_page(
             }
         })
         .collect();
-    let page = TeamsPage {
-        layout: Layout::new(lang, "/teams", csrf, Some(me), state, "teams").await,
+    let view = TeamsPage {
+        layout: page.layout_at("/teams", Some(me), "teams"),
         t,
         teams,
         notice,
@@ -150,18 +148,17 @@ async fn teams_page(
         name,
         purpose,
     };
-    render_form(error.is_some() || hours.is_some(), &page)
+    render_form(error.is_some() || hours.is_some(), &view)
 }
 
 /// GET /teams (administrators)
 pub async fn teams_get(
     State(state): State<AppState>,
-    lang: LangPref,
-    Extension(csrf): Extension<CsrfToken>,
+    page: Page,
     Admin(me): Admin,
     Query(q): Query<TeamsQuery>,
 ) -> PageResult {
-    let t = lang.lang.msgs();
+    let t = page.lang.msgs();
     let notice = match q.notice.as_str() {
         "created" => Some(t.teams_created),
         "added" => Some(t.teams_added),
@@ -171,8 +168,7 @@ pub async fn teams_get(
     };
     teams_page(
         &state,
-        lang.lang,
-        csrf.0,
+        &page,
         &me,
         notice,
         None,
@@ -194,13 +190,12 @@ pub struct NewTeamForm {
 /// POST /teams (administrators): a new team.
 pub async fn teams_post(
     State(state): State<AppState>,
-    lang: LangPref,
+    page: Page,
     Client(client): Client,
-    Extension(csrf): Extension<CsrfToken>,
     Admin(me): Admin,
     CsrfForm(form): CsrfForm<NewTeamForm>,
 ) -> PageResult {
-    let t = lang.lang.msgs();
+    let t = page.lang.msgs();
     let error = match state
         .store
         .create_team(&me, &form.name, &form.purpose, state.clock.now(), &client)
@@ -213,8 +208,7 @@ pub async fn teams_post(
     };
     teams_page(
         &state,
-        lang.lang,
-        csrf.0,
+        &page,
         &me,
         None,
         Some(error),
@@ -229,9 +223,8 @@ pub async fn teams_post(
 /// practice's again.
 pub async fn hours_post(
     State(state): State<AppState>,
-    lang: LangPref,
+    page: Page,
     Client(client): Client,
-    Extension(csrf): Extension<CsrfToken>,
     Admin(me): Admin,
     Path(id): Path<String>,
     CsrfForm(form): CsrfForm<WeekForm>,
@@ -247,12 +240,11 @@ pub async fn hours_post(
                 team: team.to_string(),
                 values: form.days().map(str::to_string),
                 bad_day,
-                error: lang.lang.msgs().text(reason.key()),
+                error: page.lang.msgs().text(reason.key()),
             };
             return teams_page(
                 &state,
-                lang.lang,
-                csrf.0,
+                &page,
                 &me,
                 None,
                 None,

@@ -1,15 +1,13 @@
 //! "algemene voorwaarden" and "privacy statement": texts the practice sets (Praktijkgegevens).
 
 use askama::Template;
-use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
 use spreekuur_i18n::Msgs;
 
 use super::render;
-use crate::csrf::CsrfToken;
 use crate::error::PageResult;
-use crate::extract::{LangPref, MaybeUser};
+use crate::extract::{MaybeUser, Page};
 use crate::layout::Layout;
 use crate::state::AppState;
 
@@ -22,14 +20,8 @@ struct TermsPage {
     paragraphs: Vec<String>,
 }
 
-async fn show(
-    state: AppState,
-    lang: LangPref,
-    csrf: String,
-    user: MaybeUser,
-    privacy: bool,
-) -> PageResult {
-    let t = lang.lang.msgs();
+async fn show(state: AppState, page: Page, user: MaybeUser, privacy: bool) -> PageResult {
+    let t = page.lang.msgs();
     let practice = state.store.practice().await?;
     let text = practice
         .map(|p| {
@@ -45,9 +37,8 @@ async fn show(
         .map(|p| p.trim().to_string())
         .filter(|p| !p.is_empty())
         .collect();
-    let path = if privacy { "/privacy" } else { "/terms" };
-    let page = TermsPage {
-        layout: Layout::new(lang.lang, path, csrf, user.0.as_ref(), &state, "").await,
+    let view = TermsPage {
+        layout: page.layout(user.0.as_ref(), ""),
         t,
         title: if privacy {
             t.privacy_title
@@ -56,25 +47,15 @@ async fn show(
         },
         paragraphs,
     };
-    render(StatusCode::OK, &page)
+    render(StatusCode::OK, &view)
 }
 
 /// GET /terms
-pub async fn terms_get(
-    State(state): State<AppState>,
-    lang: LangPref,
-    Extension(csrf): Extension<CsrfToken>,
-    user: MaybeUser,
-) -> PageResult {
-    show(state, lang, csrf.0, user, false).await
+pub async fn terms_get(State(state): State<AppState>, page: Page, user: MaybeUser) -> PageResult {
+    show(state, page, user, false).await
 }
 
 /// GET /privacy
-pub async fn privacy_get(
-    State(state): State<AppState>,
-    lang: LangPref,
-    Extension(csrf): Extension<CsrfToken>,
-    user: MaybeUser,
-) -> PageResult {
-    show(state, lang, csrf.0, user, true).await
+pub async fn privacy_get(State(state): State<AppState>, page: Page, user: MaybeUser) -> PageResult {
+    show(state, page, user, true).await
 }

@@ -5,7 +5,6 @@
 //! needs the password and a code. The secret is sealed with the key ring.
 
 use askama::Template;
-use axum::Extension;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;
@@ -14,12 +13,12 @@ use spreekuur_domain::Error;
 use spreekuur_domain::account::Account;
 use spreekuur_domain::auth::totp::{self, Answer};
 use spreekuur_domain::ports::PendingStage;
-use spreekuur_i18n::{Lang, Msgs};
+use spreekuur_i18n::Msgs;
 
 use super::{render, see_other};
-use crate::csrf::{CsrfForm, CsrfToken};
+use crate::csrf::CsrfForm;
 use crate::error::{PageError, PageResult};
-use crate::extract::{Client, Enrolling, LangPref, User, waiting};
+use crate::extract::{Client, Enrolling, Page, User, waiting};
 use crate::layout::{Layout, urlencode};
 use crate::state::AppState;
 
@@ -61,14 +60,13 @@ struct LoginPage {
 impl LoginPage {
     async fn new(
         state: &AppState,
-        lang: Lang,
-        csrf: String,
+        page: &Page,
         account: &Account,
         error: Option<String>,
     ) -> Result<Self, PageError> {
-        let t = lang.msgs();
+        let t = page.lang.msgs();
         Ok(Self {
-            layout: Layout::new(lang, "/two-factor", csrf, None, state, "").await,
+            layout: page.layout_at("/two-factor", None, ""),
             t,
             error,
             has_code: state
@@ -105,45 +103,29 @@ fn qr_svg(url: &str) -> Result<String, PageError> {
         .build())
 }
 
-async fn setup_page(
-    state: &AppState,
-    lang: Lang,
-    csrf: String,
-    who: &Enrolling,
-    step: SetupStep,
-    error: Option<String>,
-) -> Result<SetupPage, PageError> {
-    let layout = Layout::new(
-        lang,
-        "/settings/two-factor",
-        csrf,
-        Some(&who.account),
-        state,
-        "settings",
-    )
-    .await;
-    Ok(SetupPage {
+fn setup_page(page: &Page, who: &Enrolling, step: SetupStep, error: Option<String>) -> SetupPage {
+    let layout = page.layout_at("/settings/two-factor", Some(&who.account), "settings");
+    SetupPage {
         layout: if who.pending {
             layout.without_menu()
         } else {
             layout
         },
         enrolling: who.pending,
-        t: lang.msgs(),
+        t: page.lang.msgs(),
         step,
         error,
         qr_svg: String::new(),
         key: String::new(),
         backup_codes: Vec::new(),
         download: String::new(),
-    })
+    }
 }
 
 /// GET /settings/two-factor: "Wil je tweefactorauthenticatie activeren?"
 pub async fn setup_get(
     State(state): State<AppState>,
-    lang: LangPref,
-    Extension(csrf): Extension<CsrfToken>,
+    page: Page,
     enrolling: Enrolling,
 ) -> PageResult {
     let me = enrolling.account.clone();
@@ -152,40 +134,28 @@ pub async fn setup_get(
     }
     render(
         StatusCode::OK,
-        &setup_page(
-            &state,
-            lang.lang,
-            csrf.0,
-            &enrolling,
-            SetupStep::Password,
-            None,
-        )
-        .await?,
+        &setup_page(&page, &enrolling, SetupStep::Password, None),
     )
 }
 
 /// POST /settings/two-factor: "Ja" with the password: shows the QR code and the key.
 pub async fn setup_post(
     State(state): State<AppState>,
-    lang: LangPref,
-    Extension(csrf): Extension<CsrfToken>,
+    page: Page,
     enrolling: Enrolling,
     CsrfForm(form): CsrfForm<PasswordForm>,
 ) -> PageResult {
     let me = enrolling.account.clone();
-    let t = lang.lang.msgs();
+    let t = page.lang.msgs();
     if !super::confirm_password(&state, &me, form.password).await? {
         return render(
             StatusCode::UNAUTHORIZED,
             &setup_page(
-                &state,
-                lang.lang,
-                csrf.0,
+                &page,
                 &enrolling,
                 SetupStep::Password,
                 Some(t.tf_wrong_password.into()),
-            )
-            .await?,
+            ),
         );
     }
     let secret = TotpSecret::generate().map_err(|e| Error::Internal(e.to_string()))?;
@@ -193,22 +163,12 @@ pub async fn setup_post(
         .store
         .begin_totp(&me.id, secret.as_bytes(), state.clock.now())
         .await?;
-    scan_page(
-        &state,
-        lang.lang,
-        csrf.0,
-        &enrolling,
-        &secret,
-        None,
-        StatusCode::OK,
-    )
-    .await
+    scan_page(&state, &page, &enrolling, &secret, None, StatusCode::OK).await
 }
 
 async fn scan_page(
     state: &AppState,
-    lang: Lang,
-    csrf: String,
+    page: &Page,
     who: &Enrolling,
     secret: &TotpSecret,
     error: Option<String>,
@@ -220,29 +180,28 @@ async fn scan_page(
     } else {
         practice
     };
-    let mut page = setup_page(state, lang, csrf, who, SetupStep::Scan, error).await?;
-    page.qr_svg = qr_svg(&secret.otpauth_url(&issuer, who.account.email.as_str()))?;
+    let mut view = setup_page(page, who, SetupStep::Scan, error);
+    view.qr_svg = qr_svg(&secret.otpauth_url(&issuer, who.account.email.as_str()))?;
     let key = secret.base32();
-    page.key = key
+    view.key = key
         .as_bytes()
         .chunks(4)
         .map(|c| String::from_utf8_lossy(c).to_string())
         .collect::<Vec<_>>()
         .join(" ");
-    render(status, &page)
+    render(status, &view)
 }
 
 /// POST /settings/two-factor/confirm: the first code turns it on and shows the backup codes.
 pub async fn confirm_post(
     State(state): State<AppState>,
-    lang: LangPref,
+    page: Page,
     Client(client): Client,
-    Extension(csrf): Extension<CsrfToken>,
     enrolling: Enrolling,
     CsrfForm(form): CsrfForm<CodeForm>,
 ) -> PageResult {
     let me = enrolling.account.clone();
-    let t = lang.lang.msgs();
+    let t = page.lang.msgs();
     let Some(record) = state.store.totp(&me.id).await?.filter(|r| !r.enabled) else {
         return Ok(see_other("/settings", None));
     };
@@ -250,8 +209,7 @@ pub async fn confirm_post(
     let Some(codes) = totp::enable(&state.signing_in(&client), &me, &form.code).await? else {
         return scan_page(
             &state,
-            lang.lang,
-            csrf.0,
+            &page,
             &enrolling,
             &secret,
             Some(t.tf_code_wrong.into()),
@@ -260,18 +218,10 @@ pub async fn confirm_post(
         .await;
     };
     let cookie = enrolling.complete(&state).await?;
-    let mut page = setup_page(
-        &state,
-        lang.lang,
-        csrf.0,
-        &enrolling,
-        SetupStep::Backup,
-        None,
-    )
-    .await?;
-    page.download = urlencode(&format!("{}\n\n{}\n", t.tf_backup_intro, codes.join("\n")));
-    page.backup_codes = codes;
-    let mut r = render(StatusCode::OK, &page)?;
+    let mut view = setup_page(&page, &enrolling, SetupStep::Backup, None);
+    view.download = urlencode(&format!("{}\n\n{}\n", t.tf_backup_intro, codes.join("\n")));
+    view.backup_codes = codes;
+    let mut r = render(StatusCode::OK, &view)?;
     if let Some(c) = cookie {
         r.headers_mut().append(axum::http::header::SET_COOKIE, c);
     }
@@ -297,30 +247,28 @@ pub async fn disable_post(
 /// GET /two-factor
 pub async fn login_get(
     State(state): State<AppState>,
-    lang: LangPref,
+    page: Page,
     headers: HeaderMap,
-    Extension(csrf): Extension<CsrfToken>,
 ) -> PageResult {
     let Some((_, account)) = waiting(&state, &headers, PendingStage::SecondFactor).await? else {
         return Ok(see_other("/login", None));
     };
-    let page = LoginPage::new(&state, lang.lang, csrf.0, &account, None).await?;
-    render(StatusCode::OK, &page)
+    let view = LoginPage::new(&state, &page, &account, None).await?;
+    render(StatusCode::OK, &view)
 }
 
 /// POST /two-factor: a code from the app or a backup code; guessing is throttled per account.
 pub async fn login_post(
     State(state): State<AppState>,
-    lang: LangPref,
+    page: Page,
     headers: HeaderMap,
     Client(client): Client,
-    Extension(csrf): Extension<CsrfToken>,
     CsrfForm(form): CsrfForm<CodeForm>,
 ) -> PageResult {
     let Some((hash, account)) = waiting(&state, &headers, PendingStage::SecondFactor).await? else {
         return Ok(see_other("/login", None));
     };
-    let t = lang.lang.msgs();
+    let t = page.lang.msgs();
     let now = state.clock.now();
     let (status, message, until) =
         match totp::answer(&state.signing_in(&client), &hash, &account, &form.code).await? {
@@ -341,8 +289,8 @@ pub async fn login_post(
                 Some(until),
             ),
         };
-    let page = LoginPage::new(&state, lang.lang, csrf.0, &account, Some(message)).await?;
-    let r = render(status, &page)?;
+    let view = LoginPage::new(&state, &page, &account, Some(message)).await?;
+    let r = render(status, &view)?;
     Ok(match until {
         Some(until) => super::retry_after(r, until, now),
         None => r,
