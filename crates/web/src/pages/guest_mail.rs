@@ -4,7 +4,6 @@
 //! `domain::secure_mail::{guest, reply}`.
 
 use askama::Template;
-use axum::Extension;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use serde::Deserialize;
@@ -14,10 +13,10 @@ use spreekuur_domain::secure_mail::{Author, Copy, reply};
 use spreekuur_i18n::{Lang, Msgs, fill};
 
 use super::{render, see_other};
-use crate::csrf::{CsrfForm, CsrfToken};
+use crate::csrf::CsrfForm;
 use crate::error::PageResult;
 use crate::extract::cookies;
-use crate::extract::{Client, LangPref};
+use crate::extract::{Client, Page};
 use crate::layout::Layout;
 use crate::state::AppState;
 
@@ -62,18 +61,11 @@ fn guest<'a>(state: &'a AppState, client: &'a str) -> Guest<'a> {
     }
 }
 
-async fn page(
-    state: &AppState,
-    lang: Lang,
-    csrf: String,
-    token: &str,
-    from: String,
-    body: Body,
-) -> GuestPage {
+fn guest_page(page: &Page, token: &str, from: String, body: Body) -> GuestPage {
     let action = format!("/m/{token}");
     GuestPage {
-        layout: Layout::new(lang, &action, csrf, None, state, "").await,
-        t: lang.msgs(),
+        layout: page.layout_at(&action, None, ""),
+        t: page.lang.msgs(),
         action,
         from,
         body,
@@ -135,12 +127,11 @@ fn session_cookie(state: &AppState, headers: &HeaderMap) -> Option<String> {
 /// The copy behind `token`, or the page that says why there is none to open.
 async fn landing(
     state: &AppState,
-    lang: Lang,
-    csrf: &str,
+    page: &Page,
     client: &str,
     token: &str,
 ) -> Result<Result<Copy, (StatusCode, GuestPage)>, Error> {
-    let t = lang.msgs();
+    let t = page.lang.msgs();
     let (status, text) = match guest::land(guest(state, client), token).await {
         Ok(Landing::Open(copy)) => return Ok(Ok(copy)),
         Ok(Landing::Revoked) => (StatusCode::GONE, t.guest_revoked),
@@ -148,16 +139,8 @@ async fn landing(
         Err(Error::NotFound) => (StatusCode::NOT_FOUND, t.guest_unknown),
         Err(e) => return Err(e),
     };
-    let page = page(
-        state,
-        lang,
-        csrf.to_string(),
-        token,
-        String::new(),
-        Body::Closed(text),
-    )
-    .await;
-    Ok(Err((status, page)))
+    let closed = guest_page(page, token, String::new(), Body::Closed(text));
+    Ok(Err((status, closed)))
 }
 
 #[derive(Deserialize)]
@@ -168,17 +151,16 @@ pub struct Replied {
 /// GET /m/{token}
 pub async fn open_get(
     State(state): State<AppState>,
-    lang: LangPref,
+    page: Page,
     Client(client): Client,
-    Extension(csrf): Extension<CsrfToken>,
     headers: HeaderMap,
     Path(token): Path<String>,
     Query(q): Query<Replied>,
 ) -> PageResult {
-    let lang = lang.lang;
-    let copy = match landing(&state, lang, &csrf.0, &client, &token).await? {
+    let lang = page.lang;
+    let copy = match landing(&state, &page, &client, &token).await? {
         Ok(copy) => copy,
-        Err((status, page)) => return render(status, &page),
+        Err((status, closed)) => return render(status, &closed),
     };
     let t = lang.msgs();
     let practice = state.practice_name().await?;
@@ -191,10 +173,7 @@ pub async fn open_get(
         Body::Closed(t.guest_not_yet)
     };
     let from = from_line(t, &copy, &practice);
-    render(
-        StatusCode::OK,
-        &page(&state, lang, csrf.0, &token, from, body).await,
-    )
+    render(StatusCode::OK, &guest_page(&page, &token, from, body))
 }
 
 #[derive(Deserialize)]
@@ -206,16 +185,15 @@ pub struct CodeForm {
 /// POST /m/{token}: the access code.
 pub async fn code_post(
     State(state): State<AppState>,
-    lang: LangPref,
+    page: Page,
     Client(client): Client,
-    Extension(csrf): Extension<CsrfToken>,
     Path(token): Path<String>,
     CsrfForm(form): CsrfForm<CodeForm>,
 ) -> PageResult {
-    let lang = lang.lang;
-    let copy = match landing(&state, lang, &csrf.0, &client, &token).await? {
+    let lang = page.lang;
+    let copy = match landing(&state, &page, &client, &token).await? {
         Ok(copy) => copy,
-        Err((status, page)) => return render(status, &page),
+        Err((status, closed)) => return render(status, &closed),
     };
     let t = lang.msgs();
     let (status, error) =
@@ -250,10 +228,7 @@ pub async fn code_post(
     let practice = state.practice_name().await?;
     let from = from_line(t, &copy, &practice);
     let body = Body::Code { error: Some(error) };
-    render(
-        status,
-        &page(&state, lang, csrf.0, &token, from, body).await,
-    )
+    render(status, &guest_page(&page, &token, from, body))
 }
 
 #[derive(Deserialize)]
@@ -266,17 +241,16 @@ pub struct ReplyForm {
 /// answer is refused and the code is asked again.
 pub async fn reply_post(
     State(state): State<AppState>,
-    lang: LangPref,
+    page: Page,
     Client(client): Client,
-    Extension(csrf): Extension<CsrfToken>,
     headers: HeaderMap,
     Path(token): Path<String>,
     CsrfForm(form): CsrfForm<ReplyForm>,
 ) -> PageResult {
-    let lang = lang.lang;
-    let copy = match landing(&state, lang, &csrf.0, &client, &token).await? {
+    let lang = page.lang;
+    let copy = match landing(&state, &page, &client, &token).await? {
         Ok(copy) => copy,
-        Err((status, page)) => return render(status, &page),
+        Err((status, closed)) => return render(status, &closed),
     };
     let cookie = session_cookie(&state, &headers);
     if !guest::session_on(guest(&state, &client), cookie.as_deref(), &copy.id).await? {
@@ -301,7 +275,7 @@ pub async fn reply_post(
             let body = thread_body(&state, lang, &copy, false, Some(t.text(reason.key()))).await?;
             render(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &page(&state, lang, csrf.0, &token, from, body).await,
+                &guest_page(&page, &token, from, body),
             )
         }
         Err(e) => Err(e.into()),

@@ -3,7 +3,6 @@
 //! cases are `domain::secure_mail::{send, reply}`.
 
 use askama::Template;
-use axum::Extension;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
@@ -14,12 +13,12 @@ use spreekuur_domain::secure_mail::{
     self, Author, Line, MailState, Method, RecipientForm, Status, reply,
 };
 use spreekuur_domain::{Error, SecureMailId, TeamId};
-use spreekuur_i18n::{Lang, Msgs, fill};
+use spreekuur_i18n::{Msgs, fill};
 
 use super::{FormErrors, render, see_other};
-use crate::csrf::{CsrfForm, CsrfToken};
+use crate::csrf::CsrfForm;
 use crate::error::PageResult;
-use crate::extract::{Client, LangPref, Staff};
+use crate::extract::{Client, Page, Staff};
 use crate::layout::Layout;
 use crate::state::AppState;
 
@@ -173,14 +172,14 @@ impl Posted {
 #[allow(clippy::too_many_arguments)]
 async fn list_page(
     state: &AppState,
-    lang: Lang,
-    csrf: String,
+    page: &Page,
     me: &Account,
     posted: Option<&Posted>,
     extra_row: bool,
     row_errors: &[(usize, Error)],
     errors: FormErrors,
 ) -> Result<ListPage, Error> {
+    let lang = page.lang;
     let t = lang.msgs();
     let now = state.clock.now();
     let lines = state
@@ -255,7 +254,7 @@ async fn list_page(
         l => l.to_string(),
     };
     Ok(ListPage {
-        layout: Layout::new(lang, "/secure-mail", csrf, Some(me), state, "secure_mail").await,
+        layout: page.layout_at("/secure-mail", Some(me), "secure_mail"),
         t,
         lines,
         rows,
@@ -269,23 +268,8 @@ async fn list_page(
 }
 
 /// GET /secure-mail
-pub async fn list_get(
-    State(state): State<AppState>,
-    lang: LangPref,
-    Extension(csrf): Extension<CsrfToken>,
-    Staff(me): Staff,
-) -> PageResult {
-    let page = list_page(
-        &state,
-        lang.lang,
-        csrf.0,
-        &me,
-        None,
-        false,
-        &[],
-        FormErrors::default(),
-    )
-    .await?;
+pub async fn list_get(State(state): State<AppState>, page: Page, Staff(me): Staff) -> PageResult {
+    let page = list_page(&state, &page, &me, None, false, &[], FormErrors::default()).await?;
     render(StatusCode::OK, &page)
 }
 
@@ -293,19 +277,17 @@ pub async fn list_get(
 /// with one more row and sends nothing.
 pub async fn send_post(
     State(state): State<AppState>,
-    lang: LangPref,
+    page: Page,
     Client(client): Client,
-    Extension(csrf): Extension<CsrfToken>,
     Staff(me): Staff,
     CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
 ) -> PageResult {
     let posted = Posted { pairs };
-    let t = lang.lang.msgs();
+    let t = page.lang.msgs();
     if !posted.get("add").is_empty() {
         let page = list_page(
             &state,
-            lang.lang,
-            csrf.0,
+            &page,
             &me,
             Some(&posted),
             true,
@@ -344,8 +326,7 @@ pub async fn send_post(
         Ok(sent) => {
             let page = thread_page(
                 &state,
-                lang.lang,
-                csrf.0,
+                &page,
                 &me,
                 &client,
                 &sent.id,
@@ -365,17 +346,7 @@ pub async fn send_post(
             if !rows.is_empty() {
                 errors.add("form", t.form_has_errors);
             }
-            let page = list_page(
-                &state,
-                lang.lang,
-                csrf.0,
-                &me,
-                Some(&posted),
-                false,
-                &rows,
-                errors,
-            )
-            .await?;
+            let page = list_page(&state, &page, &me, Some(&posted), false, &rows, errors).await?;
             render(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
         Err(ComposeError::Failed(e)) => Err(e.into()),
@@ -385,8 +356,7 @@ pub async fn send_post(
 #[allow(clippy::too_many_arguments)]
 async fn thread_page(
     state: &AppState,
-    lang: Lang,
-    csrf: String,
+    page: &Page,
     me: &Account,
     client: &str,
     id: &SecureMailId,
@@ -394,6 +364,7 @@ async fn thread_page(
     codes: Vec<(String, String)>,
     errors: FormErrors,
 ) -> Result<ThreadPage, Error> {
+    let lang = page.lang;
     let t = lang.msgs();
     let thread = state.store.thread(id).await?.ok_or(Error::NotFound)?;
     let teams: Vec<TeamId> = my_teams(state, me)
@@ -472,15 +443,7 @@ async fn thread_page(
         None => t.secure_no_expiry.to_string(),
     };
     Ok(ThreadPage {
-        layout: Layout::new(
-            lang,
-            &format!("/secure-mail/{id}"),
-            csrf,
-            Some(me),
-            state,
-            "secure_mail",
-        )
-        .await,
+        layout: page.layout_at(&format!("/secure-mail/{id}"), Some(me), "secure_mail"),
         t,
         id: id.to_string(),
         subject: thread.subject.clone().unwrap_or_else(|| "—".into()),
@@ -502,20 +465,18 @@ pub struct ThreadQuery {
 /// GET /secure-mail/{id}
 pub async fn thread_get(
     State(state): State<AppState>,
-    lang: LangPref,
+    page: Page,
     Client(client): Client,
-    Extension(csrf): Extension<CsrfToken>,
     Staff(me): Staff,
     Path(id): Path<String>,
     Query(q): Query<ThreadQuery>,
 ) -> PageResult {
     let id = SecureMailId::parse(&id).ok_or(Error::NotFound)?;
-    let t = lang.lang.msgs();
+    let t = page.lang.msgs();
     let notice = q.replied.is_some().then_some(t.secure_replied);
     let page = thread_page(
         &state,
-        lang.lang,
-        csrf.0,
+        &page,
         &me,
         &client,
         &id,
@@ -538,9 +499,8 @@ pub struct ReplyForm {
 /// POST /secure-mail/{id}/reply
 pub async fn reply_post(
     State(state): State<AppState>,
-    lang: LangPref,
+    page: Page,
     Client(client): Client,
-    Extension(csrf): Extension<CsrfToken>,
     Staff(me): Staff,
     Path(id): Path<String>,
     CsrfForm(form): CsrfForm<ReplyForm>,
@@ -559,7 +519,7 @@ pub async fn reply_post(
         now: state.clock.now(),
         client: &client,
         lang: if form.lang.is_empty() {
-            lang.lang.code()
+            page.lang.code()
         } else {
             &form.lang
         },
@@ -568,20 +528,10 @@ pub async fn reply_post(
     match reply::staff_reply(answering, &me, &teams, &id, &form.text).await {
         Ok(_) => Ok(see_other(&format!("/secure-mail/{id}?replied=1"), None)),
         Err(e @ Error::Invalid { .. }) => {
-            let t = lang.lang.msgs();
+            let t = page.lang.msgs();
             let errors = FormErrors::from_errors(t, &[e]);
-            let page = thread_page(
-                &state,
-                lang.lang,
-                csrf.0,
-                &me,
-                &client,
-                &id,
-                None,
-                Vec::new(),
-                errors,
-            )
-            .await?;
+            let page =
+                thread_page(&state, &page, &me, &client, &id, None, Vec::new(), errors).await?;
             render(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
         Err(e) => Err(e.into()),
