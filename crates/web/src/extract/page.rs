@@ -98,3 +98,71 @@ impl FromRequestParts<AppState> for Page {
         Ok(Self::read(state, lang, parts.uri.path(), csrf).await)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use spreekuur_domain::account::{Account, Role};
+    use spreekuur_domain::validate::{EmailAddress, PersonName};
+    use spreekuur_domain::{Timestamp, UserId};
+    use spreekuur_i18n::Lang;
+
+    use super::Page;
+
+    fn page(chosen: bool) -> Page {
+        Page {
+            lang: Lang::En,
+            chosen,
+            csrf: "token".into(),
+            path: "/i/abc def/register".into(),
+            practice: "De Linde".into(),
+            dev_mailbox: true,
+        }
+    }
+
+    fn admin() -> Account {
+        let name = |n| PersonName::parse("name", n).unwrap();
+        Account {
+            id: UserId::new(),
+            role: Role::Admin,
+            email: EmailAddress::parse("anna@delinde.test").unwrap(),
+            username: None,
+            first_name: name("Anna"),
+            last_name: name("de Vries"),
+            active: true,
+            lang: "nl".into(),
+            send_read_receipts: true,
+            notify_email: true,
+            created_at: Timestamp(1_700_000_000_000),
+        }
+    }
+
+    #[test]
+    fn the_layout_comes_back_to_the_request_path_unless_told_otherwise() {
+        let p = page(true);
+        let l = p.layout(None, "");
+        assert_eq!(l.here, "/i/abc%20def/register");
+        assert_eq!(
+            (l.lang, l.csrf.as_str(), l.practice.as_str()),
+            ("en", "token", "De Linde")
+        );
+        assert!(l.dev_mailbox && l.menu && l.user.is_none());
+        let me = admin();
+        let l = p.layout_at("/settings", Some(&me), "settings");
+        assert_eq!((l.here.as_str(), l.active), ("/settings", "settings"));
+        let nav = l.nav().unwrap();
+        assert_eq!(nav.name, "Anna de Vries");
+        assert!(nav.is_staff && nav.is_admin);
+    }
+
+    #[test]
+    fn an_invitations_language_applies_only_when_the_visitor_chose_none() {
+        assert_eq!(page(true).or("nl"), Lang::En);
+        assert_eq!(page(false).or("nl"), Lang::Nl);
+        let p = page(false).in_lang(Lang::Nl);
+        assert_eq!(p.layout(None, "").lang, "nl");
+        assert_eq!(
+            (p.csrf.as_str(), p.path.as_str()),
+            ("token", "/i/abc def/register")
+        );
+    }
+}

@@ -33,7 +33,8 @@ pub async fn render_errors(State(state): State<AppState>, req: Request, next: Ne
         .map(|r| r.0.clone())
         .unwrap_or_default();
     let path = req.uri().path().to_string();
-    // Outside `csrf::ensure_cookie` (which wraps this) there is none: the page's forms go empty.
+    // Put there by `csrf::ensure_cookie`, the layer around this one; an error page does not fail
+    // for want of it (its forms would go without).
     let csrf = req
         .extensions()
         .get::<crate::csrf::CsrfToken>()

@@ -74,7 +74,6 @@ fn problem_text(t: &'static Msgs, p: CodeProblem) -> String {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn show(
     state: &AppState,
     page: &Page,

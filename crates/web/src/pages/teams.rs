@@ -69,7 +69,6 @@ pub struct TeamsQuery {
     notice: String,
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn teams_page(
     state: &AppState,
     page: &Page,
