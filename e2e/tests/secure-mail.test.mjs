@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { practiceSuite } from '../lib/harness.mjs';
-import { checkA11y, screenshots, PHONE } from '../lib/browser.mjs';
+import { checkA11y, screenshots, eventually, PHONE } from '../lib/browser.mjs';
 import { setUpPractice, PRACTICE } from '../lib/journey.mjs';
 
 const ctx = practiceSuite();
@@ -62,12 +62,21 @@ test('a secure message to a guest: access code, read, answer, and the answer bac
   assert.match(code, /^[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}$/);
   assert.equal(await staff.locator('.access-code').count(), 1);
   await staff.getByRole('heading', { name: 'Uitslag bloedonderzoek <script>alert(1)</script>' }).waitFor();
-  await staff.getByRole('row').filter({ hasText: 'marie.jansen@example.test' }).getByText('verzonden').waitFor();
+  await staff.getByRole('row').filter({ hasText: 'marie.jansen@example.test' }).getByText(/^(verzonden|afgeleverd)$/).waitFor();
   await checkA11y(staff, 'secure mail, sent');
   await screenshots(staff, '60-secure-mail-sent');
+  // Shown once: a reload sends nothing again and shows the code no more.
+  await staff.reload();
+  await staff.getByRole('heading', { name: 'Ontvangers' }).waitFor();
+  assert.equal(await staff.locator('.access-code').count(), 0);
 
   const { link } = await notification(ctx.sink, 'marie.jansen@example.test', before);
   await notification(ctx.sink, 'kees@example.test', before);
+  // The relay (the test's SMTP server) took both: the sender sees "afgeleverd".
+  await eventually(async () => {
+    await staff.reload();
+    return (await staff.getByRole('row').filter({ hasText: 'kees@example.test' }).getByText('afgeleverd').count()) === 1;
+  }, 'kees: afgeleverd');
 
   // The guest, on a phone, without an account.
   const guestContext = await ctx.browser.newContext({ viewport: PHONE });
@@ -103,7 +112,7 @@ test('a secure message to a guest: access code, read, answer, and the answer bac
   await staff.getByRole('link', { name: 'Uitslag bloedonderzoek <script>alert(1)</script>' }).click();
   await staff.getByText('Bedankt, dokter!').waitFor();
   await staff.getByRole('row').filter({ hasText: 'marie.jansen@example.test' }).getByText('beantwoord').waitFor();
-  await staff.getByRole('row').filter({ hasText: 'kees@example.test' }).getByText('verzonden').waitFor();
+  await staff.getByRole('row').filter({ hasText: 'kees@example.test' }).getByText('afgeleverd').waitFor();
   const second = ctx.sink.messages.length;
   await staff.getByLabel('Je antwoord').fill('Graag gedaan. Tot ziens op het spreekuur.');
   await staff.getByRole('button', { name: 'Antwoord versturen' }).click();

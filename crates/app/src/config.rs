@@ -113,6 +113,12 @@ config! {
     mail_from: String = "noreply@localhost".into(), "noreply@localhost";
     /// Seconds an outbox item is reserved by the worker that claimed it; after that another may retry it.
     outbox_lease_secs: u64 = 120, "120";
+    /// Where text messages (the sms codes of secure e-mails) go: development (nothing is sent; the Development mailbox shows them) or webhook.
+    sms_provider: String = "development".into(), "development";
+    /// With the webhook provider: the address (https://…) that gets a POST of JSON {id, to, text} per message; 2xx sent, 4xx refused for good, 5xx or no answer within 10 s tried again later.
+    sms_webhook_url: String = String::new(), "";
+    /// With the webhook provider: the shared secret (at least 16 characters) of the X-Spreekuur-Signature header, sha256= and the hex HMAC-SHA-256 of the body.
+    sms_webhook_secret: String = String::new(), "";
     /// PEM certificate chain for HTTPS. With tls_key_file set too, the server speaks TLS itself (rustls); empty: plain HTTP (for a reverse proxy in front).
     tls_cert_file: PathBuf = PathBuf::new(), "";
     /// PEM private key for tls_cert_file.

@@ -1,5 +1,5 @@
 //! The background jobs every node runs while it serves: the outbox worker (sends queued
-//! e-mail), the sweeper (removes what died uploads left) and the notifier (e-mails notices of
+//! e-mail), the sms worker (sends queued text messages), the sweeper (removes what died uploads left) and the notifier (e-mails notices of
 //! unread messages). Each stops when `cancel` is cancelled; `App::run` starts and ends them.
 
 use std::sync::Arc;
@@ -35,6 +35,29 @@ pub fn outbox(
         state.mail_wake.clone(),
     )
     .with_lease_ms(lease_secs as i64 * 1000);
+    Some(tokio::spawn(worker.run(cancel.child_token())))
+}
+
+/// The sms worker, when a provider is configured; with the development provider text messages
+/// stay in the sms outbox, the Development mailbox shows them, and the log says so.
+pub fn sms(
+    db: &Arc<Db>,
+    state: &AppState,
+    provider: spreekuur_sms::Provider,
+    cancel: &CancellationToken,
+) -> Option<JoinHandle<()>> {
+    if matches!(provider, spreekuur_sms::Provider::Development) {
+        tracing::warn!(
+            "sms_provider is development: text messages are NOT sent; the Development mailbox shows them"
+        );
+        return None;
+    }
+    let worker = spreekuur_sms::SmsWorker::new(
+        db.clone(),
+        Arc::new(SystemClock),
+        provider,
+        state.mail_wake.clone(),
+    );
     Some(tokio::spawn(worker.run(cancel.child_token())))
 }
 

@@ -42,6 +42,10 @@ pub enum StartError {
     Store(#[from] spreekuur_store::ConnectError),
     #[error(transparent)]
     Smtp(#[from] spreekuur_mail::SmtpUrlError),
+    #[error(transparent)]
+    Sms(#[from] spreekuur_sms::WebhookError),
+    #[error("sms_provider must be development or webhook, not {0:?}")]
+    SmsProvider(String),
     #[error("could not listen on {addr}: {reason}")]
     Listen { addr: String, reason: String },
     #[error("{0}")]
@@ -135,6 +139,7 @@ pub struct Core {
     pub db: Arc<Db>,
     pub state: AppState,
     pub smtp: Option<SmtpConfig>,
+    pub sms: spreekuur_sms::Provider,
 }
 
 impl Core {
@@ -172,6 +177,14 @@ impl Core {
             None
         } else {
             Some(SmtpConfig::parse(&cfg.smtp_url, &cfg.mail_from)?)
+        };
+        let sms = match cfg.sms_provider.as_str() {
+            "development" => spreekuur_sms::Provider::Development,
+            "webhook" => spreekuur_sms::Provider::Webhook(spreekuur_sms::Webhook::new(
+                &cfg.sms_webhook_url,
+                &cfg.sms_webhook_secret,
+            )?),
+            other => return Err(StartError::SmsProvider(other.to_string())),
         };
         let passwords =
             Arc::new(PasswordHasher::owasp().map_err(|e| StartError::Other(e.to_string()))?);
@@ -218,6 +231,7 @@ impl Core {
             db,
             state,
             smtp,
+            sms,
         })
     }
 }
@@ -328,9 +342,11 @@ impl App {
             db,
             state,
             smtp,
+            sms,
         } = core;
         let cancel = CancellationToken::new();
         let worker = crate::jobs::outbox(&db, &state, smtp, cfg.outbox_lease_secs, &cancel);
+        let sms_worker = crate::jobs::sms(&db, &state, sms, &cancel);
         let sweeper = crate::jobs::sweeper(&state, &cancel);
         let notifier = crate::jobs::notifier(
             &state,
@@ -402,6 +418,9 @@ impl App {
             }
         }
         if let Some(w) = worker {
+            let _ = w.await;
+        }
+        if let Some(w) = sms_worker {
             let _ = w.await;
         }
         sweeper.abort();

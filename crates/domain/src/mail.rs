@@ -57,6 +57,11 @@ pub enum LetterKind<'a> {
         subject: Option<&'a str>,
         method: crate::secure_mail::Method,
     },
+    /// The code that opens a secure e-mail ("e-mailcode"), sent apart from the notification.
+    SecureMailCode {
+        code: &'a str,
+        valid_until: Timestamp,
+    },
     /// The code of the second step, with the time it was asked for.
     SessionCode {
         first_name: &'a str,
@@ -79,6 +84,9 @@ pub enum SecurityNotice {
 /// Puts a [`Letter`] into words (subject, text and HTML) in the recipient's language.
 pub trait Composer: Send + Sync {
     fn compose(&self, letter: &Letter<'_>) -> Outgoing;
+    /// The text message with a secure e-mail's code: the code, the practice's name and until
+    /// when it is valid; nothing else.
+    fn sms_code(&self, lang: &str, practice: &str, code: &str, valid_until: Timestamp) -> String;
 }
 
 #[derive(Clone)]

@@ -41,6 +41,8 @@ pub enum TokenKind<'a> {
     SecureMailLink,
     /// The access code of one recipient of a secure e-mail.
     AccessCode { recipient: &'a str },
+    /// An sms or e-mail code of one recipient of a secure e-mail.
+    SentCode { recipient: &'a str },
     /// A guest's session on a secure e-mail's thread.
     GuestSession,
     /// An address, to find what the sender chose for it last time without storing it readably.
@@ -64,6 +66,7 @@ impl TokenKind<'_> {
             TokenKind::BackupCode { user } => format!("backup_code:{user}").into(),
             TokenKind::SecureMailLink => "secure_mail_link".into(),
             TokenKind::AccessCode { recipient } => format!("access_code:{recipient}").into(),
+            TokenKind::SentCode { recipient } => format!("sent_code:{recipient}").into(),
             TokenKind::GuestSession => "guest_session".into(),
             TokenKind::Address => "address".into(),
         }

@@ -1,6 +1,7 @@
 //! The e-mails of the journeys. Every text comes from the catalogue; every value inserted into
 //! the HTML part is escaped, so a name like `<script>` arrives as text.
 
+use spreekuur_domain::Timestamp;
 pub use spreekuur_domain::mail::SecurityNotice;
 use spreekuur_domain::mail::{Composer, Letter, LetterKind, Outgoing};
 use spreekuur_domain::validate::EmailAddress;
@@ -11,6 +12,11 @@ use spreekuur_i18n::{Lang, fill};
 pub struct Catalogue;
 
 impl Composer for Catalogue {
+    fn sms_code(&self, lang: &str, practice: &str, code: &str, valid_until: Timestamp) -> String {
+        let lang = Lang::parse(lang).unwrap_or_default();
+        crate::secure_mail::sms_code(lang, practice, code, valid_until.millis())
+    }
+
     fn compose(&self, l: &Letter<'_>) -> Outgoing {
         let lang = Lang::parse(l.lang).unwrap_or_default();
         let (practice, to) = (l.practice, l.to);
@@ -60,6 +66,9 @@ impl Composer for Catalogue {
                 method,
             } => {
                 crate::secure_mail::notification(lang, practice, to, sender, link, subject, method)
+            }
+            LetterKind::SecureMailCode { code, valid_until } => {
+                crate::secure_mail::code_mail(lang, practice, to, code, valid_until.millis())
             }
         }
     }

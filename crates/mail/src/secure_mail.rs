@@ -55,6 +55,42 @@ pub(crate) fn notification(
     }
 }
 
+/// The e-mail with the code ("e-mailcode"), apart from the notification.
+pub(crate) fn code_mail(
+    lang: Lang,
+    practice: &str,
+    to: &EmailAddress,
+    code: &str,
+    valid_until: i64,
+) -> Outgoing {
+    let t = lang.msgs();
+    let body = fill(t.mail_secure_code_body, &[("practice", practice)]);
+    let valid = fill(
+        t.mail_secure_code_valid,
+        &[("time", &spreekuur_i18n::time_of_day(valid_until))],
+    );
+    let footer = fill(t.mail_footer, &[("practice", practice)]);
+    Outgoing {
+        to: to.clone(),
+        from_name: practice.to_string(),
+        subject: fill(t.mail_secure_code_subject, &[("practice", practice)]),
+        text: format!("{body}\n\n    {code}\n\n{valid}\n\n-- \n{footer}\n"),
+        html: html_page(lang, &[body], Middle::Code(code), &[valid], &footer),
+    }
+}
+
+/// The text message with the code: the code, the practice and until when; nothing else.
+pub(crate) fn sms_code(lang: Lang, practice: &str, code: &str, valid_until: i64) -> String {
+    fill(
+        lang.msgs().sms_secure_code,
+        &[
+            ("code", code),
+            ("practice", practice),
+            ("time", &spreekuur_i18n::time_of_day(valid_until)),
+        ],
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,6 +134,16 @@ mod tests {
             Method::Sms,
         );
         assert_eq!(with.subject, "Secure message from De Linde: Uitslag");
+        let sms = sms_code(Lang::Nl, "De Linde", "123456", 1_780_000_600_000);
+        assert!(sms.starts_with(
+            "123456 is uw code om het beveiligde bericht van De Linde te openen. Geldig tot "
+        ));
+        let mail = code_mail(Lang::Nl, "De Linde", &to(), "123456", 1_780_000_600_000);
+        assert!(mail.text.contains("    123456\n"));
+        assert_eq!(
+            mail.subject,
+            "Uw code voor het beveiligde bericht van De Linde"
+        );
         assert!(with.text.contains("by text message"));
     }
 }

@@ -168,12 +168,14 @@ impl OutboxWorker {
                 metrics::counter!("spreekuur_mail_retries_total").increment(1);
                 let at = Timestamp(now.millis() + retry_delay_ms(item.attempts));
                 tracing::warn!(outbox_id = %item.id, attempts = item.attempts, %reason, "outbox: temporary failure, will retry");
-                self.store.outbox_failed(&item.id, Some(at), &reason).await
+                self.store
+                    .outbox_failed(&item.id, now, Some(at), &reason)
+                    .await
             }
             Err(SendError::Temporary(reason) | SendError::Permanent(reason)) => {
                 metrics::counter!("spreekuur_mail_failed_total").increment(1);
                 tracing::error!(outbox_id = %item.id, attempts = item.attempts, %reason, "outbox: giving up on an e-mail");
-                self.store.outbox_failed(&item.id, None, &reason).await
+                self.store.outbox_failed(&item.id, now, None, &reason).await
             }
         };
         if let Err(e) = recorded {

@@ -112,6 +112,13 @@ impl Backend {
             Backend::Postgres => CLAIM_POSTGRES,
         }
     }
+
+    pub(crate) fn claim_sms_sql(self) -> &'static str {
+        match self {
+            Backend::Sqlite => CLAIM_SMS_SQLITE,
+            Backend::Postgres => CLAIM_SMS_POSTGRES,
+        }
+    }
 }
 
 const CLAIM_SQLITE: &str = "UPDATE outbox SET lease_until = $2, attempts = attempts + 1
@@ -126,6 +133,19 @@ const CLAIM_POSTGRES: &str = "UPDATE outbox SET lease_until = $2, attempts = att
                 FOR UPDATE SKIP LOCKED)
       AND status = 'pending' AND (lease_until IS NULL OR lease_until <= $1)
     RETURNING id, to_addr, from_name, subject, body_text, body_html, created_at, attempts, status";
+
+const CLAIM_SMS_SQLITE: &str = "UPDATE sms_outbox SET lease_until = $2, attempts = attempts + 1
+    WHERE id = (SELECT id FROM sms_outbox WHERE status = 'pending' AND next_attempt_at <= $1
+                AND (lease_until IS NULL OR lease_until <= $1) ORDER BY created_at LIMIT 1)
+      AND status = 'pending' AND (lease_until IS NULL OR lease_until <= $1)
+    RETURNING id, to_number, body, created_at, attempts, status";
+
+const CLAIM_SMS_POSTGRES: &str = "UPDATE sms_outbox SET lease_until = $2, attempts = attempts + 1
+    WHERE id = (SELECT id FROM sms_outbox WHERE status = 'pending' AND next_attempt_at <= $1
+                AND (lease_until IS NULL OR lease_until <= $1) ORDER BY created_at LIMIT 1
+                FOR UPDATE SKIP LOCKED)
+      AND status = 'pending' AND (lease_until IS NULL OR lease_until <= $1)
+    RETURNING id, to_number, body, created_at, attempts, status";
 
 #[cfg(test)]
 mod tests {

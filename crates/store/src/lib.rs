@@ -23,6 +23,7 @@ mod passkey;
 mod secure_mail;
 mod session;
 mod session_code;
+mod sms;
 mod statement;
 mod team;
 mod throttle;

@@ -87,12 +87,24 @@ impl OutboxStore for Db {
         .execute(&self.pool)
         .await
         .map_err(db_err)?;
+        // A secure e-mail's notification: the relay took it ("afgeleverd").
+        sqlx::query(
+            "UPDATE secure_mail_recipients SET delivered_at = $1,
+                 status = CASE WHEN status = 'sent' THEN 'delivered' ELSE status END
+             WHERE notice_id = $2",
+        )
+        .bind(now.millis())
+        .bind(id.as_str())
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
         Ok(())
     }
 
     async fn outbox_failed(
         &self,
         id: &OutboxId,
+        now: Timestamp,
         retry_at: Option<Timestamp>,
         reason: &str,
     ) -> Result<(), StoreError> {
@@ -109,6 +121,9 @@ impl OutboxStore for Db {
         .execute(&self.pool)
         .await
         .map_err(db_err)?;
+        if retry_at.is_none() {
+            crate::secure_mail::not_delivered(&self.pool, "notice_id", id.as_str(), now).await?;
+        }
         Ok(())
     }
 

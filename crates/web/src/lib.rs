@@ -171,6 +171,7 @@ pub fn router(state: AppState) -> Router {
             get(pages::guest_mail::open_get).post(pages::guest_mail::code_post),
         )
         .route("/m/{token}/reply", post(pages::guest_mail::reply_post))
+        .route("/m/{token}/send", post(pages::guest_mail::send_post))
         .route(
             "/secure-mail",
             get(pages::secure_mail::list_get).post(pages::secure_mail::send_post),

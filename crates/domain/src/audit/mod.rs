@@ -80,6 +80,8 @@ pub enum Action {
     TokenRateSet,
     /// A secure e-mail composed and its notifications queued (one record per recipient).
     SecureMailSent,
+    /// An sms or e-mail code queued for a guest.
+    SecureMailCodeSent,
     /// A guest's code refused (wrong, expired, or the copy locked).
     SecureMailCodeRefused,
     /// A guest proved who they are and opened the thread.
@@ -157,6 +159,7 @@ impl Action {
             Action::ExternalIdSet => "conversation.external_id_set",
             Action::TokenRateSet => "token.rate_set",
             Action::SecureMailSent => "secure_mail.sent",
+            Action::SecureMailCodeSent => "secure_mail.code_sent",
             Action::SecureMailCodeRefused => "secure_mail.code_refused",
             Action::SecureMailOpened => "secure_mail.opened",
             Action::SecureMailReplied => "secure_mail.replied",

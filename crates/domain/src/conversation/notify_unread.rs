@@ -114,6 +114,9 @@ mod tests {
     struct Plain;
 
     impl Composer for Plain {
+        fn sms_code(&self, _: &str, _: &str, code: &str, _: Timestamp) -> String {
+            code.to_string()
+        }
         fn compose(&self, letter: &Letter<'_>) -> Outgoing {
             let text = match letter.kind {
                 LetterKind::Unread { link } => link.to_string(),

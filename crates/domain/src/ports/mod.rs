@@ -23,6 +23,7 @@ mod passkey;
 mod secure_mail;
 mod session;
 mod session_code;
+mod sms;
 mod team;
 mod throttle;
 mod totp;
@@ -44,6 +45,7 @@ pub use passkey::{CeremonyPurpose, PasskeyRecord, PasskeyStore};
 pub use secure_mail::SecureMailStore;
 pub use session::{PendingStage, SessionDevice, SessionStore, SessionView, SignedIn};
 pub use session_code::{NewSessionCode, SessionCodeInfo, SessionCodeStore};
+pub use sms::{SmsItem, SmsOutboxStore};
 pub use team::TeamStore;
 pub use throttle::ThrottleStore;
 pub use totp::{TotpRecord, TotpStore};
@@ -69,6 +71,7 @@ pub trait Store:
     + TeamStore
     + HealthStore
     + SecureMailStore
+    + SmsOutboxStore
 {
 }
 
@@ -92,5 +95,6 @@ impl<T> Store for T where
         + TeamStore
         + HealthStore
         + SecureMailStore
+        + SmsOutboxStore
 {
 }

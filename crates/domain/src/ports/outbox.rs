@@ -21,6 +21,7 @@ pub trait OutboxStore: Send + Sync {
     async fn outbox_failed(
         &self,
         id: &OutboxId,
+        now: Timestamp,
         retry_at: Option<Timestamp>,
         reason: &str,
     ) -> Result<(), StoreError>;

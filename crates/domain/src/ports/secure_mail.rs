@@ -5,7 +5,9 @@
 use async_trait::async_trait;
 
 use crate::audit::AuditRecord;
+use crate::auth::session_code::CodeProblem;
 use crate::mail::Outgoing;
+use crate::secure_mail::sent_code::NewSentCode;
 use crate::secure_mail::{Copy, NewPost, NewSecureMail, Overview, Thread};
 use crate::{Error, RecipientId, SecureMailId, StoreError, Timestamp, UserId};
 
@@ -42,6 +44,26 @@ pub trait SecureMailStore: Send + Sync {
         expires_at: Timestamp,
         audit: &AuditRecord,
     ) -> Result<(), Error>;
+    /// Queues a new sms or e-mail code for a copy (voiding its older codes) with the message
+    /// that carries it, if `may_send` allows it given the copy's codes of the last hour (read
+    /// in the same transaction); `RateLimited` otherwise.
+    async fn issue_sent_code(
+        &self,
+        code: &NewSentCode,
+        may_send: for<'r> fn(&'r [Timestamp], Timestamp) -> Result<(), Timestamp>,
+        audit: &AuditRecord,
+    ) -> Result<(), Error>;
+    /// Checks `candidates` (hashes of what the guest typed) against the copy's newest code in
+    /// one transaction: the right one is used up and starts the guest session
+    /// (`session`: its hash and end); a wrong one counts. Audits `(opened, refused)`.
+    async fn answer_sent_code(
+        &self,
+        copy: &RecipientId,
+        candidates: &[Vec<u8>],
+        now: Timestamp,
+        session: (&[u8], Timestamp),
+        audit: (&AuditRecord, &AuditRecord),
+    ) -> Result<Result<(), CodeProblem>, Error>;
     /// The copy a guest session is on, if the session lives (used within `idle_ms` and before
     /// its end); using it keeps it alive.
     async fn guest_session(

@@ -14,6 +14,7 @@ pub mod guest;
 pub mod phone;
 pub mod reply;
 pub mod send;
+pub mod sent_code;
 mod thread;
 
 pub use code::Method;

@@ -63,6 +63,8 @@ impl MailState {
 pub struct Copy {
     pub id: RecipientId,
     pub mail: SecureMailId,
+    /// Where an e-mail code goes.
+    pub email: EmailAddress,
     pub method: Method,
     pub phone: Option<PhoneNumber>,
     pub access_code_hash: Option<Vec<u8>>,

@@ -78,6 +78,35 @@ CREATE TABLE guest_sessions (
 );
 CREATE INDEX guest_sessions_expiry ON guest_sessions (expires_at);
 
+-- Sms and e-mail codes of copies that open that way: only the newest open one works.
+CREATE TABLE secure_mail_codes (
+    id TEXT PRIMARY KEY,
+    recipient_id TEXT NOT NULL REFERENCES secure_mail_recipients (id),
+    code_hash BYTEA NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    tries BIGINT NOT NULL DEFAULT 0,
+    state TEXT NOT NULL
+);
+CREATE INDEX secure_mail_codes_recipient ON secure_mail_codes (recipient_id, created_at);
+
+-- Text messages, through their own outbox like e-mail: number and text sealed (the text holds
+-- a code), retried with backoff; a permanent failure marks the copy "niet afgeleverd".
+CREATE TABLE sms_outbox (
+    id TEXT PRIMARY KEY,
+    recipient_id TEXT REFERENCES secure_mail_recipients (id),
+    to_number BYTEA NOT NULL,
+    body BYTEA,
+    status TEXT NOT NULL,
+    attempts BIGINT NOT NULL DEFAULT 0,
+    created_at BIGINT NOT NULL,
+    next_attempt_at BIGINT NOT NULL,
+    lease_until BIGINT,
+    sent_at BIGINT,
+    last_error TEXT
+);
+CREATE INDEX sms_outbox_due ON sms_outbox (status, next_attempt_at);
+
 -- The practice's rules for secure e-mail: days until a message expires (0 = never), whether a
 -- code by e-mail is allowed, and whether a notification may carry the message's subject.
 ALTER TABLE practice ADD COLUMN secure_mail_expiry_days BIGINT NOT NULL DEFAULT 30;

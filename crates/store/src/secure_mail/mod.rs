@@ -5,13 +5,16 @@
 //! key, so that deleting that key destroys them. Addresses and phone numbers are sealed by the
 //! ring, bound to their row.
 
+mod sent_code;
 mod thread;
 
 use async_trait::async_trait;
 use spreekuur_crypto::{Aad, DataKey};
 use spreekuur_domain::audit::AuditRecord;
+use spreekuur_domain::auth::session_code::CodeProblem;
 use spreekuur_domain::mail::Outgoing;
 use spreekuur_domain::ports::SecureMailStore;
+use spreekuur_domain::secure_mail::sent_code::NewSentCode;
 use spreekuur_domain::secure_mail::{
     Copy, Line, Method, NewAuthor, NewPost, NewSecureMail, Overview, PhoneNumber, Status, Thread,
 };
@@ -208,7 +211,7 @@ impl SecureMailStore for Db {
 
     async fn copy_by_link(&self, link_hash: &[u8]) -> Result<Option<Copy>, StoreError> {
         let row = sqlx::query(
-            "SELECT r.id, r.mail_id, r.method, r.phone, r.access_code_hash, r.locked_until,
+            "SELECT r.id, r.mail_id, r.email, r.method, r.phone, r.access_code_hash, r.locked_until,
                     m.revoked_at, m.expires_at, u.first_name, u.last_name
              FROM secure_mail_links l
              JOIN secure_mail_recipients r ON r.id = l.recipient_id
@@ -234,7 +237,9 @@ impl SecureMailStore for Db {
         };
         let first: String = row.try_get("first_name").map_err(db_err)?;
         let last: String = row.try_get("last_name").map_err(db_err)?;
+        let email: Vec<u8> = row.try_get("email").map_err(db_err)?;
         Ok(Some(Copy {
+            email: self.stored_email(&id, &email)?,
             mail: SecureMailId::from_stored(row.try_get("mail_id").map_err(db_err)?),
             method: Method::parse(&method)
                 .ok_or_else(|| StoreError(format!("unknown method {method:?}")))?,
@@ -306,41 +311,30 @@ impl SecureMailStore for Db {
         audit_rec: &AuditRecord,
     ) -> Result<(), Error> {
         let mut tx = self.write().await?;
-        let row = sqlx::query("SELECT status, opened_at FROM secure_mail_recipients WHERE id = $1")
-            .bind(copy.as_str())
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db_err)?
-            .ok_or(Error::NotFound)?;
-        let status: String = row.try_get("status").map_err(db_err)?;
-        let status = Status::parse(&status)
-            .unwrap_or(Status::Sent)
-            .after(Status::Opened);
-        sqlx::query(
-            "UPDATE secure_mail_recipients
-             SET code_failures = 0, status = $2, opened_at = COALESCE(opened_at, $3)
-             WHERE id = $1",
-        )
-        .bind(copy.as_str())
-        .bind(status.as_str())
-        .bind(now.millis())
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        sqlx::query(
-            "INSERT INTO guest_sessions (id_hash, recipient_id, created_at, last_seen_at, expires_at)
-             VALUES ($1, $2, $3, $3, $4)",
-        )
-        .bind(session_hash.to_vec())
-        .bind(copy.as_str())
-        .bind(now.millis())
-        .bind(expires_at.millis())
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
+        start_guest_session(&mut tx, copy, session_hash, now, expires_at).await?;
         audit::append(&mut tx, audit_rec).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(())
+    }
+
+    async fn issue_sent_code(
+        &self,
+        code: &NewSentCode,
+        may_send: for<'r> fn(&'r [Timestamp], Timestamp) -> Result<(), Timestamp>,
+        audit_rec: &AuditRecord,
+    ) -> Result<(), Error> {
+        sent_code::issue(self, code, may_send, audit_rec).await
+    }
+
+    async fn answer_sent_code(
+        &self,
+        copy: &RecipientId,
+        candidates: &[Vec<u8>],
+        now: Timestamp,
+        session: (&[u8], Timestamp),
+        audit_recs: (&AuditRecord, &AuditRecord),
+    ) -> Result<Result<(), CodeProblem>, Error> {
+        sent_code::answer(self, copy, candidates, now, session, audit_recs).await
     }
 
     async fn guest_session(
@@ -475,5 +469,72 @@ async fn mark_read(
     .execute(&mut *conn)
     .await
     .map_err(db_err)?;
+    Ok(())
+}
+
+/// Marks the copy opened (clearing its count of wrong codes) and starts a guest session on it,
+/// inside the caller's transaction.
+pub(crate) async fn start_guest_session(
+    tx: &mut AnyConnection,
+    copy: &RecipientId,
+    session_hash: &[u8],
+    now: Timestamp,
+    expires_at: Timestamp,
+) -> Result<(), Error> {
+    let row = sqlx::query("SELECT status, opened_at FROM secure_mail_recipients WHERE id = $1")
+        .bind(copy.as_str())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .ok_or(Error::NotFound)?;
+    let status: String = row.try_get("status").map_err(db_err)?;
+    let status = Status::parse(&status)
+        .unwrap_or(Status::Sent)
+        .after(Status::Opened);
+    sqlx::query(
+        "UPDATE secure_mail_recipients
+         SET code_failures = 0, status = $2, opened_at = COALESCE(opened_at, $3)
+         WHERE id = $1",
+    )
+    .bind(copy.as_str())
+    .bind(status.as_str())
+    .bind(now.millis())
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    sqlx::query(
+        "INSERT INTO guest_sessions (id_hash, recipient_id, created_at, last_seen_at, expires_at)
+         VALUES ($1, $2, $3, $3, $4)",
+    )
+    .bind(session_hash.to_vec())
+    .bind(copy.as_str())
+    .bind(now.millis())
+    .bind(expires_at.millis())
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+/// A notification or code that could not be delivered: its copy is "niet afgeleverd" (unless it
+/// was opened meanwhile). `column` names how the copy is found: `notice_id` for an e-mail, `id`
+/// for a text message's copy.
+pub(crate) async fn not_delivered(
+    pool: &sqlx::AnyPool,
+    column: &'static str,
+    id: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let sql = format!(
+        "UPDATE secure_mail_recipients SET failed_at = $1,
+             status = CASE WHEN status IN ('sent', 'delivered') THEN 'not_delivered' ELSE status END
+         WHERE {column} = $2"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(now.millis())
+        .bind(id)
+        .execute(pool)
+        .await
+        .map_err(db_err)?;
     Ok(())
 }

@@ -38,7 +38,11 @@ fn open_text(
 }
 
 impl Db {
-    fn stored_email(&self, copy: &str, sealed: &[u8]) -> Result<EmailAddress, StoreError> {
+    pub(crate) fn stored_email(
+        &self,
+        copy: &str,
+        sealed: &[u8],
+    ) -> Result<EmailAddress, StoreError> {
         let text = self.open("secure_mail_recipients", "email", copy, sealed)?;
         EmailAddress::parse(&text).map_err(|_| StoreError(format!("copy {copy}: bad address")))
     }

@@ -75,9 +75,14 @@ contract!(
                 .await
                 .unwrap();
             // A failed attempt comes back at its retry time; a permanent failure never.
-            db.outbox_failed(&second.id, Some(NOW.plus_seconds(100)), "421 try later")
-                .await
-                .unwrap();
+            db.outbox_failed(
+                &second.id,
+                NOW,
+                Some(NOW.plus_seconds(100)),
+                "421 try later",
+            )
+            .await
+            .unwrap();
             assert!(
                 db.claim_outbox(NOW.plus_seconds(99), 30_000)
                     .await
@@ -89,7 +94,7 @@ contract!(
                 .await
                 .unwrap()
                 .unwrap();
-            db.outbox_failed(&retried.id, None, "550 no such user")
+            db.outbox_failed(&retried.id, NOW, None, "550 no such user")
                 .await
                 .unwrap();
             assert!(

@@ -8,6 +8,8 @@ pub const CSRF: &str = "spreekuur_csrf";
 pub const LANG: &str = "spreekuur_lang";
 /// A guest's session on one secure e-mail's thread ("Open bericht").
 pub const GUEST: &str = "spreekuur_guest";
+/// The access codes a secure e-mail's send generated, on their way to its page (shown once).
+pub const CODES: &str = "spreekuur_codes";
 /// The app lock's proof that this browser run was unlocked; a browser-session cookie, so a
 /// browser that is closed and reopened no longer has it.
 pub const UNLOCK: &str = "spreekuur_unlock";

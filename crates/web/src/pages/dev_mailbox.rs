@@ -28,12 +28,19 @@ pub struct MailView {
     text: Vec<(String, bool)>,
 }
 
+pub struct SmsView {
+    to: String,
+    date: String,
+    text: String,
+}
+
 #[derive(Template)]
 #[template(path = "dev_mailbox.html")]
 struct MailboxPage {
     layout: Layout,
     t: &'static Msgs,
     mails: Vec<MailView>,
+    texts: Vec<SmsView>,
 }
 
 /// Splits text into plain pieces and http(s) links.
@@ -95,10 +102,22 @@ pub async fn mailbox_get(
             text: linkify(&i.mail.text),
         })
         .collect();
+    let texts = state
+        .store
+        .sms_recent(50)
+        .await?
+        .into_iter()
+        .map(|s| SmsView {
+            to: s.to.as_str().to_string(),
+            date: date_time(page.lang, s.created_at.millis()),
+            text: s.text,
+        })
+        .collect();
     let view = MailboxPage {
         layout: page.layout(Some(&me), "dev_mailbox"),
         t,
         mails,
+        texts,
     };
     render(StatusCode::OK, &view)
 }

@@ -8,8 +8,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use serde::Deserialize;
 use spreekuur_domain::Error;
+use spreekuur_domain::auth::session_code::CodeProblem;
 use spreekuur_domain::secure_mail::guest::{self, GUEST_MAX_SECS, Guest, Landing};
-use spreekuur_domain::secure_mail::{Author, Copy, reply};
+use spreekuur_domain::secure_mail::{Author, Copy, Method, reply, sent_code};
 use spreekuur_i18n::{Lang, Msgs, fill};
 
 use super::{render, see_other};
@@ -30,7 +31,13 @@ pub struct PostView {
 
 /// What the page shows: the code form, the thread, or why it cannot open.
 enum Body {
+    /// The access code's form, or, for an sms or e-mail code, "Stuur mij de code" and the
+    /// code's form.
     Code {
+        /// For an sms or e-mail code: how it comes ("… per sms naar 06 •• •• •• 78").
+        sent_by: Option<String>,
+        /// A code was just sent: where to.
+        sent: Option<String>,
         error: Option<String>,
     },
     Thread {
@@ -146,6 +153,43 @@ async fn landing(
 #[derive(Deserialize)]
 pub struct Replied {
     replied: Option<String>,
+    sent: Option<String>,
+}
+
+/// The form that asks for the code, with what the guest needs to know about it.
+fn code_body(t: &'static Msgs, copy: &Copy, sent: bool, error: Option<String>) -> Body {
+    let masked = copy.phone.as_ref().map(|p| p.masked()).unwrap_or_default();
+    let (sent_by, sent_to) = match copy.method {
+        Method::AccessCode => (None, None),
+        Method::Sms => (
+            Some(fill(t.guest_sms_intro, &[("phone", &masked)])),
+            Some(fill(t.guest_code_sent_sms, &[("phone", &masked)])),
+        ),
+        Method::EmailCode => (
+            Some(t.guest_email_intro.to_string()),
+            Some(t.guest_code_sent_email.to_string()),
+        ),
+    };
+    Body::Code {
+        sent_by,
+        sent: sent_to.filter(|_| sent),
+        error,
+    }
+}
+
+/// What a refused sms or e-mail code means for the guest.
+fn problem_text(t: &'static Msgs, p: CodeProblem) -> String {
+    match p {
+        CodeProblem::Incorrect { attempts_left } => fill(
+            t.guest_code_incorrect,
+            &[("count", &attempts_left.to_string())],
+        ),
+        CodeProblem::Expired => t.guest_code_expired.to_string(),
+        CodeProblem::Voided => t.guest_code_voided.to_string(),
+        CodeProblem::Exhausted => t.guest_code_exhausted.to_string(),
+        CodeProblem::Used => t.guest_code_used.to_string(),
+        CodeProblem::Missing => t.guest_code_missing.to_string(),
+    }
 }
 
 /// GET /m/{token}
@@ -167,10 +211,8 @@ pub async fn open_get(
     let cookie = session_cookie(&state, &headers);
     let body = if guest::session_on(guest(&state, &client), cookie.as_deref(), &copy.id).await? {
         thread_body(&state, lang, &copy, q.replied.is_some(), None).await?
-    } else if copy.method == spreekuur_domain::secure_mail::Method::AccessCode {
-        Body::Code { error: None }
     } else {
-        Body::Closed(t.guest_not_yet)
+        code_body(t, &copy, q.sent.is_some(), None)
     };
     let from = from_line(t, &copy, &practice);
     render(StatusCode::OK, &guest_page(&page, &token, from, body))
@@ -196,40 +238,93 @@ pub async fn code_post(
         Err((status, closed)) => return render(status, &closed),
     };
     let t = lang.msgs();
-    let (status, error) =
-        match guest::enter_access_code(guest(&state, &client), &copy, &form.code).await {
-            Ok(session) => {
-                let cookie = cookies::set(
-                    cookies::GUEST,
-                    session.token.as_str(),
-                    Some(GUEST_MAX_SECS),
-                    state.cfg.secure_cookies(),
-                    "Lax",
-                    true,
-                );
-                return Ok(see_other(
-                    &format!("/m/{token}"),
-                    HeaderValue::from_str(&cookie).ok(),
-                ));
+    let g = guest(&state, &client);
+    let answer = match copy.method {
+        Method::AccessCode => guest::enter_access_code(g, &copy, &form.code).await,
+        Method::Sms | Method::EmailCode => {
+            match sent_code::enter_sent_code(g, &copy, &form.code).await? {
+                Ok(session) => Ok(session),
+                Err(p) => {
+                    let page_body = code_body(t, &copy, false, Some(problem_text(t, p)));
+                    let practice = state.practice_name().await?;
+                    let from = from_line(t, &copy, &practice);
+                    return render(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        &guest_page(&page, &token, from, page_body),
+                    );
+                }
             }
-            Err(Error::BadCredentials) => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                t.guest_code_wrong.to_string(),
+        }
+    };
+    let (status, error) = match answer {
+        Ok(session) => {
+            let cookie = cookies::set(
+                cookies::GUEST,
+                session.token.as_str(),
+                Some(GUEST_MAX_SECS),
+                state.cfg.secure_cookies(),
+                "Lax",
+                true,
+            );
+            return Ok(see_other(
+                &format!("/m/{token}"),
+                HeaderValue::from_str(&cookie).ok(),
+            ));
+        }
+        Err(Error::BadCredentials) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            t.guest_code_wrong.to_string(),
+        ),
+        Err(Error::RateLimited { until, .. }) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            fill(
+                t.guest_locked,
+                &[("time", &spreekuur_i18n::time_of_day(until.millis()))],
             ),
-            Err(Error::RateLimited { until, .. }) => (
-                StatusCode::TOO_MANY_REQUESTS,
-                fill(
-                    t.guest_locked,
-                    &[("time", &spreekuur_i18n::time_of_day(until.millis()))],
-                ),
-            ),
-            Err(e) => return Err(e.into()),
-        };
+        ),
+        Err(e) => return Err(e.into()),
+    };
     let practice = state.practice_name().await?;
     let from = from_line(t, &copy, &practice);
-    let body = Body::Code { error: Some(error) };
+    let body = code_body(t, &copy, false, Some(error));
     render(status, &guest_page(&page, &token, from, body))
 }
+
+/// POST /m/{token}/send: "Stuur mij de code" (at most once a minute, five times an hour).
+pub async fn send_post(
+    State(state): State<AppState>,
+    page: Page,
+    Client(client): Client,
+    Path(token): Path<String>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> PageResult {
+    let copy = match landing(&state, &page, &client, &token).await? {
+        Ok(copy) => copy,
+        Err((status, closed)) => return render(status, &closed),
+    };
+    let t = page.lang.msgs();
+    let practice = state.practice_name().await?;
+    let letters = state.letters(&practice);
+    match sent_code::send_code(guest(&state, &client), letters, &copy, page.lang.code()).await {
+        Ok(()) => Ok(see_other(&format!("/m/{token}?sent=1"), None)),
+        Err(Error::RateLimited { until, .. }) => {
+            let wait = fill(
+                t.guest_code_wait,
+                &[("time", &spreekuur_i18n::time_of_day(until.millis()))],
+            );
+            let from = from_line(t, &copy, &practice);
+            let body = code_body(t, &copy, false, Some(wait));
+            render(
+                StatusCode::TOO_MANY_REQUESTS,
+                &guest_page(&page, &token, from, body),
+            )
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct Empty {}
 
 #[derive(Deserialize)]
 pub struct ReplyForm {

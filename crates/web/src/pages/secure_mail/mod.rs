@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 use spreekuur_domain::account::Account;
 use spreekuur_domain::audit::{Action, AuditRecord};
@@ -21,6 +21,8 @@ use crate::error::PageResult;
 use crate::extract::{Client, Page, Staff};
 use crate::layout::Layout;
 use crate::state::AppState;
+
+mod codes;
 
 /// Recipient rows the form shows at first; "Nog een ontvanger" adds one.
 const FIRST_ROWS: usize = 1;
@@ -324,22 +326,16 @@ pub async fn send_post(
     };
     match secure_mail::send::send(sending, &me, &teams, &form).await {
         Ok(sent) => {
-            let page = thread_page(
-                &state,
-                &page,
-                &me,
-                &client,
-                &sent.id,
-                Some(t.secure_sent),
-                sent.codes
-                    .iter()
-                    .map(|(e, c)| (e.as_str().to_string(), c.to_string()))
-                    .collect(),
-                FormErrors::default(),
-            )
-            .await?;
-            // The codes are shown once, on this answer; it is not cached and not a redirect.
-            render(StatusCode::OK, &page)
+            let shown: Vec<(String, String)> = sent
+                .codes
+                .iter()
+                .map(|(e, c)| (e.as_str().to_string(), c.to_string()))
+                .collect();
+            let cookie = codes::carry(&state, &sent.id, &shown);
+            Ok(see_other(
+                &format!("/secure-mail/{}?sent=1", sent.id),
+                cookie,
+            ))
         }
         Err(ComposeError::Fields { form: errs, rows }) => {
             let mut errors = FormErrors::from_errors(t, &errs);
@@ -460,6 +456,7 @@ async fn thread_page(
 #[derive(Deserialize)]
 pub struct ThreadQuery {
     replied: Option<String>,
+    sent: Option<String>,
 }
 
 /// GET /secure-mail/{id}
@@ -468,24 +465,35 @@ pub async fn thread_get(
     page: Page,
     Client(client): Client,
     Staff(me): Staff,
+    headers: HeaderMap,
     Path(id): Path<String>,
     Query(q): Query<ThreadQuery>,
 ) -> PageResult {
     let id = SecureMailId::parse(&id).ok_or(Error::NotFound)?;
     let t = page.lang.msgs();
-    let notice = q.replied.is_some().then_some(t.secure_replied);
-    let page = thread_page(
+    let notice = if q.sent.is_some() {
+        Some(t.secure_sent)
+    } else {
+        q.replied.is_some().then_some(t.secure_replied)
+    };
+    let shown = codes::take(&state, &headers, &id);
+    let clear = (!shown.is_empty()).then(|| codes::clear(&state)).flatten();
+    let view = thread_page(
         &state,
         &page,
         &me,
         &client,
         &id,
         notice,
-        Vec::new(),
+        shown,
         FormErrors::default(),
     )
     .await?;
-    render(StatusCode::OK, &page)
+    let mut res = render(StatusCode::OK, &view)?;
+    if let Some(c) = clear {
+        res.headers_mut().append(axum::http::header::SET_COOKIE, c);
+    }
+    Ok(res)
 }
 
 #[derive(Deserialize)]

@@ -1,0 +1,105 @@
+// "Veilig mailen" with an sms code, on PostgreSQL: the sender chooses sms and gives a mobile
+// number; the guest sees it only masked, asks "Stuur mij de code", and the code arrives at the
+// practice's sms webhook (a local HTTP receiver that checks the HMAC-SHA-256 signature); a second
+// request within the minute waits; a wrong code counts down; the code as pasted opens the thread.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import crypto from 'node:crypto';
+import { practiceSuite } from '../lib/harness.mjs';
+import { checkA11y, screenshots, PHONE } from '../lib/browser.mjs';
+import { setUpPractice } from '../lib/journey.mjs';
+
+const SECRET = 'sms-webhook-secret-for-the-test';
+const received = [];
+const receiver = http.createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    const body = Buffer.concat(chunks);
+    const expected = 'sha256=' + crypto.createHmac('sha256', SECRET).update(body).digest('hex');
+    const given = req.headers['x-spreekuur-signature'] || '';
+    const valid = given.length === expected.length && crypto.timingSafeEqual(Buffer.from(given), Buffer.from(expected));
+    received.push({ valid, json: JSON.parse(body.toString('utf8')), type: req.headers['content-type'] });
+    res.writeHead(valid ? 200 : 401).end();
+  });
+});
+await new Promise((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+after(() => receiver.close());
+
+const ctx = practiceSuite({
+  postgres: true,
+  env: {
+    SPREEKUUR_SMS_PROVIDER: 'webhook',
+    SPREEKUUR_SMS_WEBHOOK_URL: `http://127.0.0.1:${receiver.address().port}/sms`,
+    SPREEKUUR_SMS_WEBHOOK_SECRET: SECRET,
+  },
+});
+
+async function waitForSms(count) {
+  const deadline = Date.now() + 20000;
+  while (received.length < count) {
+    if (Date.now() > deadline) throw new Error(`expected ${count} text messages, got ${received.length}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return received[count - 1];
+}
+
+test('a secure message opened with an sms code from the webhook', async () => {
+  const staff = await ctx.newPage();
+  await setUpPractice(staff, ctx.server);
+  await staff.goto(ctx.server.base + '/secure-mail');
+  await staff.getByLabel(/^E-mailadres/).fill('jan.devries@example.test');
+  await staff.getByLabel('Sms-code naar een mobiel nummer').check();
+  await staff.getByLabel('Mobiel nummer', { exact: true }).fill('06 12 34 56 78');
+  await staff.getByLabel(/^Onderwerp/).fill('Uw afspraak');
+  await staff.getByLabel(/^Bericht/).fill('Uw afspraak is verzet naar dinsdag.');
+  const before = ctx.sink.messages.length;
+  await staff.getByRole('button', { name: 'Versturen', exact: true }).click();
+  await staff.getByText('Het beveiligde bericht is verstuurd.').waitFor();
+  assert.equal(await staff.locator('.access-code').count(), 0, 'no access code to pass on');
+
+  const mail = await ctx.sink.waitFor('jan.devries@example.test', (m) => ctx.sink.messages.indexOf(m) >= before);
+  assert.match(mail.text, /code die wij u per sms sturen/);
+  const link = /<a href="([^"]+)"[^>]*>Open bericht<\/a>/.exec(mail.html)[1].replace(/&amp;/g, '&');
+
+  const guest = await ctx.newPage({ viewport: PHONE });
+  await guest.goto(link);
+  await guest.getByText('Om het bericht te openen sturen wij u een code per sms naar 06 •• •• •• 78.').waitFor();
+  assert.equal(await guest.getByText('12 34 56').count(), 0, 'the number is never shown whole');
+  await checkA11y(guest, 'guest, sms');
+  await screenshots(guest, '63-guest-sms');
+  await guest.getByRole('button', { name: 'Stuur mij de code' }).click();
+  await guest.getByText('De code is verstuurd naar 06 •• •• •• 78. Hij is 10 minuten geldig.').waitFor();
+  const sms = await waitForSms(1);
+  assert.equal(sms.valid, true, 'signed with the shared secret');
+  assert.match(sms.type, /application\/json/);
+  assert.equal(sms.json.to, '+31612345678');
+  const code = /^(\d{6}) is uw code om het beveiligde bericht van Huisartsenpraktijk De Linde te openen\. Geldig tot \d\d:\d\d\.$/.exec(sms.json.text)?.[1];
+  assert.ok(code, sms.json.text);
+  assert.ok(!sms.json.text.includes('afspraak'), 'no content in the text message');
+  await checkA11y(guest, 'guest, code sent');
+
+  // Again within the minute: it waits, and says until when.
+  await guest.getByRole('button', { name: 'Stuur mij een nieuwe code' }).click();
+  await guest.getByText(/U kunt om \d\d:\d\d een nieuwe code laten sturen\./).waitFor();
+  assert.equal(received.length, 1);
+
+  const wrong = code === '000000' ? '111111' : '000000';
+  await guest.getByLabel('Code (6 cijfers)').fill(wrong);
+  await guest.getByRole('button', { name: 'Bericht openen' }).click();
+  await guest.getByText('Deze code klopt niet. U kunt het nog 4 keer proberen.').waitFor();
+  await checkA11y(guest, 'guest, wrong sms code');
+  await guest.getByLabel('Code (6 cijfers)').fill(`${code.slice(0, 3)} ${code.slice(3)}`);
+  await guest.getByRole('button', { name: 'Bericht openen' }).click();
+  await guest.getByText('Uw afspraak is verzet naar dinsdag.').waitFor();
+  // Used once: the same code does not open it in another browser.
+  const other = await ctx.newPage({ viewport: PHONE });
+  await other.goto(link);
+  await other.getByLabel('Code (6 cijfers)').fill(code);
+  await other.getByRole('button', { name: 'Bericht openen' }).click();
+  await other.getByText('Deze code is al gebruikt. Laat een nieuwe code sturen.').waitFor();
+
+  await staff.reload();
+  await staff.getByRole('row').filter({ hasText: 'jan.devries@example.test' }).getByText('geopend').waitFor();
+});
