@@ -77,6 +77,7 @@ async fn secure_mail_journey(w: World) {
 
     let g = |now| Guest {
         store: &*w.db,
+        throttles: &*w.db,
         tokens: &w.tokens,
         now,
         client: "198.51.100.7",
@@ -159,6 +160,60 @@ async fn secure_mail_journey(w: World) {
     let thread = w.db.thread(&jan.mail).await.unwrap().unwrap();
     let texts: Vec<&str> = thread.posts.iter().map(|p| p.text.as_str()).collect();
     assert_eq!(texts, ["Uw uitslag is goed.", "Dank u!", "Graag gedaan."]);
+    // Guessing across many links from one address: twenty wrong codes spread over five copies
+    // (none of them locked), and the address must wait, on any link.
+    let many = ComposeForm {
+        recipients: (1..=5)
+            .map(|i| RecipientForm {
+                email: [
+                    "a@example.test",
+                    "b@example.test",
+                    "c@example.test",
+                    "d@example.test",
+                    "e@example.test",
+                ][i - 1],
+                method: "access_code",
+                ..RecipientForm::default()
+            })
+            .collect(),
+        ..form.clone()
+    };
+    send::send(sending(later), &anna, &[], &many).await.unwrap();
+    let guesser = |now| Guest {
+        client: "192.0.2.50",
+        ..g(now)
+    };
+    let mut copies = Vec::new();
+    for to in [
+        "a@example.test",
+        "b@example.test",
+        "c@example.test",
+        "d@example.test",
+        "e@example.test",
+    ] {
+        let Landing::Open(c) = guest::land(g(later), &link_to(&w, to).await).await.unwrap() else {
+            panic!("open")
+        };
+        copies.push(c);
+    }
+    for c in &copies {
+        for _ in 0..4 {
+            assert!(matches!(
+                guest::enter_access_code(guesser(later), c, "AAAABBBB").await,
+                Err(Error::BadCredentials)
+            ));
+        }
+    }
+    assert!(matches!(
+        guest::enter_access_code(guesser(later), &copies[0], "AAAABBBB").await,
+        Err(Error::RateLimited { .. })
+    ));
+    // Another address is not held up by it.
+    assert!(matches!(
+        guest::enter_access_code(g(later), &copies[0], "AAAABBBB").await,
+        Err(Error::BadCredentials)
+    ));
+
     // After the expiry (30 days) the link says so and nobody answers.
     let expired = NOW.plus_days(31);
     assert!(matches!(

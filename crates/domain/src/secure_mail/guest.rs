@@ -3,7 +3,8 @@
 //! while (30 minutes idle, 12 hours at most); later visits ask for the code again.
 
 use crate::audit::{Action, AuditRecord};
-use crate::ports::SecureMailStore;
+use crate::auth::throttle::PER_CLIENT_FREE;
+use crate::ports::{SecureMailStore, ThrottleStore};
 use crate::token::{Issued, TokenIssuer, TokenKind};
 use crate::{Error, RecipientId, Timestamp};
 
@@ -19,6 +20,8 @@ pub const GUEST_MAX_SECS: i64 = 12 * 3600;
 #[derive(Clone, Copy)]
 pub struct Guest<'a> {
     pub store: &'a dyn SecureMailStore,
+    /// Guesses are also counted per client address, across every link and node.
+    pub throttles: &'a dyn ThrottleStore,
     pub tokens: &'a dyn TokenIssuer,
     pub now: Timestamp,
     /// The client address, for the audit trail.
@@ -34,6 +37,35 @@ pub enum Landing {
     Revoked,
     /// The message expired and its content is gone.
     Expired,
+}
+
+/// The throttle key of the codes guessed from one client address, on any secure e-mail.
+fn guesses_key(client: &str) -> String {
+    format!("guest_codes:{client}")
+}
+
+/// Counts a guess from this client address before it is checked: twenty free, then waits
+/// that double (as the login does). `RateLimited` while the address must wait.
+pub(crate) async fn count_guess(g: Guest<'_>) -> Result<(), Error> {
+    match g
+        .throttles
+        .take_attempt(&guesses_key(g.client), g.now, PER_CLIENT_FREE)
+        .await?
+    {
+        Ok(_) => Ok(()),
+        Err(until) => Err(Error::RateLimited {
+            until,
+            wait_secs: (until.millis() - g.now.millis() + 999) / 1000,
+        }),
+    }
+}
+
+/// A right code was no guess: the address's count is given back.
+pub(crate) async fn forgive_guess(g: Guest<'_>) -> Result<(), Error> {
+    g.throttles
+        .forgive_attempt(&guesses_key(g.client), PER_CLIENT_FREE)
+        .await?;
+    Ok(())
 }
 
 /// Follows a notification's link. An unknown link is `NotFound` and says nothing more.
@@ -62,6 +94,7 @@ pub async fn enter_access_code(g: Guest<'_>, copy: &Copy, typed: &str) -> Result
             wait_secs: (until.millis() - g.now.millis() + 999) / 1000,
         });
     }
+    count_guess(g).await?;
     let kind = TokenKind::AccessCode {
         recipient: copy.id.as_str(),
     };
@@ -93,6 +126,7 @@ pub async fn enter_access_code(g: Guest<'_>, copy: &Copy, typed: &str) -> Result
             None => Error::BadCredentials,
         });
     }
+    forgive_guess(g).await?;
     start_session(g, &copy.id).await
 }
 

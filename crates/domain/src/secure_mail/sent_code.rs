@@ -122,6 +122,7 @@ pub async fn enter_sent_code(
     if !matches!(copy.method, Method::Sms | Method::EmailCode) {
         return Err(Error::NotFound);
     }
+    super::guest::count_guess(g).await?;
     let hashes: Vec<Vec<u8>> = candidates(typed)
         .iter()
         .map(|c| g.tokens.hash(kind(&copy.id), c))
@@ -141,6 +142,9 @@ pub async fn enter_sent_code(
             (&opened, &refused),
         )
         .await?;
+    if answer.is_ok() {
+        super::guest::forgive_guess(g).await?;
+    }
     Ok(answer.map(|()| session))
 }
 

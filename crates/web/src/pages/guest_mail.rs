@@ -62,6 +62,7 @@ struct GuestPage {
 fn guest<'a>(state: &'a AppState, client: &'a str) -> Guest<'a> {
     Guest {
         store: &*state.store,
+        throttles: &*state.store,
         tokens: &*state.tokens,
         now: state.clock.now(),
         client,
