@@ -132,6 +132,18 @@ test('a secure message to a guest: access code, read, answer, and the answer bac
   await stranger.goto(again.link);
   await stranger.getByLabel('Toegangscode').waitFor();
   assert.equal(await stranger.getByText('Graag gedaan').count(), 0);
+  // "Intrekken": every link of the message now says the sender withdrew it.
+  await staff.getByRole('link', { name: 'Uitslag bloedonderzoek <script>alert(1)</script>' }).click();
+  await staff.getByRole('button', { name: 'Intrekken' }).click();
+  await staff.getByText('Het bericht is ingetrokken. De ontvangers kunnen het niet meer openen.').waitFor();
+  await staff.getByText('Dit bericht is ingetrokken.').waitFor();
+  assert.equal(await staff.getByLabel('Je antwoord').count(), 0, 'nobody answers a withdrawn message');
+  await checkA11y(staff, 'secure mail, withdrawn');
+  const withdrawn = await guest.goto(again.link);
+  assert.equal(withdrawn.status(), 410);
+  await guest.getByText('De afzender heeft dit bericht ingetrokken. U kunt het niet meer lezen.').waitFor();
+  assert.equal(await guest.getByText('Bedankt, dokter!').count(), 0);
+  await checkA11y(guest, 'guest, withdrawn');
   // A made-up link says nothing.
   const res = await stranger.goto(ctx.server.base + '/m/not-a-real-link');
   assert.equal(res.status(), 404);

@@ -1,5 +1,5 @@
 //! The background jobs every node runs while it serves: the outbox worker (sends queued
-//! e-mail), the sms worker (sends queued text messages), the sweeper (removes what died uploads left) and the notifier (e-mails notices of
+//! e-mail), the sms worker (sends queued text messages), the expiry of secure e-mails, the sweeper (removes what died uploads left) and the notifier (e-mails notices of
 //! unread messages). Each stops when `cancel` is cancelled; `App::run` starts and ends them.
 
 use std::sync::Arc;
@@ -72,6 +72,27 @@ pub fn sweeper(state: &AppState, cancel: &CancellationToken) -> JoinHandle<()> {
             tokio::select! {
                 () = cancel.cancelled() => break,
                 () = tokio::time::sleep(Duration::from_secs(3600)) => {}
+            }
+        }
+    })
+}
+
+/// Secure e-mails past their expiry lose their content (`domain::secure_mail::manage::expire`):
+/// looked for at start and every five minutes. Until then an expired message already opens
+/// nothing; this makes it unreadable for good.
+pub fn expiry(state: &AppState, cancel: &CancellationToken) -> JoinHandle<()> {
+    let state = state.clone();
+    let cancel = cancel.child_token();
+    tokio::spawn(async move {
+        loop {
+            let now = state.clock.now();
+            if let Err(e) = spreekuur_domain::secure_mail::manage::expire(&*state.store, now).await
+            {
+                tracing::error!(error = %e, "secure mail expiry failed; tried again in five minutes");
+            }
+            tokio::select! {
+                () = cancel.cancelled() => break,
+                () = tokio::time::sleep(Duration::from_secs(300)) => {}
             }
         }
     })

@@ -348,6 +348,7 @@ impl App {
         let worker = crate::jobs::outbox(&db, &state, smtp, cfg.outbox_lease_secs, &cancel);
         let sms_worker = crate::jobs::sms(&db, &state, sms, &cancel);
         let sweeper = crate::jobs::sweeper(&state, &cancel);
+        let expiry = crate::jobs::expiry(&state, &cancel);
         let notifier = crate::jobs::notifier(
             &state,
             Duration::from_secs(cfg.notify_check_seconds.max(1)),
@@ -424,6 +425,7 @@ impl App {
             let _ = w.await;
         }
         sweeper.abort();
+        expiry.abort();
         notifier.abort();
         if let Some(m) = metrics {
             m.abort();

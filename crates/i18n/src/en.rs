@@ -688,4 +688,7 @@ pub static EN: Msgs = Msgs {
     dev_mailbox_sms: "Text messages",
     dev_mailbox_sms_empty: "There are no text messages yet.",
     dev_mailbox_number: "Number",
+    secure_revoke: "Withdraw",
+    secure_revoke_help: "Withdrawing cannot be undone: afterwards no recipient can open or answer the message.",
+    secure_revoked_done: "The message was withdrawn. The recipients can no longer open it.",
 };

@@ -689,4 +689,7 @@ pub static NL: Msgs = Msgs {
     dev_mailbox_sms: "Sms-berichten",
     dev_mailbox_sms_empty: "Er zijn nog geen sms-berichten.",
     dev_mailbox_number: "Nummer",
+    secure_revoke: "Intrekken",
+    secure_revoke_help: "Intrekken kan niet ongedaan worden gemaakt: daarna kan geen ontvanger het bericht nog openen of beantwoorden.",
+    secure_revoked_done: "Het bericht is ingetrokken. De ontvangers kunnen het niet meer openen.",
 };

@@ -92,6 +92,8 @@ pub enum Action {
     SecureMailRead,
     /// The sender withdrew the message ("Intrekken").
     SecureMailRevoked,
+    /// The message passed its expiry and its content was destroyed.
+    SecureMailExpired,
 }
 
 impl Action {
@@ -165,6 +167,7 @@ impl Action {
             Action::SecureMailReplied => "secure_mail.replied",
             Action::SecureMailRead => "secure_mail.read",
             Action::SecureMailRevoked => "secure_mail.revoked",
+            Action::SecureMailExpired => "secure_mail.expired",
         }
     }
 }

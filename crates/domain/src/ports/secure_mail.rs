@@ -82,6 +82,16 @@ pub trait SecureMailStore: Send + Sync {
         notices: &[(RecipientId, Vec<u8>, Outgoing)],
         audit: &AuditRecord,
     ) -> Result<i64, Error>;
+    /// Withdraws the message at `now` (its links then open nothing).
+    async fn revoke_secure_mail(
+        &self,
+        mail: &SecureMailId,
+        now: Timestamp,
+        audit: &AuditRecord,
+    ) -> Result<(), Error>;
+    /// Deletes the key, subject and posts of every message whose expiry is past, ends its
+    /// guests' sessions, and audits each (`secure_mail.expired`). Returns how many.
+    async fn destroy_expired_secure_mails(&self, now: Timestamp) -> Result<u64, StoreError>;
     /// The secure e-mails `user` sent or may answer (as a member of the team they were sent
     /// as), newest activity first, with how many posts they have not read.
     async fn secure_mails_for(&self, user: &UserId) -> Result<Vec<Overview>, StoreError>;

@@ -11,6 +11,7 @@
 
 pub mod code;
 pub mod guest;
+pub mod manage;
 pub mod phone;
 pub mod reply;
 pub mod send;

@@ -433,6 +433,78 @@ impl SecureMailStore for Db {
         Ok(seq)
     }
 
+    async fn revoke_secure_mail(
+        &self,
+        mail: &SecureMailId,
+        now: Timestamp,
+        audit_rec: &AuditRecord,
+    ) -> Result<(), Error> {
+        let mut tx = self.write().await?;
+        let done = sqlx::query(
+            "UPDATE secure_mails SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+        )
+        .bind(mail.as_str())
+        .bind(now.millis())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .rows_affected();
+        if done == 0 {
+            return Ok(());
+        }
+        end_guest_sessions(&mut tx, mail).await?;
+        audit::append(&mut tx, audit_rec).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn destroy_expired_secure_mails(&self, now: Timestamp) -> Result<u64, StoreError> {
+        let mut tx = self.write().await?;
+        let ids: Vec<String> = sqlx::query(
+            "SELECT id FROM secure_mails
+             WHERE expires_at IS NOT NULL AND expires_at <= $1 AND destroyed_at IS NULL
+             ORDER BY expires_at LIMIT 500",
+        )
+        .bind(now.millis())
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(|r| r.try_get("id"))
+        .collect::<Result<_, _>>()
+        .map_err(db_err)?;
+        let mut records = Vec::with_capacity(ids.len());
+        for id in &ids {
+            let mail = SecureMailId::from_stored(id.clone());
+            sqlx::query(
+                "UPDATE secure_mails SET mail_key = NULL, subject = NULL, destroyed_at = $2
+                 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(now.millis())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            sqlx::query("UPDATE secure_mail_posts SET body = NULL WHERE mail_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            end_guest_sessions(&mut tx, &mail).await?;
+            records.push(
+                AuditRecord::new(
+                    now,
+                    spreekuur_domain::audit::Action::SecureMailExpired,
+                    "system",
+                )
+                .object(&mail),
+            );
+        }
+        audit::append_all(&mut tx, &records).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(ids.len() as u64)
+    }
+
     async fn secure_mails_for(&self, user: &UserId) -> Result<Vec<Overview>, StoreError> {
         thread::overview(self, user).await
     }
@@ -449,6 +521,22 @@ impl SecureMailStore for Db {
         audit::append(&mut tx, audit_rec).await?;
         tx.commit().await.map_err(db_err)
     }
+}
+
+/// Ends every guest session on the message's copies.
+async fn end_guest_sessions(
+    conn: &mut AnyConnection,
+    mail: &SecureMailId,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "DELETE FROM guest_sessions WHERE recipient_id IN
+             (SELECT id FROM secure_mail_recipients WHERE mail_id = $1)",
+    )
+    .bind(mail.as_str())
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    Ok(())
 }
 
 async fn mark_read(

@@ -594,3 +594,86 @@ contract!(
         }
     }
 );
+
+contract!(
+    withdrawn_and_expired_messages_open_nothing_and_expiry_destroys_the_key,
+    |db: &TestDb| {
+        let db = db.db.clone();
+        async move {
+            let sender = practice_with_provider(&db).await;
+            let kept = send(
+                &db,
+                &sender,
+                vec![copy("a@example.test", 1, Method::AccessCode)],
+                None,
+            )
+            .await;
+            let short = send(
+                &db,
+                &sender,
+                vec![copy("b@example.test", 2, Method::AccessCode)],
+                Some(NOW.plus_days(1)),
+            )
+            .await;
+            let b = db.copy_by_link(&[2; 32]).await.unwrap().unwrap();
+            db.open_copy(
+                &b.id,
+                &[5; 32],
+                NOW,
+                NOW.plus_days(2),
+                &rec(Action::SecureMailOpened),
+            )
+            .await
+            .unwrap();
+            // Nothing is due yet.
+            assert_eq!(db.destroy_expired_secure_mails(NOW).await.unwrap(), 0);
+            let later = NOW.plus_days(1);
+            assert_eq!(db.destroy_expired_secure_mails(later).await.unwrap(), 1);
+            assert_eq!(
+                db.destroy_expired_secure_mails(later).await.unwrap(),
+                0,
+                "once"
+            );
+            let gone = db.thread(&short).await.unwrap().unwrap();
+            assert_eq!(gone.subject, None);
+            assert!(gone.posts.iter().all(|p| p.text.is_empty()));
+            for sql in [
+                "SELECT mail_key FROM secure_mails WHERE id = $1",
+                "SELECT subject FROM secure_mails WHERE id = $1",
+                "SELECT body FROM secure_mail_posts WHERE mail_id = $1",
+            ] {
+                assert_eq!(
+                    db.danger_read_blob(sql, short.as_str()).await.unwrap(),
+                    None,
+                    "{sql}"
+                );
+            }
+            // Its guest's session ended with it.
+            assert!(
+                db.guest_session(&[5; 32], NOW, 60_000)
+                    .await
+                    .unwrap()
+                    .is_none()
+            );
+            // The other is untouched.
+            let kept_thread = db.thread(&kept).await.unwrap().unwrap();
+            assert_eq!(
+                kept_thread.subject.as_deref(),
+                Some("Uitslag bloedonderzoek")
+            );
+            // Withdrawn: the copy says so, and a second withdrawal changes nothing.
+            db.revoke_secure_mail(&kept, NOW, &rec(Action::SecureMailRevoked))
+                .await
+                .unwrap();
+            db.revoke_secure_mail(&kept, later, &rec(Action::SecureMailRevoked))
+                .await
+                .unwrap();
+            let a = db.copy_by_link(&[1; 32]).await.unwrap().unwrap();
+            assert_eq!(a.state(NOW), MailState::Revoked);
+            assert_eq!(
+                db.thread(&kept).await.unwrap().unwrap().revoked_at,
+                Some(NOW)
+            );
+        }
+    }
+);

@@ -10,7 +10,7 @@ use spreekuur_domain::account::Account;
 use spreekuur_domain::audit::{Action, AuditRecord};
 use spreekuur_domain::secure_mail::send::{ComposeError, ComposeForm, Rules, Sending};
 use spreekuur_domain::secure_mail::{
-    self, Author, Line, MailState, Method, RecipientForm, Status, reply,
+    self, Author, Line, MailState, Method, RecipientForm, Status, manage, reply,
 };
 use spreekuur_domain::{Error, SecureMailId, TeamId};
 use spreekuur_i18n::{Msgs, fill};
@@ -457,6 +457,7 @@ async fn thread_page(
 pub struct ThreadQuery {
     replied: Option<String>,
     sent: Option<String>,
+    revoked: Option<String>,
 }
 
 /// GET /secure-mail/{id}
@@ -473,6 +474,8 @@ pub async fn thread_get(
     let t = page.lang.msgs();
     let notice = if q.sent.is_some() {
         Some(t.secure_sent)
+    } else if q.revoked.is_some() {
+        Some(t.secure_revoked_done)
     } else {
         q.replied.is_some().then_some(t.secure_replied)
     };
@@ -494,6 +497,28 @@ pub async fn thread_get(
         res.headers_mut().append(axum::http::header::SET_COOKIE, c);
     }
     Ok(res)
+}
+
+#[derive(Deserialize)]
+pub struct Empty {}
+
+/// POST /secure-mail/{id}/revoke: "Intrekken".
+pub async fn revoke_post(
+    State(state): State<AppState>,
+    Client(client): Client,
+    Staff(me): Staff,
+    Path(id): Path<String>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> PageResult {
+    let id = SecureMailId::parse(&id).ok_or(Error::NotFound)?;
+    let teams: Vec<TeamId> = my_teams(&state, &me)
+        .await?
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    let now = state.clock.now();
+    manage::revoke(&*state.store, now, &client, &me, &teams, &id).await?;
+    Ok(see_other(&format!("/secure-mail/{id}?revoked=1"), None))
 }
 
 #[derive(Deserialize)]
