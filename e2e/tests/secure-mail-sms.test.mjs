@@ -48,7 +48,19 @@ async function waitForSms(count) {
 test('a secure message opened with an sms code from the webhook', async () => {
   const staff = await ctx.newPage();
   await setUpPractice(staff, ctx.server);
+  // The practice's rules: no expiry, no codes by e-mail, the subject in the notification.
+  await staff.goto(ctx.server.base + '/practice');
+  await staff.getByLabel('Dagen tot een beveiligd bericht verloopt').fill('-1');
+  await staff.getByRole('button', { name: 'Opslaan' }).click();
+  await staff.getByText('Vul een aantal dagen in van 0 tot 3650 (0 = verloopt niet).').waitFor();
+  await staff.getByLabel('Dagen tot een beveiligd bericht verloopt').fill('0');
+  await staff.getByLabel('Openen met een code per e-mail toestaan', { exact: false }).uncheck();
+  await staff.getByLabel('Het onderwerp van het bericht in de e-mail zetten').check();
+  await staff.getByRole('button', { name: 'Opslaan' }).click();
+  await staff.waitForURL(/\/practice\?saved=1$/);
+  await checkA11y(staff, 'practice with secure e-mail rules');
   await staff.goto(ctx.server.base + '/secure-mail');
+  assert.equal(await staff.getByLabel('Code in een aparte e-mail', { exact: false }).count(), 0, 'no code by e-mail');
   await staff.getByLabel(/^E-mailadres/).fill('jan.devries@example.test');
   await staff.getByLabel('Sms-code naar een mobiel nummer').check();
   await staff.getByLabel('Mobiel nummer', { exact: true }).fill('06 12 34 56 78');
@@ -58,9 +70,11 @@ test('a secure message opened with an sms code from the webhook', async () => {
   await staff.getByRole('button', { name: 'Versturen', exact: true }).click();
   await staff.getByText('Het beveiligde bericht is verstuurd.').waitFor();
   assert.equal(await staff.locator('.access-code').count(), 0, 'no access code to pass on');
+  await staff.getByText('Verloopt niet.').waitFor();
 
   const mail = await ctx.sink.waitFor('jan.devries@example.test', (m) => ctx.sink.messages.indexOf(m) >= before);
   assert.match(mail.text, /code die wij u per sms sturen/);
+  assert.equal(mail.headers.subject, 'Beveiligd bericht van Huisartsenpraktijk De Linde: Uw afspraak');
   const link = /<a href="([^"]+)"[^>]*>Open bericht<\/a>/.exec(mail.html)[1].replace(/&amp;/g, '&');
 
   const guest = await ctx.newPage({ viewport: PHONE });

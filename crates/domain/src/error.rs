@@ -141,6 +141,8 @@ reasons! {
     TooManyRecipients => "recipient.too_many",
     /// A secure e-mail without text.
     TextRequired => "text.required",
+    /// The practice's expiry of secure e-mails, in days.
+    ExpiryDaysRange => "expiry_days_range",
     /// Something on the form needs attention (said above the form).
     FormHasErrors => "form_has_errors",
     /// A choice this person may not make (a role only administrators give).

@@ -691,4 +691,9 @@ pub static EN: Msgs = Msgs {
     secure_revoke: "Withdraw",
     secure_revoke_help: "Withdrawing cannot be undone: afterwards no recipient can open or answer the message.",
     secure_revoked_done: "The message was withdrawn. The recipients can no longer open it.",
+    practice_secure_expiry: "Days until a secure message expires",
+    practice_secure_expiry_help: "After that its content is destroyed. 0 means: does not expire.",
+    practice_secure_email_code: "Allow opening with a code by e-mail (for low-risk messages only)",
+    practice_secure_subject: "Put the message's subject in the e-mail",
+    expiry_days_range: "Enter a number of days from 0 to 3650 (0 = does not expire).",
 };

@@ -692,4 +692,9 @@ pub static NL: Msgs = Msgs {
     secure_revoke: "Intrekken",
     secure_revoke_help: "Intrekken kan niet ongedaan worden gemaakt: daarna kan geen ontvanger het bericht nog openen of beantwoorden.",
     secure_revoked_done: "Het bericht is ingetrokken. De ontvangers kunnen het niet meer openen.",
+    practice_secure_expiry: "Dagen tot een beveiligd bericht verloopt",
+    practice_secure_expiry_help: "Daarna is de inhoud vernietigd. 0 betekent: verloopt niet.",
+    practice_secure_email_code: "Openen met een code per e-mail toestaan (alleen voor berichten met weinig risico)",
+    practice_secure_subject: "Het onderwerp van het bericht in de e-mail zetten",
+    expiry_days_range: "Vul een aantal dagen in van 0 tot 3650 (0 = verloopt niet).",
 };

@@ -8,6 +8,7 @@ use spreekuur_domain::error::Reason;
 use spreekuur_domain::mail::Outgoing;
 use spreekuur_domain::office_hours::OfficeHours;
 use spreekuur_domain::ports::{AccountStore, LinkPurpose, NewLinkToken};
+use spreekuur_domain::secure_mail::send::Rules;
 use spreekuur_domain::validate::{EmailAddress, PersonName};
 use spreekuur_domain::{Error, StoreError, Timestamp, UserId};
 use sqlx::{AnyConnection, Row};
@@ -185,7 +186,7 @@ async fn link_problem(
 impl AccountStore for Db {
     async fn practice(&self) -> Result<Option<Practice>, StoreError> {
         let row =
-            sqlx::query("SELECT name, email, terms_text, privacy_text, patient_second_step, staff_second_step, lock_minutes, read_receipts, office_hours, closed_days, emergency_text FROM practice WHERE id = 1")
+            sqlx::query("SELECT name, email, terms_text, privacy_text, patient_second_step, staff_second_step, lock_minutes, read_receipts, office_hours, closed_days, emergency_text, secure_mail_expiry_days, secure_mail_email_code, secure_mail_subject_in_notice FROM practice WHERE id = 1")
                 .fetch_optional(&self.pool)
                 .await
                 .map_err(db_err)?;
@@ -204,6 +205,17 @@ impl AccountStore for Db {
                 staff_second_step: step("staff_second_step")?,
                 lock_minutes: r.try_get("lock_minutes").map_err(db_err)?,
                 read_receipts: r.try_get::<i64, _>("read_receipts").map_err(db_err)? != 0,
+                secure_mail: Rules {
+                    expiry_days: r.try_get("secure_mail_expiry_days").map_err(db_err)?,
+                    email_code: r
+                        .try_get::<i64, _>("secure_mail_email_code")
+                        .map_err(db_err)?
+                        != 0,
+                    subject_in_notice: r
+                        .try_get::<i64, _>("secure_mail_subject_in_notice")
+                        .map_err(db_err)?
+                        != 0,
+                },
                 office_hours: OfficeHours {
                     week: OfficeHours::decode_week(
                         &r.try_get::<String, _>("office_hours").map_err(db_err)?,
@@ -226,7 +238,7 @@ impl AccountStore for Db {
     ) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         audit::append(&mut tx, audit_rec).await?;
-        sqlx::query("UPDATE practice SET name = $1, email = $2, terms_text = $3, privacy_text = $4, patient_second_step = $5, staff_second_step = $6, lock_minutes = $7, read_receipts = $8, office_hours = $9, closed_days = $10, emergency_text = $11 WHERE id = 1")
+        sqlx::query("UPDATE practice SET name = $1, email = $2, terms_text = $3, privacy_text = $4, patient_second_step = $5, staff_second_step = $6, lock_minutes = $7, read_receipts = $8, office_hours = $9, closed_days = $10, emergency_text = $11, secure_mail_expiry_days = $12, secure_mail_email_code = $13, secure_mail_subject_in_notice = $14 WHERE id = 1")
             .bind(p.name.clone())
             .bind(p.email.as_str())
             .bind(p.terms_text.clone())
@@ -238,6 +250,9 @@ impl AccountStore for Db {
             .bind(p.office_hours.encode_week())
             .bind(p.office_hours.format_closed_days())
             .bind(p.emergency_text.clone())
+            .bind(p.secure_mail.expiry_days)
+            .bind(i64::from(p.secure_mail.email_code))
+            .bind(i64::from(p.secure_mail.subject_in_notice))
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;

@@ -107,6 +107,8 @@ pub struct Practice {
     pub office_hours: crate::office_hours::OfficeHours,
     /// What the banner says about emergencies.
     pub emergency_text: String,
+    /// "Veilig mailen": expiry, whether a code by e-mail is allowed, the subject in notices.
+    pub secure_mail: crate::secure_mail::send::Rules,
 }
 
 impl Practice {
@@ -121,6 +123,7 @@ impl Practice {
             staff_second_step: SecondStep::TwoFactor,
             lock_minutes: crate::auth::app_lock::DEFAULT_LOCK_MINUTES,
             read_receipts: true,
+            secure_mail: crate::secure_mail::send::Rules::default(),
             office_hours: crate::office_hours::OfficeHours::default(),
             emergency_text: crate::office_hours::DEFAULT_EMERGENCY_TEXT.to_string(),
         }

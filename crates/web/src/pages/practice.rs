@@ -12,6 +12,7 @@ use spreekuur_domain::auth::app_lock;
 use spreekuur_domain::auth::session_code::SecondStep;
 use spreekuur_domain::error::Reason;
 use spreekuur_domain::office_hours::{DEFAULT_EMERGENCY_TEXT, OfficeHours};
+use spreekuur_domain::secure_mail::send::Rules;
 use spreekuur_domain::validate::{EmailAddress, parse_text};
 use spreekuur_i18n::Msgs;
 
@@ -36,6 +37,9 @@ struct PracticePage {
     staff_step: String,
     lock_minutes: String,
     read_receipts: bool,
+    secure_expiry_days: String,
+    secure_email_code: bool,
+    secure_subject: bool,
     days: Vec<DayRow>,
     closed_days: String,
     emergency_text: String,
@@ -58,6 +62,12 @@ pub struct PracticeForm {
     lock_minutes: String,
     #[serde(default)]
     read_receipts: String,
+    #[serde(default)]
+    secure_expiry_days: String,
+    #[serde(default)]
+    secure_email_code: String,
+    #[serde(default)]
+    secure_subject: String,
     #[serde(flatten)]
     week: WeekForm,
     #[serde(default)]
@@ -156,6 +166,9 @@ pub async fn practice_get(
         staff_step: p.staff_second_step.as_str().into(),
         lock_minutes: p.lock_minutes.to_string(),
         read_receipts: p.read_receipts,
+        secure_expiry_days: p.secure_mail.expiry_days.to_string(),
+        secure_email_code: p.secure_mail.email_code,
+        secure_subject: p.secure_mail.subject_in_notice,
         days: day_rows(
             page.lang.msgs(),
             p.office_hours.week.map(OfficeHours::format_day),
@@ -224,7 +237,20 @@ pub async fn practice_post(
         .ok_or(Error::invalid("lock_minutes", Reason::LockMinutesRange))
         .map_err(|e| errs.push(e))
         .ok();
+    let expiry_days = form
+        .secure_expiry_days
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|d| (0..=3650).contains(d))
+        .ok_or(Error::invalid(
+            "secure_expiry_days",
+            Reason::ExpiryDaysRange,
+        ))
+        .map_err(|e| errs.push(e))
+        .ok();
     let (
+        Some(expiry_days),
         Some(email),
         Some(terms_text),
         Some(privacy_text),
@@ -235,6 +261,7 @@ pub async fn practice_post(
         Some(emergency_text),
         true,
     ) = (
+        expiry_days,
         email,
         terms,
         privacy,
@@ -260,6 +287,9 @@ pub async fn practice_post(
             days,
             lock_minutes: form.lock_minutes,
             read_receipts: form.read_receipts == "yes",
+            secure_expiry_days: form.secure_expiry_days.clone(),
+            secure_email_code: form.secure_email_code == "yes",
+            secure_subject: form.secure_subject == "yes",
             closed_days: form.closed_days.clone(),
             emergency_text: form.emergency_text.clone(),
             errors: FormErrors::from_errors(t, &errs),
@@ -281,6 +311,11 @@ pub async fn practice_post(
                 read_receipts: form.read_receipts == "yes",
                 office_hours: OfficeHours { week, closed_days },
                 emergency_text,
+                secure_mail: Rules {
+                    expiry_days,
+                    email_code: form.secure_email_code == "yes",
+                    subject_in_notice: form.secure_subject == "yes",
+                },
             },
             &rec,
         )

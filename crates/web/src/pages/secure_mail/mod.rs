@@ -122,6 +122,16 @@ fn method_label(t: &'static Msgs, m: Method) -> &'static str {
     }
 }
 
+/// What the practice decided about secure e-mail (Praktijkgegevens).
+async fn rules(state: &AppState) -> Result<Rules, Error> {
+    Ok(state
+        .store
+        .practice()
+        .await?
+        .map(|p| p.secure_mail)
+        .unwrap_or_default())
+}
+
 async fn my_teams(state: &AppState, me: &Account) -> Result<Vec<(TeamId, String)>, Error> {
     Ok(state
         .store
@@ -264,7 +274,7 @@ async fn list_page(
         text: posted.map_or("", |p| p.get("text")).to_string(),
         teams,
         mail_lang,
-        email_code: Rules::default().email_code,
+        email_code: rules(state).await?.email_code,
         errors,
     })
 }
@@ -322,7 +332,7 @@ pub async fn send_post(
         letters: state.letters(&practice),
         now: state.clock.now(),
         client: &client,
-        rules: Rules::default(),
+        rules: rules(&state).await?,
     };
     match secure_mail::send::send(sending, &me, &teams, &form).await {
         Ok(sent) => {
@@ -556,7 +566,7 @@ pub async fn reply_post(
         } else {
             &form.lang
         },
-        subject_in_notice: Rules::default().subject_in_notice,
+        subject_in_notice: rules(&state).await?.subject_in_notice,
     };
     match reply::staff_reply(answering, &me, &teams, &id, &form.text).await {
         Ok(_) => Ok(see_other(&format!("/secure-mail/{id}?replied=1"), None)),
