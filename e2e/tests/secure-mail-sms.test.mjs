@@ -114,6 +114,17 @@ test('a secure message opened with an sms code from the webhook', async () => {
   await other.getByRole('button', { name: 'Bericht openen' }).click();
   await other.getByText('Deze code is al gebruikt. Laat een nieuwe code sturen.').waitFor();
 
+  // "Stel de afzender op de hoogte": the sender is told, in Spreekuur and by e-mail without content.
+  const told = ctx.sink.messages.length;
+  await other.getByRole('button', { name: 'Is het telefoonnummer niet juist? Stel de afzender op de hoogte' }).click();
+  await other.getByText('De afzender weet nu dat het telefoonnummer niet juist is en neemt contact met u op.').waitFor();
+  await checkA11y(other, 'guest, wrong number reported');
+  const notice = await ctx.sink.waitFor('anna@delinde.test', (m) => ctx.sink.messages.indexOf(m) >= told);
+  assert.equal(notice.headers.subject, 'Een ontvanger meldt een onjuist telefoonnummer');
+  for (const secret of ['jan.devries', 'afspraak', '612345678']) {
+    assert.ok(!notice.text.includes(secret), `no content or address in the e-mail: ${secret}`);
+  }
   await staff.reload();
   await staff.getByRole('row').filter({ hasText: 'jan.devries@example.test' }).getByText('geopend').waitFor();
+  await staff.getByText('De ontvanger meldt dat dit mobiele nummer niet klopt.').waitFor();
 });

@@ -57,6 +57,9 @@ pub enum LetterKind<'a> {
         subject: Option<&'a str>,
         method: crate::secure_mail::Method,
     },
+    /// To a secure e-mail's sender: a recipient says the mobile number is not right. No
+    /// content, no address; the link opens the message's page.
+    WrongNumber { first_name: &'a str, link: &'a str },
     /// The code that opens a secure e-mail ("e-mailcode"), sent apart from the notification.
     SecureMailCode {
         code: &'a str,

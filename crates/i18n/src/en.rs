@@ -696,4 +696,10 @@ pub static EN: Msgs = Msgs {
     practice_secure_email_code: "Allow opening with a code by e-mail (for low-risk messages only)",
     practice_secure_subject: "Put the message's subject in the e-mail",
     expiry_days_range: "Enter a number of days from 0 to 3650 (0 = does not expire).",
+    mail_wrong_number_subject: "A recipient reports a wrong phone number",
+    mail_wrong_number_body: "A recipient of a secure message you sent reports that the mobile number for the text message code is not right. Choose another way to open the message, or contact the recipient.",
+    mail_wrong_number_button: "View the message",
+    guest_wrong_number: "Is the phone number not right? Let the sender know",
+    guest_wrong_number_done: "The sender now knows that the phone number is not right and will contact you.",
+    secure_wrong_number: "The recipient reports that this mobile number is not right.",
 };

@@ -697,4 +697,10 @@ pub static NL: Msgs = Msgs {
     practice_secure_email_code: "Openen met een code per e-mail toestaan (alleen voor berichten met weinig risico)",
     practice_secure_subject: "Het onderwerp van het bericht in de e-mail zetten",
     expiry_days_range: "Vul een aantal dagen in van 0 tot 3650 (0 = verloopt niet).",
+    mail_wrong_number_subject: "Een ontvanger meldt een onjuist telefoonnummer",
+    mail_wrong_number_body: "Een ontvanger van een beveiligd bericht dat je stuurde, meldt dat het mobiele nummer voor de sms-code niet klopt. Kies een andere manier om het bericht te openen, of neem contact op met de ontvanger.",
+    mail_wrong_number_button: "Bericht bekijken",
+    guest_wrong_number: "Is het telefoonnummer niet juist? Stel de afzender op de hoogte",
+    guest_wrong_number_done: "De afzender weet nu dat het telefoonnummer niet juist is en neemt contact met u op.",
+    secure_wrong_number: "De ontvanger meldt dat dit mobiele nummer niet klopt.",
 };

@@ -67,6 +67,9 @@ impl Composer for Catalogue {
             } => {
                 crate::secure_mail::notification(lang, practice, to, sender, link, subject, method)
             }
+            LetterKind::WrongNumber { first_name, link } => {
+                crate::secure_mail::wrong_number(lang, practice, to, first_name, link)
+            }
             LetterKind::SecureMailCode { code, valid_until } => {
                 crate::secure_mail::code_mail(lang, practice, to, code, valid_until.millis())
             }
@@ -99,7 +102,7 @@ pub(crate) enum Middle<'a> {
     Code(&'a str),
 }
 
-fn html_layout(
+pub(crate) fn html_layout(
     lang: Lang,
     paragraphs_before: &[String],
     button: (&str, &str),

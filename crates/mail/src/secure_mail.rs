@@ -79,6 +79,29 @@ pub(crate) fn code_mail(
     }
 }
 
+/// To the sender: a recipient says the mobile number is not right. Which message and which
+/// recipient, the link shows after signing in; the e-mail names neither.
+pub(crate) fn wrong_number(
+    lang: Lang,
+    practice: &str,
+    to: &EmailAddress,
+    first_name: &str,
+    link: &str,
+) -> Outgoing {
+    let t = lang.msgs();
+    let greeting = fill(t.mail_greeting, &[("name", first_name)]);
+    let body = t.mail_wrong_number_body.to_string();
+    let footer = fill(t.mail_footer, &[("practice", practice)]);
+    let button = t.mail_wrong_number_button;
+    Outgoing {
+        to: to.clone(),
+        from_name: practice.to_string(),
+        subject: t.mail_wrong_number_subject.to_string(),
+        text: format!("{greeting}\n\n{body}\n\n{button}: {link}\n\n-- \n{footer}\n"),
+        html: crate::compose::html_layout(lang, &[greeting, body], (button, link), &[], &footer),
+    }
+}
+
 /// The text message with the code: the code, the practice and until when; nothing else.
 pub(crate) fn sms_code(lang: Lang, practice: &str, code: &str, valid_until: i64) -> String {
     fill(

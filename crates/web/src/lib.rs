@@ -173,6 +173,10 @@ pub fn router(state: AppState) -> Router {
         .route("/m/{token}/reply", post(pages::guest_mail::reply_post))
         .route("/m/{token}/send", post(pages::guest_mail::send_post))
         .route(
+            "/m/{token}/wrong-number",
+            post(pages::guest_mail::wrong_number_post),
+        )
+        .route(
             "/secure-mail",
             get(pages::secure_mail::list_get).post(pages::secure_mail::send_post),
         )

@@ -94,6 +94,8 @@ pub enum Action {
     SecureMailRevoked,
     /// The message passed its expiry and its content was destroyed.
     SecureMailExpired,
+    /// A guest said the mobile number for their sms code is not theirs.
+    SecureMailWrongNumber,
 }
 
 impl Action {
@@ -168,6 +170,7 @@ impl Action {
             Action::SecureMailRead => "secure_mail.read",
             Action::SecureMailRevoked => "secure_mail.revoked",
             Action::SecureMailExpired => "secure_mail.expired",
+            Action::SecureMailWrongNumber => "secure_mail.wrong_number",
         }
     }
 }

@@ -82,6 +82,15 @@ pub trait SecureMailStore: Send + Sync {
         notices: &[(RecipientId, Vec<u8>, Outgoing)],
         audit: &AuditRecord,
     ) -> Result<i64, Error>;
+    /// Notes that the guest reported a wrong number and queues `mail` to the sender, the
+    /// first time only; `false` when it was reported before.
+    async fn report_wrong_number(
+        &self,
+        copy: &RecipientId,
+        now: Timestamp,
+        mail: &Outgoing,
+        audit: &AuditRecord,
+    ) -> Result<bool, Error>;
     /// Withdraws the message at `now` (its links then open nothing).
     async fn revoke_secure_mail(
         &self,

@@ -162,3 +162,32 @@ pub async fn session_on(
         .await?;
     Ok(on.as_ref() == Some(copy))
 }
+
+/// "Is het telefoonnummer niet juist? Stel de afzender op de hoogte": the sender sees it on
+/// the message's page and gets an e-mail without content. The guest never sees or changes
+/// the number. Told once per copy; later reports change nothing.
+pub async fn report_wrong_number(
+    g: Guest<'_>,
+    accounts: &dyn crate::ports::AccountStore,
+    letters: crate::mail::Letters<'_>,
+    copy: &Copy,
+) -> Result<(), Error> {
+    if copy.method != Method::Sms {
+        return Err(Error::NotFound);
+    }
+    let sender = accounts.account(&copy.sender).await?.ok_or(Error::NotFound)?;
+    let link = letters.link(&format!("/secure-mail/{}", copy.mail));
+    let mail = letters.write(
+        &sender.email,
+        &sender.lang,
+        crate::mail::LetterKind::WrongNumber {
+            first_name: sender.first_name.as_str(),
+            link: &link,
+        },
+    );
+    let record = AuditRecord::new(g.now, Action::SecureMailWrongNumber, g.client).object(&copy.id);
+    if g.store.report_wrong_number(&copy.id, g.now, &mail, &record).await? {
+        letters.bell.ring();
+    }
+    Ok(())
+}

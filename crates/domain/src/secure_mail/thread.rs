@@ -73,6 +73,8 @@ pub struct Copy {
     pub locked_until: Option<Timestamp>,
     /// The sender's name, for "Bericht van …".
     pub sender_name: String,
+    /// The sender, told when the guest reports a wrong number.
+    pub sender: crate::UserId,
 }
 
 impl Copy {
@@ -134,6 +136,8 @@ pub struct CopyView {
     pub opened_at: Option<Timestamp>,
     pub replied_at: Option<Timestamp>,
     pub locked_until: Option<Timestamp>,
+    /// When the guest said the mobile number is not theirs.
+    pub wrong_number_at: Option<Timestamp>,
 }
 
 /// A whole secure e-mail: the message, its copies and its thread. The subject and the posts'

@@ -38,6 +38,7 @@ CREATE TABLE secure_mail_recipients (
     failed_at BIGINT,
     opened_at BIGINT,
     replied_at BIGINT,
+    wrong_number_at BIGINT,
     code_failures BIGINT NOT NULL DEFAULT 0,
     locks BIGINT NOT NULL DEFAULT 0,
     locked_until BIGINT

@@ -212,7 +212,7 @@ impl SecureMailStore for Db {
     async fn copy_by_link(&self, link_hash: &[u8]) -> Result<Option<Copy>, StoreError> {
         let row = sqlx::query(
             "SELECT r.id, r.mail_id, r.email, r.method, r.phone, r.access_code_hash, r.locked_until,
-                    m.revoked_at, m.expires_at, u.first_name, u.last_name
+                    m.revoked_at, m.expires_at, m.sender_id, u.first_name, u.last_name
              FROM secure_mail_links l
              JOIN secure_mail_recipients r ON r.id = l.recipient_id
              JOIN secure_mails m ON m.id = r.mail_id
@@ -258,6 +258,7 @@ impl SecureMailStore for Db {
                 .map_err(db_err)?
                 .map(Timestamp),
             sender_name: format!("{first} {last}"),
+            sender: UserId::from_stored(row.try_get("sender_id").map_err(db_err)?),
             id: RecipientId::from_stored(id),
         }))
     }
@@ -431,6 +432,33 @@ impl SecureMailStore for Db {
         audit::append(&mut tx, audit_rec).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(seq)
+    }
+
+    async fn report_wrong_number(
+        &self,
+        copy: &RecipientId,
+        now: Timestamp,
+        mail: &Outgoing,
+        audit_rec: &AuditRecord,
+    ) -> Result<bool, Error> {
+        let mut tx = self.write().await?;
+        let first = sqlx::query(
+            "UPDATE secure_mail_recipients SET wrong_number_at = $2
+             WHERE id = $1 AND wrong_number_at IS NULL",
+        )
+        .bind(copy.as_str())
+        .bind(now.millis())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .rows_affected()
+            == 1;
+        if first {
+            outbox::enqueue(self, &mut tx, mail, now).await?;
+            audit::append(&mut tx, audit_rec).await?;
+        }
+        tx.commit().await.map_err(db_err)?;
+        Ok(first)
     }
 
     async fn revoke_secure_mail(

@@ -50,7 +50,7 @@ impl Db {
     async fn copies(&self, mail: &str) -> Result<Vec<CopyView>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, email, line, method, phone, status, sent_at, delivered_at, failed_at,
-                    opened_at, replied_at, locked_until
+                    opened_at, replied_at, locked_until, wrong_number_at
              FROM secure_mail_recipients WHERE mail_id = $1 ORDER BY position",
         )
         .bind(mail)
@@ -87,6 +87,7 @@ impl Db {
                     opened_at: ts(row, "opened_at")?,
                     replied_at: ts(row, "replied_at")?,
                     locked_until: ts(row, "locked_until")?,
+                    wrong_number_at: ts(row, "wrong_number_at")?,
                     id: RecipientId::from_stored(id),
                 })
             })

@@ -39,6 +39,9 @@ enum Body {
         /// A code was just sent: where to.
         sent: Option<String>,
         error: Option<String>,
+        /// Sms only: "Stel de afzender op de hoogte" is offered, or was just used.
+        sms: bool,
+        reported: bool,
     },
     Thread {
         subject: String,
@@ -155,10 +158,21 @@ async fn landing(
 pub struct Replied {
     replied: Option<String>,
     sent: Option<String>,
+    reported: Option<String>,
 }
 
 /// The form that asks for the code, with what the guest needs to know about it.
 fn code_body(t: &'static Msgs, copy: &Copy, sent: bool, error: Option<String>) -> Body {
+    code_body_reported(t, copy, sent, error, false)
+}
+
+fn code_body_reported(
+    t: &'static Msgs,
+    copy: &Copy,
+    sent: bool,
+    error: Option<String>,
+    reported: bool,
+) -> Body {
     let masked = copy.phone.as_ref().map(|p| p.masked()).unwrap_or_default();
     let (sent_by, sent_to) = match copy.method {
         Method::AccessCode => (None, None),
@@ -175,6 +189,8 @@ fn code_body(t: &'static Msgs, copy: &Copy, sent: bool, error: Option<String>) -
         sent_by,
         sent: sent_to.filter(|_| sent),
         error,
+        sms: copy.method == Method::Sms,
+        reported,
     }
 }
 
@@ -213,7 +229,7 @@ pub async fn open_get(
     let body = if guest::session_on(guest(&state, &client), cookie.as_deref(), &copy.id).await? {
         thread_body(&state, lang, &copy, q.replied.is_some(), None).await?
     } else {
-        code_body(t, &copy, q.sent.is_some(), None)
+        code_body_reported(t, &copy, q.sent.is_some(), None, q.reported.is_some())
     };
     let from = from_line(t, &copy, &practice);
     render(StatusCode::OK, &guest_page(&page, &token, from, body))
@@ -326,6 +342,29 @@ pub async fn send_post(
 
 #[derive(Deserialize)]
 pub struct Empty {}
+
+/// POST /m/{token}/wrong-number: "Stel de afzender op de hoogte".
+pub async fn wrong_number_post(
+    State(state): State<AppState>,
+    page: Page,
+    Client(client): Client,
+    Path(token): Path<String>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> PageResult {
+    let copy = match landing(&state, &page, &client, &token).await? {
+        Ok(copy) => copy,
+        Err((status, closed)) => return render(status, &closed),
+    };
+    let practice = state.practice_name().await?;
+    guest::report_wrong_number(
+        guest(&state, &client),
+        &*state.store,
+        state.letters(&practice),
+        &copy,
+    )
+    .await?;
+    Ok(see_other(&format!("/m/{token}?reported=1"), None))
+}
 
 #[derive(Deserialize)]
 pub struct ReplyForm {

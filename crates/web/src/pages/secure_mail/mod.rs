@@ -78,6 +78,7 @@ pub struct CopyLine {
     status: &'static str,
     when: String,
     locked: Option<String>,
+    wrong_number: bool,
 }
 
 pub struct PostView {
@@ -410,6 +411,7 @@ async fn thread_page(
                 method: method_label(t, c.method),
                 status: status_label(t, c.status),
                 when: spreekuur_i18n::date_time(lang, when.millis()),
+                wrong_number: c.wrong_number_at.is_some(),
                 locked: c.locked_until.filter(|u| *u > now).map(|u| {
                     fill(
                         t.secure_locked_until,
