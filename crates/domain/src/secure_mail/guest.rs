@@ -32,7 +32,7 @@ pub struct Guest<'a> {
 #[derive(Debug)]
 pub enum Landing {
     /// The copy, still open: the page asks for its code.
-    Open(Copy),
+    Open(Box<Copy>),
     /// The sender withdrew the message.
     Revoked,
     /// The message expired and its content is gone.
@@ -73,7 +73,7 @@ pub async fn land(g: Guest<'_>, link: &str) -> Result<Landing, Error> {
     let hash = g.tokens.hash(TokenKind::SecureMailLink, link);
     let copy = g.store.copy_by_link(&hash).await?.ok_or(Error::NotFound)?;
     Ok(match copy.state(g.now) {
-        MailState::Open => Landing::Open(copy),
+        MailState::Open => Landing::Open(Box::new(copy)),
         MailState::Revoked => Landing::Revoked,
         MailState::Expired => Landing::Expired,
     })

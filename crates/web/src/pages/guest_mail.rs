@@ -144,7 +144,7 @@ async fn landing(
 ) -> Result<Result<Copy, (StatusCode, GuestPage)>, Error> {
     let t = page.lang.msgs();
     let (status, text) = match guest::land(guest(state, client), token).await {
-        Ok(Landing::Open(copy)) => return Ok(Ok(copy)),
+        Ok(Landing::Open(copy)) => return Ok(Ok(*copy)),
         Ok(Landing::Revoked) => (StatusCode::GONE, t.guest_revoked),
         Ok(Landing::Expired) => (StatusCode::GONE, t.guest_expired),
         Err(Error::NotFound) => (StatusCode::NOT_FOUND, t.guest_unknown),
