@@ -45,8 +45,11 @@ async function waitForSms(count) {
   return received[count - 1];
 }
 
+let signedIn = null;
+
 test('a secure message opened with an sms code from the webhook', async () => {
   const staff = await ctx.newPage();
+  signedIn = staff;
   await setUpPractice(staff, ctx.server);
   // The practice's rules: no expiry, no codes by e-mail, the subject in the notification.
   await staff.goto(ctx.server.base + '/practice');
@@ -127,4 +130,58 @@ test('a secure message opened with an sms code from the webhook', async () => {
   await staff.reload();
   await staff.getByRole('row').filter({ hasText: 'jan.devries@example.test' }).getByText('geopend').waitFor();
   await staff.getByText('De ontvanger meldt dat dit mobiele nummer niet klopt.').waitFor();
+});
+
+/** Presses Tab until the focused element's label or text matches. */
+async function tabTo(page, pattern) {
+  const seen = [];
+  for (let i = 0; i < 40; i++) {
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate(() => {
+      const el = document.activeElement;
+      if (!el) return '';
+      const label = el.id ? document.querySelector(`label[for="${el.id}"]`) : null;
+      return (label ? label.innerText : '') + '|' + (el.innerText || el.value || '');
+    });
+    seen.push(focused);
+    if (pattern.test(focused)) return;
+  }
+  throw new Error(`Tab never reached ${pattern}: ${seen.join(' ~ ')}`);
+}
+
+test('in English, with the keyboard alone: the guest opens with an access code and answers', async () => {
+  // The administrator of the first test, still signed in.
+  const staff = signedIn;
+  await staff.goto(ctx.server.base + '/secure-mail');
+  await staff.getByLabel(/^E-mailadres/).fill('sam.smith@example.test');
+  await staff.getByLabel(/^Eigen toegangscode/).fill('Tulip-2024');
+  await staff.getByLabel(/^Onderwerp/).fill('Your test results');
+  await staff.getByLabel(/^Bericht/).fill('Dear Sam, your results are fine.');
+  await staff.getByLabel('Taal van de e-mail').selectOption('en');
+  const before = ctx.sink.messages.length;
+  await staff.getByRole('button', { name: 'Versturen', exact: true }).click();
+  await staff.getByText('Het beveiligde bericht is verstuurd.').waitFor();
+  const mail = await ctx.sink.waitFor('sam.smith@example.test', (m) => ctx.sink.messages.indexOf(m) >= before);
+  // The practice put subjects in notifications (the first test set it).
+  assert.equal(mail.headers.subject, 'Secure message from Huisartsenpraktijk De Linde: Your test results');
+  assert.match(mail.text, /Have you not received an access code\? Then please contact the sender\./);
+  const link = /<a href="([^"]+)"[^>]*>Open message<\/a>/.exec(mail.html)[1].replace(/&amp;/g, '&');
+
+  const guest = await ctx.newPage({ viewport: PHONE });
+  await guest.goto(link);
+  await guest.getByRole('heading', { name: 'Secure message' }).waitFor();
+  await guest.getByText('Enter the access code you received from the sender.').waitFor();
+  await checkA11y(guest, 'guest, code (en)');
+  await tabTo(guest, /^Access code\|/);
+  await guest.keyboard.type('tulip 2024');
+  await guest.keyboard.press('Enter');
+  await guest.getByText('Dear Sam, your results are fine.').waitFor();
+  await checkA11y(guest, 'guest, thread (en)');
+  await screenshots(guest, '65-guest-thread-en');
+  await tabTo(guest, /^Your answer\|/);
+  await guest.keyboard.type('Thank you!');
+  await tabTo(guest, /\|Send$/);
+  await guest.keyboard.press('Enter');
+  await guest.getByText('Your answer has been sent.').waitFor();
+  await guest.getByText('Thank you!').waitFor();
 });

@@ -71,7 +71,7 @@ test('a secure message to a guest: access code, read, answer, and the answer bac
   assert.equal(await staff.locator('.access-code').count(), 0);
 
   const { link } = await notification(ctx.sink, 'marie.jansen@example.test', before);
-  await notification(ctx.sink, 'kees@example.test', before);
+  const kees = await notification(ctx.sink, 'kees@example.test', before);
   // The relay (the test's SMTP server) took both: the sender sees "afgeleverd".
   await eventually(async () => {
     await staff.reload();
@@ -132,8 +132,40 @@ test('a secure message to a guest: access code, read, answer, and the answer bac
   await stranger.goto(again.link);
   await stranger.getByLabel('Toegangscode').waitFor();
   assert.equal(await stranger.getByText('Graag gedaan').count(), 0);
-  // "Intrekken": every link of the message now says the sender withdrew it.
+  // The sender changes a recipient: Kees gets a new access code (the old one stops) and the
+  // e-mail again; Marie switches to sms codes.
   await staff.getByRole('link', { name: 'Uitslag bloedonderzoek <script>alert(1)</script>' }).click();
+  await staff.getByRole('button', { name: 'Nieuwe toegangscode: kees@example.test' }).click();
+  await staff.getByText('De wijziging is opgeslagen. Een oude code werkt niet meer.').waitFor();
+  const keesCode = (await staff.locator('.access-code .code').innerText()).trim();
+  assert.match(keesCode, /^[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}$/);
+  await checkA11y(staff, 'secure mail, new code');
+  await screenshots(staff, '64-secure-mail-new-code');
+  const resentAt = ctx.sink.messages.length;
+  await staff.getByRole('button', { name: 'Opnieuw versturen: kees@example.test' }).click();
+  await staff.getByText('De e-mail is opnieuw verstuurd, met een nieuwe link.').waitFor();
+  const keesAgain = await notification(ctx.sink, 'kees@example.test', resentAt);
+  assert.notEqual(keesAgain.link, kees.link);
+  const keesPage = await (await ctx.browser.newContext({ viewport: PHONE })).newPage();
+  await keesPage.goto(kees.link);
+  await keesPage.getByLabel('Toegangscode').fill('geboorte-1951');
+  await keesPage.getByRole('button', { name: 'Bericht openen' }).click();
+  await keesPage.getByText('Deze code klopt niet. Controleer de code en probeer het opnieuw.').waitFor();
+  await keesPage.getByLabel('Toegangscode').fill(keesCode);
+  await keesPage.getByRole('button', { name: 'Bericht openen' }).click();
+  await keesPage.getByText('Graag gedaan. Tot ziens op het spreekuur.').waitFor();
+  await staff.getByText('Sms-code gebruiken: marie.jansen@example.test').click();
+  await staff.getByLabel('Mobiel nummer marie.jansen@example.test').fill('0201234567');
+  await staff.getByRole('button', { name: 'Overschakelen naar sms' }).click();
+  await staff.getByText('Dit is geen mobiel nummer.', { exact: false }).waitFor();
+  await staff.getByText('Sms-code gebruiken: marie.jansen@example.test').click();
+  await staff.getByLabel('Mobiel nummer marie.jansen@example.test').fill('06-87654321');
+  await staff.getByRole('button', { name: 'Overschakelen naar sms' }).click();
+  await staff.getByText('De wijziging is opgeslagen. Een oude code werkt niet meer.').waitFor();
+  await stranger.goto(link);
+  await stranger.getByText('Om het bericht te openen sturen wij u een code per sms naar 06 •• •• •• 21.').waitFor();
+
+  // "Intrekken": every link of the message now says the sender withdrew it.
   await staff.getByRole('button', { name: 'Intrekken' }).click();
   await staff.getByText('Het bericht is ingetrokken. De ontvangers kunnen het niet meer openen.').waitFor();
   await staff.getByText('Dit bericht is ingetrokken.').waitFor();

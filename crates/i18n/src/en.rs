@@ -702,4 +702,11 @@ pub static EN: Msgs = Msgs {
     guest_wrong_number: "Is the phone number not right? Let the sender know",
     guest_wrong_number_done: "The sender now knows that the phone number is not right and will contact you.",
     secure_wrong_number: "The recipient reports that this mobile number is not right.",
+    secure_col_change: "Change",
+    secure_resend: "Send again",
+    secure_new_code: "New access code",
+    secure_to_sms: "Use a text message code",
+    secure_to_sms_submit: "Switch to text message",
+    secure_changed: "The change was saved. An old code no longer works.",
+    secure_resent: "The e-mail was sent again, with a new link.",
 };

@@ -703,4 +703,11 @@ pub static NL: Msgs = Msgs {
     guest_wrong_number: "Is het telefoonnummer niet juist? Stel de afzender op de hoogte",
     guest_wrong_number_done: "De afzender weet nu dat het telefoonnummer niet juist is en neemt contact met u op.",
     secure_wrong_number: "De ontvanger meldt dat dit mobiele nummer niet klopt.",
+    secure_col_change: "Wijzigen",
+    secure_resend: "Opnieuw versturen",
+    secure_new_code: "Nieuwe toegangscode",
+    secure_to_sms: "Sms-code gebruiken",
+    secure_to_sms_submit: "Overschakelen naar sms",
+    secure_changed: "De wijziging is opgeslagen. Een oude code werkt niet meer.",
+    secure_resent: "De e-mail is opnieuw verstuurd, met een nieuwe link.",
 };

@@ -96,6 +96,10 @@ pub enum Action {
     SecureMailExpired,
     /// A guest said the mobile number for their sms code is not theirs.
     SecureMailWrongNumber,
+    /// The sender sent a recipient's notification again.
+    SecureMailResent,
+    /// The sender gave a recipient a new access code or switched how they open it.
+    SecureMailCodeChanged,
 }
 
 impl Action {
@@ -171,6 +175,8 @@ impl Action {
             Action::SecureMailRevoked => "secure_mail.revoked",
             Action::SecureMailExpired => "secure_mail.expired",
             Action::SecureMailWrongNumber => "secure_mail.wrong_number",
+            Action::SecureMailResent => "secure_mail.resent",
+            Action::SecureMailCodeChanged => "secure_mail.code_changed",
         }
     }
 }

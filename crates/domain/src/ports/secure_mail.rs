@@ -91,6 +91,28 @@ pub trait SecureMailStore: Send + Sync {
         mail: &Outgoing,
         audit: &AuditRecord,
     ) -> Result<bool, Error>;
+    /// The practice's rules for secure e-mail.
+    async fn practice_rules(&self) -> Result<crate::secure_mail::send::Rules, StoreError>;
+    /// Queues the notification again with a new link for the copy.
+    async fn resend_notice(
+        &self,
+        copy: &RecipientId,
+        link_hash: &[u8],
+        mail: &Outgoing,
+        now: Timestamp,
+        audit: &AuditRecord,
+    ) -> Result<(), Error>;
+    /// Sets how the copy opens: an access code (its hash; the old code stops) or sms codes
+    /// on `phone` (open sms codes are voided). Wrong tries and a lock are cleared, and the
+    /// report of a wrong number with them.
+    async fn set_proof(
+        &self,
+        copy: &RecipientId,
+        method: crate::secure_mail::Method,
+        phone: Option<&crate::secure_mail::PhoneNumber>,
+        access_code_hash: Option<&[u8]>,
+        audit: &AuditRecord,
+    ) -> Result<(), Error>;
     /// Withdraws the message at `now` (its links then open nothing).
     async fn revoke_secure_mail(
         &self,

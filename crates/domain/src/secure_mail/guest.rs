@@ -175,7 +175,10 @@ pub async fn report_wrong_number(
     if copy.method != Method::Sms {
         return Err(Error::NotFound);
     }
-    let sender = accounts.account(&copy.sender).await?.ok_or(Error::NotFound)?;
+    let sender = accounts
+        .account(&copy.sender)
+        .await?
+        .ok_or(Error::NotFound)?;
     let link = letters.link(&format!("/secure-mail/{}", copy.mail));
     let mail = letters.write(
         &sender.email,
@@ -186,7 +189,10 @@ pub async fn report_wrong_number(
         },
     );
     let record = AuditRecord::new(g.now, Action::SecureMailWrongNumber, g.client).object(&copy.id);
-    if g.store.report_wrong_number(&copy.id, g.now, &mail, &record).await? {
+    if g.store
+        .report_wrong_number(&copy.id, g.now, &mail, &record)
+        .await?
+    {
         letters.bell.ring();
     }
     Ok(())

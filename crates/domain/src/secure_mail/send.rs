@@ -210,6 +210,7 @@ pub async fn send(
         text,
         created_at: s.now,
         expires_at: expires_at(s.now, s.rules.expiry_days),
+        lang: if form.lang == "en" { "en" } else { "nl" }.to_string(),
         copies,
     };
     s.store.create_secure_mail(&new, &audit).await?;

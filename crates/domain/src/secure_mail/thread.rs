@@ -18,6 +18,9 @@ pub struct NewSecureMail {
     pub text: String,
     pub created_at: Timestamp,
     pub expires_at: Option<Timestamp>,
+    /// The recipients' language ("nl", "en"): of the notifications and, unless a guest chose
+    /// another, of the pages.
+    pub lang: String,
     pub copies: Vec<NewCopy>,
 }
 
@@ -75,6 +78,8 @@ pub struct Copy {
     pub sender_name: String,
     /// The sender, told when the guest reports a wrong number.
     pub sender: crate::UserId,
+    /// The language the message was sent in ("nl", "en").
+    pub lang: String,
 }
 
 impl Copy {

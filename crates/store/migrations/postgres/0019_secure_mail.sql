@@ -16,7 +16,8 @@ CREATE TABLE secure_mails (
     revoked_at BIGINT,
     destroyed_at BIGINT,
     last_seq BIGINT NOT NULL DEFAULT 0,
-    last_activity BIGINT NOT NULL
+    last_activity BIGINT NOT NULL,
+    lang TEXT NOT NULL DEFAULT 'nl'
 );
 CREATE INDEX secure_mails_sender ON secure_mails (sender_id, last_activity);
 CREATE INDEX secure_mails_team ON secure_mails (team_id, last_activity);

@@ -147,8 +147,8 @@ impl SecureMailStore for Db {
             .map_err(|e| crypto("subject", e))?;
         let mut tx = self.write().await?;
         sqlx::query(
-            "INSERT INTO secure_mails (id, sender_id, team_id, mail_key, subject, created_at, expires_at, last_seq, last_activity)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $6)",
+            "INSERT INTO secure_mails (id, sender_id, team_id, mail_key, subject, created_at, expires_at, last_seq, last_activity, lang)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $6, $8)",
         )
         .bind(id)
         .bind(new.sender.as_str())
@@ -157,6 +157,7 @@ impl SecureMailStore for Db {
         .bind(subject)
         .bind(new.created_at.millis())
         .bind(new.expires_at.map(Timestamp::millis))
+        .bind(new.lang.clone())
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -212,7 +213,7 @@ impl SecureMailStore for Db {
     async fn copy_by_link(&self, link_hash: &[u8]) -> Result<Option<Copy>, StoreError> {
         let row = sqlx::query(
             "SELECT r.id, r.mail_id, r.email, r.method, r.phone, r.access_code_hash, r.locked_until,
-                    m.revoked_at, m.expires_at, m.sender_id, u.first_name, u.last_name
+                    m.revoked_at, m.expires_at, m.sender_id, m.lang, u.first_name, u.last_name
              FROM secure_mail_links l
              JOIN secure_mail_recipients r ON r.id = l.recipient_id
              JOIN secure_mails m ON m.id = r.mail_id
@@ -259,6 +260,7 @@ impl SecureMailStore for Db {
                 .map(Timestamp),
             sender_name: format!("{first} {last}"),
             sender: UserId::from_stored(row.try_get("sender_id").map_err(db_err)?),
+            lang: row.try_get("lang").map_err(db_err)?,
             id: RecipientId::from_stored(id),
         }))
     }
@@ -459,6 +461,82 @@ impl SecureMailStore for Db {
         }
         tx.commit().await.map_err(db_err)?;
         Ok(first)
+    }
+
+    async fn practice_rules(
+        &self,
+    ) -> Result<spreekuur_domain::secure_mail::send::Rules, StoreError> {
+        use spreekuur_domain::ports::AccountStore;
+        Ok(self
+            .practice()
+            .await?
+            .map(|p| p.secure_mail)
+            .unwrap_or_default())
+    }
+
+    async fn resend_notice(
+        &self,
+        copy: &RecipientId,
+        link_hash: &[u8],
+        mail: &Outgoing,
+        now: Timestamp,
+        audit_rec: &AuditRecord,
+    ) -> Result<(), Error> {
+        let mut tx = self.write().await?;
+        notify(self, &mut tx, copy, link_hash, mail, now).await?;
+        sqlx::query(
+            "UPDATE secure_mail_recipients SET sent_at = $2, delivered_at = NULL, failed_at = NULL,
+                 status = CASE WHEN status IN ('delivered', 'not_delivered') THEN 'sent' ELSE status END
+             WHERE id = $1",
+        )
+        .bind(copy.as_str())
+        .bind(now.millis())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        audit::append(&mut tx, audit_rec).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn set_proof(
+        &self,
+        copy: &RecipientId,
+        method: Method,
+        phone: Option<&PhoneNumber>,
+        access_code_hash: Option<&[u8]>,
+        audit_rec: &AuditRecord,
+    ) -> Result<(), Error> {
+        let sealed_phone = match phone {
+            Some(p) => {
+                Some(self.seal("secure_mail_recipients", "phone", copy.as_str(), p.as_str())?)
+            }
+            None => None,
+        };
+        let mut tx = self.write().await?;
+        sqlx::query(
+            "UPDATE secure_mail_recipients
+             SET method = $2, phone = COALESCE($3, phone), access_code_hash = $4,
+                 code_failures = 0, locked_until = NULL, wrong_number_at = NULL
+             WHERE id = $1",
+        )
+        .bind(copy.as_str())
+        .bind(method.as_str())
+        .bind(sealed_phone)
+        .bind(access_code_hash.map(<[u8]>::to_vec))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        sqlx::query(
+            "UPDATE secure_mail_codes SET state = 'voided' WHERE recipient_id = $1 AND state = 'open'",
+        )
+        .bind(copy.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        audit::append(&mut tx, audit_rec).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(())
     }
 
     async fn revoke_secure_mail(

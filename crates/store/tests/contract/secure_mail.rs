@@ -43,6 +43,7 @@ async fn send(
         text: "Beste mevrouw, uw uitslag is goed.".into(),
         created_at: NOW,
         expires_at: expires,
+        lang: "nl".into(),
         copies,
     };
     let audit: Vec<AuditRecord> = new

@@ -218,11 +218,13 @@ pub async fn open_get(
     Path(token): Path<String>,
     Query(q): Query<Replied>,
 ) -> PageResult {
-    let lang = page.lang;
     let copy = match landing(&state, &page, &client, &token).await? {
         Ok(copy) => copy,
         Err((status, closed)) => return render(status, &closed),
     };
+    // The message's language, unless the guest chose one ("Change language").
+    let lang = page.or(&copy.lang);
+    let page = page.in_lang(lang);
     let t = lang.msgs();
     let practice = state.practice_name().await?;
     let cookie = session_cookie(&state, &headers);
@@ -249,11 +251,13 @@ pub async fn code_post(
     Path(token): Path<String>,
     CsrfForm(form): CsrfForm<CodeForm>,
 ) -> PageResult {
-    let lang = page.lang;
     let copy = match landing(&state, &page, &client, &token).await? {
         Ok(copy) => copy,
         Err((status, closed)) => return render(status, &closed),
     };
+    // The message's language, unless the guest chose one ("Change language").
+    let lang = page.or(&copy.lang);
+    let page = page.in_lang(lang);
     let t = lang.msgs();
     let g = guest(&state, &client);
     let answer = match copy.method {
@@ -319,6 +323,9 @@ pub async fn send_post(
         Ok(copy) => copy,
         Err((status, closed)) => return render(status, &closed),
     };
+    // The message's language, unless the guest chose one ("Change language").
+    let lang = page.or(&copy.lang);
+    let page = page.in_lang(lang);
     let t = page.lang.msgs();
     let practice = state.practice_name().await?;
     let letters = state.letters(&practice);
@@ -382,11 +389,13 @@ pub async fn reply_post(
     Path(token): Path<String>,
     CsrfForm(form): CsrfForm<ReplyForm>,
 ) -> PageResult {
-    let lang = page.lang;
     let copy = match landing(&state, &page, &client, &token).await? {
         Ok(copy) => copy,
         Err((status, closed)) => return render(status, &closed),
     };
+    // The message's language, unless the guest chose one ("Change language").
+    let lang = page.or(&copy.lang);
+    let page = page.in_lang(lang);
     let cookie = session_cookie(&state, &headers);
     if !guest::session_on(guest(&state, &client), cookie.as_deref(), &copy.id).await? {
         return Ok(see_other(&format!("/m/{token}"), None));

@@ -10,9 +10,9 @@ use spreekuur_domain::account::Account;
 use spreekuur_domain::audit::{Action, AuditRecord};
 use spreekuur_domain::secure_mail::send::{ComposeError, ComposeForm, Rules, Sending};
 use spreekuur_domain::secure_mail::{
-    self, Author, Line, MailState, Method, RecipientForm, Status, manage, reply,
+    self, Author, Line, MailState, Method, PhoneNumber, RecipientForm, Status, manage, reply,
 };
-use spreekuur_domain::{Error, SecureMailId, TeamId};
+use spreekuur_domain::{Error, RecipientId, SecureMailId, TeamId};
 use spreekuur_i18n::{Msgs, fill};
 
 use super::{FormErrors, render, see_other};
@@ -72,6 +72,7 @@ struct ListPage {
 }
 
 pub struct CopyLine {
+    id: String,
     email: String,
     cc: bool,
     method: &'static str,
@@ -406,6 +407,7 @@ async fn thread_page(
             .next()
             .unwrap_or(c.sent_at);
             CopyLine {
+                id: c.id.to_string(),
                 email: c.email.as_str().to_string(),
                 cc: c.line == Line::Cc,
                 method: method_label(t, c.method),
@@ -470,6 +472,8 @@ pub struct ThreadQuery {
     replied: Option<String>,
     sent: Option<String>,
     revoked: Option<String>,
+    changed: Option<String>,
+    resent: Option<String>,
 }
 
 /// GET /secure-mail/{id}
@@ -486,6 +490,10 @@ pub async fn thread_get(
     let t = page.lang.msgs();
     let notice = if q.sent.is_some() {
         Some(t.secure_sent)
+    } else if q.changed.is_some() {
+        Some(t.secure_changed)
+    } else if q.resent.is_some() {
+        Some(t.secure_resent)
     } else if q.revoked.is_some() {
         Some(t.secure_revoked_done)
     } else {
@@ -531,6 +539,75 @@ pub async fn revoke_post(
     let now = state.clock.now();
     manage::revoke(&*state.store, now, &client, &me, &teams, &id).await?;
     Ok(see_other(&format!("/secure-mail/{id}?revoked=1"), None))
+}
+
+#[derive(Deserialize)]
+pub struct ChangeForm {
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    phone: String,
+}
+
+/// POST /secure-mail/{id}/recipients/{rid}: "Opnieuw versturen", "Nieuwe toegangscode" or
+/// "Overschakelen" to sms codes on a number.
+pub async fn change_post(
+    State(state): State<AppState>,
+    page: Page,
+    Client(client): Client,
+    Staff(me): Staff,
+    Path((id, rid)): Path<(String, String)>,
+    CsrfForm(form): CsrfForm<ChangeForm>,
+) -> PageResult {
+    let id = SecureMailId::parse(&id).ok_or(Error::NotFound)?;
+    let copy = RecipientId::parse(&rid).ok_or(Error::NotFound)?;
+    let t = page.lang.msgs();
+    let change = match form.action.as_str() {
+        "resend" => manage::Change::Resend,
+        "new_code" => manage::Change::NewAccessCode,
+        "sms" => match PhoneNumber::parse(&form.phone) {
+            Ok(p) => manage::Change::Sms(p),
+            Err(e) => {
+                let errors = FormErrors::from_errors(t, &[e]);
+                let view =
+                    thread_page(&state, &page, &me, &client, &id, None, Vec::new(), errors).await?;
+                return render(StatusCode::UNPROCESSABLE_ENTITY, &view);
+            }
+        },
+        _ => {
+            return Err(
+                Error::invalid("action", spreekuur_domain::error::Reason::FormHasErrors).into(),
+            );
+        }
+    };
+    let teams: Vec<TeamId> = my_teams(&state, &me)
+        .await?
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    let practice = state.practice_name().await?;
+    let managing = manage::Managing {
+        store: &*state.store,
+        tokens: &*state.tokens,
+        letters: state.letters(&practice),
+        now: state.clock.now(),
+        client: &client,
+        lang: page.lang.code(),
+    };
+    let resend = matches!(change, manage::Change::Resend);
+    let code = manage::change_recipient(managing, &me, &teams, &id, &copy, change).await?;
+    let thread = state.store.thread(&id).await?.ok_or(Error::NotFound)?;
+    let cookie = code.and_then(|c| {
+        let email = thread
+            .copies
+            .iter()
+            .find(|v| v.id == copy)
+            .map(|v| v.email.as_str().to_string())
+            .unwrap_or_default();
+        codes::carry(&state, &id, &[(email, c.to_string())])
+    });
+    let flag = if resend { "resent" } else { "changed" };
+    Ok(see_other(&format!("/secure-mail/{id}?{flag}=1"), cookie))
 }
 
 #[derive(Deserialize)]
