@@ -5,6 +5,8 @@
 //! key, so that deleting that key destroys them. Addresses and phone numbers are sealed by the
 //! ring, bound to their row.
 
+mod guest;
+mod manage;
 mod sent_code;
 mod thread;
 
@@ -211,58 +213,7 @@ impl SecureMailStore for Db {
     }
 
     async fn copy_by_link(&self, link_hash: &[u8]) -> Result<Option<Copy>, StoreError> {
-        let row = sqlx::query(
-            "SELECT r.id, r.mail_id, r.email, r.method, r.phone, r.access_code_hash, r.locked_until,
-                    m.revoked_at, m.expires_at, m.sender_id, m.lang, u.first_name, u.last_name
-             FROM secure_mail_links l
-             JOIN secure_mail_recipients r ON r.id = l.recipient_id
-             JOIN secure_mails m ON m.id = r.mail_id
-             JOIN users u ON u.id = m.sender_id
-             WHERE l.hash = $1",
-        )
-        .bind(link_hash.to_vec())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db_err)?;
-        let Some(row) = row else { return Ok(None) };
-        let id: String = row.try_get("id").map_err(db_err)?;
-        let method: String = row.try_get("method").map_err(db_err)?;
-        let phone = match row.try_get::<Option<Vec<u8>>, _>("phone").map_err(db_err)? {
-            Some(s) => Some(PhoneNumber::from_stored(self.open(
-                "secure_mail_recipients",
-                "phone",
-                &id,
-                &s,
-            )?)),
-            None => None,
-        };
-        let first: String = row.try_get("first_name").map_err(db_err)?;
-        let last: String = row.try_get("last_name").map_err(db_err)?;
-        let email: Vec<u8> = row.try_get("email").map_err(db_err)?;
-        Ok(Some(Copy {
-            email: self.stored_email(&id, &email)?,
-            mail: SecureMailId::from_stored(row.try_get("mail_id").map_err(db_err)?),
-            method: Method::parse(&method)
-                .ok_or_else(|| StoreError(format!("unknown method {method:?}")))?,
-            phone,
-            access_code_hash: row.try_get("access_code_hash").map_err(db_err)?,
-            revoked: row
-                .try_get::<Option<i64>, _>("revoked_at")
-                .map_err(db_err)?
-                .is_some(),
-            expires_at: row
-                .try_get::<Option<i64>, _>("expires_at")
-                .map_err(db_err)?
-                .map(Timestamp),
-            locked_until: row
-                .try_get::<Option<i64>, _>("locked_until")
-                .map_err(db_err)?
-                .map(Timestamp),
-            sender_name: format!("{first} {last}"),
-            sender: UserId::from_stored(row.try_get("sender_id").map_err(db_err)?),
-            lang: row.try_get("lang").map_err(db_err)?,
-            id: RecipientId::from_stored(id),
-        }))
+        guest::copy_by_link(self, link_hash).await
     }
 
     async fn access_code_failed(
@@ -273,36 +224,7 @@ impl SecureMailStore for Db {
         lock_secs: fn(i64) -> i64,
         audit_rec: &AuditRecord,
     ) -> Result<Option<Timestamp>, Error> {
-        let mut tx = self.write().await?;
-        let row = sqlx::query(
-            "UPDATE secure_mail_recipients SET code_failures = code_failures + 1
-             WHERE id = $1 RETURNING code_failures, locks",
-        )
-        .bind(copy.as_str())
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_err)?
-        .ok_or(Error::NotFound)?;
-        let failures: i64 = row.try_get("code_failures").map_err(db_err)?;
-        let locks: i64 = row.try_get("locks").map_err(db_err)?;
-        let locked = if failures >= tries {
-            let until = now.plus_seconds(lock_secs(locks + 1));
-            sqlx::query(
-                "UPDATE secure_mail_recipients
-                 SET code_failures = 0, locks = locks + 1, locked_until = $2 WHERE id = $1",
-            )
-            .bind(copy.as_str())
-            .bind(until.millis())
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-            Some(until)
-        } else {
-            None
-        };
-        audit::append(&mut tx, audit_rec).await?;
-        tx.commit().await.map_err(db_err)?;
-        Ok(locked)
+        guest::access_code_failed(self, copy, now, tries, lock_secs, audit_rec).await
     }
 
     async fn open_copy(
@@ -313,11 +235,7 @@ impl SecureMailStore for Db {
         expires_at: Timestamp,
         audit_rec: &AuditRecord,
     ) -> Result<(), Error> {
-        let mut tx = self.write().await?;
-        start_guest_session(&mut tx, copy, session_hash, now, expires_at).await?;
-        audit::append(&mut tx, audit_rec).await?;
-        tx.commit().await.map_err(db_err)?;
-        Ok(())
+        guest::open_copy(self, copy, session_hash, now, expires_at, audit_rec).await
     }
 
     async fn issue_sent_code(
@@ -346,23 +264,7 @@ impl SecureMailStore for Db {
         now: Timestamp,
         idle_ms: i64,
     ) -> Result<Option<RecipientId>, StoreError> {
-        let row = sqlx::query(
-            "UPDATE guest_sessions SET last_seen_at = $2
-             WHERE id_hash = $1 AND expires_at > $2 AND last_seen_at > $3
-             RETURNING recipient_id",
-        )
-        .bind(session_hash.to_vec())
-        .bind(now.millis())
-        .bind(now.millis() - idle_ms)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db_err)?;
-        row.map(|r| {
-            r.try_get::<String, _>("recipient_id")
-                .map(RecipientId::from_stored)
-        })
-        .transpose()
-        .map_err(db_err)
+        guest::guest_session(self, session_hash, now, idle_ms).await
     }
 
     async fn thread(&self, mail: &SecureMailId) -> Result<Option<Thread>, StoreError> {
@@ -443,24 +345,7 @@ impl SecureMailStore for Db {
         mail: &Outgoing,
         audit_rec: &AuditRecord,
     ) -> Result<bool, Error> {
-        let mut tx = self.write().await?;
-        let first = sqlx::query(
-            "UPDATE secure_mail_recipients SET wrong_number_at = $2
-             WHERE id = $1 AND wrong_number_at IS NULL",
-        )
-        .bind(copy.as_str())
-        .bind(now.millis())
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?
-        .rows_affected()
-            == 1;
-        if first {
-            outbox::enqueue(self, &mut tx, mail, now).await?;
-            audit::append(&mut tx, audit_rec).await?;
-        }
-        tx.commit().await.map_err(db_err)?;
-        Ok(first)
+        manage::report_wrong_number(self, copy, now, mail, audit_rec).await
     }
 
     async fn practice_rules(
@@ -482,21 +367,7 @@ impl SecureMailStore for Db {
         now: Timestamp,
         audit_rec: &AuditRecord,
     ) -> Result<(), Error> {
-        let mut tx = self.write().await?;
-        notify(self, &mut tx, copy, link_hash, mail, now).await?;
-        sqlx::query(
-            "UPDATE secure_mail_recipients SET sent_at = $2, delivered_at = NULL, failed_at = NULL,
-                 status = CASE WHEN status IN ('delivered', 'not_delivered') THEN 'sent' ELSE status END
-             WHERE id = $1",
-        )
-        .bind(copy.as_str())
-        .bind(now.millis())
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        audit::append(&mut tx, audit_rec).await?;
-        tx.commit().await.map_err(db_err)?;
-        Ok(())
+        manage::resend_notice(self, copy, link_hash, mail, now, audit_rec).await
     }
 
     async fn set_proof(
@@ -507,36 +378,7 @@ impl SecureMailStore for Db {
         access_code_hash: Option<&[u8]>,
         audit_rec: &AuditRecord,
     ) -> Result<(), Error> {
-        let sealed_phone = match phone {
-            Some(p) => {
-                Some(self.seal("secure_mail_recipients", "phone", copy.as_str(), p.as_str())?)
-            }
-            None => None,
-        };
-        let mut tx = self.write().await?;
-        sqlx::query(
-            "UPDATE secure_mail_recipients
-             SET method = $2, phone = COALESCE($3, phone), access_code_hash = $4,
-                 code_failures = 0, locked_until = NULL, wrong_number_at = NULL
-             WHERE id = $1",
-        )
-        .bind(copy.as_str())
-        .bind(method.as_str())
-        .bind(sealed_phone)
-        .bind(access_code_hash.map(<[u8]>::to_vec))
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        sqlx::query(
-            "UPDATE secure_mail_codes SET state = 'voided' WHERE recipient_id = $1 AND state = 'open'",
-        )
-        .bind(copy.as_str())
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        audit::append(&mut tx, audit_rec).await?;
-        tx.commit().await.map_err(db_err)?;
-        Ok(())
+        manage::set_proof(self, copy, method, phone, access_code_hash, audit_rec).await
     }
 
     async fn revoke_secure_mail(
@@ -545,70 +387,11 @@ impl SecureMailStore for Db {
         now: Timestamp,
         audit_rec: &AuditRecord,
     ) -> Result<(), Error> {
-        let mut tx = self.write().await?;
-        let done = sqlx::query(
-            "UPDATE secure_mails SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
-        )
-        .bind(mail.as_str())
-        .bind(now.millis())
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?
-        .rows_affected();
-        if done == 0 {
-            return Ok(());
-        }
-        end_guest_sessions(&mut tx, mail).await?;
-        audit::append(&mut tx, audit_rec).await?;
-        tx.commit().await.map_err(db_err)?;
-        Ok(())
+        manage::revoke_secure_mail(self, mail, now, audit_rec).await
     }
 
     async fn destroy_expired_secure_mails(&self, now: Timestamp) -> Result<u64, StoreError> {
-        let mut tx = self.write().await?;
-        let ids: Vec<String> = sqlx::query(
-            "SELECT id FROM secure_mails
-             WHERE expires_at IS NOT NULL AND expires_at <= $1 AND destroyed_at IS NULL
-             ORDER BY expires_at LIMIT 500",
-        )
-        .bind(now.millis())
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(db_err)?
-        .iter()
-        .map(|r| r.try_get("id"))
-        .collect::<Result<_, _>>()
-        .map_err(db_err)?;
-        let mut records = Vec::with_capacity(ids.len());
-        for id in &ids {
-            let mail = SecureMailId::from_stored(id.clone());
-            sqlx::query(
-                "UPDATE secure_mails SET mail_key = NULL, subject = NULL, destroyed_at = $2
-                 WHERE id = $1",
-            )
-            .bind(id)
-            .bind(now.millis())
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-            sqlx::query("UPDATE secure_mail_posts SET body = NULL WHERE mail_id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
-            end_guest_sessions(&mut tx, &mail).await?;
-            records.push(
-                AuditRecord::new(
-                    now,
-                    spreekuur_domain::audit::Action::SecureMailExpired,
-                    "system",
-                )
-                .object(&mail),
-            );
-        }
-        audit::append_all(&mut tx, &records).await?;
-        tx.commit().await.map_err(db_err)?;
-        Ok(ids.len() as u64)
+        manage::destroy_expired_secure_mails(self, now).await
     }
 
     async fn secure_mails_for(&self, user: &UserId) -> Result<Vec<Overview>, StoreError> {
@@ -629,22 +412,6 @@ impl SecureMailStore for Db {
     }
 }
 
-/// Ends every guest session on the message's copies.
-async fn end_guest_sessions(
-    conn: &mut AnyConnection,
-    mail: &SecureMailId,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "DELETE FROM guest_sessions WHERE recipient_id IN
-             (SELECT id FROM secure_mail_recipients WHERE mail_id = $1)",
-    )
-    .bind(mail.as_str())
-    .execute(&mut *conn)
-    .await
-    .map_err(db_err)?;
-    Ok(())
-}
-
 async fn mark_read(
     conn: &mut AnyConnection,
     mail: &SecureMailId,
@@ -661,50 +428,6 @@ async fn mark_read(
     .bind(user.as_str())
     .bind(seq)
     .execute(&mut *conn)
-    .await
-    .map_err(db_err)?;
-    Ok(())
-}
-
-/// Marks the copy opened (clearing its count of wrong codes) and starts a guest session on it,
-/// inside the caller's transaction.
-pub(crate) async fn start_guest_session(
-    tx: &mut AnyConnection,
-    copy: &RecipientId,
-    session_hash: &[u8],
-    now: Timestamp,
-    expires_at: Timestamp,
-) -> Result<(), Error> {
-    let row = sqlx::query("SELECT status, opened_at FROM secure_mail_recipients WHERE id = $1")
-        .bind(copy.as_str())
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_err)?
-        .ok_or(Error::NotFound)?;
-    let status: String = row.try_get("status").map_err(db_err)?;
-    let status = Status::parse(&status)
-        .unwrap_or(Status::Sent)
-        .after(Status::Opened);
-    sqlx::query(
-        "UPDATE secure_mail_recipients
-         SET code_failures = 0, status = $2, opened_at = COALESCE(opened_at, $3)
-         WHERE id = $1",
-    )
-    .bind(copy.as_str())
-    .bind(status.as_str())
-    .bind(now.millis())
-    .execute(&mut *tx)
-    .await
-    .map_err(db_err)?;
-    sqlx::query(
-        "INSERT INTO guest_sessions (id_hash, recipient_id, created_at, last_seen_at, expires_at)
-         VALUES ($1, $2, $3, $3, $4)",
-    )
-    .bind(session_hash.to_vec())
-    .bind(copy.as_str())
-    .bind(now.millis())
-    .bind(expires_at.millis())
-    .execute(&mut *tx)
     .await
     .map_err(db_err)?;
     Ok(())

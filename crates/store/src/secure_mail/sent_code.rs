@@ -162,7 +162,7 @@ pub(super) async fn answer(
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-    super::start_guest_session(&mut tx, copy, session.0, now, session.1).await?;
+    super::guest::start_guest_session(&mut tx, copy, session.0, now, session.1).await?;
     audit::append(&mut tx, opened).await?;
     tx.commit().await.map_err(db_err)?;
     Ok(Ok(()))

@@ -18,6 +18,7 @@ mod notice;
 mod outbox;
 mod passkey;
 mod secure_mail;
+mod secure_mail_codes;
 mod session_code;
 mod team;
 mod totp;
