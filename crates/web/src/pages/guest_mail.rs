@@ -6,6 +6,7 @@
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
 use serde::Deserialize;
 use spreekuur_domain::Error;
 use spreekuur_domain::auth::session_code::CodeProblem;
@@ -15,7 +16,7 @@ use spreekuur_i18n::{Lang, Msgs, fill};
 
 use super::{render, see_other};
 use crate::csrf::CsrfForm;
-use crate::error::PageResult;
+use crate::error::{PageError, PageResult};
 use crate::extract::cookies;
 use crate::extract::{Client, Page};
 use crate::layout::Layout;
@@ -135,23 +136,27 @@ fn session_cookie(state: &AppState, headers: &HeaderMap) -> Option<String> {
     cookies::get(headers, cookies::GUEST, state.cfg.secure_cookies())
 }
 
-/// The copy behind `token`, or the page that says why there is none to open.
+/// The copy behind `token` with the page in the message's language (unless the guest chose
+/// one with "Change language"), or the answer that says why there is none to open.
 async fn landing(
     state: &AppState,
-    page: &Page,
+    page: Page,
     client: &str,
     token: &str,
-) -> Result<Result<Copy, (StatusCode, GuestPage)>, Error> {
+) -> Result<Result<(Copy, Page), Response>, PageError> {
     let t = page.lang.msgs();
     let (status, text) = match guest::land(guest(state, client), token).await {
-        Ok(Landing::Open(copy)) => return Ok(Ok(*copy)),
+        Ok(Landing::Open(copy)) => {
+            let lang = page.or(&copy.lang);
+            return Ok(Ok((*copy, page.in_lang(lang))));
+        }
         Ok(Landing::Revoked) => (StatusCode::GONE, t.guest_revoked),
         Ok(Landing::Expired) => (StatusCode::GONE, t.guest_expired),
         Err(Error::NotFound) => (StatusCode::NOT_FOUND, t.guest_unknown),
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
-    let closed = guest_page(page, token, String::new(), Body::Closed(text));
-    Ok(Err((status, closed)))
+    let closed = guest_page(&page, token, String::new(), Body::Closed(text));
+    Ok(Err(render(status, &closed)?))
 }
 
 #[derive(Deserialize)]
@@ -218,13 +223,11 @@ pub async fn open_get(
     Path(token): Path<String>,
     Query(q): Query<Replied>,
 ) -> PageResult {
-    let copy = match landing(&state, &page, &client, &token).await? {
-        Ok(copy) => copy,
-        Err((status, closed)) => return render(status, &closed),
+    let (copy, page) = match landing(&state, page, &client, &token).await? {
+        Ok(open) => open,
+        Err(closed) => return Ok(closed),
     };
-    // The message's language, unless the guest chose one ("Change language").
-    let lang = page.or(&copy.lang);
-    let page = page.in_lang(lang);
+    let lang = page.lang;
     let t = lang.msgs();
     let practice = state.practice_name().await?;
     let cookie = session_cookie(&state, &headers);
@@ -251,13 +254,11 @@ pub async fn code_post(
     Path(token): Path<String>,
     CsrfForm(form): CsrfForm<CodeForm>,
 ) -> PageResult {
-    let copy = match landing(&state, &page, &client, &token).await? {
-        Ok(copy) => copy,
-        Err((status, closed)) => return render(status, &closed),
+    let (copy, page) = match landing(&state, page, &client, &token).await? {
+        Ok(open) => open,
+        Err(closed) => return Ok(closed),
     };
-    // The message's language, unless the guest chose one ("Change language").
-    let lang = page.or(&copy.lang);
-    let page = page.in_lang(lang);
+    let lang = page.lang;
     let t = lang.msgs();
     let g = guest(&state, &client);
     let answer = match copy.method {
@@ -319,13 +320,10 @@ pub async fn send_post(
     Path(token): Path<String>,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> PageResult {
-    let copy = match landing(&state, &page, &client, &token).await? {
-        Ok(copy) => copy,
-        Err((status, closed)) => return render(status, &closed),
+    let (copy, page) = match landing(&state, page, &client, &token).await? {
+        Ok(open) => open,
+        Err(closed) => return Ok(closed),
     };
-    // The message's language, unless the guest chose one ("Change language").
-    let lang = page.or(&copy.lang);
-    let page = page.in_lang(lang);
     let t = page.lang.msgs();
     let practice = state.practice_name().await?;
     let letters = state.letters(&practice);
@@ -358,9 +356,9 @@ pub async fn wrong_number_post(
     Path(token): Path<String>,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> PageResult {
-    let copy = match landing(&state, &page, &client, &token).await? {
-        Ok(copy) => copy,
-        Err((status, closed)) => return render(status, &closed),
+    let (copy, _) = match landing(&state, page, &client, &token).await? {
+        Ok(open) => open,
+        Err(closed) => return Ok(closed),
     };
     let practice = state.practice_name().await?;
     guest::report_wrong_number(
@@ -389,13 +387,11 @@ pub async fn reply_post(
     Path(token): Path<String>,
     CsrfForm(form): CsrfForm<ReplyForm>,
 ) -> PageResult {
-    let copy = match landing(&state, &page, &client, &token).await? {
-        Ok(copy) => copy,
-        Err((status, closed)) => return render(status, &closed),
+    let (copy, page) = match landing(&state, page, &client, &token).await? {
+        Ok(open) => open,
+        Err(closed) => return Ok(closed),
     };
-    // The message's language, unless the guest chose one ("Change language").
-    let lang = page.or(&copy.lang);
-    let page = page.in_lang(lang);
+    let lang = page.lang;
     let cookie = session_cookie(&state, &headers);
     if !guest::session_on(guest(&state, &client), cookie.as_deref(), &copy.id).await? {
         return Ok(see_other(&format!("/m/{token}"), None));

@@ -94,6 +94,15 @@ pub(super) async fn my_teams(
         .collect())
 }
 
+/// The ids of the teams `me` belongs to (who may read a message sent as a team).
+pub(super) async fn team_ids(state: &AppState, me: &Account) -> Result<Vec<TeamId>, Error> {
+    Ok(my_teams(state, me)
+        .await?
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect())
+}
+
 /// The compose form as posted: indexed recipient rows (`r0_email`, `r0_method`, …).
 struct Posted {
     pairs: Vec<(String, String)>,
@@ -271,11 +280,7 @@ pub async fn send_post(
         team,
         lang: posted.get("lang"),
     };
-    let teams: Vec<TeamId> = my_teams(&state, &me)
-        .await?
-        .into_iter()
-        .map(|(id, _)| id)
-        .collect();
+    let teams = team_ids(&state, &me).await?;
     let practice = state.practice_name().await?;
     let sending = Sending {
         store: &*state.store,

@@ -11,10 +11,10 @@ use spreekuur_domain::audit::{Action, AuditRecord};
 use spreekuur_domain::secure_mail::{
     Author, Line, MailState, Method, PhoneNumber, Status, manage, reply,
 };
-use spreekuur_domain::{Error, RecipientId, SecureMailId, TeamId};
+use spreekuur_domain::{Error, RecipientId, SecureMailId};
 use spreekuur_i18n::{Msgs, fill};
 
-use super::{codes, my_teams, rules};
+use super::{codes, rules, team_ids};
 use crate::csrf::CsrfForm;
 use crate::error::PageResult;
 use crate::extract::{Client, Page, Staff};
@@ -89,11 +89,7 @@ async fn thread_page(
     let lang = page.lang;
     let t = lang.msgs();
     let thread = state.store.thread(id).await?.ok_or(Error::NotFound)?;
-    let teams: Vec<TeamId> = my_teams(state, me)
-        .await?
-        .into_iter()
-        .map(|(id, _)| id)
-        .collect();
+    let teams = team_ids(state, me).await?;
     if !reply::may_read(&thread, me, &teams) {
         return Err(Error::NotFound);
     }
@@ -245,11 +241,7 @@ pub async fn revoke_post(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> PageResult {
     let id = SecureMailId::parse(&id).ok_or(Error::NotFound)?;
-    let teams: Vec<TeamId> = my_teams(&state, &me)
-        .await?
-        .into_iter()
-        .map(|(id, _)| id)
-        .collect();
+    let teams = team_ids(&state, &me).await?;
     let now = state.clock.now();
     manage::revoke(&*state.store, now, &client, &me, &teams, &id).await?;
     Ok(see_other(&format!("/secure-mail/{id}?revoked=1"), None))
@@ -294,11 +286,7 @@ pub async fn change_post(
             );
         }
     };
-    let teams: Vec<TeamId> = my_teams(&state, &me)
-        .await?
-        .into_iter()
-        .map(|(id, _)| id)
-        .collect();
+    let teams = team_ids(&state, &me).await?;
     let practice = state.practice_name().await?;
     let managing = manage::Managing {
         store: &*state.store,
@@ -342,11 +330,7 @@ pub async fn reply_post(
     CsrfForm(form): CsrfForm<ReplyForm>,
 ) -> PageResult {
     let id = SecureMailId::parse(&id).ok_or(Error::NotFound)?;
-    let teams: Vec<TeamId> = my_teams(&state, &me)
-        .await?
-        .into_iter()
-        .map(|(id, _)| id)
-        .collect();
+    let teams = team_ids(&state, &me).await?;
     let practice = state.practice_name().await?;
     let answering = reply::Answering {
         store: &*state.store,
