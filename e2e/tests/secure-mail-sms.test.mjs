@@ -185,3 +185,39 @@ test('in English, with the keyboard alone: the guest opens with an access code a
   await guest.getByText('Your answer has been sent.').waitFor();
   await guest.getByText('Thank you!').waitFor();
 });
+
+test('a code by e-mail, where the practice allows it: separate from the notification, used once', async () => {
+  const staff = signedIn;
+  await staff.goto(ctx.server.base + '/practice');
+  await staff.getByLabel('Openen met een code per e-mail toestaan', { exact: false }).check();
+  await staff.getByRole('button', { name: 'Opslaan' }).click();
+  await staff.waitForURL(/\/practice\?saved=1$/);
+  await staff.goto(ctx.server.base + '/secure-mail');
+  await staff.getByLabel(/^E-mailadres/).fill('lotte@example.test');
+  await staff.getByLabel('Code in een aparte e-mail', { exact: false }).check();
+  await staff.getByLabel(/^Onderwerp/).fill('Herhaalrecept');
+  await staff.getByLabel(/^Bericht/).fill('Uw herhaalrecept ligt klaar bij de apotheek.');
+  const before = ctx.sink.messages.length;
+  await staff.getByRole('button', { name: 'Versturen', exact: true }).click();
+  await staff.getByText('Het beveiligde bericht is verstuurd.').waitFor();
+  const notice = await ctx.sink.waitFor('lotte@example.test', (m) => ctx.sink.messages.indexOf(m) >= before);
+  assert.match(notice.text, /code die wij u in een aparte e-mail sturen/);
+  const link = /<a href="([^"]+)"[^>]*>Open bericht<\/a>/.exec(notice.html)[1].replace(/&amp;/g, '&');
+
+  const guest = await ctx.newPage({ viewport: PHONE });
+  await guest.goto(link);
+  await guest.getByText('Om het bericht te openen sturen wij u een code in een aparte e-mail.').waitFor();
+  const asked = ctx.sink.messages.length;
+  await guest.getByRole('button', { name: 'Stuur mij de code' }).click();
+  await guest.getByText('De code is per e-mail verstuurd. Hij is 10 minuten geldig.').waitFor();
+  await checkA11y(guest, 'guest, e-mail code sent');
+  // There is no number here to report as wrong.
+  assert.equal(await guest.getByRole('button', { name: /telefoonnummer/ }).count(), 0);
+  const codeMail = await ctx.sink.waitFor('lotte@example.test', (m) => ctx.sink.messages.indexOf(m) >= asked);
+  assert.equal(codeMail.headers.subject, 'Uw code voor het beveiligde bericht van Huisartsenpraktijk De Linde');
+  assert.ok(!codeMail.text.includes('herhaalrecept'), 'no content with the code');
+  const code = /^\s{4}(\d{6})$/m.exec(codeMail.text)[1];
+  await guest.getByLabel('Code (6 cijfers)').fill(code);
+  await guest.getByRole('button', { name: 'Bericht openen' }).click();
+  await guest.getByText('Uw herhaalrecept ligt klaar bij de apotheek.').waitFor();
+});
