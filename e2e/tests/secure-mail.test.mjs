@@ -117,6 +117,18 @@ test('a secure message to a guest: access code, read, answer, and the answer bac
   await staff.getByLabel('Je antwoord').fill('Graag gedaan. Tot ziens op het spreekuur.');
   await staff.getByRole('button', { name: 'Antwoord versturen' }).click();
   await staff.getByText('Je antwoord is verstuurd. De ontvangers krijgen een nieuwe e-mail.').waitFor();
+  // The printable proof of delivery: each step with its time.
+  await staff.getByRole('link', { name: 'Bewijs van aflevering (afdrukbaar)' }).click();
+  await staff.getByRole('heading', { name: 'Bewijs van aflevering' }).waitFor();
+  const marie = staff.getByRole('listitem').filter({ hasText: 'marie.jansen@example.test' });
+  const step = async (name) => (await marie.locator('div').filter({ has: staff.locator('dt', { hasText: new RegExp(`^${name}$`) }) }).locator('dd').innerText()).trim();
+  for (const name of ['Verzonden', 'Afgeleverd', 'Geopend', 'Beantwoord']) {
+    assert.match(await step(name), /^\d+ december 2026, \d\d:\d\d$/, name);
+  }
+  assert.equal(await step('Niet afgeleverd'), '—');
+  await staff.getByRole('button', { name: 'Afdrukken' }).waitFor();
+  await checkA11y(staff, 'proof of delivery');
+  await screenshots(staff, '66-proof-of-delivery');
   await staff.goto(ctx.server.base + '/secure-mail');
   await staff.getByRole('link', { name: 'Uitslag bloedonderzoek <script>alert(1)</script>' }).waitFor();
   assert.equal(await staff.locator('.badge').count(), 0, 'read now');

@@ -182,6 +182,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/secure-mail/{id}", get(pages::secure_mail::thread_get))
         .route(
+            "/secure-mail/{id}/proof",
+            get(pages::secure_mail::proof_get),
+        )
+        .route(
             "/secure-mail/{id}/recipients/{rid}",
             post(pages::secure_mail::change_post),
         )

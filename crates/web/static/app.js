@@ -671,12 +671,12 @@ function serviceWorker() {
   if ('serviceWorker' in navigator) navigator.serviceWorker.register('/sw.js').catch(() => {});
 }
 
-// "Print de back-upcodes".
+// "Print de back-upcodes", "Afdrukken": buttons that print the page (hidden without script).
 function printCodes() {
-  const button = document.getElementById('print-codes');
-  if (!button) return;
-  button.hidden = false;
-  button.addEventListener('click', () => window.print());
+  for (const button of document.querySelectorAll('#print-codes, [data-print]')) {
+    button.hidden = false;
+    button.addEventListener('click', () => window.print());
+  }
 }
 
 document.addEventListener('DOMContentLoaded', () => {

@@ -21,7 +21,7 @@ use crate::state::AppState;
 mod codes;
 mod thread;
 
-pub use thread::{change_post, reply_post, revoke_post, thread_get};
+pub use thread::{change_post, proof_get, reply_post, revoke_post, thread_get};
 
 /// Recipient rows the form shows at first; "Nog een ontvanger" adds one.
 const FIRST_ROWS: usize = 1;

@@ -357,3 +357,107 @@ pub async fn reply_post(
         Err(e) => Err(e.into()),
     }
 }
+
+pub struct ProofLine {
+    email: String,
+    cc: bool,
+    method: &'static str,
+    sent: String,
+    delivered: String,
+    failed: String,
+    opened: String,
+    replied: String,
+}
+
+#[derive(Template)]
+#[template(path = "secure_mail_proof.html")]
+struct ProofPage {
+    layout: Layout,
+    t: &'static Msgs,
+    id: String,
+    subject: String,
+    meta: String,
+    expiry: String,
+    closed: Option<&'static str>,
+    lines: Vec<ProofLine>,
+}
+
+/// GET /secure-mail/{id}/proof: the printable proof of delivery, per recipient with the time
+/// of each step.
+pub async fn proof_get(
+    State(state): State<AppState>,
+    page: Page,
+    Client(client): Client,
+    Staff(me): Staff,
+    Path(id): Path<String>,
+) -> PageResult {
+    let id = SecureMailId::parse(&id).ok_or(Error::NotFound)?;
+    let lang = page.lang;
+    let t = lang.msgs();
+    let thread = state.store.thread(&id).await?.ok_or(Error::NotFound)?;
+    let teams = team_ids(&state, &me).await?;
+    if !reply::may_read(&thread, &me, &teams) {
+        return Err(Error::NotFound.into());
+    }
+    let now = state.clock.now();
+    state
+        .store
+        .audit(
+            &AuditRecord::new(now, Action::SecureMailRead, &client)
+                .actor(&me.id)
+                .object(&id),
+        )
+        .await?;
+    let at = |ts: Option<spreekuur_domain::Timestamp>| {
+        ts.map(|x| spreekuur_i18n::date_time(lang, x.millis()))
+            .unwrap_or_else(|| "—".into())
+    };
+    let lines = thread
+        .copies
+        .iter()
+        .map(|c| ProofLine {
+            email: c.email.as_str().to_string(),
+            cc: c.line == Line::Cc,
+            method: method_label(t, c.method),
+            sent: at(Some(c.sent_at)),
+            delivered: at(c.delivered_at),
+            failed: at(c.failed_at),
+            opened: at(c.opened_at),
+            replied: at(c.replied_at),
+        })
+        .collect();
+    let view = ProofPage {
+        layout: page.layout_at(
+            &format!("/secure-mail/{id}/proof"),
+            Some(&me),
+            "secure_mail",
+        ),
+        t,
+        id: id.to_string(),
+        subject: thread.subject.clone().unwrap_or_else(|| "—".into()),
+        meta: fill(
+            t.secure_proof_meta,
+            &[
+                ("sender", &thread.sender_name),
+                (
+                    "date",
+                    &spreekuur_i18n::date_time(lang, thread.created_at.millis()),
+                ),
+            ],
+        ),
+        expiry: match thread.expires_at {
+            Some(e) => fill(
+                t.secure_expires,
+                &[("date", &spreekuur_i18n::date(lang, e.millis()))],
+            ),
+            None => t.secure_no_expiry.to_string(),
+        },
+        closed: match thread.state(now) {
+            MailState::Open => None,
+            MailState::Revoked => Some(t.secure_revoked_staff),
+            MailState::Expired => Some(t.secure_expired_staff),
+        },
+        lines,
+    };
+    render(StatusCode::OK, &view)
+}
