@@ -43,6 +43,13 @@ test('a secure message to a guest: access code, read, answer, and the answer bac
   await staff.getByText('Schrijf een bericht.').waitFor();
   await checkA11y(staff, 'secure mail, errors');
 
+  // A crafted form with a recipient row past the limit is refused whole, nothing sent.
+  const csrf = await staff.locator('input[name="_csrf"]').first().inputValue();
+  const crafted = await staff.request.post(ctx.server.base + '/secure-mail', {
+    form: { _csrf: csrf, r0_email: 'a@example.test', r0_method: 'access_code', r1000_email: 'b@example.test', r1000_method: 'access_code', subject: 'x', text: 'y' },
+  });
+  assert.equal(crafted.status(), 422);
+  assert.match(await crafted.text(), /Een bericht kan naar hoogstens 1000 ontvangers\./);
   // "Nog een ontvanger toevoegen" keeps what was typed and adds a row.
   await staff.getByLabel(/^E-mailadres/).fill('marie.jansen@example.test');
   await staff.getByLabel(/^Eigen toegangscode/).fill('');

@@ -96,6 +96,8 @@ pub enum Action {
     SecureMailExpired,
     /// A guest said the mobile number for their sms code is not theirs.
     SecureMailWrongNumber,
+    /// A staff member's list of secure e-mails (their subjects and recipients).
+    SecureMailsListed,
     /// The sender sent a recipient's notification again.
     SecureMailResent,
     /// The sender gave a recipient a new access code or switched how they open it.
@@ -175,6 +177,7 @@ impl Action {
             Action::SecureMailRevoked => "secure_mail.revoked",
             Action::SecureMailExpired => "secure_mail.expired",
             Action::SecureMailWrongNumber => "secure_mail.wrong_number",
+            Action::SecureMailsListed => "secure_mails.listed",
             Action::SecureMailResent => "secure_mail.resent",
             Action::SecureMailCodeChanged => "secure_mail.code_changed",
         }

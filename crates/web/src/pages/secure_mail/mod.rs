@@ -6,6 +6,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use spreekuur_domain::account::Account;
+use spreekuur_domain::audit::{Action, AuditRecord};
 use spreekuur_domain::secure_mail::send::{ComposeError, ComposeForm, Rules, Sending};
 use spreekuur_domain::secure_mail::{self, MailState, Method, RecipientForm};
 use spreekuur_domain::{Error, TeamId};
@@ -25,8 +26,9 @@ pub use thread::{change_post, proof_get, reply_post, revoke_post, thread_get};
 
 /// Recipient rows the form shows at first; "Nog een ontvanger" adds one.
 const FIRST_ROWS: usize = 1;
-/// Rows the form accepts; more recipients than this are sent in several messages.
-const MAX_ROWS: usize = 50;
+/// Rows the form takes: the domain's limit of recipients (a form with more is refused whole,
+/// never cut short).
+const MAX_ROWS: usize = secure_mail::RECIPIENTS_MAX;
 
 pub struct RowView {
     n: usize,
@@ -128,7 +130,7 @@ impl Posted {
             })
             .max()
             .map_or(0, |i| i + 1);
-        n.clamp(FIRST_ROWS, MAX_ROWS)
+        n.clamp(FIRST_ROWS, MAX_ROWS + 1)
     }
     fn row(&self, i: usize) -> RecipientForm<'_> {
         RecipientForm {
@@ -240,9 +242,20 @@ async fn list_page(
 }
 
 /// GET /secure-mail
-pub async fn list_get(State(state): State<AppState>, page: Page, Staff(me): Staff) -> PageResult {
-    let page = list_page(&state, &page, &me, None, false, &[], FormErrors::default()).await?;
-    render(StatusCode::OK, &page)
+pub async fn list_get(
+    State(state): State<AppState>,
+    page: Page,
+    Client(client): Client,
+    Staff(me): Staff,
+) -> PageResult {
+    let view = list_page(&state, &page, &me, None, false, &[], FormErrors::default()).await?;
+    if !view.lines.is_empty() {
+        // The list names recipients and subjects: on the audit trail, like a list of files.
+        let record =
+            AuditRecord::new(state.clock.now(), Action::SecureMailsListed, &client).actor(&me.id);
+        state.store.audit(&record).await?;
+    }
+    render(StatusCode::OK, &view)
 }
 
 /// POST /secure-mail: "Versturen", or "Nog een ontvanger" (`add`), which shows the form again
@@ -256,7 +269,14 @@ pub async fn send_post(
 ) -> PageResult {
     let posted = Posted { pairs };
     let t = page.lang.msgs();
-    if !posted.get("add").is_empty() {
+    let add = !posted.get("add").is_empty();
+    if posted.rows() > MAX_ROWS || (add && posted.rows() == MAX_ROWS) {
+        let mut errors = FormErrors::default();
+        errors.add("form", t.recipient_too_many);
+        let view = list_page(&state, &page, &me, None, false, &[], errors).await?;
+        return render(StatusCode::UNPROCESSABLE_ENTITY, &view);
+    }
+    if add {
         let page = list_page(
             &state,
             &page,
@@ -306,7 +326,8 @@ pub async fn send_post(
         Err(ComposeError::Fields { form: errs, rows }) => {
             let mut errors = FormErrors::from_errors(t, &errs);
             if !rows.is_empty() {
-                errors.add("form", t.form_has_errors);
+                // The summary above the form also points at the rows' errors.
+                errors.add("rows", t.form_has_errors);
             }
             let page = list_page(&state, &page, &me, Some(&posted), false, &rows, errors).await?;
             render(StatusCode::UNPROCESSABLE_ENTITY, &page)
