@@ -14,4 +14,5 @@ mod outbox;
 mod password_reset;
 mod secure_mail;
 mod sign_in;
+mod sms;
 mod tls;
