@@ -185,7 +185,9 @@ test('a secure message to a guest: access code, read, answer, and the answer bac
   await stranger.getByText('Om het bericht te openen sturen wij u een code per sms naar 06 •• •• •• 21.').waitFor();
 
   // "Intrekken": every link of the message now says the sender withdrew it.
-  await staff.getByRole('button', { name: 'Intrekken' }).click();
+  await staff.getByText('Intrekken…').click();
+  await staff.getByText('Weet je het zeker? Geen ontvanger kan het bericht daarna nog openen.').waitFor();
+  await staff.getByRole('button', { name: 'Ja, intrekken' }).click();
   await staff.getByText('Het bericht is ingetrokken. De ontvangers kunnen het niet meer openen.').waitFor();
   await staff.getByText('Dit bericht is ingetrokken.').waitFor();
   assert.equal(await staff.getByLabel('Je antwoord').count(), 0, 'nobody answers a withdrawn message');

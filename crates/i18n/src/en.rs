@@ -720,4 +720,6 @@ pub static EN: Msgs = Msgs {
     secure_col_replied: "Answered",
     secure_print: "Print",
     secure_back_to_message: "Back to the message",
+    secure_revoke_sure: "Are you sure? No recipient can open the message afterwards.",
+    secure_revoke_confirm: "Yes, withdraw",
 };

@@ -721,4 +721,6 @@ pub static NL: Msgs = Msgs {
     secure_col_replied: "Beantwoord",
     secure_print: "Afdrukken",
     secure_back_to_message: "Terug naar het bericht",
+    secure_revoke_sure: "Weet je het zeker? Geen ontvanger kan het bericht daarna nog openen.",
+    secure_revoke_confirm: "Ja, intrekken",
 };
