@@ -46,6 +46,13 @@ impl Error {
     pub fn invalid(field: &'static str, reason: Reason) -> Self {
         Error::Invalid { field, reason }
     }
+    /// Too many attempts at `now`: may try again at `until` (whole seconds, rounded up).
+    pub fn rate_limited(until: crate::Timestamp, now: crate::Timestamp) -> Self {
+        Error::RateLimited {
+            until,
+            wait_secs: (until.millis() - now.millis() + 999) / 1000,
+        }
+    }
 }
 
 /// Declares `Reason` with each variant's catalogue key once: `key()` and `shown()` follow.

@@ -53,10 +53,7 @@ pub(crate) async fn count_guess(g: Guest<'_>) -> Result<(), Error> {
         .await?
     {
         Ok(_) => Ok(()),
-        Err(until) => Err(Error::RateLimited {
-            until,
-            wait_secs: (until.millis() - g.now.millis() + 999) / 1000,
-        }),
+        Err(until) => Err(Error::rate_limited(until, g.now)),
     }
 }
 
@@ -89,10 +86,7 @@ pub async fn enter_access_code(g: Guest<'_>, copy: &Copy, typed: &str) -> Result
     if let Some(until) = copy.locked_until
         && until > g.now
     {
-        return Err(Error::RateLimited {
-            until,
-            wait_secs: (until.millis() - g.now.millis() + 999) / 1000,
-        });
+        return Err(Error::rate_limited(until, g.now));
     }
     count_guess(g).await?;
     let kind = TokenKind::AccessCode {
@@ -119,10 +113,7 @@ pub async fn enter_access_code(g: Guest<'_>, copy: &Copy, typed: &str) -> Result
             )
             .await?;
         return Err(match locked {
-            Some(until) => Error::RateLimited {
-                until,
-                wait_secs: (until.millis() - g.now.millis() + 999) / 1000,
-            },
+            Some(until) => Error::rate_limited(until, g.now),
             None => Error::BadCredentials,
         });
     }

@@ -62,10 +62,7 @@ pub(super) async fn issue(
     .collect::<Result<_, _>>()
     .map_err(db_err)?;
     if let Err(until) = may_send(&recent, now) {
-        return Err(Error::RateLimited {
-            until,
-            wait_secs: (until.millis() - now.millis() + 999) / 1000,
-        });
+        return Err(Error::rate_limited(until, now));
     }
     sqlx::query(
         "UPDATE secure_mail_codes SET state = 'voided' WHERE recipient_id = $1 AND state = 'open'",
